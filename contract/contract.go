@@ -42,6 +42,19 @@ type Contract struct {
 	// Endpoints are in the gateway's own order, which matters for gateways
 	// whose first matching route wins (Envoy).
 	Endpoints []Endpoint `json:"endpoints"`
+	// Notes are the loader's remarks on parts of the source it read but
+	// could not turn into endpoints exactly (routes served through RDS, a
+	// regular expression Go cannot run); lint reports them.
+	Notes []Note `json:"notes,omitempty"`
+}
+
+// Note is a loader's remark about a place in the source file. Unlike an
+// Error it does not stop the contract from loading.
+type Note struct {
+	Pos Position `json:"pos"`
+	// Path names the element, as Error.Path does.
+	Path string `json:"path,omitempty"`
+	Text string `json:"text"`
 }
 
 // Defaults are gateway-wide settings.
