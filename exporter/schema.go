@@ -1,0 +1,216 @@
+package exporter
+
+// The metric schema: every metric the sidecar exports, declared once. The
+// exporter builds its collectors from these values and every generator
+// (rules, dashboards, HPA, probes) names metrics and labels through them,
+// so a query can never name a metric the sidecar does not export.
+
+// Label names.
+const (
+	// LabelEndpoint is the contract endpoint's Name (a template such as
+	// /v1/users/{id}, or a route name), or contract.Unmatched.
+	LabelEndpoint = "endpoint"
+	// LabelMethod is the HTTP method in upper case.
+	LabelMethod = "method"
+	// LabelCode is the HTTP status code as three digits ("0" when the
+	// gateway sent none).
+	LabelCode = "code"
+	// LabelTrack is the deployment track: stable, canary, baseline, blue
+	// or green.
+	LabelTrack = "track"
+	// LabelGateway is the gateway's name from the contract.
+	LabelGateway = "gateway"
+	// LabelKind is the gateway product: krakend, kong or envoy.
+	LabelKind = "kind"
+	// LabelHash is the contract's source hash.
+	LabelHash = "hash"
+	// LabelVersion is the deployed version from gatewatch.yaml or the
+	// environment.
+	LabelVersion = "version"
+	// LabelBackend is the upstream host the gateway forwarded to.
+	LabelBackend = "backend"
+	// LabelFile is a followed log file's path.
+	LabelFile = "file"
+	// LabelReason is a bounded failure reason.
+	LabelReason = "reason"
+	// LabelResult is a bounded outcome (e.g. stored, duplicate, dead_letter).
+	LabelResult = "result"
+	// LabelLE is the histogram bucket boundary label Prometheus adds.
+	LabelLE = "le"
+)
+
+// Type is a metric's Prometheus type.
+type Type string
+
+// Metric types.
+const (
+	Counter   Type = "counter"
+	Gauge     Type = "gauge"
+	Histogram Type = "histogram"
+)
+
+// Metric describes one exported metric family.
+type Metric struct {
+	Name   string
+	Help   string
+	Type   Type
+	Labels []string
+}
+
+// Request metrics, by contract endpoint.
+var (
+	RequestsTotal = Metric{
+		Name:   "gatewatch_http_requests_total",
+		Help:   "Requests served by the gateway, by contract endpoint, method, status code and track.",
+		Type:   Counter,
+		Labels: []string{LabelEndpoint, LabelMethod, LabelCode, LabelTrack},
+	}
+	RequestDuration = Metric{
+		Name:   "gatewatch_http_request_duration_seconds",
+		Help:   "Total time the gateway took to answer, by contract endpoint, method and track.",
+		Type:   Histogram,
+		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+	}
+	UpstreamDuration = Metric{
+		Name:   "gatewatch_http_upstream_duration_seconds",
+		Help:   "Time spent waiting for the backend, where the log format has it.",
+		Type:   Histogram,
+		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+	}
+	RequestBytes = Metric{
+		Name:   "gatewatch_http_request_size_bytes_total",
+		Help:   "Bytes received from clients, by contract endpoint, method and track.",
+		Type:   Counter,
+		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+	}
+	ResponseBytes = Metric{
+		Name:   "gatewatch_http_response_size_bytes_total",
+		Help:   "Bytes sent to clients, by contract endpoint, method and track.",
+		Type:   Counter,
+		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+	}
+	BackendResponses = Metric{
+		Name:   "gatewatch_http_backend_responses_total",
+		Help:   "Responses by upstream host and status code, where the log format names the upstream.",
+		Type:   Counter,
+		Labels: []string{LabelBackend, LabelCode, LabelTrack},
+	}
+	DistinctClients = Metric{
+		Name:   "gatewatch_http_distinct_clients",
+		Help:   "Estimated number of distinct client addresses seen in the last full minute.",
+		Type:   Gauge,
+		Labels: []string{LabelTrack},
+	}
+	ContractInfo = Metric{
+		Name:   "gatewatch_contract_info",
+		Help:   "Always 1; labels name the gateway contract the sidecar serves.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelKind, LabelHash, LabelVersion, LabelTrack},
+	}
+)
+
+// Sidecar self-metrics.
+var (
+	LinesRead = Metric{
+		Name:   "gatewatch_sidecar_lines_read_total",
+		Help:   "Access-log lines read, by file.",
+		Type:   Counter,
+		Labels: []string{LabelFile},
+	}
+	BytesRead = Metric{
+		Name:   "gatewatch_sidecar_bytes_read_total",
+		Help:   "Access-log bytes read, by file.",
+		Type:   Counter,
+		Labels: []string{LabelFile},
+	}
+	DecodeErrors = Metric{
+		Name:   "gatewatch_sidecar_decode_errors_total",
+		Help:   "Lines that could not be decoded, by reason.",
+		Type:   Counter,
+		Labels: []string{LabelReason},
+	}
+	LagBytes = Metric{
+		Name:   "gatewatch_sidecar_lag_bytes",
+		Help:   "Bytes written to a followed file that the metrics reader has not read yet.",
+		Type:   Gauge,
+		Labels: []string{LabelFile},
+	}
+	LastEvent = Metric{
+		Name: "gatewatch_sidecar_last_event_timestamp_seconds",
+		Help: "Unix time of the last access-log line read.",
+		Type: Gauge,
+	}
+	CheckpointAge = Metric{
+		Name: "gatewatch_sidecar_checkpoint_age_seconds",
+		Help: "Seconds since the metrics reader's checkpoint was last written.",
+		Type: Gauge,
+	}
+)
+
+// Shipper self-metrics.
+var (
+	ShippedDocuments = Metric{
+		Name:   "gatewatch_shipper_documents_total",
+		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried.",
+		Type:   Counter,
+		Labels: []string{LabelResult},
+	}
+	ShipperLagBytes = Metric{
+		Name: "gatewatch_shipper_lag_bytes",
+		Help: "Bytes in followed files not yet acknowledged by Elasticsearch.",
+		Type: Gauge,
+	}
+	ShipperLagSeconds = Metric{
+		Name: "gatewatch_shipper_lag_seconds",
+		Help: "Age of the oldest line not yet acknowledged by Elasticsearch.",
+		Type: Gauge,
+	}
+	ShipperLostBytes = Metric{
+		Name:   "gatewatch_shipper_lost_bytes_total",
+		Help:   "Bytes of rotated files that disappeared before they were shipped.",
+		Type:   Counter,
+		Labels: []string{LabelReason},
+	}
+	ShipperErrors = Metric{
+		Name:   "gatewatch_shipper_request_errors_total",
+		Help:   "Failed bulk requests to Elasticsearch, by reason.",
+		Type:   Counter,
+		Labels: []string{LabelReason},
+	}
+)
+
+// Prober metrics (gatewatch probe).
+var (
+	ProbeSuccess = Metric{
+		Name:   "gatewatch_probe_success",
+		Help:   "1 when the last probe of a check succeeded, 0 otherwise.",
+		Type:   Gauge,
+		Labels: []string{"check"},
+	}
+)
+
+// Canary judge metrics.
+var (
+	CanaryVerdict = Metric{
+		Name:   "gatewatch_canary_verdict",
+		Help:   "1 when the canary track is judged worse than the baseline, 0 otherwise.",
+		Type:   Gauge,
+		Labels: []string{LabelEndpoint},
+	}
+)
+
+// Schema lists every metric family the project exports.
+var Schema = []Metric{
+	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
+	BackendResponses, DistinctClients, ContractInfo,
+	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
+	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
+	ProbeSuccess, CanaryVerdict,
+}
+
+// Histogram series name suffixes.
+const (
+	BucketSuffix = "_bucket"
+	SumSuffix    = "_sum"
+	CountSuffix  = "_count"
+)
