@@ -254,7 +254,7 @@ func (p *jsonParser) value(depth int) (*node, error) {
 // expanded, so an alias bomb is refused instead of exhausting memory.
 const maxYAMLNodes = 1 << 20
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRe = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // parseYAML parses a krakend.yaml document into the same tree as JSON.
 func parseYAML(data []byte) (*node, error) {
@@ -263,7 +263,9 @@ func parseYAML(data []byte) (*node, error) {
 		msg := err.Error()
 		var pos contract.Position
 		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-			pos.Line, _ = strconv.Atoi(m[1])
+			if m[1] != "" {
+				pos.Line, _ = strconv.Atoi(m[1])
+			}
 			msg = m[2]
 		}
 		return nil, &syntaxError{pos: pos, msg: "invalid YAML: " + msg}
