@@ -1,0 +1,245 @@
+package exporter
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/contract"
+)
+
+func testContract() *contract.Contract {
+	return &contract.Contract{
+		Gateway: contract.KrakenD,
+		Name:    "shop",
+		Hash:    "abc123",
+		Endpoints: []contract.Endpoint{
+			{Name: "/v1/users/{id}", Path: "/v1/users/{id}", Methods: []string{"GET"}, Match: contract.MatchExact},
+			{Name: "/v1/orders", Path: "/v1/orders", Methods: []string{"POST"}, Match: contract.MatchExact, Timeout: 3 * time.Second},
+			{Name: "/health", Path: "/health", Match: contract.MatchExact},
+		},
+	}
+}
+
+func event(method string, status int, d time.Duration) *accesslog.Event {
+	e := &accesslog.Event{}
+	e.Reset()
+	e.Method, e.Status, e.Duration = method, status, d
+	e.Path = "/x"
+	return e
+}
+
+func TestRecordCounts(t *testing.T) {
+	c := testContract()
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, c, Options{Track: "canary", Version: "1.2.3", Buckets: []float64{0.1, 1}})
+
+	users, orders := &c.Endpoints[0], &c.Endpoints[1]
+	e.Record(event("GET", 200, 50*time.Millisecond), users)
+	e.Record(event("GET", 200, 500*time.Millisecond), users)
+	e.Record(event("GET", 404, 2*time.Second), users)
+	e.Record(event("POST", 503, -1), orders)
+	e.Record(event("get", 200, -1), nil)     // not upper case: OTHER
+	e.Record(event("BREW", 999, -1), nil)    // non-standard method
+	e.Record(event("DELETE", 1234, -1), nil) // out of range status: "0"
+
+	want := `
+# HELP gatewatch_http_requests_total Requests served by the gateway, by contract endpoint, method, status code and track.
+# TYPE gatewatch_http_requests_total counter
+gatewatch_http_requests_total{code="200",endpoint="/v1/users/{id}",method="GET",track="canary"} 2
+gatewatch_http_requests_total{code="404",endpoint="/v1/users/{id}",method="GET",track="canary"} 1
+gatewatch_http_requests_total{code="503",endpoint="/v1/orders",method="POST",track="canary"} 1
+gatewatch_http_requests_total{code="200",endpoint="unmatched",method="OTHER",track="canary"} 1
+gatewatch_http_requests_total{code="999",endpoint="unmatched",method="OTHER",track="canary"} 1
+gatewatch_http_requests_total{code="0",endpoint="unmatched",method="DELETE",track="canary"} 1
+# HELP gatewatch_contract_info Always 1; labels name the gateway contract the sidecar serves.
+# TYPE gatewatch_contract_info gauge
+gatewatch_contract_info{gateway="shop",hash="abc123",kind="krakend",track="canary",version="1.2.3"} 1
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), RequestsTotal.Name, ContractInfo.Name))
+
+	// The duration histogram: pre-created series for every declared
+	// method (GET for /health, which accepts any method) exist at zero;
+	// an event without a duration is not observed.
+	want = `
+# HELP gatewatch_http_request_duration_seconds Total time the gateway took to answer, by contract endpoint, method and track.
+# TYPE gatewatch_http_request_duration_seconds histogram
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",method="GET",track="canary",le="0.1"} 1
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",method="GET",track="canary",le="1"} 2
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",method="GET",track="canary",le="+Inf"} 3
+gatewatch_http_request_duration_seconds_sum{endpoint="/v1/users/{id}",method="GET",track="canary"} 2.55
+gatewatch_http_request_duration_seconds_count{endpoint="/v1/users/{id}",method="GET",track="canary"} 3
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",method="POST",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",method="POST",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",method="POST",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="/v1/orders",method="POST",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="/v1/orders",method="POST",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/health",method="GET",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/health",method="GET",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/health",method="GET",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="/health",method="GET",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="/health",method="GET",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="OTHER",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="OTHER",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="OTHER",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",method="OTHER",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="OTHER",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELETE",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELETE",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELETE",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",method="DELETE",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="DELETE",track="canary"} 0
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), RequestDuration.Name))
+
+	problems, err := testutil.GatherAndLint(reg)
+	require.NoError(t, err)
+	require.Empty(t, problems)
+}
+
+func TestEveryFamilyFromSchema(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, testContract(), Options{})
+	e.File("/var/log/access.log").Lines.Inc()
+	e.DecodeError(accesslog.ReasonJSON)
+	ev := event("GET", 200, time.Millisecond)
+	ev.Upstream, ev.UpstreamHost, ev.Time, ev.Client = time.Millisecond, "10.0.0.1:8080", time.Unix(1000, 0), "1.2.3.4"
+	ev.BytesIn, ev.BytesOut = 10, 20
+	e.Record(ev, nil)
+
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf.GetHelp()
+		for _, m := range mf.GetMetric() {
+			var names []string
+			for _, l := range m.GetLabel() {
+				names = append(names, l.GetName())
+			}
+			require.ElementsMatch(t, schemaLabels(t, mf.GetName()), names, mf.GetName())
+		}
+	}
+	for _, m := range []Metric{RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
+		BackendResponses, DistinctClients, ContractInfo, LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge} {
+		require.Equal(t, m.Help, got[m.Name], m.Name)
+	}
+}
+
+func schemaLabels(t *testing.T, name string) []string {
+	for _, m := range Schema {
+		if m.Name == name {
+			if m.Labels == nil {
+				return []string{}
+			}
+			return m.Labels
+		}
+	}
+	t.Fatalf("metric %s is not in the schema", name)
+	return nil
+}
+
+func TestBackendsBounded(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, testContract(), Options{MaxBackends: 2})
+	for _, h := range []string{"a:1", "b:1", "c:1", "d:1", "a:1"} {
+		ev := event("GET", 200, -1)
+		ev.UpstreamHost = h
+		e.Record(ev, nil)
+	}
+	want := `
+# HELP gatewatch_http_backend_responses_total Responses by upstream host and status code, where the log format names the upstream.
+# TYPE gatewatch_http_backend_responses_total counter
+gatewatch_http_backend_responses_total{backend="a:1",code="200",track="stable"} 2
+gatewatch_http_backend_responses_total{backend="b:1",code="200",track="stable"} 1
+gatewatch_http_backend_responses_total{backend="other",code="200",track="stable"} 2
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), BackendResponses.Name))
+}
+
+func TestDistinctClients(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, testContract(), Options{})
+	base := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	record := func(at time.Time, client string) {
+		ev := event("GET", 200, -1)
+		ev.Time, ev.Client = at, client
+		e.Record(ev, nil)
+	}
+	for i := range 500 {
+		record(base.Add(time.Duration(i)*100*time.Millisecond), fmt.Sprintf("10.0.%d.%d", i%5, i%250))
+	}
+	// Still inside the first minute: nothing published yet.
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, DistinctClients.Name)))
+	record(base.Add(61*time.Second), "192.0.2.1")
+	got := testutil.ToFloat64(gaugeOf(t, reg, DistinctClients.Name))
+	require.InDelta(t, 250, got, 10, "HyperLogLog estimate of 250 distinct clients")
+	// A minute with no request at all gives 0.
+	record(base.Add(200*time.Second), "192.0.2.1")
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, DistinctClients.Name)))
+}
+
+func TestCheckpointAgeAndLastEvent(t *testing.T) {
+	now := time.Unix(5000, 0)
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, testContract(), Options{Now: func() time.Time { return now }})
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, CheckpointAge.Name)))
+	e.CheckpointWritten(time.Unix(4990, 0))
+	require.Equal(t, 10.0, testutil.ToFloat64(gaugeOf(t, reg, CheckpointAge.Name)))
+
+	ev := event("GET", 200, -1)
+	ev.Time = time.Unix(4000, 500_000_000)
+	e.Record(ev, nil)
+	ev.Time = time.Unix(3000, 0) // an older line does not move it back
+	e.Record(ev, nil)
+	require.Equal(t, 4000.5, testutil.ToFloat64(gaugeOf(t, reg, LastEvent.Name)))
+}
+
+// gaugeOf returns a collector that yields the one metric named name.
+func gaugeOf(t *testing.T, g prometheus.Gatherer, name string) prometheus.Collector {
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			require.Len(t, mf.GetMetric(), 1)
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: "x"}, func() float64 {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			})
+		}
+	}
+	t.Fatalf("%s not gathered", name)
+	return nil
+}
+
+func TestRecordDoesNotAllocate(t *testing.T) {
+	c := testContract()
+	e := New(prometheus.NewRegistry(), c, Options{})
+	evs := []*accesslog.Event{}
+	for i, st := range []int{200, 201, 404, 500, 503} {
+		ev := event([]string{"GET", "POST", "PATCH", "BREW", "GET"}[i], st, time.Duration(i)*time.Millisecond)
+		ev.Upstream = time.Millisecond
+		ev.UpstreamHost = fmt.Sprintf("10.0.0.%d:80", i)
+		ev.Client = fmt.Sprintf("192.0.2.%d", i)
+		ev.Time = time.Unix(int64(1000+i*30), 0)
+		ev.BytesIn, ev.BytesOut = 100, 2000
+		evs = append(evs, ev)
+	}
+	eps := []*contract.Endpoint{&c.Endpoints[0], &c.Endpoints[1], nil, &c.Endpoints[2], &c.Endpoints[0]}
+	copyOfUsers := c.Endpoints[0] // a matcher returning copies still finds the series
+	eps[4] = &copyOfUsers
+	for i := range evs { // warm up: create the series
+		e.Record(evs[i], eps[i])
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		for i := range evs {
+			e.Record(evs[i], eps[i])
+		}
+	})
+	require.Zero(t, allocs)
+}
