@@ -1,0 +1,339 @@
+package accesslog
+
+import (
+	"strings"
+	"time"
+)
+
+// EnvoyDecoder reads Envoy's JSON access log (an access logger with
+// log_format.json_format) that uses the common keys:
+//
+//	start_time, method, path (with query), response_code,
+//	response_flags, bytes_received, bytes_sent, duration (ms),
+//	upstream_service_time (ms; number, string or null),
+//	x_forwarded_for, user_agent, request_id, authority, upstream_host,
+//	upstream_cluster (Service), route_name (Route),
+//	downstream_remote_address.
+//
+// Other keys (protocol, response_code_details, ...) are skipped. Numbers
+// may also be strings (older Envoy rendered every value as a string);
+// null, "" and "-" mean missing. Client is downstream_remote_address
+// without its port (Envoy already applied its XFF trust settings to it),
+// else the first x_forwarded_for entry. Overhead is duration minus
+// upstream_service_time when both are known. Required: method, path and
+// response_code.
+type EnvoyDecoder struct {
+	loc     *time.Location
+	scratch []byte
+	s       jsonScanner
+}
+
+// NewEnvoy returns a decoder for Envoy's JSON access log; loc (nil means
+// UTC) applies to start times without a zone.
+func NewEnvoy(loc *time.Location) *EnvoyDecoder {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &EnvoyDecoder{loc: loc}
+}
+
+// Decode implements Decoder.
+func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
+	e.Reset()
+	e.Raw = line
+	d.scratch = d.scratch[:0]
+	s := &d.s
+	s.reset(line, &d.scratch)
+	if err := s.beginObject(); err != nil {
+		return err
+	}
+	var (
+		haveMethod, havePath, haveStatus bool
+		xff, remote                      string
+	)
+	for first := true; ; first = false {
+		key, more, err := s.nextKey(first)
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		var v string
+		var ok bool
+		switch key {
+		case "start_time":
+			v, ok, err = s.strVal()
+			if err == nil && ok && v != "" && v != "-" {
+				t, tok := parseRFC3339(v, d.loc)
+				if !tok {
+					return decodeErr(ReasonBadTime, "envoy: bad start_time %q", truncate(v, 64))
+				}
+				e.Time = t
+			}
+		case "method":
+			v, ok, err = s.strVal()
+			e.Method = upperMethod(v, &d.scratch)
+			haveMethod = ok && e.Method != ""
+		case "path":
+			v, ok, err = s.strVal()
+			havePath = ok && v != "" && v != "-"
+			e.setURI(v)
+		case "response_code":
+			var n int64
+			n, ok, err = s.intVal()
+			if err != nil {
+				return statusErr("envoy", err)
+			}
+			if ok {
+				if !validStatus(n) {
+					return decodeErr(ReasonBadStatus, "envoy: response_code %d out of range", n)
+				}
+				e.Status, haveStatus = int(n), true
+			}
+		case "response_flags":
+			v, _, err = s.strVal()
+			e.Flags = dash(v)
+		case "bytes_received":
+			e.BytesIn, err = d.count()
+		case "bytes_sent":
+			e.BytesOut, err = d.count()
+		case "duration":
+			e.Duration, _, err = s.msVal()
+			err = durErr("envoy", key, err)
+		case "upstream_service_time":
+			e.Upstream, _, err = s.msVal()
+			err = durErr("envoy", key, err)
+		case "x_forwarded_for":
+			xff, _, err = s.strVal()
+		case "downstream_remote_address":
+			remote, _, err = s.strVal()
+		case "user_agent":
+			v, _, err = s.strVal()
+			e.UserAgent = dash(v)
+		case "request_id":
+			v, _, err = s.strVal()
+			e.RequestID = dash(v)
+		case "authority":
+			v, _, err = s.strVal()
+			e.Host = dash(v)
+		case "upstream_host":
+			v, _, err = s.strVal()
+			e.UpstreamHost = dash(v)
+		case "upstream_cluster":
+			v, _, err = s.strVal()
+			e.Service = dash(v)
+		case "route_name":
+			v, _, err = s.strVal()
+			e.Route = dash(v)
+		default:
+			err = s.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := s.end(); err != nil {
+		return err
+	}
+	switch {
+	case !haveMethod:
+		return missing("envoy", "method")
+	case !havePath:
+		return missing("envoy", "path")
+	case !haveStatus:
+		return missing("envoy", "response_code")
+	}
+	e.Client = hostOnly(remote)
+	if e.Client == "" {
+		e.Client = firstXFF(xff)
+	}
+	setOverhead(e)
+	return nil
+}
+
+func (d *EnvoyDecoder) count() (int64, error) {
+	n, ok, err := d.s.intVal()
+	if err != nil {
+		if de, isDE := IsDecodeError(err); isDE && de.Reason == ReasonJSON && strings.Contains(de.Msg, "bad number") {
+			return -1, &DecodeError{Reason: ReasonBadField, Msg: "envoy: " + de.Msg}
+		}
+		return -1, err
+	}
+	if !ok || n < 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
+func durErr(format, key string, err error) error {
+	if de, ok := IsDecodeError(err); ok && de.Reason == ReasonJSON && strings.Contains(de.Msg, "bad number") {
+		return &DecodeError{Reason: ReasonBadDuration, Msg: format + ": " + key + ": " + de.Msg}
+	}
+	return err
+}
+
+// setOverhead derives the gateway's own time when the format has no
+// field for it.
+func setOverhead(e *Event) {
+	if e.Overhead < 0 && e.Duration >= 0 && e.Upstream >= 0 && e.Duration >= e.Upstream {
+		e.Overhead = e.Duration - e.Upstream
+	}
+}
+
+// EnvoyTextDecoder reads Envoy's default text access-log format:
+//
+//	[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"
+//
+// "-" means missing. Envoy does not escape quotes inside the quoted
+// values, so a quoted value ends at the next `" "` (or the last quote of
+// the line for the final one). Trailing quoted values may be absent.
+// Client is the first X-Forwarded-For entry (the default format has no
+// downstream address).
+type EnvoyTextDecoder struct {
+	loc     *time.Location
+	scratch []byte
+}
+
+// NewEnvoyText returns a decoder for Envoy's default text access log; loc
+// (nil means UTC) applies to start times without a zone.
+func NewEnvoyText(loc *time.Location) *EnvoyTextDecoder {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &EnvoyTextDecoder{loc: loc}
+}
+
+// Decode implements Decoder.
+func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
+	e.Reset()
+	e.Raw = line
+	d.scratch = d.scratch[:0]
+	s := trimSpace(bstr(line))
+	if len(s) == 0 || s[0] != '[' {
+		return decodeErr(ReasonNotAccessLog, "envoy-text: line does not start with \"[START_TIME]\"")
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 0 {
+		return decodeErr(ReasonNotAccessLog, "envoy-text: no ']' after the start time")
+	}
+	ts := s[1:j]
+	s = trimLeft(s[j+1:])
+	if len(s) == 0 || s[0] != '"' {
+		return decodeErr(ReasonNotAccessLog, "envoy-text: expected the quoted request line after the start time")
+	}
+	if ts != "-" {
+		t, ok := parseRFC3339(ts, d.loc)
+		if !ok {
+			return decodeErr(ReasonBadTime, "envoy-text: bad start time %q", truncate(ts, 64))
+		}
+		e.Time = t
+	}
+	j = strings.IndexByte(s[1:], '"')
+	if j < 0 {
+		return decodeErr(ReasonNotAccessLog, "envoy-text: unterminated request line")
+	}
+	req := s[1 : 1+j]
+	s = s[2+j:]
+	// METHOD PATH PROTOCOL; the path cannot hold a space (it would be
+	// percent-encoded) but be tolerant and split at the first and last.
+	sp := strings.IndexByte(req, ' ')
+	if sp < 0 {
+		return decodeErr(ReasonMissingField, "envoy-text: request line %q has no path", truncate(req, 64))
+	}
+	e.Method = upperMethod(req[:sp], &d.scratch)
+	rest := req[sp+1:]
+	if k := strings.LastIndexByte(rest, ' '); k >= 0 {
+		rest = rest[:k]
+	}
+	if e.Method == "" {
+		return missing("envoy-text", "method")
+	}
+	if rest == "" || rest == "-" {
+		return missing("envoy-text", "path")
+	}
+	e.setURI(rest)
+
+	var tok [6]string
+	for i := range tok {
+		s = trimLeft(s)
+		k := strings.IndexByte(s, ' ')
+		if k < 0 {
+			k = len(s)
+		}
+		tok[i] = s[:k]
+		s = s[k:]
+		if tok[i] == "" {
+			return decodeErr(ReasonMissingField, "envoy-text: expected 6 values after the request line, found %d", i)
+		}
+	}
+	status, ok := parseInt(tok[0])
+	if !ok || !validStatus(status) {
+		return decodeErr(ReasonBadStatus, "envoy-text: bad response code %q", tok[0])
+	}
+	e.Status = int(status)
+	e.Flags = dash(tok[1])
+	var err error
+	if e.BytesIn, err = textCount("bytes received", tok[2]); err != nil {
+		return err
+	}
+	if e.BytesOut, err = textCount("bytes sent", tok[3]); err != nil {
+		return err
+	}
+	if e.Duration, err = textMS("duration", tok[4]); err != nil {
+		return err
+	}
+	if e.Upstream, err = textMS("upstream service time", tok[5]); err != nil {
+		return err
+	}
+	setOverhead(e)
+
+	var q [5]string
+	for i := range q {
+		s = trimLeft(s)
+		if s == "" {
+			break
+		}
+		if s[0] != '"' {
+			return decodeErr(ReasonBadField, "envoy-text: expected a quoted value, found %q", truncate(s, 32))
+		}
+		body := s[1:]
+		k := strings.Index(body, `" "`)
+		if i == len(q)-1 || k < 0 {
+			k = strings.LastIndexByte(body, '"')
+			if k < 0 {
+				return decodeErr(ReasonBadField, "envoy-text: unterminated quoted value")
+			}
+		}
+		q[i] = dash(body[:k])
+		s = body[k+1:]
+	}
+	e.Client = firstXFF(q[0])
+	e.UserAgent = q[1]
+	e.RequestID = q[2]
+	e.Host = q[3]
+	e.UpstreamHost = q[4]
+	return nil
+}
+
+func textCount(what, t string) (int64, error) {
+	if t == "-" {
+		return -1, nil
+	}
+	n, ok := parseInt(t)
+	if !ok || n < 0 {
+		return -1, decodeErr(ReasonBadField, "envoy-text: bad %s %q", what, truncate(t, 32))
+	}
+	return n, nil
+}
+
+func textMS(what, t string) (time.Duration, error) {
+	if t == "-" {
+		return -1, nil
+	}
+	n, ok := parseInt(t)
+	if !ok || n < 0 || n > int64(time.Duration(1<<62)/time.Millisecond) {
+		return -1, decodeErr(ReasonBadDuration, "envoy-text: bad %s %q", what, truncate(t, 32))
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}

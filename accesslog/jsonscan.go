@@ -1,0 +1,569 @@
+package accesslog
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// jsonScanner is a small pull scanner over one JSON object. It reads the
+// input once, hands out keys and values without copying, and unescapes a
+// string into a reusable scratch buffer only when the string has escapes.
+// It allocates nothing on success once the scratch buffer has grown to its
+// working size.
+//
+// It is deliberately lenient where leniency costs nothing (invalid UTF-8
+// inside strings is passed through, control characters inside strings are
+// accepted) and strict about structure: unbalanced brackets, missing
+// colons or commas, bad literals and trailing data are errors.
+type jsonScanner struct {
+	buf     []byte
+	pos     int
+	scratch *[]byte
+}
+
+// Value kinds returned by peek.
+const (
+	kindEnd    = 0
+	kindString = '"'
+	kindObject = '{'
+	kindArray  = '['
+	kindNull   = 'n'
+	kindTrue   = 't'
+	kindFalse  = 'f'
+	kindNumber = '0'
+)
+
+func (s *jsonScanner) reset(buf []byte, scratch *[]byte) {
+	s.buf = buf
+	s.pos = 0
+	s.scratch = scratch
+}
+
+func (s *jsonScanner) errf(format string, args ...any) error {
+	return &DecodeError{Reason: ReasonJSON, Msg: fmt.Sprintf("offset %d: ", s.pos) + fmt.Sprintf(format, args...)}
+}
+
+func (s *jsonScanner) ws() {
+	for s.pos < len(s.buf) {
+		switch s.buf[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the kind of the next value without consuming it.
+func (s *jsonScanner) peek() byte {
+	s.ws()
+	if s.pos >= len(s.buf) {
+		return kindEnd
+	}
+	c := s.buf[s.pos]
+	switch c {
+	case '"', '{', '[', 'n', 't', 'f':
+		return c
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return kindNumber
+	}
+	return c
+}
+
+// beginObject consumes '{'.
+func (s *jsonScanner) beginObject() error {
+	s.ws()
+	if s.pos >= len(s.buf) || s.buf[s.pos] != '{' {
+		return s.errf("expected '{'")
+	}
+	s.pos++
+	return nil
+}
+
+// nextKey reads the next key of the current object, and the colon after
+// it. first must be true for the first call after beginObject. It returns
+// ok=false (and consumes the '}') at the end of the object.
+func (s *jsonScanner) nextKey(first bool) (key string, ok bool, err error) {
+	s.ws()
+	if s.pos >= len(s.buf) {
+		return "", false, s.errf("unexpected end of input in object")
+	}
+	c := s.buf[s.pos]
+	if c == '}' {
+		s.pos++
+		return "", false, nil
+	}
+	if !first {
+		if c != ',' {
+			return "", false, s.errf("expected ',' or '}' after object value")
+		}
+		s.pos++
+		s.ws()
+		if s.pos >= len(s.buf) {
+			return "", false, s.errf("unexpected end of input in object")
+		}
+		c = s.buf[s.pos]
+	}
+	if c != '"' {
+		return "", false, s.errf("expected object key")
+	}
+	key, err = s.str()
+	if err != nil {
+		return "", false, err
+	}
+	s.ws()
+	if s.pos >= len(s.buf) || s.buf[s.pos] != ':' {
+		return "", false, s.errf("expected ':' after object key")
+	}
+	s.pos++
+	return key, true, nil
+}
+
+// beginArray consumes '['.
+func (s *jsonScanner) beginArray() error {
+	s.ws()
+	if s.pos >= len(s.buf) || s.buf[s.pos] != '[' {
+		return s.errf("expected '['")
+	}
+	s.pos++
+	return nil
+}
+
+// nextElem positions the scanner at the next array element. It returns
+// false (and consumes the ']') at the end of the array.
+func (s *jsonScanner) nextElem(first bool) (bool, error) {
+	s.ws()
+	if s.pos >= len(s.buf) {
+		return false, s.errf("unexpected end of input in array")
+	}
+	c := s.buf[s.pos]
+	if c == ']' {
+		s.pos++
+		return false, nil
+	}
+	if !first {
+		if c != ',' {
+			return false, s.errf("expected ',' or ']' after array element")
+		}
+		s.pos++
+	}
+	return true, nil
+}
+
+// end checks that only white space follows the top-level value.
+func (s *jsonScanner) end() error {
+	s.ws()
+	if s.pos != len(s.buf) {
+		return s.errf("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// str reads a string value; the scanner must be at its opening quote.
+// Without escapes the result aliases the input.
+func (s *jsonScanner) str() (string, error) {
+	s.pos++ // opening quote
+	start := s.pos
+	for i := start; i < len(s.buf); i++ {
+		switch s.buf[i] {
+		case '"':
+			s.pos = i + 1
+			return bstr(s.buf[start:i]), nil
+		case '\\':
+			return s.strEscaped(start, i)
+		}
+	}
+	s.pos = len(s.buf)
+	return "", s.errf("unterminated string")
+}
+
+// strEscaped unescapes a string from start whose first backslash is at i
+// into the scratch buffer.
+func (s *jsonScanner) strEscaped(start, i int) (string, error) {
+	out := *s.scratch
+	base := len(out)
+	out = append(out, s.buf[start:i]...)
+	for i < len(s.buf) {
+		c := s.buf[i]
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			*s.scratch = out
+			return bstr(out[base:]), nil
+		case c != '\\':
+			j := i + 1
+			for j < len(s.buf) && s.buf[j] != '"' && s.buf[j] != '\\' {
+				j++
+			}
+			out = append(out, s.buf[i:j]...)
+			i = j
+			continue
+		}
+		i++
+		if i >= len(s.buf) {
+			break
+		}
+		switch s.buf[i] {
+		case '"', '\\', '/':
+			out = append(out, s.buf[i])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(s.buf, i+1)
+			if !ok {
+				s.pos = i
+				*s.scratch = out
+				return "", s.errf("bad \\u escape in string")
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+2 < len(s.buf) && s.buf[i+1] == '\\' && s.buf[i+2] == 'u' {
+					if v, ok := hex4(s.buf, i+3); ok {
+						r2 = v
+					}
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			s.pos = i
+			*s.scratch = out
+			return "", s.errf("bad escape '\\%c' in string", s.buf[i])
+		}
+		i++
+	}
+	s.pos = len(s.buf)
+	*s.scratch = out
+	return "", s.errf("unterminated string")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// number reads a number token and returns its text.
+func (s *jsonScanner) number() (string, error) {
+	start := s.pos
+	i := s.pos
+	if i < len(s.buf) && s.buf[i] == '-' {
+		i++
+	}
+	digits := i
+	for i < len(s.buf) {
+		c := s.buf[i]
+		if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
+			i++
+			continue
+		}
+		break
+	}
+	if i == digits {
+		s.pos = i
+		return "", s.errf("bad number")
+	}
+	s.pos = i
+	return bstr(s.buf[start:i]), nil
+}
+
+func (s *jsonScanner) literal(lit string) error {
+	if len(s.buf)-s.pos < len(lit) || bstr(s.buf[s.pos:s.pos+len(lit)]) != lit {
+		return s.errf("bad literal, expected %q", lit)
+	}
+	s.pos += len(lit)
+	return nil
+}
+
+// skip consumes one value of any kind, nested objects and arrays
+// included, without recursion.
+func (s *jsonScanner) skip() error {
+	switch s.peek() {
+	case kindString:
+		_, err := s.skipString()
+		return err
+	case kindNumber:
+		_, err := s.number()
+		return err
+	case kindNull:
+		return s.literal("null")
+	case kindTrue:
+		return s.literal("true")
+	case kindFalse:
+		return s.literal("false")
+	case kindObject, kindArray:
+		return s.skipNested()
+	case kindEnd:
+		return s.errf("unexpected end of input, expected a value")
+	}
+	return s.errf("unexpected character %q, expected a value", s.buf[s.pos])
+}
+
+// skipString moves past a string without unescaping it.
+func (s *jsonScanner) skipString() (int, error) {
+	i := s.pos + 1
+	for i < len(s.buf) {
+		switch s.buf[i] {
+		case '"':
+			s.pos = i + 1
+			return i, nil
+		case '\\':
+			i += 2
+			continue
+		}
+		i++
+	}
+	s.pos = len(s.buf)
+	return 0, s.errf("unterminated string")
+}
+
+// skipNested moves past an object or array. It checks bracket balance and
+// strings; scalars inside are not validated one by one.
+func (s *jsonScanner) skipNested() error {
+	// A small fixed stack of open brackets; deeper nesting is tracked by a
+	// counter only when the stack is full, which is fine for skipping.
+	var stack [64]byte
+	depth := 0
+	for s.pos < len(s.buf) {
+		c := s.buf[s.pos]
+		switch c {
+		case '"':
+			if _, err := s.skipString(); err != nil {
+				return err
+			}
+			continue
+		case '{', '[':
+			if depth >= len(stack) {
+				return s.errf("JSON nested deeper than %d levels", len(stack))
+			}
+			stack[depth] = c
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return s.errf("unbalanced %q", c)
+			}
+			open := stack[depth-1]
+			if (c == '}' && open != '{') || (c == ']' && open != '[') {
+				return s.errf("mismatched %q", c)
+			}
+			depth--
+			if depth == 0 {
+				s.pos++
+				return nil
+			}
+		}
+		s.pos++
+	}
+	return s.errf("unexpected end of input in nested value")
+}
+
+// Typed value readers. Each consumes exactly one value. ok is false when
+// the value is null or of a kind that cannot carry the wanted type (an
+// object where a string was expected is skipped, not an error).
+
+// strVal reads a string; numbers and booleans are returned as their text.
+func (s *jsonScanner) strVal() (v string, ok bool, err error) {
+	switch s.peek() {
+	case kindString:
+		v, err = s.str()
+		return v, err == nil, err
+	case kindNumber:
+		v, err = s.number()
+		return v, err == nil, err
+	case kindTrue:
+		return "true", true, s.literal("true")
+	case kindFalse:
+		return "false", true, s.literal("false")
+	case kindNull:
+		return "", false, s.literal("null")
+	}
+	return "", false, s.skip()
+}
+
+// firstStrVal reads a string, or the first string of an array of strings
+// (Kong logs a repeated header as an array).
+func (s *jsonScanner) firstStrVal() (v string, ok bool, err error) {
+	if s.peek() != kindArray {
+		return s.strVal()
+	}
+	if err := s.beginArray(); err != nil {
+		return "", false, err
+	}
+	for first := true; ; first = false {
+		more, err := s.nextElem(first)
+		if err != nil {
+			return "", false, err
+		}
+		if !more {
+			return v, ok, nil
+		}
+		if ok {
+			if err := s.skip(); err != nil {
+				return "", false, err
+			}
+			continue
+		}
+		if v, ok, err = s.strVal(); err != nil {
+			return "", false, err
+		}
+	}
+}
+
+// floatVal reads a number, or a string holding a number. Empty strings,
+// "-" and null give ok=false.
+func (s *jsonScanner) floatVal() (v float64, ok bool, err error) {
+	t, ok, err := s.numText()
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	if n, isInt := parseInt(t); isInt {
+		return float64(n), true, nil
+	}
+	f, perr := strconv.ParseFloat(t, 64)
+	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, &DecodeError{Reason: ReasonJSON, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
+	}
+	return f, true, nil
+}
+
+// intVal reads an integer; a fractional number is truncated.
+func (s *jsonScanner) intVal() (v int64, ok bool, err error) {
+	t, ok, err := s.numText()
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	if n, isInt := parseInt(t); isInt {
+		return n, true, nil
+	}
+	f, perr := strconv.ParseFloat(t, 64)
+	if perr != nil || math.IsNaN(f) || f > math.MaxInt64 || f < math.MinInt64 {
+		return 0, false, &DecodeError{Reason: ReasonJSON, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
+	}
+	return int64(f), true, nil
+}
+
+// numText reads a number or a string and returns its trimmed text; ok is
+// false for null, "", "-" and for non-scalar values (skipped).
+func (s *jsonScanner) numText() (string, bool, error) {
+	var t string
+	var err error
+	switch s.peek() {
+	case kindNumber:
+		t, err = s.number()
+	case kindString:
+		t, err = s.str()
+		t = trimSpace(t)
+	default:
+		_, _, err = s.strVal()
+		return "", false, err
+	}
+	if err != nil || t == "" || t == "-" {
+		return "", false, err
+	}
+	return t, true, nil
+}
+
+// msVal reads milliseconds (integer or fractional, number or string) as a
+// Duration. Negative values (Kong's -1) mean unknown.
+func (s *jsonScanner) msVal() (time.Duration, bool, error) {
+	f, ok, err := s.floatVal()
+	if !ok || err != nil || f < 0 {
+		return -1, false, err
+	}
+	return floatDur(f, float64(time.Millisecond)), true, nil
+}
+
+func floatDur(f, unit float64) time.Duration {
+	v := math.Round(f * unit)
+	if v >= math.MaxInt64 || v != v {
+		return math.MaxInt64
+	}
+	return time.Duration(v)
+}
+
+// parseInt parses an optionally signed decimal integer; isInt is false for
+// anything else (fractions, exponents, overflow).
+func parseInt(t string) (n int64, isInt bool) {
+	neg := false
+	i := 0
+	if len(t) > 0 && (t[0] == '-' || t[0] == '+') {
+		neg = t[0] == '-'
+		i = 1
+	}
+	if i == len(t) || len(t)-i > 18 {
+		return 0, false
+	}
+	for ; i < len(t); i++ {
+		c := t[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// bstr views b as a string without copying. The string is valid as long
+// as b is not modified; decoders only hand such strings out in Events,
+// which are documented to be valid until the next Decode.
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unsafeBytes views s as a read-only byte slice without copying.
+func unsafeBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
