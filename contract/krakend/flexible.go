@@ -115,7 +115,7 @@ func funcMap(partials string) template.FuncMap {
 			}
 			b, err := os.ReadFile(filepath.Join(partials, name))
 			if err != nil {
-				return "", fmt.Errorf("include: %w", err)
+				return "", fmt.Errorf("reading the partial: %w", err)
 			}
 			return string(b), nil
 		},
