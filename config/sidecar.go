@@ -1,11 +1,219 @@
 package config
 
-// SidecarConfig is the sidecar section of gatewatch.yaml.
-type SidecarConfig struct{}
+import (
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
 
-func (c *SidecarConfig) applyDefaults() {}
+	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/contract"
+)
 
-func (c *SidecarConfig) validate(v *validator) {}
+// SidecarConfig is the sidecar section of gatewatch.yaml: which access logs
+// `gatewatch sidecar` follows and how it serves its metrics.
+type SidecarConfig struct {
+	// Logs are the access logs to follow (default: one file,
+	// /var/log/gateway/access.log, in the contract's format).
+	Logs []LogConfig `yaml:"logs"`
+	// Listen is the address of the metrics server (default ":9145").
+	Listen string `yaml:"listen"`
+	// CheckpointDir holds the metrics reader's checkpoint (default
+	// /var/lib/gatewatch), relative to the directory of gatewatch.yaml.
+	CheckpointDir string `yaml:"checkpoint_dir"`
+	// Start is where reading begins: checkpoint (default: where the last
+	// run stopped, else the beginning of the file), beginning or end.
+	Start string `yaml:"start"`
+	// MaxLineBytes bounds one line; a longer one is counted as a decode
+	// error "too_long" and skipped (default 65536).
+	MaxLineBytes int `yaml:"max_line_bytes"`
+	// PollInterval is how often files are checked for new data and
+	// rotation (default 250ms).
+	PollInterval Duration `yaml:"poll_interval"`
+	// CheckpointInterval is how often the checkpoint is written (default
+	// 5s); it is always written on shutdown.
+	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+	// MaxBackends bounds the backend label (default 100; further upstream
+	// hosts are counted as "other").
+	MaxBackends int `yaml:"max_backends"`
+	// ScrapeGateway, when set, serves the gateway's own metrics beside
+	// the sidecar's.
+	ScrapeGateway *ScrapeGatewayConfig `yaml:"scrape_gateway"`
+}
+
+// LogConfig is one followed access log.
+type LogConfig struct {
+	// Path of the file, a glob over rotated names
+	// ("/var/log/gateway/access.log*"), or "-" for standard input.
+	Path string `yaml:"path"`
+	// Format is one of accesslog.Formats; empty means the contract's own
+	// (krakend → krakend, kong → kong, envoy → auto).
+	Format string `yaml:"format"`
+	// Mapping reads a generic JSON log (format json, or the fallback of
+	// format auto).
+	Mapping *accesslog.Mapping `yaml:"mapping"`
+	// Envelope is none (default), cri (Kubernetes /var/log/pods files) or
+	// docker (json-file driver).
+	Envelope string `yaml:"envelope"`
+}
+
+// ScrapeGatewayConfig points at the gateway's own metrics endpoint.
+type ScrapeGatewayConfig struct {
+	// URL of the gateway's Prometheus endpoint.
+	URL string `yaml:"url"`
+	// Timeout bounds one scrape of the gateway (default 2s).
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Sidecar defaults.
+const (
+	DefaultSidecarListen       = ":9145"
+	DefaultSidecarLog          = "/var/log/gateway/access.log"
+	DefaultCheckpointDir       = "/var/lib/gatewatch"
+	DefaultMaxLineBytes        = 64 << 10
+	DefaultPollInterval        = 250 * time.Millisecond
+	DefaultCheckpointInterval  = 5 * time.Second
+	DefaultGatewayScrapeTimout = 2 * time.Second
+	DefaultMaxBackends         = 100
+)
+
+// Start positions of the sidecar's reader.
+const (
+	StartCheckpoint = "checkpoint"
+	StartBeginning  = "beginning"
+	StartEnd        = "end"
+)
+
+// Log envelopes.
+var envelopes = []string{"none", "cri", "docker"}
+
+func (c *SidecarConfig) applyDefaults() {
+	if len(c.Logs) == 0 {
+		c.Logs = []LogConfig{{Path: DefaultSidecarLog}}
+	}
+	for i := range c.Logs {
+		if c.Logs[i].Envelope == "" {
+			c.Logs[i].Envelope = "none"
+		}
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultSidecarListen
+	}
+	if c.CheckpointDir == "" {
+		c.CheckpointDir = DefaultCheckpointDir
+	}
+	if c.Start == "" {
+		c.Start = StartCheckpoint
+	}
+	if c.MaxLineBytes == 0 {
+		c.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = Duration(DefaultPollInterval)
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = Duration(DefaultCheckpointInterval)
+	}
+	if c.MaxBackends == 0 {
+		c.MaxBackends = DefaultMaxBackends
+	}
+	if c.ScrapeGateway != nil && c.ScrapeGateway.Timeout == 0 {
+		c.ScrapeGateway.Timeout = Duration(DefaultGatewayScrapeTimout)
+	}
+}
+
+func (c *SidecarConfig) validate(v *validator) {
+	at := []any{"sidecar"}
+	stdin := 0
+	seen := map[string]bool{}
+	for i, l := range c.Logs {
+		la := append(slices.Clone(at), "logs", i)
+		switch {
+		case l.Path == "":
+			v.errorf(append(la, "path"), "path must be set (a file, a glob such as /var/log/gateway/access.log*, or - for standard input)")
+		case l.Path == "-":
+			stdin++
+		case seen[l.Path]:
+			v.errorf(append(la, "path"), "%q is listed twice", l.Path)
+		}
+		seen[l.Path] = true
+		if l.Format != "" && !slices.Contains(accesslog.Formats, l.Format) {
+			v.errorf(append(la, "format"), "unknown format %q; expected one of %s (or leave it out to use the contract's)", l.Format, strings.Join(accesslog.Formats, ", "))
+		}
+		if l.Format == "json" && l.Mapping == nil {
+			v.errorf(append(la, "format"), "format json needs a mapping (method, path and status at least)")
+		}
+		if l.Mapping != nil {
+			if err := l.Mapping.Validate(); err != nil {
+				v.errorf(append(la, "mapping"), "%v", err)
+			}
+		}
+		if !slices.Contains(envelopes, l.Envelope) {
+			v.errorf(append(la, "envelope"), "unknown envelope %q; expected none, cri or docker", l.Envelope)
+		}
+	}
+	if stdin > 1 {
+		v.errorf(append(at, "logs"), "standard input (-) can be read only once")
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		v.errorf(append(at, "listen"), "%q is not a listen address; expected host:port or :port such as :9145", c.Listen)
+	}
+	switch c.Start {
+	case StartCheckpoint, StartBeginning, StartEnd:
+	default:
+		v.errorf(append(at, "start"), "unknown start %q; expected checkpoint, beginning or end", c.Start)
+	}
+	if c.MaxLineBytes < 256 || c.MaxLineBytes > 64<<20 {
+		v.errorf(append(at, "max_line_bytes"), "%d is out of range; expected 256 to 67108864 (default 65536)", c.MaxLineBytes)
+	}
+	if c.PollInterval.Std() < 10*time.Millisecond || c.PollInterval.Std() > time.Minute {
+		v.errorf(append(at, "poll_interval"), "%s is out of range; expected 10ms to 1m (default 250ms)", c.PollInterval)
+	}
+	if c.CheckpointInterval.Std() < 100*time.Millisecond {
+		v.errorf(append(at, "checkpoint_interval"), "%s is too short; expected at least 100ms (default 5s)", c.CheckpointInterval)
+	}
+	if c.MaxBackends < 1 {
+		v.errorf(append(at, "max_backends"), "must be at least 1 (default 100)")
+	}
+	if s := c.ScrapeGateway; s != nil {
+		u, err := url.Parse(s.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errorf(append(at, "scrape_gateway", "url"), "%q is not an http(s) URL such as http://localhost:8080/metrics", s.URL)
+		}
+		if s.Timeout.Std() <= 0 || s.Timeout.Std() > time.Minute {
+			v.errorf(append(at, "scrape_gateway", "timeout"), "%s is out of range; expected more than 0 and at most 1m", s.Timeout)
+		}
+	}
+}
 
 // paths lists the fields of the section that hold file paths.
-func (c *SidecarConfig) paths() []*string { return nil }
+func (c *SidecarConfig) paths() []*string {
+	ps := []*string{&c.CheckpointDir}
+	for i := range c.Logs {
+		if c.Logs[i].Path != "-" {
+			ps = append(ps, &c.Logs[i].Path)
+		}
+	}
+	return ps
+}
+
+// DecoderFormat returns the accesslog.NewDecoder format name of a log: its
+// format, or the contract's when it has none, prefixed with its envelope.
+func (l *LogConfig) DecoderFormat(kind contract.Kind) string {
+	f := l.Format
+	if f == "" {
+		switch kind {
+		case contract.KrakenD:
+			f = "krakend"
+		case contract.Kong:
+			f = "kong"
+		default:
+			f = "auto"
+		}
+	}
+	if l.Envelope != "" && l.Envelope != "none" {
+		f = l.Envelope + "+" + f
+	}
+	return f
+}

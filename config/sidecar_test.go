@@ -1,0 +1,96 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/contract"
+)
+
+func TestSidecarDefaults(t *testing.T) {
+	c, err := Load("gw.yaml", []byte("sidecar: {}\n"))
+	require.NoError(t, err)
+	s := c.Sidecar
+	require.Equal(t, []LogConfig{{Path: DefaultSidecarLog, Envelope: "none"}}, s.Logs)
+	require.Equal(t, ":9145", s.Listen)
+	require.Equal(t, StartCheckpoint, s.Start)
+	require.Equal(t, 65536, s.MaxLineBytes)
+	require.Equal(t, 250*time.Millisecond, s.PollInterval.Std())
+	require.Equal(t, 5*time.Second, s.CheckpointInterval.Std())
+	require.Equal(t, 100, s.MaxBackends)
+	require.Nil(t, s.ScrapeGateway)
+}
+
+func TestSidecarFull(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "gatewatch.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(`
+sidecar:
+  logs:
+    - path: logs/access.log*
+      format: json
+      envelope: cri
+      mapping: {method: req.m, path: req.p, status: code, duration: took, duration_unit: ms}
+    - path: "-"
+      format: kong
+  listen: 127.0.0.1:9999
+  checkpoint_dir: state
+  start: end
+  max_line_bytes: 1024
+  poll_interval: 50ms
+  scrape_gateway: {url: "http://localhost:8080/metrics"}
+`), 0o644))
+	c, err := LoadFile(p)
+	require.NoError(t, err)
+	s := c.Sidecar
+	require.Equal(t, filepath.Join(dir, "logs/access.log*"), s.Logs[0].Path)
+	require.Equal(t, "-", s.Logs[1].Path)
+	require.Equal(t, filepath.Join(dir, "state"), s.CheckpointDir)
+	require.Equal(t, "req.m", s.Logs[0].Mapping.Method)
+	require.Equal(t, "cri+json", s.Logs[0].DecoderFormat(contract.KrakenD))
+	require.Equal(t, "kong", s.Logs[1].DecoderFormat(contract.Envoy))
+	require.Equal(t, 2*time.Second, s.ScrapeGateway.Timeout.Std())
+}
+
+func TestSidecarDecoderFormatFromContract(t *testing.T) {
+	l := LogConfig{Envelope: "none"}
+	require.Equal(t, "krakend", l.DecoderFormat(contract.KrakenD))
+	require.Equal(t, "kong", l.DecoderFormat(contract.Kong))
+	require.Equal(t, "auto", l.DecoderFormat(contract.Envoy))
+	l.Envelope = "docker"
+	require.Equal(t, "docker+krakend", l.DecoderFormat(contract.KrakenD))
+}
+
+func TestSidecarErrors(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"unknown key", "sidecar:\n  listn: :1\n", `gw.yaml:2:3: unknown key "listn" in sidecar; expected one of:`},
+		{"unknown log key", "sidecar:\n  logs:\n    - path: a\n      fromat: kong\n", `gw.yaml:4:7: unknown key "fromat" in sidecar.logs[0]`},
+		{"unknown mapping key", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {methd: m}\n", `gw.yaml:5:17: unknown key "methd" in sidecar.logs[0].mapping`},
+		{"no path", "sidecar:\n  logs:\n    - format: kong\n", "gw.yaml:3:7: sidecar.logs[0].path: path must be set"},
+		{"bad format", "sidecar:\n  logs:\n    - path: a\n      format: nginx\n", `gw.yaml:4:7: sidecar.logs[0].format: unknown format "nginx"`},
+		{"json without mapping", "sidecar:\n  logs:\n    - path: a\n      format: json\n", "gw.yaml:4:7: sidecar.logs[0].format: format json needs a mapping"},
+		{"bad mapping", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m}\n", "gw.yaml:5:7: sidecar.logs[0].mapping: mapping: path must be set"},
+		{"bad envelope", "sidecar:\n  logs:\n    - path: a\n      envelope: gzip\n", `gw.yaml:4:7: sidecar.logs[0].envelope: unknown envelope "gzip"`},
+		{"twice", "sidecar:\n  logs:\n    - path: a\n    - path: a\n", `gw.yaml:4:7: sidecar.logs[1].path: "a" is listed twice`},
+		{"stdin twice", "sidecar:\n  logs:\n    - path: '-'\n    - path: '-'\n", "gw.yaml:2:3: sidecar.logs: standard input (-) can be read only once"},
+		{"bad listen", "sidecar:\n  listen: 9145\n", `gw.yaml:2:3: sidecar.listen: "9145" is not a listen address`},
+		{"bad start", "sidecar:\n  start: middle\n", `gw.yaml:2:3: sidecar.start: unknown start "middle"`},
+		{"bad max line", "sidecar:\n  max_line_bytes: 10\n", "gw.yaml:2:3: sidecar.max_line_bytes: 10 is out of range"},
+		{"bad poll", "sidecar:\n  poll_interval: 1ms\n", "gw.yaml:2:3: sidecar.poll_interval: 1ms is out of range"},
+		{"bad poll type", "sidecar:\n  poll_interval: soon\n", `gw.yaml: line 2: "soon" is not a duration`},
+		{"bad url", "sidecar:\n  scrape_gateway: {url: localhost:8080}\n", `gw.yaml:2:20: sidecar.scrape_gateway.url: "localhost:8080" is not an http(s) URL`},
+		{"bad backends", "sidecar:\n  max_backends: -1\n", "gw.yaml:2:3: sidecar.max_backends: must be at least 1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("gw.yaml", []byte(tc.in))
+			require.Error(t, err)
+			require.True(t, strings.HasPrefix(err.Error(), tc.want), "got %q, want prefix %q", err.Error(), tc.want)
+		})
+	}
+}
