@@ -1,0 +1,919 @@
+package tail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxLineBytes       = 1 << 20
+	DefaultPollInterval       = 250 * time.Millisecond
+	DefaultCheckpointInterval = 5 * time.Second
+	DefaultRotateGrace        = 5 * time.Second
+	DefaultForgetAfter        = time.Hour
+	DefaultReadBufferBytes    = 64 << 10
+)
+
+// DefaultExclude are the base-name patterns excluded when Options.Exclude is
+// nil: compressed rotated files are not text.
+var DefaultExclude = []string{"*.gz", "*.bz2", "*.xz", "*.zst", "*.zip", "*.lz4"}
+
+// Start selects where reading begins.
+type Start int
+
+const (
+	// FromCheckpoint resumes every file the checkpoint knows where the
+	// checkpoint says; other files start as Options.StartUnknown says.
+	FromCheckpoint Start = iota
+	// FromBeginning reads files present at start-up from their first byte.
+	FromBeginning
+	// FromEnd skips what files present at start-up already contain.
+	FromEnd
+)
+
+// String returns the name of s.
+func (s Start) String() string {
+	switch s {
+	case FromCheckpoint:
+		return "checkpoint"
+	case FromBeginning:
+		return "beginning"
+	case FromEnd:
+		return "end"
+	}
+	return fmt.Sprintf("Start(%d)", int(s))
+}
+
+// Line is one line read from a file or standard input.
+type Line struct {
+	// Path is the name the file had when the line was read ("-" for
+	// standard input).
+	Path string
+	// File identifies the file; zero for standard input.
+	File FileID
+	// Offset is the offset of the line's first byte in the file (leading
+	// NUL bytes included, see NUL).
+	Offset int64
+	// End is the offset just past the line's newline: the next line starts
+	// here. [Offset, End) is what Tailer.Ack takes.
+	End int64
+	// Bytes is the line without "\n" and without a "\r" before it. It is
+	// valid until the handler returns; copy it to keep it.
+	Bytes []byte
+	// Cut reports that the line was longer than Options.MaxLineBytes: Bytes
+	// holds its first MaxLineBytes bytes and CutBytes bytes were skipped.
+	Cut      bool
+	CutBytes int64
+	// NUL is the number of NUL bytes skipped before the line (the hole a
+	// writer without O_APPEND leaves after a copytruncate).
+	NUL int
+	// Unterminated reports a last line without a newline, delivered because
+	// its file was finished for good (rotated away or deleted and idle,
+	// standard input closed, or Options.OneShot).
+	Unterminated bool
+}
+
+// Options configure a Tailer. Zero fields take the defaults named.
+type Options struct {
+	// Paths are files or glob patterns (filepath.Match syntax), re-scanned
+	// every PollInterval for new files; "-" is standard input.
+	Paths []string
+	// Exclude are patterns matched against the base name of every match;
+	// nil means DefaultExclude, an empty non-nil slice excludes nothing.
+	Exclude []string
+	// Start is where files present at start-up are read from.
+	Start Start
+	// StartUnknown is where, with Start == FromCheckpoint, a file present at
+	// start-up without a checkpoint entry starts, when there is no
+	// checkpoint file yet (the first run): FromBeginning (default) or
+	// FromEnd. When a checkpoint file exists, files it does not know
+	// appeared after it was written and are read from the beginning.
+	StartUnknown Start
+	// Checkpoint is the checkpoint file ("" = no checkpoint).
+	Checkpoint string
+	// CheckpointInterval is how often the checkpoint is written (default
+	// 5s); it is also written when Run returns.
+	CheckpointInterval time.Duration
+	// MaxLineBytes is the longest line delivered whole (default 1 MiB);
+	// longer lines are cut (Line.Cut).
+	MaxLineBytes int
+	// FingerprintBytes caps the bytes a fingerprint covers (default 1024).
+	FingerprintBytes int
+	// PollInterval is the period of glob re-scans and end-of-file polls
+	// (default 250ms); ignored when Waker is set.
+	PollInterval time.Duration
+	// RotateGrace is how long a file that left the patterns (renamed away
+	// or deleted) is still read after it last grew, for writers that
+	// reopen late (default 5s; negative: none).
+	RotateGrace time.Duration
+	// ForgetAfter is how long the identity and offset of a file no longer
+	// open is remembered (to continue it if it shows up again, e.g. as a
+	// copytruncate copy; default 1h).
+	ForgetAfter time.Duration
+	// ManualAck: when false, a line is acknowledged when the handler
+	// returns nil; when true, only Tailer.Ack acknowledges.
+	ManualAck bool
+	// OneShot reads every file once to its end, delivers unterminated last
+	// lines, writes the checkpoint and returns.
+	OneShot bool
+	// ReadBufferBytes is the size of the read buffer of each open file
+	// (default 64 KiB, at least FingerprintBytes).
+	ReadBufferBytes int
+	// Waker paces polling (default NewTimedWaker(PollInterval)).
+	Waker Waker
+	// Now is the clock for grace periods and checkpoint intervals
+	// (default time.Now).
+	Now func() time.Time
+	// Stdin is read for "-" (default os.Stdin).
+	Stdin io.Reader
+}
+
+// Stats are counters since New and the state of every open file.
+type Stats struct {
+	// Lines and Bytes delivered / consumed.
+	Lines, Bytes uint64
+	// Truncations counts files found shorter than the read offset or with
+	// a changed first line (copytruncate).
+	Truncations uint64
+	// Rotations counts new files found at a path that held another file.
+	Rotations uint64
+	// CutLines and CutBytes count lines longer than MaxLineBytes and the
+	// bytes skipped from them.
+	CutLines, CutBytes uint64
+	// NULBytes counts NUL bytes skipped at line starts.
+	NULBytes uint64
+	// LostBytes is a lower bound of bytes never read: partial lines of
+	// truncated files, files the checkpoint points at that are gone,
+	// remembered files forgotten before being read to the end.
+	LostBytes uint64
+	// Duplicates counts files not read because a file with the same
+	// fingerprint is being read (copies, or different files with an
+	// identical first line).
+	Duplicates uint64
+	// Files are the open files.
+	Files []FileStats
+}
+
+// FileStats is the state of one open file.
+type FileStats struct {
+	Path string
+	File FileID
+	// Size is the size at the last poll; Offset the read offset; Size -
+	// Offset is the lag in bytes. Acked is the contiguously acknowledged
+	// offset (what the checkpoint holds).
+	Size, Offset, Acked int64
+	// Rotated reports a file that left the patterns and is being drained.
+	Rotated bool
+}
+
+// Tailer follows files. Create it with New and call Run once.
+type Tailer struct {
+	opts    Options
+	waker   Waker
+	now     func() time.Time
+	exclude []string
+
+	mu          sync.Mutex        // guards entries, readers' shared fields, readers slice
+	entries     map[uint64]*entry // by fingerprint
+	readers     []*reader
+	ckptExisted bool
+
+	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
+}
+
+// entry is what is known about one file identity.
+type entry struct {
+	fp             uint64
+	path           string
+	dev, ino       uint64
+	size           int64 // last known size
+	readOff        int64 // end of the last line delivered
+	tr             tracker
+	owner          *reader // nil: no open file holds this identity
+	detachedAt     time.Time
+	fromCheckpoint bool
+	lostCounted    bool
+}
+
+// reader is one open file.
+type reader struct {
+	f          *os.File
+	path       string
+	dev, ino   uint64
+	id         *entry
+	fpr        fpRange
+	off        int64 // next byte to read
+	size       int64
+	sp         splitter
+	buf        []byte
+	initial    bool      // found by the first scan: the start policy applies
+	seen       bool      // matched by the current scan
+	orphaned   time.Time // when it left the patterns; zero while matched
+	lastGrowth time.Time
+	waiting    bool // its fingerprint is held by another reader
+	done       bool
+}
+
+// New validates opts and loads the checkpoint.
+func New(opts Options) (*Tailer, error) {
+	if len(opts.Paths) == 0 {
+		return nil, errors.New("tail: no paths given")
+	}
+	for _, p := range opts.Paths {
+		if _, err := filepath.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("tail: bad pattern %q: %w", p, err)
+		}
+	}
+	if opts.Exclude == nil {
+		opts.Exclude = DefaultExclude
+	}
+	for _, p := range opts.Exclude {
+		if _, err := filepath.Match(p, ""); err != nil {
+			return nil, fmt.Errorf("tail: bad exclude pattern %q: %w", p, err)
+		}
+	}
+	if opts.Start < FromCheckpoint || opts.Start > FromEnd {
+		return nil, fmt.Errorf("tail: unknown start %d", opts.Start)
+	}
+	if opts.StartUnknown == FromCheckpoint {
+		opts.StartUnknown = FromBeginning
+	}
+	if opts.StartUnknown != FromBeginning && opts.StartUnknown != FromEnd {
+		return nil, fmt.Errorf("tail: StartUnknown must be FromBeginning or FromEnd, got %s", opts.StartUnknown)
+	}
+	if opts.MaxLineBytes <= 0 {
+		opts.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if opts.FingerprintBytes <= 0 {
+		opts.FingerprintBytes = DefaultFingerprintBytes
+	}
+	if opts.ReadBufferBytes <= 0 {
+		opts.ReadBufferBytes = DefaultReadBufferBytes
+	}
+	opts.ReadBufferBytes = max(opts.ReadBufferBytes, opts.FingerprintBytes)
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if opts.RotateGrace == 0 {
+		opts.RotateGrace = DefaultRotateGrace
+	}
+	if opts.ForgetAfter <= 0 {
+		opts.ForgetAfter = DefaultForgetAfter
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, entries: make(map[uint64]*entry)}
+	if t.waker == nil {
+		t.waker = NewTimedWaker(opts.PollInterval)
+	}
+	if opts.Checkpoint != "" {
+		c, exists, err := LoadCheckpoint(opts.Checkpoint)
+		if err != nil {
+			return nil, fmt.Errorf("tail: %w", err)
+		}
+		removeStaleTemps(opts.Checkpoint)
+		t.ckptExisted = exists
+		if opts.Start == FromCheckpoint {
+			now := t.now()
+			for _, e := range c.Files {
+				t.entries[e.File.Fingerprint] = &entry{
+					fp: e.File.Fingerprint, path: e.Path, dev: e.File.Dev, ino: e.File.Ino,
+					size: e.Size, readOff: e.Offset, tr: tracker{mark: e.Offset},
+					detachedAt: now, fromCheckpoint: true,
+				}
+			}
+		}
+	}
+	return t, nil
+}
+
+// Ack acknowledges the line at [offset, end) of file. It may be called from
+// any goroutine, in any order; the checkpoint advances over contiguously
+// acknowledged lines only. Acknowledging standard input does nothing.
+func (t *Tailer) Ack(file FileID, offset, end int64) {
+	if file == (FileID{}) {
+		return
+	}
+	t.mu.Lock()
+	if e := t.entries[file.Fingerprint]; e != nil {
+		e.tr.ack(offset, end)
+	}
+	t.mu.Unlock()
+}
+
+// Checkpoint returns the current checkpoint (what would be written now).
+func (t *Tailer) Checkpoint() Checkpoint {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := Checkpoint{Files: make([]CheckpointEntry, 0, len(t.entries))}
+	for _, e := range t.entries {
+		c.Files = append(c.Files, CheckpointEntry{
+			Path: e.path, File: FileID{Dev: e.dev, Ino: e.ino, Fingerprint: e.fp},
+			Offset: e.tr.mark, Size: e.size,
+		})
+	}
+	return c
+}
+
+// SaveCheckpoint writes the checkpoint file now (a no-op without one).
+func (t *Tailer) SaveCheckpoint() error {
+	if t.opts.Checkpoint == "" {
+		return nil
+	}
+	return WriteCheckpoint(t.opts.Checkpoint, t.Checkpoint())
+}
+
+// Stats returns the counters and the open files. Safe for concurrent use.
+func (t *Tailer) Stats() Stats {
+	s := Stats{
+		Lines: t.lines.Load(), Bytes: t.bytes.Load(), Truncations: t.truncations.Load(),
+		Rotations: t.rotations.Load(), CutLines: t.cutLines.Load(), CutBytes: t.cutBytes.Load(),
+		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range t.readers {
+		fs := FileStats{Path: r.path, File: FileID{Dev: r.dev, Ino: r.ino}, Size: r.size, Offset: r.off, Rotated: !r.orphaned.IsZero()}
+		if r.id != nil {
+			fs.File.Fingerprint = r.id.fp
+			fs.Acked = r.id.tr.mark
+		}
+		s.Files = append(s.Files, fs)
+	}
+	return s
+}
+
+// Run reads until ctx is cancelled (then it returns nil), the handler
+// returns an error (returned, wrapped), standard input ends when it is the
+// only path, or, with OneShot, everything has been read. handle is called
+// from Run's goroutine only, one line at a time; a slow handler holds back
+// reading, never loses lines. The checkpoint is written every
+// CheckpointInterval and when Run returns.
+func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+		t.closeAll()
+		if serr := t.SaveCheckpoint(); serr != nil && err == nil {
+			err = fmt.Errorf("tail: %w", serr)
+		}
+	}()
+	if t.opts.Checkpoint != "" && !t.opts.OneShot {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(t.opts.CheckpointInterval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					_ = t.SaveCheckpoint() // retried at the next tick and at return
+				}
+			}
+		}()
+	}
+
+	var stdin *stdinReader
+	patterns := make([]string, 0, len(t.opts.Paths))
+	for _, p := range t.opts.Paths {
+		if p == "-" {
+			if stdin == nil {
+				stdin = newStdinReader(ctx, t.opts.Stdin, t.opts.ReadBufferBytes, t.opts.MaxLineBytes, &wg)
+			}
+			continue
+		}
+		patterns = append(patterns, p)
+	}
+	var stdinC <-chan []byte
+	if stdin != nil {
+		stdinC = stdin.chunks
+	}
+
+	first := true
+	for {
+		if len(patterns) > 0 {
+			if err := t.cycle(ctx, patterns, first, handle); err != nil {
+				return err
+			}
+			if first {
+				t.countUnmatchedCheckpointEntries()
+			}
+			first = false
+		}
+		if t.opts.OneShot && stdinC == nil {
+			return t.finishAll(handle)
+		}
+		if len(patterns) == 0 && stdinC == nil {
+			return nil
+		}
+		var wake <-chan struct{}
+		if !t.opts.OneShot && len(patterns) > 0 {
+			wake = t.waker.Wake()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case chunk, ok := <-stdinC:
+			if !ok {
+				if err := stdin.finish(t, handle); err != nil {
+					return err
+				}
+				stdinC = nil
+				if stdin.err != nil {
+					return fmt.Errorf("tail: read standard input: %w", stdin.err)
+				}
+				continue
+			}
+			if err := stdin.process(t, chunk, handle); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// cycle re-scans the patterns and reads every open file to its end.
+func (t *Tailer) cycle(ctx context.Context, patterns []string, initial bool, handle func(Line) error) error {
+	t.scan(patterns, initial)
+	t.mu.Lock()
+	readers := slices.Clone(t.readers)
+	t.mu.Unlock()
+	for _, r := range readers {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := t.poll(ctx, r, handle); err != nil {
+			return err
+		}
+	}
+	t.reap()
+	return nil
+}
+
+type devIno struct{ dev, ino uint64 }
+
+func statDevIno(fi os.FileInfo) devIno {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return devIno{uint64(st.Dev), uint64(st.Ino)} //nolint:unconvert // Dev is uint32 on some platforms
+	}
+	return devIno{}
+}
+
+func (t *Tailer) excluded(path string) bool {
+	base := filepath.Base(path)
+	for _, p := range t.opts.Exclude {
+		if ok, _ := filepath.Match(p, base); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// scan matches the patterns, opens new files and marks readers that left
+// the patterns as orphaned.
+func (t *Tailer) scan(patterns []string, initial bool) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	byDI := make(map[devIno]*reader, len(t.readers))
+	byPath := make(map[string]*reader, len(t.readers))
+	for _, r := range t.readers {
+		r.seen = false
+		byDI[devIno{r.dev, r.ino}] = r
+		if r.orphaned.IsZero() {
+			byPath[r.path] = r
+		}
+	}
+	var paths []string
+	for _, p := range patterns {
+		m, _ := filepath.Glob(p) // patterns were validated in New
+		paths = append(paths, m...)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if t.excluded(p) {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if r := byDI[statDevIno(fi)]; r != nil {
+			if !r.seen {
+				r.seen = true
+				r.path = p
+				r.orphaned = time.Time{}
+			}
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			continue // vanished between Glob and Open, or unreadable; retried next scan
+		}
+		fi, err = f.Stat()
+		if err != nil {
+			_ = f.Close()
+			continue
+		}
+		di := statDevIno(fi)
+		if r := byDI[di]; r != nil { // replaced between Stat and Open by a file we have
+			_ = f.Close()
+			if !r.seen {
+				r.seen, r.path, r.orphaned = true, p, time.Time{}
+			}
+			continue
+		}
+		if old := byPath[p]; old != nil {
+			t.rotations.Add(1)
+		}
+		r := &reader{
+			f: f, path: p, dev: di.dev, ino: di.ino, size: fi.Size(),
+			buf: make([]byte, t.opts.ReadBufferBytes), initial: initial, seen: true, lastGrowth: now,
+		}
+		r.sp.max = t.opts.MaxLineBytes
+		byDI[di] = r
+		t.readers = append(t.readers, r)
+	}
+	for _, r := range t.readers {
+		if !r.seen && r.orphaned.IsZero() {
+			r.orphaned = now
+		}
+	}
+}
+
+// identify computes r's fingerprint and attaches it to its entry, deciding
+// where reading starts. Called with t.mu held.
+func (t *Tailer) identify(r *reader, force bool) error {
+	fp, fpr, ok, err := fingerprint(r.f, r.size, t.opts.FingerprintBytes, r.buf, force)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.initial = false // nothing complete existed at start-up: read it all once it has a line
+		return nil
+	}
+	e := t.entries[fp]
+	if e != nil && e.owner != nil && e.owner != r {
+		if !r.waiting {
+			r.waiting = true
+			t.dups.Add(1)
+		}
+		return nil
+	}
+	r.waiting = false
+	sameFile := e != nil && e.dev == r.dev && e.ino == r.ino
+	var start int64
+	switch {
+	case e != nil && r.size >= e.readOff:
+		start = e.readOff
+	case e != nil && !sameFile:
+		// A copy shorter than what was read of the original: the rest was
+		// delivered from the original.
+		start = r.size
+	default:
+		if e != nil { // same inode, shorter than our offset: new content with an identical first line
+			t.countLost(e)
+		}
+		e = &entry{fp: fp}
+		t.entries[fp] = e
+		start = t.startOffset(r)
+		e.readOff = start
+		e.tr.reset(start)
+	}
+	e.owner = r
+	e.path, e.dev, e.ino, e.size = r.path, r.dev, r.ino, r.size
+	e.fromCheckpoint = false
+	r.id, r.fpr, r.off = e, fpr, start
+	r.sp.reset(start)
+	return nil
+}
+
+// startOffset is where a file without an entry starts.
+func (t *Tailer) startOffset(r *reader) int64 {
+	if !r.initial {
+		return 0
+	}
+	s := t.opts.Start
+	if s == FromCheckpoint {
+		if t.ckptExisted {
+			return 0
+		}
+		s = t.opts.StartUnknown
+	}
+	if s != FromEnd || r.size == 0 {
+		return 0
+	}
+	// Start after the last newline in the last buffer of the file, so that
+	// a line being written is delivered whole.
+	n := min(int64(len(r.buf)), r.size)
+	m, err := r.f.ReadAt(r.buf[:n], r.size-n)
+	if m < int(n) && err != nil {
+		return r.size
+	}
+	for i := n - 1; i >= 0; i-- {
+		if r.buf[i] == '\n' {
+			return r.size - n + i + 1
+		}
+	}
+	return r.size
+}
+
+func (t *Tailer) countLost(e *entry) {
+	if !e.lostCounted && e.size > e.tr.mark && e.owner == nil {
+		t.lost.Add(uint64(e.size - max(e.tr.mark, e.readOff)))
+	}
+	e.lostCounted = true
+}
+
+// countUnmatchedCheckpointEntries counts the unread rest of files the
+// checkpoint points at that the first scan did not find.
+func (t *Tailer) countUnmatchedCheckpointEntries() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.entries {
+		if e.fromCheckpoint {
+			t.countLost(e)
+		}
+	}
+}
+
+// poll reads r to its end, checks it for truncation and finishes it when it
+// left the patterns and is idle.
+func (t *Tailer) poll(ctx context.Context, r *reader, handle func(Line) error) error {
+	fi, err := r.f.Stat()
+	if err != nil {
+		return t.abandon(r, fmt.Errorf("stat %s: %w", r.path, err))
+	}
+	now := t.now()
+	t.mu.Lock()
+	r.size = fi.Size()
+	if r.id != nil {
+		r.id.size = r.size
+		if err := t.checkTruncated(r); err != nil {
+			t.mu.Unlock()
+			return t.abandon(r, err)
+		}
+	}
+	orphanedIdle := !r.orphaned.IsZero() && (t.opts.RotateGrace < 0 || now.Sub(maxTime(r.orphaned, r.lastGrowth)) >= t.opts.RotateGrace)
+	if r.id == nil {
+		if err := t.identify(r, orphanedIdle && !r.waiting); err != nil {
+			t.mu.Unlock()
+			return t.abandon(r, fmt.Errorf("fingerprint %s: %w", r.path, err))
+		}
+	}
+	t.mu.Unlock()
+	if r.id != nil {
+		grew, err := t.read(ctx, r, handle)
+		if err != nil {
+			return err
+		}
+		if grew {
+			r.lastGrowth = now
+		}
+	}
+	if orphanedIdle {
+		return t.finish(r, handle)
+	}
+	return nil
+}
+
+// checkTruncated restarts r at offset 0 when its file is shorter than the
+// read offset or its first line changed. Called with t.mu held.
+func (t *Tailer) checkTruncated(r *reader) error {
+	truncated := r.size < r.off
+	if !truncated {
+		same, err := verify(r.f, r.fpr, r.id.fp, r.buf)
+		if err != nil {
+			return fmt.Errorf("verify fingerprint of %s: %w", r.path, err)
+		}
+		truncated = !same
+	}
+	if !truncated {
+		return nil
+	}
+	t.truncations.Add(1)
+	if r.sp.partial() {
+		t.lost.Add(uint64(r.off - r.sp.lineStart))
+	}
+	t.detach(r)
+	r.off, r.initial = 0, false
+	r.sp.reset(0)
+	return nil
+}
+
+// detach releases r's identity, remembering where delivery stopped. Called
+// with t.mu held.
+func (t *Tailer) detach(r *reader) {
+	if r.id == nil {
+		return
+	}
+	r.id.readOff = r.sp.lineStart
+	r.id.owner = nil
+	r.id.detachedAt = t.now()
+	r.id = nil
+}
+
+// read reads r from its offset to the end of the file.
+func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (grew bool, err error) {
+	e := r.id
+	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp}
+	var lastEnd int64 = -1
+	var lines, cutLines, cutBytes, nuls uint64
+	emit := func(l *Line) error {
+		l.Path, l.File = r.path, fid
+		lines++
+		if l.Cut {
+			cutLines++
+			cutBytes += uint64(l.CutBytes)
+		}
+		nuls += uint64(l.NUL)
+		if err := handle(*l); err != nil {
+			return fmt.Errorf("tail: handle line at %s:%d: %w", r.path, l.Offset, err)
+		}
+		lastEnd = l.End
+		return nil
+	}
+	for {
+		if ctx.Err() != nil {
+			return grew, nil
+		}
+		n, rerr := r.f.ReadAt(r.buf, r.off)
+		if n > 0 {
+			grew = true
+			perr := r.sp.process(r.buf[:n], r.off, emit)
+			t.mu.Lock()
+			if perr == nil {
+				r.off += int64(n)
+			} else if lastEnd >= 0 {
+				r.off = lastEnd // the rest is read again, if ever
+			}
+			if lastEnd >= 0 {
+				e.readOff = lastEnd
+				if !t.opts.ManualAck {
+					e.tr.ack(e.tr.mark, lastEnd)
+				}
+			}
+			t.mu.Unlock()
+			t.bytes.Add(uint64(n))
+			t.lines.Add(lines)
+			t.cutLines.Add(cutLines)
+			t.cutBytes.Add(cutBytes)
+			t.nulBytes.Add(nuls)
+			lines, cutLines, cutBytes, nuls = 0, 0, 0, 0
+			if perr != nil {
+				return grew, perr
+			}
+		}
+		if rerr == io.EOF || n < len(r.buf) {
+			return grew, nil
+		}
+		if rerr != nil {
+			return grew, t.abandon(r, fmt.Errorf("read %s: %w", r.path, rerr))
+		}
+	}
+}
+
+// finish delivers r's last unterminated line and closes it.
+func (t *Tailer) finish(r *reader, handle func(Line) error) error {
+	if r.done {
+		return nil
+	}
+	if r.id != nil && r.sp.partial() {
+		l0 := r.sp.lineStart
+		var end int64 = -1
+		err := r.sp.flush(r.off, func(l *Line) error {
+			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp}
+			t.lines.Add(1)
+			t.nulBytes.Add(uint64(l.NUL))
+			if l.Cut {
+				t.cutLines.Add(1)
+				t.cutBytes.Add(uint64(l.CutBytes))
+			}
+			if err := handle(*l); err != nil {
+				return fmt.Errorf("tail: handle line at %s:%d: %w", r.path, l.Offset, err)
+			}
+			end = l.End
+			return nil
+		})
+		if err != nil {
+			r.sp.lineStart = l0
+			return err
+		}
+		t.mu.Lock()
+		r.id.readOff = end
+		if !t.opts.ManualAck {
+			r.id.tr.ack(l0, end)
+		}
+		t.mu.Unlock()
+	}
+	t.mu.Lock()
+	t.detach(r)
+	r.done = true
+	t.mu.Unlock()
+	_ = r.f.Close()
+	return nil
+}
+
+// abandon closes r after an I/O error; the error is not fatal to Run.
+func (t *Tailer) abandon(r *reader, _ error) error {
+	t.mu.Lock()
+	if r.id != nil {
+		r.id.readOff = r.sp.lineStart
+	}
+	t.detach(r)
+	r.done = true
+	t.mu.Unlock()
+	_ = r.f.Close()
+	return nil
+}
+
+// reap drops finished readers and forgets old detached identities.
+func (t *Tailer) reap() {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.readers = slices.DeleteFunc(t.readers, func(r *reader) bool { return r.done })
+	for fp, e := range t.entries {
+		if e.owner == nil && now.Sub(e.detachedAt) >= t.opts.ForgetAfter {
+			t.countLost(e)
+			delete(t.entries, fp)
+		}
+	}
+}
+
+// finishAll finishes every open file (OneShot).
+func (t *Tailer) finishAll(handle func(Line) error) error {
+	t.mu.Lock()
+	readers := slices.Clone(t.readers)
+	t.mu.Unlock()
+	for _, r := range readers {
+		if r.id == nil && !r.waiting && !r.done {
+			t.mu.Lock()
+			err := t.identify(r, true)
+			t.mu.Unlock()
+			if err != nil {
+				_ = t.abandon(r, err)
+				continue
+			}
+			if r.id != nil {
+				if _, err := t.read(context.Background(), r, handle); err != nil {
+					return err
+				}
+			}
+		}
+		if err := t.finish(r, handle); err != nil {
+			return err
+		}
+	}
+	t.reap()
+	return nil
+}
+
+// closeAll closes open files without flushing partial lines (they are read
+// again from the checkpoint).
+func (t *Tailer) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range t.readers {
+		if !r.done {
+			if r.id != nil {
+				r.id.readOff = r.sp.lineStart
+				r.id.owner = nil
+				r.id.detachedAt = t.now()
+			}
+			_ = r.f.Close()
+			r.done = true
+		}
+	}
+	t.readers = nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
