@@ -155,7 +155,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 func (d *EnvoyDecoder) count() (int64, error) {
 	n, ok, err := d.s.intVal()
 	if err != nil {
-		if de, isDE := IsDecodeError(err); isDE && de.Reason == ReasonJSON && strings.Contains(de.Msg, "bad number") {
+		if de, isDE := IsDecodeError(err); isDE && de.Reason == ReasonBadField {
 			return -1, &DecodeError{Reason: ReasonBadField, Msg: "envoy: " + de.Msg}
 		}
 		return -1, err
@@ -167,7 +167,7 @@ func (d *EnvoyDecoder) count() (int64, error) {
 }
 
 func durErr(format, key string, err error) error {
-	if de, ok := IsDecodeError(err); ok && de.Reason == ReasonJSON && strings.Contains(de.Msg, "bad number") {
+	if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField {
 		return &DecodeError{Reason: ReasonBadDuration, Msg: format + ": " + key + ": " + de.Msg}
 	}
 	return err

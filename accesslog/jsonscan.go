@@ -351,12 +351,14 @@ func (s *jsonScanner) skipString() (int, error) {
 	return 0, s.errf("unterminated string")
 }
 
+// maxDepth bounds the nesting of skipped values.
+const maxDepth = 1024
+
 // skipNested moves past an object or array. It checks bracket balance and
 // strings; scalars inside are not validated one by one.
 func (s *jsonScanner) skipNested() error {
-	// A small fixed stack of open brackets; deeper nesting is tracked by a
-	// counter only when the stack is full, which is fine for skipping.
-	var stack [64]byte
+	// The open brackets, one bit per level ('[' = 1), up to maxDepth.
+	var stack [maxDepth / 64]uint64
 	depth := 0
 	for s.pos < len(s.buf) {
 		c := s.buf[s.pos]
@@ -367,17 +369,21 @@ func (s *jsonScanner) skipNested() error {
 			}
 			continue
 		case '{', '[':
-			if depth >= len(stack) {
-				return s.errf("JSON nested deeper than %d levels", len(stack))
+			if depth >= maxDepth {
+				return s.errf("JSON nested deeper than %d levels", maxDepth)
 			}
-			stack[depth] = c
+			if c == '[' {
+				stack[depth/64] |= 1 << (depth % 64)
+			} else {
+				stack[depth/64] &^= 1 << (depth % 64)
+			}
 			depth++
 		case '}', ']':
 			if depth == 0 {
 				return s.errf("unbalanced %q", c)
 			}
-			open := stack[depth-1]
-			if (c == '}' && open != '{') || (c == ']' && open != '[') {
+			isArray := stack[(depth-1)/64]&(1<<((depth-1)%64)) != 0
+			if (c == ']') != isArray {
 				return s.errf("mismatched %q", c)
 			}
 			depth--
@@ -455,7 +461,7 @@ func (s *jsonScanner) floatVal() (v float64, ok bool, err error) {
 	}
 	f, perr := strconv.ParseFloat(t, 64)
 	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false, &DecodeError{Reason: ReasonJSON, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
+		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
 	}
 	return f, true, nil
 }
@@ -471,7 +477,7 @@ func (s *jsonScanner) intVal() (v int64, ok bool, err error) {
 	}
 	f, perr := strconv.ParseFloat(t, 64)
 	if perr != nil || math.IsNaN(f) || f > math.MaxInt64 || f < math.MinInt64 {
-		return 0, false, &DecodeError{Reason: ReasonJSON, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
+		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
 	}
 	return int64(f), true, nil
 }

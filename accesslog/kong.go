@@ -269,7 +269,7 @@ func (d *KongDecoder) latencies(e *Event) error {
 			err = s.skip()
 		}
 		if err != nil {
-			if de, ok := IsDecodeError(err); ok && de.Reason == ReasonJSON {
+			if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField {
 				return &DecodeError{Reason: ReasonBadDuration, Msg: "kong: latencies." + key + ": " + de.Msg}
 			}
 			return err

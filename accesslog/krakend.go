@@ -365,7 +365,7 @@ func (d *KrakenDJSONDecoder) Decode(line []byte, e *Event) error {
 // statusErr turns a JSON error while reading a status into bad_status
 // unless it is a structural error.
 func statusErr(format string, err error) error {
-	if de, ok := IsDecodeError(err); ok && de.Reason == ReasonJSON && strings.Contains(de.Msg, "bad number") {
+	if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField {
 		return decodeErr(ReasonBadStatus, "%s: %s", format, de.Msg)
 	}
 	return err
