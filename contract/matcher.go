@@ -1,25 +1,697 @@
 package contract
 
+import (
+	"cmp"
+	"regexp"
+	"slices"
+	"strings"
+)
+
 // Matcher maps a request (method, path) to the contract endpoint the gateway
-// itself would choose.
+// itself would choose. The precedence rules follow the contract's gateway:
 //
-// This is a placeholder linear scan; it is being replaced by the real
-// matcher.
+//   - KrakenD (gin's router): a template with {param} segments matches a
+//     path with the same number of segments; at each position a static
+//     segment beats a parameter, which beats a wildcard ("/x/*"), with
+//     backtracking when the more specific branch fails further down. A
+//     parameter never matches an empty segment. Trailing slashes are
+//     significant: "/users/" does not match "/users" (gin answers such a
+//     request with a redirect, not with the endpoint), and "/x" does not
+//     match the wildcard "/x/*".
+//   - Kong (traditional and traditional_compatible routers): routes that
+//     list methods are tried before routes that do not (Kong prefers the
+//     route with more matching attributes); within each group regex paths
+//     come first, ordered by Priority (regex_priority, higher first), then
+//     by the length of the regex, then declaration order; then plain paths
+//     as prefixes, the longest prefix winning. Hosts and headers are
+//     ignored: access logs rarely carry them.
+//   - Envoy, and contracts without a gateway: the first route in
+//     declaration order whose path match holds (exact, prefix, regex full
+//     match, path_separated_prefix) and whose Methods contain the method.
+//     Hosts and header conditions other than the method are ignored.
+//
+// Methods are compared case-sensitively with the upper-cased Methods of the
+// endpoints; an endpoint without Methods answers any method.
+//
+// Exact, template and prefix paths are looked up in a segment tree (KrakenD,
+// Envoy exact paths) or a radix tree on bytes (prefixes), never by a linear
+// scan; regular expressions are compiled once. A Matcher is immutable after
+// NewMatcher and safe for concurrent use; Match does not allocate.
 type Matcher struct {
-	eps []Endpoint
+	eps      []Endpoint
+	policy   Kind
+	byMethod map[string]*table
+	// any serves methods no endpoint lists: only endpoints without
+	// Methods can answer them.
+	any *table
 }
 
-// NewMatcher builds a Matcher for c's endpoints.
-func NewMatcher(c *Contract) *Matcher { return &Matcher{eps: c.Endpoints} }
+// table holds the lookup structures for one request method.
+type table struct {
+	// KrakenD: templates and wildcards, gin precedence.
+	// Envoy: exact paths and templates, lowest route index wins.
+	seg *segNode
+	// Envoy: prefix and path_separated_prefix routes, and regex routes
+	// filed under their literal prefixes.
+	pfx     *rnode
+	pending []pattern
+	// KrakenD: routes that are neither exact nor wildcard, tried in order
+	// after the tree.
+	slow []pattern
+	// Kong: tier 0 holds routes listing the method, tier 1 routes without
+	// methods.
+	kong [2]kongTier
+}
+
+type kongTier struct {
+	// regex holds regex (and exact) paths in a radix tree on their
+	// literal prefixes; pattern.rank is Kong's evaluation order.
+	regex   *rnode
+	pending []pattern
+	// prefix holds plain paths; the longest matching one wins.
+	prefix *rnode
+}
+
+// NewMatcher builds a Matcher for c's endpoints. The Matcher keeps
+// c.Endpoints (the endpoints returned by Match point into it); c must not be
+// modified afterwards. Paths that cannot be used (a regular expression that
+// does not compile, a template not starting with "/") never match.
+func NewMatcher(c *Contract) *Matcher {
+	m := &Matcher{eps: c.Endpoints, policy: c.Gateway, byMethod: map[string]*table{}}
+	if m.policy != KrakenD && m.policy != Kong {
+		m.policy = Envoy
+	}
+	for i := range c.Endpoints {
+		for _, meth := range c.Endpoints[i].Methods {
+			meth = strings.ToUpper(meth)
+			if m.byMethod[meth] == nil {
+				m.byMethod[meth] = newTable()
+			}
+		}
+	}
+	m.any = newTable()
+	for i := range c.Endpoints {
+		e := &c.Endpoints[i]
+		if len(e.Methods) == 0 {
+			m.add(m.any, int32(i), e, 1)
+			for _, t := range m.byMethod {
+				m.add(t, int32(i), e, 1)
+			}
+			continue
+		}
+		seen := map[string]bool{}
+		for _, meth := range e.Methods {
+			meth = strings.ToUpper(meth)
+			if seen[meth] {
+				continue
+			}
+			seen[meth] = true
+			m.add(m.byMethod[meth], int32(i), e, 0)
+		}
+	}
+	for _, t := range m.allTables() {
+		for k := range t.kong {
+			kt := &t.kong[k]
+			slices.SortStableFunc(kt.pending, func(a, b pattern) int {
+				if c := cmp.Compare(b.priority, a.priority); c != 0 {
+					return c
+				}
+				if c := cmp.Compare(len(b.src), len(a.src)); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.ep, b.ep)
+			})
+			for r := range kt.pending {
+				kt.pending[r].rank = int32(r)
+				insertPattern(kt.regex, kt.pending[r])
+			}
+			kt.pending = nil
+		}
+		for _, p := range t.pending {
+			p.rank = p.ep
+			insertPattern(t.pfx, p)
+		}
+		t.pending = nil
+	}
+	return m
+}
+
+// insertPattern files p under its literal prefix, keeping each node's
+// patterns in rank order (they are inserted in that order).
+func insertPattern(root *rnode, p pattern) {
+	root.insert(p.prefix, func(n *rnode) { n.pats = append(n.pats, p) })
+}
+
+func newTable() *table {
+	return &table{
+		seg:  newSegNode(),
+		pfx:  newRNode(""),
+		kong: [2]kongTier{{prefix: newRNode(""), regex: newRNode("")}, {prefix: newRNode(""), regex: newRNode("")}},
+	}
+}
+
+func (m *Matcher) allTables() []*table {
+	ts := []*table{m.any}
+	for _, t := range m.byMethod {
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// add inserts endpoint e (index i) into t. tier is 0 when the endpoint lists
+// methods, 1 otherwise (used by Kong).
+func (m *Matcher) add(t *table, i int32, e *Endpoint, tier int) {
+	switch m.policy {
+	case KrakenD:
+		switch e.Match {
+		case MatchExact, "":
+			if segs, ok := parseTemplate(e.Path); ok {
+				t.seg.insert(segs, i, false)
+			}
+		case MatchPrefix:
+			if segs, ok := parseWildcard(e.Path); ok {
+				t.seg.insert(segs, i, true)
+			}
+		default:
+			if p, ok := newPattern(i, e.Match, e.Path, e.Regex, true); ok {
+				t.slow = append(t.slow, p)
+			}
+		}
+	case Kong:
+		kt := &t.kong[tier]
+		for _, kp := range kongPaths(e) {
+			switch kp.kind {
+			case MatchPrefix:
+				kt.prefix.insert(kp.path, func(n *rnode) {
+					if n.pfx < 0 {
+						n.pfx = i
+					}
+				})
+			default:
+				if p, ok := newPattern(i, kp.kind, kp.path, kp.regex, false); ok {
+					p.priority = e.Priority
+					kt.pending = append(kt.pending, p)
+				}
+			}
+		}
+	default:
+		switch e.Match {
+		case MatchExact, "":
+			if segs, ok := parseTemplate(e.Path); ok {
+				t.seg.insert(segs, i, false)
+			}
+		case MatchPrefix:
+			t.pfx.insert(e.Path, func(n *rnode) {
+				if n.pfx < 0 {
+					n.pfx = i
+				}
+			})
+		case MatchSegmentPrefix:
+			t.pfx.insert(e.Path, func(n *rnode) {
+				if n.seg < 0 {
+					n.seg = i
+				}
+			})
+		default:
+			if p, ok := newPattern(i, e.Match, e.Path, e.Regex, true); ok {
+				t.pending = append(t.pending, p)
+			}
+		}
+	}
+}
+
+type kongPath struct {
+	kind  MatchKind
+	path  string
+	regex string
+}
+
+// kongPaths lists the paths of a Kong route with how each one matches: a
+// path starting with "~" is a regular expression; the route's own Regex
+// stands for its first path when the route is a regex route.
+func kongPaths(e *Endpoint) []kongPath {
+	paths := e.Paths
+	if len(paths) == 0 {
+		paths = []string{e.Path}
+	}
+	out := make([]kongPath, 0, len(paths))
+	for _, p := range paths {
+		switch {
+		case e.Match == MatchRegex && p == e.Path && e.Regex != "":
+			out = append(out, kongPath{kind: MatchRegex, path: p, regex: e.Regex})
+		case strings.HasPrefix(p, "~"):
+			out = append(out, kongPath{kind: MatchRegex, path: p, regex: p[1:]})
+		case e.Match == MatchExact || e.Match == MatchSegmentPrefix:
+			out = append(out, kongPath{kind: e.Match, path: p})
+		default:
+			out = append(out, kongPath{kind: MatchPrefix, path: p})
+		}
+	}
+	return out
+}
 
 // Match returns the endpoint for a request, or nil when none matches (the
 // caller then uses Unmatched). path has no query string. Match is safe for
 // concurrent use and does not allocate.
 func (m *Matcher) Match(method, path string) *Endpoint {
-	for i := range m.eps {
-		if m.eps[i].Path == path {
-			return &m.eps[i]
+	t := m.byMethod[method]
+	if t == nil {
+		t = m.any
+	}
+	var i int32
+	switch m.policy {
+	case KrakenD:
+		i = t.matchKrakenD(path)
+	case Kong:
+		i = t.matchKong(path)
+	default:
+		i = t.matchEnvoy(path)
+	}
+	if i < 0 {
+		return nil
+	}
+	return &m.eps[i]
+}
+
+func (t *table) matchKrakenD(path string) int32 {
+	if len(path) > 0 && path[0] == '/' {
+		if i := t.seg.lookupFirst(path[1:]); i >= 0 {
+			return i
+		}
+	}
+	for k := range t.slow {
+		if t.slow[k].match(path) {
+			return t.slow[k].ep
+		}
+	}
+	return -1
+}
+
+func (t *table) matchKong(path string) int32 {
+	for k := range t.kong {
+		kt := &t.kong[k]
+		if _, i := kt.regex.firstPattern(path, -1); i >= 0 {
+			return i
+		}
+		if i := kt.prefix.longest(path); i >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *table) matchEnvoy(path string) int32 {
+	best := int32(-1)
+	if len(path) > 0 && path[0] == '/' {
+		best = t.seg.lookupMin(path[1:], -1)
+	}
+	return t.pfx.minimum(path, best)
+}
+
+// segKind is the kind of one segment of a path template.
+type segKind uint8
+
+const (
+	segStatic segKind = iota
+	// segPrefixed is a parameter after static text in the same segment
+	// ("file{id}"): gin's parameter takes the rest of the segment.
+	segPrefixed
+	segParam
+)
+
+type tseg struct {
+	kind segKind
+	lit  string
+}
+
+// parseTemplate splits a path template into segments. A segment holding
+// "{" is a parameter from that point to the end of the segment, as gin
+// treats KrakenD's "{name}" after rewriting it to ":name".
+func parseTemplate(p string) ([]tseg, bool) {
+	if !strings.HasPrefix(p, "/") {
+		return nil, false
+	}
+	parts := strings.Split(p[1:], "/")
+	segs := make([]tseg, len(parts))
+	for k, s := range parts {
+		switch i := strings.IndexByte(s, '{'); {
+		case i < 0:
+			segs[k] = tseg{kind: segStatic, lit: s}
+		case i == 0:
+			segs[k] = tseg{kind: segParam}
+		default:
+			segs[k] = tseg{kind: segPrefixed, lit: s[:i]}
+		}
+	}
+	return segs, true
+}
+
+// parseWildcard returns the segments before the wildcard of a KrakenD
+// wildcard endpoint: "/x/*", "/x/*rest", "/x/" and "/x" all give [x].
+func parseWildcard(p string) ([]tseg, bool) {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 && strings.HasPrefix(p[i+1:], "*") {
+		p = p[:i]
+	} else {
+		p = strings.TrimSuffix(p, "/")
+	}
+	if p == "" {
+		return nil, true
+	}
+	return parseTemplate(p)
+}
+
+// segNode is a node of the segment tree: the children are keyed by the
+// next segment.
+type segNode struct {
+	static   map[string]*segNode
+	prefixed []prefixedChild // longest literal first
+	param    *segNode
+	// end is the endpoint whose template ends at this node, -1 if none.
+	end int32
+	// catchAll is the wildcard endpoint ("/this/*") at this node.
+	catchAll int32
+}
+
+type prefixedChild struct {
+	lit  string
+	node *segNode
+}
+
+func newSegNode() *segNode { return &segNode{end: -1, catchAll: -1} }
+
+// insert adds a template; the first endpoint inserted for a place keeps it.
+func (n *segNode) insert(segs []tseg, i int32, wildcard bool) {
+	for _, s := range segs {
+		switch s.kind {
+		case segStatic:
+			if n.static == nil {
+				n.static = map[string]*segNode{}
+			}
+			c := n.static[s.lit]
+			if c == nil {
+				c = newSegNode()
+				n.static[s.lit] = c
+			}
+			n = c
+		case segPrefixed:
+			k := slices.IndexFunc(n.prefixed, func(pc prefixedChild) bool { return pc.lit == s.lit })
+			if k < 0 {
+				n.prefixed = append(n.prefixed, prefixedChild{lit: s.lit, node: newSegNode()})
+				slices.SortStableFunc(n.prefixed, func(a, b prefixedChild) int { return cmp.Compare(len(b.lit), len(a.lit)) })
+				k = slices.IndexFunc(n.prefixed, func(pc prefixedChild) bool { return pc.lit == s.lit })
+			}
+			n = n.prefixed[k].node
+		case segParam:
+			if n.param == nil {
+				n.param = newSegNode()
+			}
+			n = n.param
+		}
+	}
+	if wildcard {
+		if n.catchAll < 0 {
+			n.catchAll = i
+		}
+		return
+	}
+	if n.end < 0 {
+		n.end = i
+	}
+}
+
+// lookupFirst matches path (the rest of the request path after a "/") in
+// gin's order: static, then parameter after static text, then parameter,
+// then wildcard, backtracking when a branch fails.
+func (n *segNode) lookupFirst(path string) int32 {
+	seg, rest, more := cutSegment(path)
+	if c := n.static[seg]; c != nil {
+		if i := c.nextFirst(rest, more); i >= 0 {
+			return i
+		}
+	}
+	for k := range n.prefixed {
+		pc := &n.prefixed[k]
+		if len(seg) > len(pc.lit) && strings.HasPrefix(seg, pc.lit) {
+			if i := pc.node.nextFirst(rest, more); i >= 0 {
+				return i
+			}
+		}
+	}
+	if n.param != nil && seg != "" {
+		if i := n.param.nextFirst(rest, more); i >= 0 {
+			return i
+		}
+	}
+	return n.catchAll
+}
+
+func (n *segNode) nextFirst(rest string, more bool) int32 {
+	if !more {
+		return n.end
+	}
+	return n.lookupFirst(rest)
+}
+
+// lookupMin returns the lowest endpoint index among every template matching
+// path, or best when none is lower.
+func (n *segNode) lookupMin(path string, best int32) int32 {
+	seg, rest, more := cutSegment(path)
+	if c := n.static[seg]; c != nil {
+		best = c.nextMin(rest, more, best)
+	}
+	for k := range n.prefixed {
+		pc := &n.prefixed[k]
+		if len(seg) > len(pc.lit) && strings.HasPrefix(seg, pc.lit) {
+			best = pc.node.nextMin(rest, more, best)
+		}
+	}
+	if n.param != nil && seg != "" {
+		best = n.param.nextMin(rest, more, best)
+	}
+	return lower(best, n.catchAll)
+}
+
+func (n *segNode) nextMin(rest string, more bool, best int32) int32 {
+	if !more {
+		return lower(best, n.end)
+	}
+	return n.lookupMin(rest, best)
+}
+
+// lower returns the lower of two endpoint indexes where -1 means none.
+func lower(a, b int32) int32 {
+	if a < 0 || (b >= 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+func cutSegment(path string) (seg, rest string, more bool) {
+	i := strings.IndexByte(path, '/')
+	if i < 0 {
+		return path, "", false
+	}
+	return path[:i], path[i+1:], true
+}
+
+// rnode is a node of a radix tree on the bytes of path prefixes.
+type rnode struct {
+	label string
+	first []byte // first byte of each child's label
+	kids  []*rnode
+	// pfx is the prefix route ending at this node, -1 if none.
+	pfx int32
+	// seg is the path_separated_prefix route ending here, -1 if none.
+	seg int32
+	// pats are the patterns whose literal prefix ends here, by rank.
+	pats []pattern
+}
+
+func newRNode(label string) *rnode { return &rnode{label: label, pfx: -1, seg: -1} }
+
+func (n *rnode) child(b byte) *rnode {
+	for k, f := range n.first {
+		if f == b {
+			return n.kids[k]
 		}
 	}
 	return nil
+}
+
+// insert finds or creates the node for key below n and calls set on it.
+func (n *rnode) insert(key string, set func(*rnode)) {
+	for key != "" {
+		k := slices.Index(n.first, key[0])
+		if k < 0 {
+			c := newRNode(key)
+			n.first = append(n.first, key[0])
+			n.kids = append(n.kids, c)
+			set(c)
+			return
+		}
+		c := n.kids[k]
+		l := commonPrefixLen(key, c.label)
+		if l < len(c.label) {
+			mid := newRNode(c.label[:l])
+			c.label = c.label[l:]
+			mid.first = []byte{c.label[0]}
+			mid.kids = []*rnode{c}
+			n.kids[k] = mid
+			c = mid
+		}
+		key = key[l:]
+		n = c
+	}
+	set(n)
+}
+
+func commonPrefixLen(a, b string) int {
+	l := min(len(a), len(b))
+	for i := 0; i < l; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return l
+}
+
+// longest returns the prefix route with the longest prefix of path.
+func (n *rnode) longest(path string) int32 {
+	best := int32(-1)
+	for {
+		if !strings.HasPrefix(path, n.label) {
+			return best
+		}
+		path = path[len(n.label):]
+		if n.pfx >= 0 {
+			best = n.pfx
+		}
+		if path == "" {
+			return best
+		}
+		if n = n.child(path[0]); n == nil {
+			return best
+		}
+	}
+}
+
+// minimum returns the lowest route index among the prefix,
+// path_separated_prefix and pattern routes matching path, or best when none
+// is lower. Patterns are only tested when they could beat the best so far.
+func (n *rnode) minimum(path string, best int32) int32 {
+	rest := path
+	for {
+		if !strings.HasPrefix(rest, n.label) {
+			return best
+		}
+		rest = rest[len(n.label):]
+		best = lower(best, n.pfx)
+		if n.seg >= 0 && (rest == "" || rest[0] == '/') {
+			best = lower(best, n.seg)
+		}
+		for k := range n.pats {
+			p := &n.pats[k]
+			if best >= 0 && p.rank >= best {
+				break
+			}
+			if p.match(path) {
+				best = p.rank
+				break
+			}
+		}
+		if rest == "" {
+			return best
+		}
+		if n = n.child(rest[0]); n == nil {
+			return best
+		}
+	}
+}
+
+// firstPattern returns the rank and endpoint of the pattern of lowest rank
+// below best (-1: any) that matches path, looking only at patterns whose
+// literal prefix path starts with; ep is -1 when none matches.
+func (n *rnode) firstPattern(path string, best int32) (rank, ep int32) {
+	ep = -1
+	rest := path
+	for {
+		if !strings.HasPrefix(rest, n.label) {
+			return best, ep
+		}
+		rest = rest[len(n.label):]
+		for k := range n.pats {
+			p := &n.pats[k]
+			if best >= 0 && p.rank >= best {
+				break
+			}
+			if p.match(path) {
+				best, ep = p.rank, p.ep
+				break
+			}
+		}
+		if rest == "" {
+			return best, ep
+		}
+		if n = n.child(rest[0]); n == nil {
+			return best, ep
+		}
+	}
+}
+
+// pattern is a route matched by testing it on its own: a regular
+// expression, or (for Kong and KrakenD oddities) an exact path or
+// segment prefix.
+type pattern struct {
+	ep int32
+	// rank orders patterns: the route index (Envoy) or the place in
+	// Kong's regex order.
+	rank int32
+	// prefix is a literal every path the pattern matches starts with.
+	prefix   string
+	kind     MatchKind
+	src      string
+	priority int
+	lit      string
+	re       *regexp.Regexp
+}
+
+// newPattern compiles a route's match. full anchors a regex at both ends
+// (Envoy full match); otherwise only at the start (Kong "~" paths).
+func newPattern(i int32, kind MatchKind, path, regex string, full bool) (pattern, bool) {
+	p := pattern{ep: i, kind: kind, src: path, lit: path}
+	switch kind {
+	case MatchRegex:
+		if regex == "" {
+			regex = strings.TrimPrefix(path, "~")
+		}
+		src := "^(?:" + regex + ")"
+		if full {
+			src += "$"
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return p, false
+		}
+		p.re = re
+		// A match starts at the beginning of the path, so the literal
+		// prefix of the unanchored expression is a prefix of the path.
+		p.prefix, _ = regexp.MustCompile(regex).LiteralPrefix()
+	case MatchExact:
+		p.prefix = path
+	case MatchPrefix, MatchSegmentPrefix:
+		p.prefix = path
+	}
+	return p, true
+}
+
+func (p *pattern) match(path string) bool {
+	switch p.kind {
+	case MatchRegex:
+		return p.re.MatchString(path)
+	case MatchPrefix:
+		return strings.HasPrefix(path, p.lit)
+	case MatchSegmentPrefix:
+		return strings.HasPrefix(path, p.lit) && (len(path) == len(p.lit) || path[len(p.lit)] == '/')
+	}
+	return path == p.lit
 }
