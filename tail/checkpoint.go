@@ -137,7 +137,8 @@ func jsonError(data []byte, dec *json.Decoder, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Errorf("%s: %s", position(data, syn.Offset), syn.Error())
+		// Offset is just past the offending byte.
+		return fmt.Errorf("%s: %s", position(data, syn.Offset-1), syn.Error())
 	case errors.As(err, &typ):
 		return fmt.Errorf("%s: field %q: expected %s, got JSON %s", position(data, typ.Offset), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):

@@ -507,20 +507,34 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 			byPath[r.path] = r
 		}
 	}
-	var paths []string
+	type candidate struct {
+		path string
+		fi   os.FileInfo
+	}
+	var cands []candidate
 	for _, p := range patterns {
 		m, _ := filepath.Glob(p) // patterns were validated in New
-		paths = append(paths, m...)
+		for _, p := range m {
+			if t.excluded(p) {
+				continue
+			}
+			fi, err := os.Stat(p)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			cands = append(cands, candidate{p, fi})
+		}
 	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		if t.excluded(p) {
-			continue
+	// Oldest first, so rotated files are drained before their successors.
+	sort.SliceStable(cands, func(i, j int) bool {
+		mi, mj := cands[i].fi.ModTime(), cands[j].fi.ModTime()
+		if !mi.Equal(mj) {
+			return mi.Before(mj)
 		}
-		fi, err := os.Stat(p)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
+		return cands[i].path < cands[j].path
+	})
+	for _, c := range cands {
+		p, fi := c.path, c.fi
 		if r := byDI[statDevIno(fi)]; r != nil {
 			if !r.seen {
 				r.seen = true
@@ -671,10 +685,12 @@ func (t *Tailer) poll(ctx context.Context, r *reader, handle func(Line) error) e
 	t.mu.Lock()
 	r.size = fi.Size()
 	if r.id != nil {
-		r.id.size = r.size
 		if err := t.checkTruncated(r); err != nil {
 			t.mu.Unlock()
 			return t.abandon(r, err)
+		}
+		if r.id != nil {
+			r.id.size = r.size
 		}
 	}
 	orphanedIdle := !r.orphaned.IsZero() && (t.opts.RotateGrace < 0 || now.Sub(maxTime(r.orphaned, r.lastGrowth)) >= t.opts.RotateGrace)
