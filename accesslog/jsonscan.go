@@ -530,16 +530,21 @@ func parseInt(t string) (n int64, isInt bool) {
 		neg = t[0] == '-'
 		i = 1
 	}
-	if i == len(t) || len(t)-i > 18 {
+	if i == len(t) || len(t)-i > 19 {
 		return 0, false
 	}
+	var u uint64
 	for ; i < len(t); i++ {
 		c := t[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		u = u*10 + uint64(c-'0')
 	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	n = int64(u)
 	if neg {
 		n = -n
 	}
