@@ -145,13 +145,22 @@ func Load(path string, data []byte, opts Options) (*contract.Contract, error) {
 		return nil, errors.Join(b.errs...)
 	}
 	c.Hash = contract.HashSource(data)
+	if opts.rendering() && len(c.Endpoints) > 0 {
+		b.notes = append([]contract.Note{{Text: fmt.Sprintf("positions refer to the rendered configuration %s, not to the template", file)}}, b.notes...)
+	}
+	c.Notes = b.notes
 	return c, nil
 }
 
 // builder turns a parsed tree into a Contract, collecting every problem.
 type builder struct {
-	file string
-	errs []error
+	file  string
+	errs  []error
+	notes []contract.Note
+}
+
+func (b *builder) note(n *node, path, format string, args ...any) {
+	b.notes = append(b.notes, contract.Note{Pos: n.pos, Path: path, Text: fmt.Sprintf(format, args...)})
 }
 
 func (b *builder) fail(n *node, path, format string, args ...any) {
@@ -172,6 +181,9 @@ func (b *builder) contract(path string, root *node) *contract.Contract {
 	if root.kind != kindObject {
 		b.fail(root, "", "expected a KrakenD configuration object at the top level, got %s", root.describe())
 		return c
+	}
+	if v := root.get("version"); v != nil && v.text != "2" && v.text != "3" {
+		b.note(v, "version", "version %s is neither 2 nor 3; read with the namespaces of both", v.describe())
 	}
 	if n := root.get("name"); n != nil {
 		switch {
@@ -198,10 +210,18 @@ func (b *builder) contract(path string, root *node) *contract.Contract {
 		b.fail(eps, "endpoints", "expected an array of endpoint objects, got %s", eps.describe())
 		return c
 	}
+	seen := map[string]contract.Position{}
 	for i, en := range eps.vals {
-		if ep, ok := b.endpoint(en, fmt.Sprintf("endpoints[%d]", i), &c.Defaults); ok {
-			c.Endpoints = append(c.Endpoints, ep)
+		ep, ok := b.endpoint(en, fmt.Sprintf("endpoints[%d]", i), &c.Defaults)
+		if !ok {
+			continue
 		}
+		if first, dup := seen[ep.ID()]; dup {
+			b.note(en, fmt.Sprintf("endpoints[%d]", i), "%s is declared again (first at %s); requests match the first declaration", ep.ID(), first)
+		} else {
+			seen[ep.ID()] = ep.Pos
+		}
+		c.Endpoints = append(c.Endpoints, ep)
 	}
 	return c
 }
@@ -277,24 +297,27 @@ func (b *builder) endpoint(n *node, path string, defs *contract.Defaults) (contr
 	case p.kind != kindString:
 		b.fail(p, path+".endpoint", "expected a path string, got %s", p.describe())
 		return contract.Endpoint{}, false
-	case !strings.HasPrefix(p.text, "/"):
-		b.fail(p, path+".endpoint", `expected a path starting with "/", got %s`, p.describe())
-		return contract.Endpoint{}, false
+	}
+	tmpl := p.text
+	if !strings.HasPrefix(tmpl, "/") {
+		// KrakenD cleans the path the same way before routing.
+		tmpl = "/" + tmpl
+		b.note(p, path+".endpoint", "path %q has no leading \"/\"; KrakenD serves it as %q", p.text, tmpl)
 	}
 	ep := contract.Endpoint{
-		Name:    p.text,
-		Path:    p.text,
+		Name:    tmpl,
+		Path:    tmpl,
 		Match:   contract.MatchExact,
 		Methods: []string{"GET"},
 		Timeout: defs.Timeout,
 		Public:  true,
 		Pos:     n.pos,
 	}
-	if strings.HasSuffix(p.text, "/*") {
+	if strings.HasSuffix(tmpl, "/*") {
 		ep.Match = contract.MatchPrefix
-		ep.Path = strings.TrimSuffix(p.text, "*")
+		ep.Path = strings.TrimSuffix(tmpl, "*")
 	}
-	for _, m := range paramRe.FindAllStringSubmatch(p.text, -1) {
+	for _, m := range paramRe.FindAllStringSubmatch(tmpl, -1) {
 		ep.Params = append(ep.Params, m[1])
 	}
 	if m := n.get("method"); m != nil && m.kind != kindNull {
@@ -309,6 +332,9 @@ func (b *builder) endpoint(n *node, path string, defs *contract.Defaults) (contr
 	}
 	if be := n.get("backend"); be != nil {
 		ep.Backends = b.backends(be, path+".backend", defs)
+	}
+	if len(ep.Backends) == 0 {
+		b.note(n, path, "%s has no backend; KrakenD does not serve an endpoint without one", ep.ID())
 	}
 	ep.Tags = append(ep.Tags, comments(n)...)
 	if xc := n.get("extra_config"); xc != nil {
@@ -504,11 +530,15 @@ func (b *builder) rateLimit(n *node, path string) *contract.RateLimit {
 		}
 		return 0
 	}
-	if r := rate("max_rate", "maxRate"); r > 0 {
-		return &contract.RateLimit{Requests: r, Period: period}
-	}
-	if r := rate("client_max_rate", "clientMaxRate"); r > 0 {
-		return &contract.RateLimit{Requests: r, Period: period, PerClient: true}
+	total, client := rate("max_rate", "maxRate"), rate("client_max_rate", "clientMaxRate")
+	switch {
+	case total > 0:
+		if client > 0 {
+			b.note(n, path, "the per-client limit (client_max_rate %v) is not kept: the model holds one limit, the endpoint-wide max_rate %v", client, total)
+		}
+		return &contract.RateLimit{Requests: total, Period: period}
+	case client > 0:
+		return &contract.RateLimit{Requests: client, Period: period, PerClient: true}
 	}
 	return nil
 }

@@ -274,11 +274,6 @@ func TestLoadErrors(t *testing.T) {
 			want: `krakend.json:1:29: endpoints[0].endpoint: expected a path string, got number 42`,
 		},
 		{
-			name: "endpoint path without leading slash",
-			src:  `{"endpoints": [{"endpoint": "v1/users"}]}`,
-			want: `krakend.json:1:29: endpoints[0].endpoint: expected a path starting with "/", got string "v1/users"`,
-		},
-		{
 			name: "bad endpoint timeout string",
 			src:  "{\"version\": 3, \"endpoints\": [\n  {\"endpoint\": \"/a\", \"timeout\": \"3 seconds\"}\n]}",
 			want: `krakend.json:2:33: endpoints[0].timeout: expected a Go duration string such as "3s" or "1500ms", got string "3 seconds"`,
@@ -343,6 +338,31 @@ func TestLoadErrors(t *testing.T) {
 			require.False(t, errors.Is(err, ErrTemplate))
 		})
 	}
+}
+
+// TestLoadNotes checks the remarks Load makes on input it accepts.
+func TestLoadNotes(t *testing.T) {
+	src := `{
+  "version": 4,
+  "endpoints": [
+    {"endpoint": "v1/users", "backend": [{"host": ["h"]}]},
+    {"endpoint": "/both", "backend": [{"host": ["h"]}],
+     "extra_config": {"qos/ratelimit/router": {"max_rate": 100, "client_max_rate": 5}}},
+    {"endpoint": "/none"},
+    {"endpoint": "/v1/users", "method": "get", "backend": [{"host": ["h"]}]}
+  ]
+}`
+	c, err := Load("krakend.json", []byte(src), Options{})
+	require.NoError(t, err)
+	require.Equal(t, "/v1/users", c.Endpoints[0].Name)
+	require.Equal(t, "/v1/users", c.Endpoints[0].Path)
+	require.Equal(t, []contract.Note{
+		{Pos: pos(2, 14), Path: "version", Text: "version number 4 is neither 2 nor 3; read with the namespaces of both"},
+		{Pos: pos(4, 18), Path: "endpoints[0].endpoint", Text: `path "v1/users" has no leading "/"; KrakenD serves it as "/v1/users"`},
+		{Pos: pos(6, 47), Path: "endpoints[1].extra_config.qos/ratelimit/router", Text: "the per-client limit (client_max_rate 5) is not kept: the model holds one limit, the endpoint-wide max_rate 100"},
+		{Pos: pos(7, 5), Path: "endpoints[2]", Text: "GET /none has no backend; KrakenD does not serve an endpoint without one"},
+		{Pos: pos(8, 5), Path: "endpoints[3]", Text: "GET /v1/users is declared again (first at 4:5); requests match the first declaration"},
+	}, c.Notes)
 }
 
 func TestDetect(t *testing.T) {
