@@ -3,6 +3,7 @@ package contract
 import (
 	"cmp"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 )
@@ -226,19 +227,33 @@ type kongPath struct {
 	regex string
 }
 
-// kongPaths lists the paths of a Kong route with how each one matches: a
-// path starting with "~" is a regular expression; the route's own Regex
-// stands for its first path when the route is a regex route.
+// kongPaths lists the paths of a Kong route with how each one matches. A
+// regex route (the Kong loader combines all of a route's paths into one
+// expression in Regex) is one pattern whose length, for ordering, is that
+// of its longest path, as Kong's traditional_compatible router does. Plain
+// paths are prefixes; in hand-built contracts a path starting with "~" is a
+// regular expression.
 func kongPaths(e *Endpoint) []kongPath {
 	paths := e.Paths
 	if len(paths) == 0 {
 		paths = []string{e.Path}
 	}
+	if e.Match == MatchRegex {
+		longest := ""
+		for _, p := range paths {
+			if len(p) > len(longest) {
+				longest = p
+			}
+		}
+		re := e.Regex
+		if re == "" {
+			re = strings.TrimPrefix(e.Path, "~")
+		}
+		return []kongPath{{kind: MatchRegex, path: longest, regex: re}}
+	}
 	out := make([]kongPath, 0, len(paths))
 	for _, p := range paths {
 		switch {
-		case e.Match == MatchRegex && p == e.Path && e.Regex != "":
-			out = append(out, kongPath{kind: MatchRegex, path: p, regex: e.Regex})
 		case strings.HasPrefix(p, "~"):
 			out = append(out, kongPath{kind: MatchRegex, path: p, regex: p[1:]})
 		case e.Match == MatchExact || e.Match == MatchSegmentPrefix:
@@ -673,15 +688,57 @@ func newPattern(i int32, kind MatchKind, path, regex string, full bool) (pattern
 			return p, false
 		}
 		p.re = re
-		// A match starts at the beginning of the path, so the literal
-		// prefix of the unanchored expression is a prefix of the path.
-		p.prefix, _ = regexp.MustCompile(regex).LiteralPrefix()
+		p.prefix = literalPrefix(regex)
 	case MatchExact:
 		p.prefix = path
 	case MatchPrefix, MatchSegmentPrefix:
 		p.prefix = path
 	}
 	return p, true
+}
+
+// literalPrefix returns a literal that every match of expr (matched from
+// the start of the text) begins with; "" when there is none. Leading
+// anchors and groups are looked through; Go's parser already factors the
+// common prefix out of alternations ("/a/x|/a/y" is "/a/(?:x|y)").
+func literalPrefix(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	appendLiteralPrefix(re.Simplify(), &b)
+	return b.String()
+}
+
+// appendLiteralPrefix writes the literal re starts with and reports whether
+// re is that literal entirely, so that what follows it may continue it.
+func appendLiteralPrefix(re *syntax.Regexp, b *strings.Builder) bool {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginText, syntax.OpBeginLine:
+		return true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return false
+		}
+		for _, r := range re.Rune {
+			b.WriteRune(r)
+		}
+		return true
+	case syntax.OpCapture:
+		return appendLiteralPrefix(re.Sub[0], b)
+	case syntax.OpPlus:
+		appendLiteralPrefix(re.Sub[0], b)
+		return false
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			if !appendLiteralPrefix(s, b) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func (p *pattern) match(path string) bool {

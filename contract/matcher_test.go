@@ -17,7 +17,7 @@ func ep(name string, match MatchKind, path string, methods ...string) Endpoint {
 }
 
 func rx(name, regex string, prio int, methods ...string) Endpoint {
-	return Endpoint{Name: name, Match: MatchRegex, Path: "~" + regex, Regex: regex, Priority: prio, Methods: methods}
+	return Endpoint{Name: name, Match: MatchRegex, Path: "~" + regex, Regex: "^(?:" + regex + ")", Priority: prio, Methods: methods}
 }
 
 type matchCase struct {
@@ -90,7 +90,8 @@ func TestMatchKong(t *testing.T) {
 		rx("user-id", `/api/users/\d+$`, 0),
 		rx("user-id-high", `/api/users/4\d*$`, 10),
 		ep("get-root", MatchPrefix, "/", "GET"),
-		{Name: "multi", Match: MatchPrefix, Path: "/m1", Paths: []string{"/m1", "/m2", `~/m3/\d+`}},
+		{Name: "multi", Match: MatchPrefix, Path: "/m1", Paths: []string{"/m1", "/m2"}},
+		{Name: "mixed", Match: MatchRegex, Path: "/m4", Paths: []string{"/m4", `~/m3/\d+`}, Regex: `^(?:/m4|/m3/\d+)`},
 		rx("long-regex", `/r/[a-z]+/x`, 0),
 		rx("short-regex", `/r/`, 0),
 	}}
@@ -104,7 +105,8 @@ func TestMatchKong(t *testing.T) {
 		{"GET", "/api/users/17", "get-root"},      // a route with methods beats one without
 		{"POST", "/other", ""},
 		{"POST", "/m2/z", "multi"},
-		{"POST", "/m3/7", "multi"},
+		{"POST", "/m3/7", "mixed"},
+		{"POST", "/m4/7", "mixed"},
 		{"POST", "/x/m3/7", ""},            // regex anchored at the start
 		{"POST", "/r/abc/x", "long-regex"}, // same priority: longer regex first
 		{"POST", "/r/9", "short-regex"},
@@ -290,12 +292,18 @@ func refKong(c *Contract, method, path string) int {
 		if len(paths) == 0 {
 			paths = []string{e.Path}
 		}
+		if e.Match == MatchRegex {
+			maxLen := 0
+			for _, p := range paths {
+				maxLen = max(maxLen, len(p))
+			}
+			if regexp.MustCompile("^(?:" + e.Regex + ")").MatchString(path) {
+				cands = append(cands, cand{i, tier, 0, -e.Priority, -maxLen})
+			}
+			continue
+		}
 		for _, p := range paths {
-			if strings.HasPrefix(p, "~") {
-				if regexp.MustCompile("^(?:" + p[1:] + ")").MatchString(path) {
-					cands = append(cands, cand{i, tier, 0, -e.Priority, -len(p)})
-				}
-			} else if strings.HasPrefix(path, p) {
+			if strings.HasPrefix(path, p) {
 				cands = append(cands, cand{i, tier, 1, 0, -len(p)})
 			}
 		}
@@ -386,17 +394,28 @@ func randContract(r *rand.Rand, kind Kind) *Contract {
 				}
 			}
 		case Kong:
+			var alts []string
+			regex := false
 			for k := 0; k < 1+r.IntN(2); k++ {
 				if r.IntN(3) == 0 {
-					e.Paths = append(e.Paths, "~"+regexes[r.IntN(len(regexes))])
+					re := regexes[r.IntN(len(regexes))]
+					e.Paths = append(e.Paths, "~"+re)
+					alts = append(alts, re)
+					regex = true
 				} else {
 					p := strings.ReplaceAll(randTemplate(r), "{id}", "4")
-					e.Paths = append(e.Paths, p[:r.IntN(len(p)+1)])
+					p = p[:r.IntN(len(p)+1)]
+					e.Paths = append(e.Paths, p)
+					alts = append(alts, regexp.QuoteMeta(p))
 				}
 			}
+			// As the Kong loader writes them.
 			e.Path, e.Match = e.Paths[0], MatchPrefix
-			if strings.HasPrefix(e.Path, "~") {
-				e.Match, e.Regex = MatchRegex, e.Path[1:]
+			if regex {
+				e.Match, e.Regex = MatchRegex, "^(?:"+strings.Join(alts, "|")+")"
+			}
+			if len(e.Paths) == 1 {
+				e.Paths = nil
 			}
 			e.Priority = r.IntN(3)
 		default:
@@ -578,5 +597,21 @@ func BenchmarkMatchMiss(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Match("GET", "/v1/svc050/nothing/here")
+	}
+}
+
+func TestLiteralPrefix(t *testing.T) {
+	for _, tc := range []struct{ re, want string }{
+		{`/v1/users/\d+`, "/v1/users/"},
+		{`^(?:/m4|/m3/\d+)`, "/m"},
+		{`^(?:/api/(?P<id>x)y)`, "/api/xy"},
+		{`(?i)/abc`, ""},
+		{`/a|/b`, "/"},
+		{`.*`, ""},
+		{`(`, ""},
+		{`/a$`, "/a"},
+		{`/é/x+`, "/é/x"},
+	} {
+		require.Equal(t, tc.want, literalPrefix(tc.re), tc.re)
 	}
 }
