@@ -44,6 +44,12 @@ var ErrPartial = errors.New("accesslog: partial line, continued on the next line
 
 // IsDecodeError reports whether err is a *DecodeError and returns it.
 func IsDecodeError(err error) (*DecodeError, bool) {
+	if err == nil {
+		return nil, false
+	}
+	if de, ok := err.(*DecodeError); ok {
+		return de, true
+	}
 	var de *DecodeError
 	ok := errors.As(err, &de)
 	return de, ok

@@ -229,7 +229,7 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 		}
 		e.Time = t
 	}
-	j = strings.IndexByte(s[1:], '"')
+	j = requestLineEnd(s[1:])
 	if j < 0 {
 		return decodeErr(ReasonNotAccessLog, "envoy-text: unterminated request line")
 	}
@@ -314,6 +314,18 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 	e.Host = q[3]
 	e.UpstreamHost = q[4]
 	return nil
+}
+
+// requestLineEnd finds the quote that closes the request line: the first
+// one followed by a space and a digit (the response code), so that a raw
+// quote inside the path does not end it early; else the first quote.
+func requestLineEnd(s string) int {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '"' && s[i+1] == ' ' && s[i+2] >= '0' && s[i+2] <= '9' {
+			return i
+		}
+	}
+	return strings.IndexByte(s, '"')
 }
 
 func textCount(what, t string) (int64, error) {

@@ -49,6 +49,8 @@ type Request struct {
 	Consumer string
 	// Flags are Envoy's response flags ("UF"); empty means none ("-").
 	Flags string
+
+	filled bool // Fill has run: empty fields stay empty
 }
 
 var (
@@ -67,9 +69,14 @@ var (
 )
 
 // Fill returns req with every zero field replaced by a random realistic
-// value drawn from rnd. Call it first when a test needs to know the values
-// Line will write.
+// value drawn from rnd (Consumer may stay empty: an anonymous request).
+// Call it first when a test needs to know the values Line will write; a
+// filled Request is not filled again, so its empty fields stay empty.
 func Fill(rnd *rand.Rand, req Request) Request {
+	if req.filled {
+		return req
+	}
+	req.filled = true
 	if req.Time.IsZero() {
 		base := time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)
 		req.Time = base.Add(time.Duration(rnd.Int64N(int64(24 * time.Hour))))
@@ -230,7 +237,13 @@ func krakend(r Request) []byte {
 }
 
 func krakendJSON(r Request) []byte {
-	lat := strconv.FormatFloat(r.Duration.Seconds(), 'f', -1, 64) + "s"
+	// Seconds as an exact decimal ("0.003s", "1.234567891s").
+	ns := r.Duration.Nanoseconds()
+	lat := strconv.FormatInt(ns/1e9, 10)
+	if frac := ns % 1e9; frac != 0 {
+		lat += strings.TrimRight(fmt.Sprintf(".%09d", frac), "0")
+	}
+	lat += "s"
 	return fmt.Appendf(nil, `{"prefix":"[KRAKEND]","time":%q,"status_code":%d,"latency":%q,"client_ip":%q,"method":%q,"path":%s}`,
 		r.Time.UTC().Format(time.RFC3339), r.Status, lat, r.Client, r.Method, jsonString(r.URI()))
 }
