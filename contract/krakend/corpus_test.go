@@ -190,7 +190,7 @@ func TestCorpusTemplateError(t *testing.T) {
 	require.Nil(t, c)
 	require.EqualError(t, err, "../../../shared/corpus/krakend/26-TaskarCenterAtUW-TDEI-api-gateway.tmpl:4:12: "+
 		"KrakenD flexible-configuration template ({{ ... }} found), not plain JSON or YAML: "+
-		"pass the settings, partials and/or templates folders (krakend's FC_SETTINGS, FC_PARTIALS, FC_TEMPLATES) to render it "+
+		"pass its settings, partials and/or templates folders (--settings, --partials, --templates; krakend's FC_SETTINGS, FC_PARTIALS, FC_TEMPLATES) to render it "+
 		"(read as plain text it fails at 4:20: invalid JSON: invalid character 'S' after object key:value pair)")
 	require.ErrorIs(t, err, ErrTemplate)
 	var ce *contract.Error

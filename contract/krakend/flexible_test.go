@@ -190,7 +190,7 @@ func TestLoadTemplateWithoutFolders(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Load(path, data, Options{})
 	require.EqualError(t, err, `testdata/flexible/krakend.tmpl:3:12: KrakenD flexible-configuration template ({{ ... }} found), not plain JSON or YAML: `+
-		`pass the settings, partials and/or templates folders (krakend's FC_SETTINGS, FC_PARTIALS, FC_TEMPLATES) to render it `+
+		`pass its settings, partials and/or templates folders (--settings, --partials, --templates; krakend's FC_SETTINGS, FC_PARTIALS, FC_TEMPLATES) to render it `+
 		`(read as plain text it fails at 3:41: invalid JSON: invalid character 'G' after object key:value pair)`)
 	require.True(t, errors.Is(err, ErrTemplate))
 

@@ -81,6 +81,9 @@ func hasTemplateAction(data []byte) bool {
 	return i >= 0 && bytes.Contains(data[i+2:], []byte("}}"))
 }
 
+// bom is the UTF-8 byte order mark some editors write at the start of a file.
+var bom = []byte("\xef\xbb\xbf")
+
 // isYAMLName reports whether a path names a YAML file.
 func isYAMLName(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -93,6 +96,7 @@ func isYAMLName(path string) bool {
 // parseAny parses data as YAML when path says so or data does not start
 // like JSON, and as JSON otherwise.
 func parseAny(path string, data []byte) (*node, error) {
+	data = bytes.TrimPrefix(data, bom)
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if isYAMLName(path) || (len(trimmed) > 0 && trimmed[0] != '{' && trimmed[0] != '[') {
 		return parseYAML(data)
@@ -129,8 +133,9 @@ func Load(path string, data []byte, opts Options) (*contract.Contract, error) {
 		if !opts.rendering() && hasTemplateAction(data) {
 			first := newLineIndex(data).pos(bytes.Index(data, []byte("{{")))
 			return nil, &contract.Error{File: path, Pos: first, Err: fmt.Errorf(
-				"%w ({{ ... }} found), not plain JSON or YAML: pass the settings, partials and/or templates folders "+
-					"(krakend's FC_SETTINGS, FC_PARTIALS, FC_TEMPLATES) to render it (read as plain text it fails at %s: %s)",
+				"%w ({{ ... }} found), not plain JSON or YAML: pass its settings, partials and/or templates folders "+
+					"(--settings, --partials, --templates; krakend's FC_SETTINGS, FC_PARTIALS, FC_TEMPLATES) to render it "+
+					"(read as plain text it fails at %s: %s)",
 				ErrTemplate, se.pos, se.msg)}
 		}
 		msg := se.msg
@@ -147,6 +152,10 @@ func Load(path string, data []byte, opts Options) (*contract.Contract, error) {
 	c.Hash = contract.HashSource(data)
 	if opts.rendering() && len(c.Endpoints) > 0 {
 		b.notes = append([]contract.Note{{Text: fmt.Sprintf("positions refer to the rendered configuration %s, not to the template", file)}}, b.notes...)
+	}
+	if bytes.HasPrefix(src, bom) {
+		b.notes = append([]contract.Note{{Pos: contract.Position{Line: 1, Column: 1},
+			Text: "the file starts with a UTF-8 byte order mark, which KrakenD's JSON parser rejects"}}, b.notes...)
 	}
 	c.Notes = b.notes
 	return c, nil

@@ -241,12 +241,22 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "truncated JSON",
 			src:  "{\"version\": 3,\n  \"endpoints\": [\n",
-			want: `krakend.json:3:1: invalid JSON: unexpected end of file`,
+			want: `krakend.json:3:1: invalid JSON: unexpected end of JSON input`,
 		},
 		{
 			name: "trailing data",
 			src:  "{\"version\": 3}\n{\"version\": 3}\n",
-			want: `krakend.json:2:1: unexpected data after the top-level JSON value: expected end of file`,
+			want: `krakend.json:2:1: invalid JSON: invalid character '{' after top-level value`,
+		},
+		{
+			name: "bad literal, after a tab and unicode",
+			src:  "{\"name\": \"é\",\n\t\"debug\": tru,\n}",
+			want: `krakend.json:2:14: invalid JSON: invalid character ',' in literal true (expecting 'e')`,
+		},
+		{
+			name: "raw tab inside a string",
+			src:  "{\"endpoints\": [{\"endpoint\": \"/a\tb\"}]}",
+			want: `krakend.json:1:32: invalid JSON: invalid character '\t' in string literal`,
 		},
 		{
 			name: "empty file",
@@ -352,11 +362,12 @@ func TestLoadNotes(t *testing.T) {
     {"endpoint": "/v1/users", "method": "get", "backend": [{"host": ["h"]}]}
   ]
 }`
-	c, err := Load("krakend.json", []byte(src), Options{})
+	c, err := Load("krakend.json", append([]byte("\xef\xbb\xbf"), src...), Options{})
 	require.NoError(t, err)
 	require.Equal(t, "/v1/users", c.Endpoints[0].Name)
 	require.Equal(t, "/v1/users", c.Endpoints[0].Path)
 	require.Equal(t, []contract.Note{
+		{Pos: pos(1, 1), Text: "the file starts with a UTF-8 byte order mark, which KrakenD's JSON parser rejects"},
 		{Pos: pos(2, 14), Path: "version", Text: "version number 4 is neither 2 nor 3; read with the namespaces of both"},
 		{Pos: pos(4, 18), Path: "endpoints[0].endpoint", Text: `path "v1/users" has no leading "/"; KrakenD serves it as "/v1/users"`},
 		{Pos: pos(6, 47), Path: "endpoints[1].extra_config.qos/ratelimit/router", Text: "the per-client limit (client_max_rate 5) is not kept: the model holds one limit, the endpoint-wide max_rate 100"},

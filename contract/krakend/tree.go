@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -130,24 +130,31 @@ type syntaxError struct {
 func (e *syntaxError) Error() string { return e.msg }
 
 // parseJSON parses data as one JSON value, recording where every value
-// starts. encoding/json does the tokenizing and validation; positions come
-// from the decoder's input offset.
+// starts. encoding/json validates the whole input first (its scanner gives
+// the offset and the context of a syntax error); the decoder's token stream
+// then yields the values, and its input offset their positions.
 func parseJSON(data []byte) (*node, error) {
+	li := newLineIndex(data)
+	if !json.Valid(data) {
+		var raw json.RawMessage
+		err := json.Unmarshal(data, &raw)
+		var se *json.SyntaxError
+		if !errors.As(err, &se) {
+			return nil, &syntaxError{pos: li.pos(0), msg: fmt.Sprintf("invalid JSON: %v", err)}
+		}
+		at := int(se.Offset) - 1 // Offset counts the offending byte.
+		if strings.HasPrefix(se.Error(), "unexpected end of JSON input") {
+			at = len(data)
+		}
+		return nil, &syntaxError{pos: li.pos(at), msg: "invalid JSON: " + se.Error()}
+	}
 	p := &jsonParser{
 		data: data,
-		li:   newLineIndex(data),
+		li:   li,
 		dec:  json.NewDecoder(bytes.NewReader(data)),
 	}
 	p.dec.UseNumber()
-	root, err := p.value(0)
-	if err != nil {
-		return nil, err
-	}
-	start := p.start()
-	if _, err := p.dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &syntaxError{pos: p.li.pos(start), msg: "unexpected data after the top-level JSON value: expected end of file"}
-	}
-	return root, nil
+	return p.value(0)
 }
 
 type jsonParser struct {
@@ -171,22 +178,11 @@ func (p *jsonParser) start() int {
 	return off
 }
 
+// token reads the next token of input already known to be valid JSON.
 func (p *jsonParser) token() (json.Token, contract.Position, error) {
 	off := p.start()
 	tok, err := p.dec.Token()
 	if err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			// Offset counts the bytes read, the offending one included.
-			at := int(se.Offset) - 1
-			if at < off {
-				at = off
-			}
-			return nil, contract.Position{}, &syntaxError{pos: p.li.pos(at), msg: "invalid JSON: " + se.Error()}
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, contract.Position{}, &syntaxError{pos: p.li.pos(len(p.data)), msg: "invalid JSON: unexpected end of file"}
-		}
 		return nil, contract.Position{}, &syntaxError{pos: p.li.pos(off), msg: "invalid JSON: " + err.Error()}
 	}
 	return tok, p.li.pos(off), nil
