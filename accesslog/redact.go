@@ -1,0 +1,350 @@
+package accesslog
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
+
+// Redacted replaces the value of every sensitive header, cookie and query
+// parameter.
+const Redacted = "REDACTED"
+
+// DefaultRedactNames are the header, cookie and query parameter names
+// redacted when the configuration names no others.
+var DefaultRedactNames = []string{
+	"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
+	"apikey", "api_key", "token", "access_token", "password", "secret",
+}
+
+// Redactor removes credentials from Events and raw lines before they
+// leave the pod. Names are compared without regard to case. A Redactor
+// keeps scratch buffers: it is not safe for concurrent use.
+type Redactor struct {
+	names   [][]byte // lower case, longest first
+	lengths uint64   // bit n set when a name has n bytes
+	out     []byte
+	spans   []span
+}
+
+type span struct {
+	start, end int
+	quote      bool // the replacement is a whole JSON value: "REDACTED"
+}
+
+// NewRedactor returns a Redactor for names (headers, cookies and query
+// parameters; case-insensitive).
+func NewRedactor(names []string) *Redactor {
+	r := &Redactor{}
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		r.names = append(r.names, []byte(n))
+		if len(n) < 64 {
+			r.lengths |= 1 << len(n)
+		}
+	}
+	slices.SortFunc(r.names, func(a, b []byte) int { return len(b) - len(a) })
+	return r
+}
+
+// Redact redacts ev in place: the values of sensitive query parameters in
+// ev.Query, extra fields whose name (or last dotted segment) is sensitive,
+// and ev.Raw (see RedactLine). ev.Raw then points into the Redactor's
+// buffer, valid until the next call.
+func (r *Redactor) Redact(ev *Event) {
+	if ev.Query != "" {
+		ev.Query = r.redactQuery(ev.Query)
+	}
+	for k := range ev.Fields {
+		name := k
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		if r.sensitive(name) {
+			ev.Fields[k] = Redacted
+		}
+	}
+	ev.Raw = r.RedactLine(ev.Raw)
+}
+
+// isName reports whether w is one of the names, ignoring case.
+func (r *Redactor) isName(w []byte) bool {
+	for _, n := range r.names {
+		if len(n) != len(w) {
+			continue
+		}
+		eq := true
+		for k, c := range w {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != n[k] {
+				eq = false
+				break
+			}
+		}
+		if eq {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Redactor) sensitive(name string) bool {
+	for _, n := range r.names {
+		if len(n) == len(name) && strings.EqualFold(string(n), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactQuery replaces the values of sensitive parameters of a raw query
+// string.
+func (r *Redactor) redactQuery(q string) string {
+	changed := false
+	var b strings.Builder
+	for part := range strings.SplitSeq(q, "&") {
+		if b.Len() > 0 || changed {
+			b.WriteByte('&')
+		}
+		name, _, hasValue := strings.Cut(part, "=")
+		if hasValue && r.sensitive(name) {
+			b.WriteString(name)
+			b.WriteString("=" + Redacted)
+			changed = true
+			continue
+		}
+		b.WriteString(part)
+	}
+	if !changed {
+		return q
+	}
+	return b.String()
+}
+
+// RedactLine returns line with credentials replaced by REDACTED, wherever
+// they appear:
+//
+//   - JSON members named like a sensitive header or parameter, at any depth
+//     and also inside a JSON string that holds JSON ("authorization":"…",
+//     "set-cookie":["…"], \"token\":\"…\");
+//   - query parameters anywhere in the line (?token=…, &access_token=…,
+//     \u0026token=…);
+//   - header text (Authorization: Bearer …, Cookie: a=b; c=d).
+//
+// It returns line itself when nothing is sensitive, and otherwise a slice
+// of the Redactor's buffer, valid until the next call.
+func (r *Redactor) RedactLine(line []byte) []byte {
+	if len(line) == 0 || len(r.names) == 0 {
+		return line
+	}
+	r.spans = r.spans[:0]
+	// Names only count as whole words (a word being a run of letters,
+	// digits, '-' and '_'), so look at each word once.
+	for i := 0; i < len(line); {
+		if !nameByte[line[i]] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(line) && nameByte[line[j]] {
+			j++
+		}
+		w := i
+		if j-i > 5 && i > 0 && line[i-1] == '\\' && (line[i] == 'u' || line[i] == 'U') && string(line[i+1:i+5]) == "0026" {
+			w = i + 5 // \u0026name: an escaped '&' before a parameter
+		}
+		if l := j - w; l < 64 && r.lengths&(1<<l) != 0 && r.isName(line[w:j]) {
+			r.match(line, w, j)
+		}
+		i = j
+	}
+	if len(r.spans) == 0 {
+		return line
+	}
+	slices.SortFunc(r.spans, func(a, b span) int { return a.start - b.start })
+	r.out = r.out[:0]
+	last := 0
+	for _, s := range r.spans {
+		if s.start < last { // overlaps an earlier redaction
+			continue
+		}
+		r.out = append(r.out, line[last:s.start]...)
+		if s.quote {
+			r.out = append(r.out, `"`+Redacted+`"`...)
+		} else {
+			r.out = append(r.out, Redacted...)
+		}
+		last = s.end
+	}
+	r.out = append(r.out, line[last:]...)
+	return r.out
+}
+
+// match looks at an occurrence of a name at line[i:j] and records the
+// value to redact, if the occurrence is a key, parameter or header name.
+func (r *Redactor) match(line []byte, i, j int) {
+	prev := byte(0)
+	if i > 0 {
+		prev = line[i-1]
+	}
+	if isNameByte(prev) && !hasUnicodeAmp(line, i) {
+		return // part of a longer word
+	}
+	if j < len(line) && isNameByte(line[j]) {
+		return
+	}
+	switch {
+	case prev == '"' && j < len(line) && line[j] == '"':
+		// A JSON member name.
+		r.jsonValue(line, j+1, false)
+	case prev == '"' && i >= 2 && line[i-2] == '\\' && j+1 < len(line) && line[j] == '\\' && line[j+1] == '"':
+		// A member name of JSON held in a JSON string: \"name\":\"value\".
+		r.jsonValue(line, j+2, true)
+	case (prev == '?' || prev == '&' || prev == ';' || hasUnicodeAmp(line, i)) && j < len(line) && line[j] == '=':
+		k := j + 1
+		e := k
+		for e < len(line) && !queryEnd(line[e]) {
+			e++
+		}
+		if e > k && string(line[k:e]) != Redacted {
+			r.spans = append(r.spans, span{start: k, end: e})
+		}
+	default:
+		// Header text: name, optional spaces, ':' and the value up to the
+		// end of the (quoted) text.
+		k := j
+		for k < len(line) && line[k] == ' ' {
+			k++
+		}
+		if k >= len(line) || line[k] != ':' {
+			return
+		}
+		k++
+		for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+			k++
+		}
+		if k < len(line) && line[k] == '"' {
+			return // a JSON member with a space before ':' is handled above
+		}
+		e := k
+		for e < len(line) && line[e] != '"' && line[e] != '\\' && line[e] != '\n' && line[e] != '\r' {
+			e++
+		}
+		if e > k && string(line[k:e]) != Redacted {
+			r.spans = append(r.spans, span{start: k, end: e})
+		}
+	}
+}
+
+// jsonValue records the JSON value after a member name whose closing quote
+// ends just before k: spaces, ':', spaces, then a string, number, literal,
+// array or object. In escaped JSON (inside a string) quotes are \".
+func (r *Redactor) jsonValue(line []byte, k int, escaped bool) {
+	for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+		k++
+	}
+	if k >= len(line) || line[k] != ':' {
+		return
+	}
+	k++
+	for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+		k++
+	}
+	if k >= len(line) {
+		return
+	}
+	if escaped {
+		if k+1 < len(line) && line[k] == '\\' && line[k+1] == '"' {
+			s := k + 2
+			e := bytes.Index(line[s:], []byte(`\"`))
+			if e < 0 {
+				return
+			}
+			if string(line[s:s+e]) != Redacted {
+				r.spans = append(r.spans, span{start: s, end: s + e})
+			}
+		}
+		return
+	}
+	switch c := line[k]; c {
+	case '"':
+		s := k + 1
+		e := s
+		for e < len(line) && line[e] != '"' {
+			if line[e] == '\\' {
+				e++
+			}
+			e++
+		}
+		if e > len(line) {
+			e = len(line)
+		}
+		if string(line[s:e]) != Redacted {
+			r.spans = append(r.spans, span{start: s, end: e})
+		}
+	case '[', '{':
+		e := skipComposite(line, k)
+		r.spans = append(r.spans, span{start: k, end: e, quote: true})
+	default:
+		e := k
+		for e < len(line) && line[e] != ',' && line[e] != '}' && line[e] != ']' && line[e] != ' ' {
+			e++
+		}
+		if e > k && string(line[k:e]) != "null" {
+			r.spans = append(r.spans, span{start: k, end: e, quote: true})
+		}
+	}
+}
+
+// skipComposite returns the end of the array or object starting at
+// line[k], or the end of the line when it is cut short.
+func skipComposite(line []byte, k int) int {
+	depth := 0
+	for i := k; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			for i++; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return len(line)
+}
+
+func hasUnicodeAmp(line []byte, i int) bool {
+	return i >= 6 && (string(line[i-6:i]) == `\u0026` || string(line[i-6:i]) == `\U0026`)
+}
+
+func queryEnd(c byte) bool {
+	switch c {
+	case '&', '#', '"', '\'', ' ', '\\', '<', '>', '\t', '\n', '\r', ';':
+		return true
+	}
+	return false
+}
+
+func isNameByte(c byte) bool { return nameByte[c] }
+
+// nameByte marks the bytes of a word: letters, digits, '-' and '_'.
+var nameByte = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+	}
+	return t
+}()

@@ -1,0 +1,134 @@
+package accesslog
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRedactLine(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"clean line unchanged",
+			`{"request":{"method":"GET","uri":"/v1/users/42?expand=true"}}`,
+			`{"request":{"method":"GET","uri":"/v1/users/42?expand=true"}}`},
+		{"kong headers",
+			`{"request":{"headers":{"host":"api","Authorization":"Bearer abc.def","x-api-key":"k-123","cookie":"sid=1; t=2"}}}`,
+			`{"request":{"headers":{"host":"api","Authorization":"REDACTED","x-api-key":"REDACTED","cookie":"REDACTED"}}}`},
+		{"repeated header as array",
+			`{"response":{"headers":{"set-cookie":["a=1","b=\"2\""],"vary":"x"}}}`,
+			`{"response":{"headers":{"set-cookie":"REDACTED","vary":"x"}}}`},
+		{"spaces around colon and escaped quote in value",
+			`{"password" : "p\"w", "user":"bob"}`,
+			`{"password" : "REDACTED", "user":"bob"}`},
+		{"number value",
+			`{"querystring":{"token":12345,"page":2}}`,
+			`{"querystring":{"token":"REDACTED","page":2}}`},
+		{"query parameters anywhere",
+			`{"path":"/v1/x?token=abc&page=2&access_token=zz#frag"}`,
+			`{"path":"/v1/x?token=REDACTED&page=2&access_token=REDACTED#frag"}`},
+		{"query parameter with JSON-escaped ampersand",
+			`{"uri":"/a?b=1\u0026api_key=s3cr3t"}`,
+			`{"uri":"/a?b=1\u0026api_key=REDACTED"}`},
+		{"gin text line",
+			`[GIN] 2024/05/02 - 10:11:12 | 200 |    3.1ms |     203.0.113.9 | GET      "/v1/users/42?Token=abc&x=1"`,
+			`[GIN] 2024/05/02 - 10:11:12 | 200 |    3.1ms |     203.0.113.9 | GET      "/v1/users/42?Token=REDACTED&x=1"`},
+		{"header text",
+			`upstream said Authorization: Bearer eyJhbGci.x.y`,
+			`upstream said Authorization: REDACTED`},
+		{"header text inside a JSON string",
+			`{"msg":"sent Cookie: a=b; c=d","level":"info"}`,
+			`{"msg":"sent Cookie: REDACTED","level":"info"}`},
+		{"JSON inside a JSON string (CRI/docker envelope)",
+			`{"log":"{\"authorization\":\"Basic dXNlcjpwYXNz\",\"status\":200}\n","stream":"stdout"}`,
+			`{"log":"{\"authorization\":\"REDACTED\",\"status\":200}\n","stream":"stdout"}`},
+		{"longer words are not names",
+			`{"tokenizer":"x","my_token":"y","secretary":"z","path":"/tokens?tokens=1"}`,
+			`{"tokenizer":"x","my_token":"y","secretary":"z","path":"/tokens?tokens=1"}`},
+		{"already redacted stays the same",
+			`{"authorization":"REDACTED"}`,
+			`{"authorization":"REDACTED"}`},
+		{"null is kept",
+			`{"authorization":null}`,
+			`{"authorization":null}`},
+		{"cut line",
+			`{"authorization":"Bearer abc`,
+			`{"authorization":"REDACTED`},
+	}
+	r := NewRedactor(DefaultRedactNames)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := r.RedactLine([]byte(tc.in))
+			require.Equal(t, tc.want, string(got))
+		})
+	}
+}
+
+func TestRedactConfiguredNames(t *testing.T) {
+	r := NewRedactor([]string{" X-Session ", "pin"})
+	got := r.RedactLine([]byte(`{"x-session":"abc","authorization":"keep","q":"/a?PIN=1234"}`))
+	require.Equal(t, `{"x-session":"REDACTED","authorization":"keep","q":"/a?PIN=REDACTED"}`, string(got))
+}
+
+func TestRedactEvent(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames)
+	ev := &Event{
+		Query:  "a=1&token=abc&b=&api_key=k",
+		Fields: map[string]string{"request.headers.authorization": "Bearer x", "consumer": "mobile"},
+		Raw:    []byte(`{"uri":"/p?a=1&token=abc","request":{"headers":{"authorization":"Bearer x"}}}`),
+	}
+	r.Redact(ev)
+	require.Equal(t, "a=1&token=REDACTED&b=&api_key=REDACTED", ev.Query)
+	require.Equal(t, map[string]string{"request.headers.authorization": Redacted, "consumer": "mobile"}, ev.Fields)
+	require.Equal(t, `{"uri":"/p?a=1&token=REDACTED","request":{"headers":{"authorization":"REDACTED"}}}`, string(ev.Raw))
+
+	clean := &Event{Query: "page=2", Raw: []byte("GET /x 200")}
+	raw := clean.Raw
+	r.Redact(clean)
+	require.Equal(t, "page=2", clean.Query)
+	require.Same(t, &raw[0], &clean.Raw[0], "a clean line must not be copied")
+}
+
+// FuzzRedactLine checks that redaction never panics, that valid JSON stays
+// valid JSON, and that a secret planted under a sensitive key never
+// survives.
+func FuzzRedactLine(f *testing.F) {
+	for _, s := range []string{
+		`{"request":{"headers":{"authorization":"Bearer abc"}}}`,
+		`{"set-cookie":["a","b"],"x":{"token":{"a":[1,2]}}}`,
+		`{"log":"{\"token\":\"x\"}"}`,
+		`GET /a?token=1&b=2 Authorization: Basic x`,
+		`{"a":"\u0026token=zz"}`,
+		`"token":`,
+		`token`,
+		`{"token" :`,
+	} {
+		f.Add(s)
+	}
+	r := NewRedactor(DefaultRedactNames)
+	f.Fuzz(func(t *testing.T, s string) {
+		out := r.RedactLine([]byte(s))
+		if json.Valid([]byte(s)) && !json.Valid(out) {
+			t.Fatalf("valid JSON became invalid:\n in: %s\nout: %s", s, out)
+		}
+		planted, err := json.Marshal(map[string]any{"x": s, "password": "SECRET-VALUE-42"})
+		require.NoError(t, err)
+		out = r.RedactLine(planted)
+		if strings.Contains(string(out), "SECRET-VALUE-42") {
+			t.Fatalf("secret survived: %s", out)
+		}
+		require.True(t, json.Valid(out), "%s", out)
+	})
+}
+
+func BenchmarkRedactLine(b *testing.B) {
+	line := []byte(`{"request":{"id":"7f3c1a9e2b4d","method":"GET","uri":"/v1/users/42?expand=true","headers":{"host":"api.example.com","user-agent":"curl/8.5.0","accept":"*/*"},"size":118},"response":{"status":200,"size":734},"latencies":{"kong":2,"proxy":37,"request":40},"client_ip":"203.0.113.9","started_at":1714644672123}`)
+	r := NewRedactor(DefaultRedactNames)
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		r.RedactLine(line)
+	}
+}
