@@ -615,3 +615,5 @@ func TestLiteralPrefix(t *testing.T) {
 		require.Equal(t, tc.want, literalPrefix(tc.re), tc.re)
 	}
 }
+
+func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(3, 4)) }
