@@ -79,6 +79,7 @@ func TestLoadFlexible(t *testing.T) {
 	require.Contains(t, rendered.Endpoints[2].ExtraConfig, "auth/validator", "template from the templates folder")
 	lines := splitLines(out)
 	require.Equal(t, `      "endpoint": "/v1/orders",`, lines[c.Endpoints[2].Pos.Line])
+	require.Equal(t, []contract.Note{{Text: "positions refer to the rendered configuration " + opts.Out + ", not to the template"}}, c.Notes)
 }
 
 func splitLines(b []byte) []string {

@@ -64,14 +64,26 @@ func looksLikeKrakenD(root *node) bool {
 	if s := root.get("$schema"); s != nil && s.kind == kindString && strings.Contains(s.text, "krakend.io") {
 		return true
 	}
-	v := root.get("version")
-	if v == nil || (v.kind != kindNumber && v.kind != kindString) || (v.text != "2" && v.text != "3") {
+	if v := root.get("version"); v == nil || !knownVersion(v) {
 		return false
 	}
 	for _, k := range krakendKeys {
 		if root.get(k) != nil {
 			return true
 		}
+	}
+	return false
+}
+
+// knownVersion reports whether a "version" value is one KrakenD 2.x reads:
+// 2 (KrakenD 1.x files), 3 (KrakenD 2.x) or 4 (the newest releases).
+func knownVersion(v *node) bool {
+	if v.kind != kindNumber && v.kind != kindString {
+		return false
+	}
+	switch strings.TrimSpace(v.text) {
+	case "2", "3", "4":
+		return true
 	}
 	return false
 }
@@ -191,8 +203,8 @@ func (b *builder) contract(path string, root *node) *contract.Contract {
 		b.fail(root, "", "expected a KrakenD configuration object at the top level, got %s", root.describe())
 		return c
 	}
-	if v := root.get("version"); v != nil && v.text != "2" && v.text != "3" {
-		b.note(v, "version", "version %s is neither 2 nor 3; read with the namespaces of both", v.describe())
+	if v := root.get("version"); v != nil && !knownVersion(v) {
+		b.note(v, "version", "version %s is not 2, 3 or 4; read with the namespaces of all of them", v.describe())
 	}
 	if n := root.get("name"); n != nil {
 		switch {

@@ -353,7 +353,7 @@ func TestLoadErrors(t *testing.T) {
 // TestLoadNotes checks the remarks Load makes on input it accepts.
 func TestLoadNotes(t *testing.T) {
 	src := `{
-  "version": 4,
+  "version": 1,
   "endpoints": [
     {"endpoint": "v1/users", "backend": [{"host": ["h"]}]},
     {"endpoint": "/both", "backend": [{"host": ["h"]}],
@@ -368,7 +368,7 @@ func TestLoadNotes(t *testing.T) {
 	require.Equal(t, "/v1/users", c.Endpoints[0].Path)
 	require.Equal(t, []contract.Note{
 		{Pos: pos(1, 1), Text: "the file starts with a UTF-8 byte order mark, which KrakenD's JSON parser rejects"},
-		{Pos: pos(2, 14), Path: "version", Text: "version number 4 is neither 2 nor 3; read with the namespaces of both"},
+		{Pos: pos(2, 14), Path: "version", Text: "version number 1 is not 2, 3 or 4; read with the namespaces of all of them"},
 		{Pos: pos(4, 18), Path: "endpoints[0].endpoint", Text: `path "v1/users" has no leading "/"; KrakenD serves it as "/v1/users"`},
 		{Pos: pos(6, 47), Path: "endpoints[1].extra_config.qos/ratelimit/router", Text: "the per-client limit (client_max_rate 5) is not kept: the model holds one limit, the endpoint-wide max_rate 100"},
 		{Pos: pos(7, 5), Path: "endpoints[2]", Text: "GET /none has no backend; KrakenD does not serve an endpoint without one"},
@@ -386,6 +386,8 @@ func TestDetect(t *testing.T) {
 		{"endpoints only", `{"endpoints": [{"endpoint": "/a"}]}`, true},
 		{"version 2 with extra_config", `{"version": 2, "extra_config": {}}`, true},
 		{"version as string", `{"version": "3", "port": 8080}`, true},
+		{"version 4", `{"version": 4, "extra_config": {}}`, true},
+		{"version 1 without endpoints", `{"version": 1, "extra_config": {}}`, false},
 		{"schema", `{"$schema": "https://www.krakend.io/schema/v3.json"}`, true},
 		{"yaml", "version: 3\nendpoints:\n  - endpoint: /a\n", true},
 		{"template", "{\n  \"version\": 3,\n  \"port\": {{ .service.port }},\n  \"endpoints\": []\n}", true},
