@@ -1,0 +1,164 @@
+//go:build unix
+
+package tail
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRestartFromCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x}, Checkpoint: ckpt}
+	appendLines(t, x, 1, 5)
+	appendRaw(t, x, "line 0000") // line 6 half written at shutdown
+	h := startTail(t, opts)
+	require.Equal(t, numbered(1, 5), h.texts())
+	require.NoError(t, h.stop())
+
+	c, exists, err := LoadCheckpoint(ckpt)
+	require.NoError(t, err)
+	require.True(t, exists)
+	require.Len(t, c.Files, 1)
+	require.Equal(t, int64(60), c.Files[0].Offset)
+	require.Equal(t, int64(69), c.Files[0].Size)
+
+	appendRaw(t, x, "06\n")
+	appendLines(t, x, 7, 8)
+	h = startTail(t, opts)
+	require.Equal(t, numbered(6, 8), h.texts())
+	require.NoError(t, h.stop())
+}
+
+func TestCheckpointIdentity(t *testing.T) {
+	// A checkpoint entry is matched by fingerprint; (dev, ino) only
+	// decides whether a shorter file is new content (same inode) or a copy.
+	cases := []struct {
+		name string
+		// edit changes the checkpoint entry written after reading lines 1..5.
+		edit func(e *CheckpointEntry)
+		want []string
+	}{
+		{name: "resume", edit: func(*CheckpointEntry) {}, want: numbered(6, 8)},
+		{name: "inode reused by other content", edit: func(e *CheckpointEntry) { e.File.Fingerprint++ }, want: numbered(1, 8)},
+		{name: "same inode, shorter than offset", edit: func(e *CheckpointEntry) { e.Offset = 1000 }, want: numbered(1, 8)},
+		{name: "a copy shorter than offset", edit: func(e *CheckpointEntry) { e.Offset, e.File.Ino = 1000, e.File.Ino+1 }, want: nil},
+		{name: "other inode, same content (a copy)", edit: func(e *CheckpointEntry) { e.File.Ino++ }, want: numbered(6, 8)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			x := filepath.Join(dir, "app.log")
+			ckpt := filepath.Join(dir, "ckpt.json")
+			appendLines(t, x, 1, 5)
+			h := startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+			require.NoError(t, h.stop())
+			c, _, err := LoadCheckpoint(ckpt)
+			require.NoError(t, err)
+			require.Len(t, c.Files, 1)
+			dev, ino := devInoOf(t, x)
+			require.Equal(t, FileID{Dev: dev, Ino: ino, Fingerprint: c.Files[0].File.Fingerprint}, c.Files[0].File)
+			tc.edit(&c.Files[0])
+			require.NoError(t, WriteCheckpoint(ckpt, c))
+
+			appendLines(t, x, 6, 8)
+			h = startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+			require.Equal(t, tc.want, h.texts())
+			require.NoError(t, h.stop())
+		})
+	}
+}
+
+func TestInodeReuseAfterDelete(t *testing.T) {
+	// Delete a file and create another until the file system hands out the
+	// same inode again (ext4 and tmpfs usually do at once).
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	appendRaw(t, x, "old 1\nold 2\nold 3\n")
+	h := startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+	require.NoError(t, h.stop())
+	_, ino := devInoOf(t, x)
+	reused := false
+	for i := 0; i < 20 && !reused; i++ {
+		require.NoError(t, os.Remove(x))
+		appendRaw(t, x, "new 1\nnew 2\nnew 3\nnew 4\n")
+		_, ino2 := devInoOf(t, x)
+		reused = ino2 == ino
+	}
+	if !reused {
+		t.Skip("the file system did not reuse the inode; TestCheckpointIdentity covers the case with an edited checkpoint")
+	}
+	h = startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+	require.Equal(t, []string{"new 1", "new 2", "new 3", "new 4"}, h.texts(), "a reused inode is a new file")
+	require.NoError(t, h.stop())
+}
+
+func TestGlobFindsRotatedFileByFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "access.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt}
+	appendLines(t, x, 1, 5)
+	h := startTail(t, opts)
+	require.NoError(t, h.stop())
+
+	// While stopped: the writer adds two lines, logrotate renames, the
+	// writer adds more to the old file, then writes the new one. Older
+	// rotations are compressed (excluded by default).
+	appendLines(t, x, 6, 7)
+	require.NoError(t, os.Rename(x, x+".1"))
+	appendLines(t, x+".1", 8, 9)
+	require.NoError(t, os.WriteFile(x+".2.gz", []byte("\x1f\x8b\x08 compressed\n"), 0o644))
+	time.Sleep(10 * time.Millisecond) // distinct modification times: x.1 is older
+	appendLines(t, x, 10, 12)
+
+	h = startTail(t, opts)
+	require.Equal(t, numbered(6, 12), h.texts())
+	got := h.got()
+	require.Equal(t, x+".1", got[0].Path)
+	require.Equal(t, x, got[len(got)-1].Path)
+	require.NoError(t, h.stop())
+	c, _, err := LoadCheckpoint(ckpt)
+	require.NoError(t, err)
+	require.Len(t, c.Files, 2)
+}
+
+func TestManualAckOutOfOrder(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x}, Checkpoint: ckpt, ManualAck: true}
+	appendLines(t, x, 1, 20)
+	h := startTail(t, opts)
+	got := h.got()
+	require.Len(t, got, 20)
+	// The shipper hears back from Elasticsearch out of order; line 8's
+	// batch never comes back.
+	for _, i := range rand.New(rand.NewPCG(5, 6)).Perm(20) {
+		if i == 7 {
+			continue
+		}
+		h.tl.Ack(got[i].File, got[i].Offset, got[i].End)
+		require.LessOrEqual(t, h.tl.Checkpoint().Files[0].Offset, got[6].End, "the mark never passes a gap")
+	}
+	require.Equal(t, got[6].End, h.tl.Stats().Files[0].Acked)
+	require.NoError(t, h.stop())
+
+	h = startTail(t, opts)
+	require.Equal(t, numbered(8, 20), h.texts(), "unacknowledged lines are delivered again, acknowledged ones are not")
+	for _, l := range h.got() {
+		h.tl.Ack(l.File, l.Offset, l.End)
+	}
+	require.NoError(t, h.stop())
+	h = startTail(t, opts)
+	require.Empty(t, h.texts())
+	require.NoError(t, h.stop())
+}
