@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -169,17 +170,31 @@ func (s *jsonScanner) end() error {
 func (s *jsonScanner) str() (string, error) {
 	s.pos++ // opening quote
 	start := s.pos
-	for i := start; i < len(s.buf); i++ {
-		switch s.buf[i] {
-		case '"':
-			s.pos = i + 1
-			return bstr(s.buf[start:i]), nil
-		case '\\':
-			return s.strEscaped(start, i)
+	rest := s.buf[start:]
+	// Keys and short values: a plain loop beats two IndexByte calls.
+	n := min(len(rest), 24)
+	for i, c := range rest[:n] {
+		if c == '"' {
+			s.pos = start + i + 1
+			return bstr(rest[:i]), nil
+		}
+		if c == '\\' {
+			return s.strEscaped(start, start+i)
 		}
 	}
-	s.pos = len(s.buf)
-	return "", s.errf("unterminated string")
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 {
+		if b := bytes.IndexByte(rest, '\\'); b >= 0 {
+			return s.strEscaped(start, start+b)
+		}
+		s.pos = len(s.buf)
+		return "", s.errf("unterminated string")
+	}
+	if b := bytes.IndexByte(rest[:q], '\\'); b >= 0 {
+		return s.strEscaped(start, start+b)
+	}
+	s.pos = start + q + 1
+	return bstr(rest[:q]), nil
 }
 
 // strEscaped unescapes a string from start whose first backslash is at i
@@ -337,13 +352,20 @@ func (s *jsonScanner) skip() error {
 func (s *jsonScanner) skipString() (int, error) {
 	i := s.pos + 1
 	for i < len(s.buf) {
-		switch s.buf[i] {
-		case '"':
+		q := bytes.IndexByte(s.buf[i:], '"')
+		if q < 0 {
+			break
+		}
+		i += q
+		// The quote ends the string unless an odd number of backslashes
+		// precede it.
+		n := 0
+		for j := i - 1; j > s.pos && s.buf[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
 			s.pos = i + 1
 			return i, nil
-		case '\\':
-			i += 2
-			continue
 		}
 		i++
 	}

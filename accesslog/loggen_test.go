@@ -187,12 +187,19 @@ func BenchmarkDecode(b *testing.B) {
 			b.SetBytes(int64(size / len(lines)))
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				if err := d.Decode(lines[i%len(lines)], &e); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu := cpuTime() - cpu0
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+			if cpu > 0 {
+				// Wall-clock figures suffer on a shared machine; CPU
+				// time is what the sidecar's budget is about.
+				b.ReportMetric(float64(b.N)/cpu.Seconds(), "lines/cpu-s")
+			}
 			b.ReportMetric(float64(size/len(lines)), "bytes/line")
 		})
 	}
