@@ -224,6 +224,39 @@ endpoints:
 	}}, c.Endpoints)
 }
 
+// TestLoadYAMLAnchors: anchors, aliases and merge keys, as YAML users
+// write shared backend blocks.
+func TestLoadYAMLAnchors(t *testing.T) {
+	src := []byte(`version: 3
+x-backend: &users
+  host: [http://users]
+  url_pattern: /users
+x-endpoint: &base
+  method: POST
+  timeout: 2s
+  backend: [*users]
+endpoints:
+  - <<: *base
+    endpoint: /a
+  - <<: [*base]
+    endpoint: /b
+    method: PUT
+`)
+	c, err := Load("krakend.yml", src, Options{})
+	require.NoError(t, err)
+	require.Len(t, c.Endpoints, 2)
+	require.Equal(t, "POST /a", c.Endpoints[0].ID())
+	require.Equal(t, "PUT /b", c.Endpoints[1].ID(), "the mapping's own key wins over the merged one")
+	for _, ep := range c.Endpoints {
+		require.Equal(t, 2*time.Second, ep.Timeout)
+		require.Equal(t, []contract.Backend{{Hosts: []string{"http://users"}, URL: "/users"}}, ep.Backends)
+	}
+	require.Equal(t, pos(10, 5), c.Endpoints[0].Pos)
+
+	_, err = Load("krakend.yml", []byte("endpoints:\n  - <<: 3\n    endpoint: /a\n"), Options{})
+	require.EqualError(t, err, "krakend.yml:2:9: invalid YAML: a merge (<<) needs a mapping or a list of mappings")
+}
+
 // TestLoadErrors checks the exact message, place and element of each kind
 // of bad input.
 func TestLoadErrors(t *testing.T) {

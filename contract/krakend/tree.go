@@ -302,6 +302,9 @@ func (c *yamlConverter) convert(y *yaml.Node, depth int) (*node, error) {
 		return &cp, nil
 	case yaml.MappingNode:
 		n := &node{kind: kindObject, pos: pos}
+		// Keys merged in with "<<" come first, so the mapping's own keys win
+		// (get returns the last occurrence).
+		var merged node
 		for i := 0; i+1 < len(y.Content); i += 2 {
 			k, v := y.Content[i], y.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
@@ -311,8 +314,26 @@ func (c *yamlConverter) convert(y *yaml.Node, depth int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
+			if k.ShortTag() == "!!merge" {
+				sources := []*node{val}
+				if val.kind == kindArray {
+					sources = val.vals
+				}
+				for _, src := range sources {
+					if src.kind != kindObject {
+						return nil, &syntaxError{pos: src.pos, msg: "invalid YAML: a merge (<<) needs a mapping or a list of mappings"}
+					}
+					merged.keys = append(merged.keys, src.keys...)
+					merged.vals = append(merged.vals, src.vals...)
+				}
+				continue
+			}
 			n.keys = append(n.keys, k.Value)
 			n.vals = append(n.vals, val)
+		}
+		if len(merged.keys) > 0 {
+			n.keys = append(merged.keys, n.keys...)
+			n.vals = append(merged.vals, n.vals...)
 		}
 		return n, nil
 	case yaml.SequenceNode:
