@@ -532,6 +532,8 @@ func (l *loader) readBackend(s *service, sn *yaml.Node, p string) error {
 	if u := l.upstreams[host]; u != nil {
 		s.backend.Name = u.name
 		s.backend.Hosts = append([]string(nil), u.targets...)
+	} else if placeholder(host) && !strings.Contains(raw, host+":") {
+		s.backend.Hosts = []string{host} // the placeholder may hold a port
 	} else {
 		s.backend.Hosts = []string{host + ":" + port}
 	}
@@ -925,15 +927,27 @@ func (l *loader) headers(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 		case len(vals) == 1 && !strings.HasPrefix(vals[0], "~*"):
 			hm.Value = vals[0]
 		default:
+			// Plain values match whole and case-insensitively; "~*"
+			// values are regular expressions.
 			alts := make([]string, len(vals))
 			for i, v := range vals {
-				if strings.HasPrefix(v, "~*") {
-					alts[i] = v[2:]
-				} else {
-					alts[i] = regexp.QuoteMeta(v)
+				if !strings.HasPrefix(v, "~*") {
+					alts[i] = "^" + regexp.QuoteMeta(v) + "$"
+					continue
 				}
+				re, err := compilePath(v[2:])
+				if err != nil {
+					l.note(get(hn, name), hp, "header regex %q %v; the condition is reduced to the header being present", v, err)
+					alts = nil
+					break
+				}
+				alts[i] = "(?:" + re + ")"
 			}
-			hm.Regex = "(?i)^(?:" + strings.Join(alts, "|") + ")$"
+			if alts == nil {
+				hm.Present = true
+				break
+			}
+			hm.Regex = "(?i)" + strings.Join(alts, "|")
 		}
 		ep.Headers = append(ep.Headers, hm)
 	}
@@ -1024,14 +1038,16 @@ func (l *loader) applyPlugins(ep *contract.Endpoint, r *route) error {
 	return nil
 }
 
-// tighter returns the rate limit allowing fewer requests per second.
+// tighter picks between two rate limits in effect on one route: the one
+// with the shorter window, which a burst reaches first; for equal windows
+// the one allowing fewer requests.
 func tighter(a, b *contract.RateLimit) *contract.RateLimit {
 	switch {
 	case a == nil:
 		return b
 	case b == nil:
 		return a
-	case b.Requests/b.Period.Seconds() < a.Requests/a.Period.Seconds():
+	case b.Period < a.Period, b.Period == a.Period && b.Requests < a.Requests:
 		return b
 	}
 	return a

@@ -1,0 +1,469 @@
+package kong
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/gatewatch/gatewatch/contract"
+)
+
+func load(t *testing.T, file string) (*contract.Contract, error) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return Load(path, data)
+}
+
+func summaries(c *contract.Contract) []string {
+	out := make([]string, 0, len(c.Endpoints))
+	for _, e := range c.Endpoints {
+		out = append(out, summary(e))
+	}
+	return out
+}
+
+func TestLoadGood(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		name  string
+		want  []string
+		notes []string
+	}{
+		{
+			file: "url-service.good.yaml",
+			want: []string{
+				"orders-list GET,HEAD prefix /orders hosts=api.example.com be=orders[orders.internal:8443](https://orders.internal:8443/v1) timeout=1m0s retries=0 tags=team-orders,public-api svc=orders",
+				"orders-admin ANY prefix /admin/orders paths=/admin/orders|/internal/orders be=orders[orders.internal:8443](https://orders.internal:8443/v1) timeout=1m0s retries=0 internal tags=team-orders,internal svc=orders",
+			},
+		},
+		{
+			file: "host-service.good.yaml",
+			want: []string{
+				"users ANY prefix /users be=users[users.svc:8080](http://users.svc:8080/api) timeout=5s retries=3 svc=users",
+				"defaults ANY prefix /d be=defaults[defaults.svc:80](http://defaults.svc:80) timeout=1m0s retries=0 svc=defaults",
+			},
+		},
+		{
+			file: "top-level-routes.good.yaml",
+			want: []string{
+				"by-name ANY prefix /billing be=billing[billing:9000](http://billing:9000) timeout=1m0s retries=0 svc=billing",
+				"by-id ANY prefix /billing-by-id be=billing[billing:9000](http://billing:9000) timeout=1m0s retries=0 svc=billing",
+				"by-deck-reference ANY prefix /billing-deck be=billing[billing:9000](http://billing:9000) timeout=1m0s retries=0 svc=billing",
+				"no-service ANY prefix /teapot direct=418 timeout=0s retries=0",
+			},
+		},
+		{
+			file: "regex-paths.good.yaml",
+			want: []string{
+				`user-by-id GET regex ~/users/(?<id>\d+)$ re=^(?:/users/(?P<id>\d+)$) params=id prio=10 be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
+				`mixed ANY regex /static paths=/static|~/files/(?'file'[^/]+)\Z re=^(?:/static|/files/(?P<file>[^/]+)\z) params=file be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
+				`lookahead ANY prefix /api/v1/ be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
+			},
+			notes: []string{
+				`13:17 services[0].routes[2].paths[0]: regex path "~/api/v1/(?=beta)\\w+" uses a lookahead (?=, which Go's RE2 engine cannot run; the endpoint matches it by its literal prefix "/api/v1/" instead`,
+			},
+		},
+		{
+			file: "legacy-regex.good.yaml",
+			want: []string{
+				`legacy-regex ANY regex /users/\d+/orders re=^(?:/users/\d+/orders) be=legacy[legacy:80](http://legacy) timeout=1m0s retries=0 svc=legacy`,
+				`legacy-plain ANY prefix /users/me-too_~.%20 be=legacy[legacy:80](http://legacy) timeout=1m0s retries=0 svc=legacy`,
+				`legacy-tilde ANY regex ~/v2/[a-z]+ re=^(?:/v2/[a-z]+) be=legacy[legacy:80](http://legacy) timeout=1m0s retries=0 svc=legacy`,
+			},
+		},
+		{
+			file: "plugins.good.yaml",
+			want: []string{
+				"keyed ANY prefix /keyed be=secured[secured:80](http://secured) timeout=1m0s retries=0 rl=100/1m0s/client auth=required:key-auth svc=secured",
+				"acl-route ANY prefix /acl be=secured[secured:80](http://secured) timeout=1m0s retries=0 rl=100/1m0s/client auth=required:acl,key-auth svc=secured",
+				"advanced ANY prefix /advanced be=secured[secured:80](http://secured) timeout=1m0s retries=0 rl=10/1s auth=required:key-auth svc=secured",
+				"disabled-jwt ANY prefix /disabled-jwt be=secured[secured:80](http://secured) timeout=1m0s retries=0 rl=100/1m0s/client auth=required:key-auth svc=secured",
+				"anonymous-ok ANY prefix /anon be=open[open:80](http://open) timeout=1m0s retries=0 rl=100/1m0s/client auth=optional:basic-auth svc=open",
+				"openid ANY prefix /oidc be=open[open:80](http://open) timeout=1m0s retries=0 rl=5/1s auth=required:openid-connect svc=open",
+			},
+		},
+		{
+			file: "upstreams.good.yaml",
+			want: []string{
+				"app ANY prefix / be=blue-green[blue:3000,canary:3000](http://blue-green:80) timeout=1m0s retries=0 svc=app",
+			},
+		},
+		{
+			file: "unnamed.good.yaml",
+			want: []string{
+				"cart-route-1 ANY prefix /cart be=cart[cart:80](http://cart) timeout=1m0s retries=0 svc=cart",
+				"0c7a6b54-route-id ANY prefix /cart/items be=cart[cart:80](http://cart) timeout=1m0s retries=0 svc=cart",
+				"cart-route-3 ANY prefix /cart/checkout be=cart[cart:80](http://cart) timeout=1m0s retries=0 svc=cart",
+				"cart-route-5 ANY prefix /cart/taken be=cart[cart:80](http://cart) timeout=1m0s retries=0 svc=cart",
+				"cart-route-5-2 ANY prefix /cart/collides be=cart[cart:80](http://cart) timeout=1m0s retries=0 svc=cart",
+				"route-6 ANY prefix / hosts=cart.example.com timeout=0s retries=0",
+			},
+		},
+		{
+			file: "placeholders.good.yaml",
+			want: []string{
+				`env ANY prefix /env be=env[${{ env "DECK_ENV_HOST" }}:${{ env "DECK_ENV_PORT" }}](http://${{ env "DECK_ENV_HOST" }}:${{ env "DECK_ENV_PORT" }}) timeout=1m0s retries=0 svc=env`,
+				"env-url ANY prefix ${PATH_PREFIX} be=env-url[${UPSTREAM_URL}](${UPSTREAM_URL}) timeout=1m0s retries=0 svc=env-url",
+			},
+		},
+		{
+			file: "json.good.json",
+			want: []string{
+				"json-route POST prefix /json be=json[json:8080](http://json:8080) timeout=1m0s retries=0 svc=json",
+			},
+		},
+		{
+			file: "stream-and-disabled.good.yaml",
+			name: "edge-cp",
+			want: []string{
+				"on-route ANY prefix /on header=x-version=2 header=x-tenant~(?i)^a$|^b$ header=x-any~(?i)(?:^v[0-9]+$) be=on[on:80](http://on) timeout=1m0s retries=0 svc=on",
+			},
+			notes: []string{
+				`16:9 services[1].routes[0]: route is not served: its service "off" is disabled (enabled: false)`,
+			},
+		},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := load(t, tc.file)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, summaries(c))
+			var notes []string
+			for _, n := range c.Notes {
+				notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
+			}
+			require.Equal(t, tc.notes, notes)
+			name := tc.name
+			if name == "" {
+				name = tc.file
+			}
+			require.Equal(t, name, c.Name)
+			require.Equal(t, contract.Kong, c.Gateway)
+			require.Equal(t, filepath.Join("testdata", tc.file), c.Source)
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			require.Equal(t, contract.HashSource(data), c.Hash)
+			require.Equal(t, contract.Defaults{Timeout: 60 * time.Second, Port: 8000}, c.Defaults)
+			require.True(t, Detect(data))
+		})
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		err     string
+		notKong bool
+	}{
+		{"docker-compose.bad.yaml", "testdata/docker-compose.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like a docker-compose file", true},
+		{"helm-values.bad.yaml", "testdata/helm-values.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like Helm values for the Kong chart", true},
+		{"kubernetes.bad.yaml", "testdata/kubernetes.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like a Kubernetes manifest (kind: KongPlugin)", true},
+		{"configmap.bad.yaml", "testdata/configmap.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like a Kubernetes ConfigMap; the Kong configuration is the text of data.kong.yml, extract it into its own file", true},
+		{"missing-format-version.bad.yaml", `testdata/missing-format-version.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it has Kong services or routes but lacks the required first line _format_version: "3.0" (or the version it was written for)`, true},
+		{"empty.bad.yaml", "testdata/empty.bad.yaml: not a Kong declarative configuration: the file is empty", true},
+		{"top-level-list.bad.yaml", "testdata/top-level-list.bad.yaml:1:1: not a Kong declarative configuration: the top level is a list, expected a mapping with _format_version", true},
+		{"syntax.bad.yaml", "testdata/syntax.bad.yaml:2: invalid YAML: did not find expected '-' indicator", false},
+		{"unsupported-version.bad.yaml", `testdata/unsupported-version.bad.yaml:1:18: _format_version: unsupported version "4.0": expected "1.1", "2.1" or "3.0"`, false},
+		{"services-not-list.bad.yaml", "testdata/services-not-list.bad.yaml:3:3: services: expected a list, got a mapping", false},
+		{"path-without-slash.bad.yaml", `testdata/path-without-slash.bad.yaml:9:13: services[0].routes[0].paths[1]: expected a path starting with "/" (a prefix) or "~" (a regular expression), got "items"`, false},
+		{"unknown-service.bad.yaml", `testdata/unknown-service.bad.yaml:7:14: routes[0].service: service "b" is not defined in services`, false},
+		{"duplicate-route.bad.yaml", `testdata/duplicate-route.bad.yaml:8:9: services[0].routes[1]: route name "same" is used twice (first at 6:9)`, false},
+		{"timeout-not-number.bad.yaml", `testdata/timeout-not-number.bad.yaml:5:19: services[0].read_timeout: expected a number, got the string "60s"`, false},
+		{"service-without-host.bad.yaml", "testdata/service-without-host.bad.yaml:3:5: services[0]: expected url or host: a service needs an upstream", false},
+		{"methods-not-list.bad.yaml", `testdata/methods-not-list.bad.yaml:8:18: services[0].routes[0].methods: expected a list, got the string "GET"`, false},
+		{"advanced-windows.bad.yaml", "testdata/advanced-windows.bad.yaml:5:7: plugins[0].config: expected as many window_size values as limit values, got 1 and 2", false},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := load(t, tc.file)
+			require.Nil(t, c)
+			require.EqualError(t, err, tc.err)
+			var ce *contract.Error
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, filepath.Join("testdata", tc.file), ce.File)
+			require.Equal(t, tc.notKong, errors.Is(err, ErrNotKong))
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			// Detect agrees: files that are not Kong configurations are
+			// not detected; broken Kong configurations still are.
+			require.Equal(t, !tc.notKong && tc.file != "syntax.bad.yaml", Detect(data))
+		})
+	}
+}
+
+func TestTranslateRegex(t *testing.T) {
+	for _, tc := range []struct {
+		in, want, problem string
+	}{
+		{in: `/users/(?<id>\d+)$`, want: `/users/(?P<id>\d+)$`},
+		{in: `/u/(?'id'[0-9]+)`, want: `/u/(?P<id>[0-9]+)`},
+		{in: `/a/(?P<x>[^/]+)`, want: `/a/(?P<x>[^/]+)`},
+		{in: `/files/.+\Z`, want: `/files/.+\z`},
+		{in: `/h\h+`, want: `/h[\t ]+`},
+		{in: `/c[\h-]`, want: `/c[\t -]`},
+		{in: `/lit\Q(?=x)\E/y`, want: `/lit\Q(?=x)\E/y`},
+		{in: `/class[(?=]`, want: `/class[(?=]`},
+		{in: `/br[]a]`, want: `/br[]a]`},
+		{in: `/esc\(?=x\)`, want: `/esc\(?=x\)`},
+		{in: `/a(?=b)`, problem: "a lookahead (?="},
+		{in: `/a(?!b)`, problem: "a lookahead (?!"},
+		{in: `/a(?<=b)c`, problem: "a lookbehind (?<="},
+		{in: `/a(?<!b)c`, problem: "a lookbehind (?<!"},
+		{in: `/(a)\1`, problem: `the backreference \1`},
+		{in: `/(?>a+)`, problem: "an atomic group (?>"},
+		{in: `/a*+`, problem: "a possessive quantifier *+"},
+		{in: `/a\+`, want: `/a\+`},
+		{in: `/a[`, problem: "an unterminated character class ["},
+		{in: `/a\`, problem: "a trailing backslash"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, problem := translateRegex(tc.in)
+			require.Equal(t, tc.problem, problem)
+			require.Equal(t, tc.want, got)
+			if problem == "" {
+				_, err := regexp.Compile(got)
+				require.NoError(t, err)
+			}
+		})
+	}
+}
+
+func TestLiteralPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		`/api/v1/(?=beta)`: "/api/v1/",
+		`/api\/v2\.x`:      "/api/v2.x",
+		`/items?`:          "/item",
+		`^/x/y+`:           "/x/y", // y+ starts with at least one y
+		`(?=a)`:            "",
+	} {
+		require.Equal(t, want, literalPrefix(in), in)
+	}
+}
+
+// corpusDir is the shared corpus of real Kong files, seen from this package.
+const corpusDir = "../../../shared/corpus/kong"
+
+func corpusFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("corpus %s not found; the corpus tests need the shared gateway corpus checked out beside the repository", dir)
+	}
+	require.NoError(t, err)
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	require.NotEmpty(t, files)
+	return files
+}
+
+// independentRoutes decodes a Kong file into plain maps, without the
+// loader, and lists what the loader must find: every HTTP route of an
+// enabled service (or with none), with its service's settings.
+type wantRoute struct {
+	name    string
+	methods []string
+	paths   []string
+	service string
+	timeout time.Duration
+	retries int
+	authAny bool // some enabled auth plugin applies at global, service or route level
+}
+
+func independentRoutes(t *testing.T, data []byte) []wantRoute {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	strs := func(v any) []string {
+		var out []string
+		l, _ := v.([]any)
+		for _, x := range l {
+			s, _ := x.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	maps := func(v any) []map[string]any {
+		var out []map[string]any
+		l, _ := v.([]any)
+		for _, x := range l {
+			m, _ := x.(map[string]any)
+			out = append(out, m)
+		}
+		return out
+	}
+	hasAuth := func(ps any) bool {
+		for _, p := range maps(ps) {
+			if en, ok := p["enabled"].(bool); ok && !en {
+				continue
+			}
+			if _, ok := authPluginNames[p["name"].(string)]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	globalAuth := false
+	for _, p := range maps(doc["plugins"]) {
+		if p["service"] == nil && p["route"] == nil && p["consumer"] == nil && hasAuth([]any{p}) {
+			globalAuth = true
+		}
+	}
+	mk := func(r, s map[string]any) wantRoute {
+		w := wantRoute{methods: strs(r["methods"]), paths: strs(r["paths"]), timeout: time.Minute, authAny: globalAuth || hasAuth(r["plugins"])}
+		w.name, _ = r["name"].(string)
+		if s != nil {
+			w.service, _ = s["name"].(string)
+			if ms, ok := s["read_timeout"].(int); ok {
+				w.timeout = time.Duration(ms) * time.Millisecond
+			}
+			w.retries, _ = s["retries"].(int)
+			w.authAny = w.authAny || hasAuth(s["plugins"])
+		}
+		return w
+	}
+	var out []wantRoute
+	byName := map[string]map[string]any{}
+	for _, s := range maps(doc["services"]) {
+		if n, ok := s["name"].(string); ok {
+			byName[n] = s
+		}
+		if en, ok := s["enabled"].(bool); ok && !en {
+			continue
+		}
+		for _, r := range maps(s["routes"]) {
+			out = append(out, mk(r, s))
+		}
+	}
+	for _, r := range maps(doc["routes"]) {
+		ref, _ := r["service"].(string)
+		out = append(out, mk(r, byName[ref]))
+	}
+	return out
+}
+
+var authPluginNames = map[string]bool{
+	"key-auth": true, "jwt": true, "oauth2": true, "basic-auth": true, "hmac-auth": true,
+	"ldap-auth": true, "openid-connect": true,
+}
+
+// TestCorpus loads every real Kong file and checks the endpoints against an
+// independent reading of the same file.
+func TestCorpus(t *testing.T) {
+	for _, path := range corpusFiles(t, corpusDir) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.True(t, Detect(data), "every corpus file is a declarative configuration")
+			c, err := Load(path, data)
+			require.NoError(t, err)
+			require.Equal(t, contract.HashSource(data), c.Hash)
+
+			want := independentRoutes(t, data)
+			require.Len(t, c.Endpoints, len(want))
+			lines := strings.Split(string(data), "\n")
+			got := map[string]contract.Endpoint{}
+			for _, e := range c.Endpoints {
+				got[e.Name] = e
+				// Pos points at the first key of the route's mapping.
+				require.Positive(t, e.Pos.Line)
+				line := lines[e.Pos.Line-1]
+				require.Regexp(t, `^[a-z_]+:`, line[e.Pos.Column-1:], "endpoint %s at %s", e.Name, e.Pos)
+				if e.Match == contract.MatchRegex {
+					_, err := regexp.Compile(e.Regex)
+					require.NoError(t, err)
+				}
+			}
+			for _, w := range want {
+				require.NotEmpty(t, w.name, "every corpus route is named")
+				e, ok := got[w.name]
+				require.True(t, ok, "route %s has an endpoint", w.name)
+				if len(w.methods) == 0 {
+					require.Empty(t, e.Methods)
+				} else {
+					require.Equal(t, w.methods, e.Methods)
+				}
+				written := e.Paths
+				if len(written) == 0 {
+					written = []string{e.Path}
+				}
+				require.Equal(t, w.paths, written, "route %s", w.name)
+				for _, p := range w.paths {
+					wantRegex := strings.HasPrefix(p, "~")
+					require.Equal(t, wantRegex, e.Match == contract.MatchRegex, "route %s path %s", w.name, p)
+				}
+				require.Equal(t, w.service, e.Service)
+				require.Equal(t, w.timeout, e.Timeout)
+				require.Equal(t, w.retries, e.Retries)
+				require.Equal(t, w.authAny, e.Auth.Required, "route %s", w.name)
+				require.Len(t, e.Backends, 1)
+				require.NotEmpty(t, e.Backends[0].Hosts)
+			}
+		})
+	}
+}
+
+// TestDetectOtherGateways checks that Envoy and KrakenD files of the corpus
+// are not taken for Kong, and that Load says what they look like.
+func TestDetectOtherGateways(t *testing.T) {
+	for _, path := range corpusFiles(t, "../../../shared/corpus/envoy") {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.False(t, Detect(data), path)
+		_, err = Load(path, data)
+		require.ErrorIs(t, err, ErrNotKong)
+		require.ErrorContains(t, err, "it looks like an Envoy bootstrap configuration")
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	for _, dir := range []string{corpusDir, "testdata"} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	f.Add([]byte("_format_version: \"3.0\"\nservices: &s [*s]\n"))
+	f.Add([]byte("_format_version: \"3.0\"\nx: &a {<<: *a}\nservices:\n  - <<: *a\n    url: http://a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Detect(data)
+		c, err := Load("fuzz.yaml", data)
+		if err != nil {
+			var ce *contract.Error
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "fuzz.yaml", ce.File)
+			return
+		}
+		require.Equal(t, contract.Kong, c.Gateway)
+		names := map[string]bool{}
+		for _, e := range c.Endpoints {
+			require.NotEmpty(t, e.Name)
+			require.False(t, names[e.Name], "endpoint name %q twice", e.Name)
+			names[e.Name] = true
+			switch e.Match {
+			case contract.MatchPrefix:
+				require.NotEmpty(t, e.Path)
+			case contract.MatchRegex:
+				_, err := regexp.Compile(e.Regex)
+				require.NoError(t, err)
+			default:
+				t.Fatalf("unexpected match kind %q", e.Match)
+			}
+		}
+	})
+}
