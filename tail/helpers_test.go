@@ -44,9 +44,9 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 
-	mu    sync.Mutex
-	cond  *sync.Cond
-	lines []Line
+	mu     sync.Mutex
+	cond   *sync.Cond
+	lines  []Line
 	onLine func(Line) // called under mu after recording, optional
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // stdinReader reads standard input in a goroutine (reads block) and hands
@@ -18,14 +17,12 @@ type stdinReader struct {
 	err    error
 }
 
-func newStdinReader(ctx context.Context, in io.Reader, bufSize, maxLine int, wg *sync.WaitGroup) *stdinReader {
+func newStdinReader(ctx context.Context, in io.Reader, bufSize, maxLine int) *stdinReader {
 	s := &stdinReader{chunks: make(chan []byte), free: make(chan []byte, 2)}
 	s.sp.max = maxLine
 	s.free <- make([]byte, bufSize)
 	s.free <- make([]byte, bufSize)
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		defer close(s.chunks)
 		for {
 			var buf []byte

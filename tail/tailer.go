@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -137,6 +138,8 @@ type Options struct {
 	Now func() time.Time
 	// Stdin is read for "-" (default os.Stdin).
 	Stdin io.Reader
+	// Logger receives rotations, truncations and errors (default: none).
+	Logger *slog.Logger
 }
 
 // Stats are counters since New and the state of every open file.
@@ -161,6 +164,9 @@ type Stats struct {
 	// fingerprint is being read (copies, or different files with an
 	// identical first line).
 	Duplicates uint64
+	// Errors counts files abandoned after an I/O error; CheckpointErrors
+	// failed checkpoint writes (retried at the next interval).
+	Errors, CheckpointErrors uint64
 	// Files are the open files.
 	Files []FileStats
 }
@@ -179,10 +185,11 @@ type FileStats struct {
 
 // Tailer follows files. Create it with New and call Run once.
 type Tailer struct {
-	opts    Options
-	waker   Waker
-	now     func() time.Time
-	exclude []string
+	opts   Options
+	waker  Waker
+	now    func() time.Time
+	log    *slog.Logger
+	warned map[string]bool // paths that could not be opened, logged once
 
 	mu          sync.Mutex        // guards entries, readers' shared fields, readers slice
 	entries     map[uint64]*entry // by fingerprint
@@ -190,6 +197,7 @@ type Tailer struct {
 	ckptExisted bool
 
 	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
+	errors, checkpointErrors                                                       atomic.Uint64
 }
 
 // entry is what is known about one file identity.
@@ -280,7 +288,10 @@ func New(opts Options) (*Tailer, error) {
 	if opts.Stdin == nil {
 		opts.Stdin = os.Stdin
 	}
-	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, entries: make(map[uint64]*entry)}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool)}
 	if t.waker == nil {
 		t.waker = NewTimedWaker(opts.PollInterval)
 	}
@@ -347,6 +358,7 @@ func (t *Tailer) Stats() Stats {
 		Lines: t.lines.Load(), Bytes: t.bytes.Load(), Truncations: t.truncations.Load(),
 		Rotations: t.rotations.Load(), CutLines: t.cutLines.Load(), CutBytes: t.cutBytes.Load(),
 		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
+		Errors: t.errors.Load(), CheckpointErrors: t.checkpointErrors.Load(),
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -390,7 +402,10 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					_ = t.SaveCheckpoint() // retried at the next tick and at return
+					if err := t.SaveCheckpoint(); err != nil { // retried at the next tick and at return
+						t.checkpointErrors.Add(1)
+						t.log.Error("Saving the checkpoint failed", "err", err)
+					}
 				}
 			}
 		}()
@@ -401,7 +416,9 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 	for _, p := range t.opts.Paths {
 		if p == "-" {
 			if stdin == nil {
-				stdin = newStdinReader(ctx, t.opts.Stdin, t.opts.ReadBufferBytes, t.opts.MaxLineBytes, &wg)
+				// Not waited for: a read from a terminal or pipe cannot be
+				// interrupted; the goroutine ends at its next read.
+				stdin = newStdinReader(ctx, t.opts.Stdin, t.opts.ReadBufferBytes, t.opts.MaxLineBytes)
 			}
 			continue
 		}
@@ -545,8 +562,14 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 		}
 		f, err := os.Open(p)
 		if err != nil {
-			continue // vanished between Glob and Open, or unreadable; retried next scan
+			// Vanished between Glob and Open, or unreadable; retried next scan.
+			if !os.IsNotExist(err) && !t.warned[p] {
+				t.warned[p] = true
+				t.log.Warn("Cannot open a matching file", "path", p, "err", err)
+			}
+			continue
 		}
+		delete(t.warned, p)
 		fi, err = f.Stat()
 		if err != nil {
 			_ = f.Close()
@@ -562,6 +585,7 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 		}
 		if old := byPath[p]; old != nil {
 			t.rotations.Add(1)
+			t.log.Info("File rotated", "path", p)
 		}
 		r := &reader{
 			f: f, path: p, dev: di.dev, ino: di.ino, size: fi.Size(),
@@ -594,6 +618,7 @@ func (t *Tailer) identify(r *reader, force bool) error {
 		if !r.waiting {
 			r.waiting = true
 			t.dups.Add(1)
+			t.log.Debug("File has the fingerprint of a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
 		}
 		return nil
 	}
@@ -693,9 +718,8 @@ func (t *Tailer) poll(ctx context.Context, r *reader, handle func(Line) error) e
 			r.id.size = r.size
 		}
 	}
-	orphanedIdle := !r.orphaned.IsZero() && (t.opts.RotateGrace < 0 || now.Sub(maxTime(r.orphaned, r.lastGrowth)) >= t.opts.RotateGrace)
 	if r.id == nil {
-		if err := t.identify(r, orphanedIdle && !r.waiting); err != nil {
+		if err := t.identify(r, t.orphanIdle(r, now) && !r.waiting); err != nil {
 			t.mu.Unlock()
 			return t.abandon(r, fmt.Errorf("fingerprint %s: %w", r.path, err))
 		}
@@ -710,10 +734,16 @@ func (t *Tailer) poll(ctx context.Context, r *reader, handle func(Line) error) e
 			r.lastGrowth = now
 		}
 	}
-	if orphanedIdle {
+	if ctx.Err() == nil && t.orphanIdle(r, now) {
 		return t.finish(r, handle)
 	}
 	return nil
+}
+
+// orphanIdle reports whether r left the patterns and has not grown for
+// RotateGrace: it is finished for good.
+func (t *Tailer) orphanIdle(r *reader, now time.Time) bool {
+	return !r.orphaned.IsZero() && (t.opts.RotateGrace < 0 || now.Sub(maxTime(r.orphaned, r.lastGrowth)) >= t.opts.RotateGrace)
 }
 
 // checkTruncated restarts r at offset 0 when its file is shorter than the
@@ -731,6 +761,7 @@ func (t *Tailer) checkTruncated(r *reader) error {
 		return nil
 	}
 	t.truncations.Add(1)
+	t.log.Info("File truncated, reading it from the start", "path", r.path, "offset", r.off, "size", r.size)
 	if r.sp.partial() {
 		t.lost.Add(uint64(r.off - r.sp.lineStart))
 	}
@@ -853,8 +884,11 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 	return nil
 }
 
-// abandon closes r after an I/O error; the error is not fatal to Run.
-func (t *Tailer) abandon(r *reader, _ error) error {
+// abandon closes r after an I/O error; the error is not fatal to Run (the
+// file is opened again by the next scan if it still matches).
+func (t *Tailer) abandon(r *reader, err error) error {
+	t.errors.Add(1)
+	t.log.Error("Giving up on a file after an I/O error", "path", r.path, "err", err)
 	t.mu.Lock()
 	if r.id != nil {
 		r.id.readOff = r.sp.lineStart

@@ -1,0 +1,49 @@
+package tail
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkRun reads a generated 200,000-line access log (about 37 MB)
+// through Run with OneShot and reports ns/line and allocs/line.
+func BenchmarkRun(b *testing.B) {
+	const lines = 200_000
+	path := filepath.Join(b.TempDir(), "access.log")
+	f, err := os.Create(path)
+	require.NoError(b, err)
+	w := bufio.NewWriter(f)
+	for i := 0; i < lines; i++ {
+		fmt.Fprintf(w, `{"time":"2026-11-22T02:00:%02d.%06dZ","method":"GET","path":"/v1/users/%d","status":200,"latency_ms":%d,"bytes":%d}`+"\n",
+			i%60, i%1_000_000, i, i%977, 100+i%5000)
+	}
+	require.NoError(b, w.Flush())
+	fi, err := f.Stat()
+	require.NoError(b, err)
+	require.NoError(b, f.Close())
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	total := 0
+	for b.Loop() {
+		tl, err := New(Options{Paths: []string{path}, Start: FromBeginning, OneShot: true})
+		require.NoError(b, err)
+		n := 0
+		require.NoError(b, tl.Run(b.Context(), func(l Line) error {
+			n++
+			return nil
+		}))
+		require.Equal(b, lines, n)
+		total += n
+	}
+	runtime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/line")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(total), "allocs/line")
+}
