@@ -96,21 +96,14 @@ func hasTemplateAction(data []byte) bool {
 // bom is the UTF-8 byte order mark some editors write at the start of a file.
 var bom = []byte("\xef\xbb\xbf")
 
-// isYAMLName reports whether a path names a YAML file.
-func isYAMLName(path string) bool {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml":
-		return true
-	}
-	return false
-}
-
-// parseAny parses data as YAML when path says so or data does not start
-// like JSON, and as JSON otherwise.
+// parseAny parses data by the path's extension (.json, .yaml, .yml), or
+// otherwise as JSON when it starts like JSON and as YAML when not, as a
+// rendered template may be either.
 func parseAny(path string, data []byte) (*node, error) {
 	data = bytes.TrimPrefix(data, bom)
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if isYAMLName(path) || (len(trimmed) > 0 && trimmed[0] != '{' && trimmed[0] != '[') {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext == ".yaml" || ext == ".yml" || (ext != ".json" && len(trimmed) > 0 && trimmed[0] != '{' && trimmed[0] != '[') {
 		return parseYAML(data)
 	}
 	if len(trimmed) == 0 {

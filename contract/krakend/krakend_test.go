@@ -292,6 +292,11 @@ func TestLoadErrors(t *testing.T) {
 			want: `krakend.json:1:32: invalid JSON: invalid character '\t' in string literal`,
 		},
 		{
+			name: "not JSON at all",
+			src:  "endpoints:\n  - endpoint: /a\n",
+			want: `krakend.json:1:1: invalid JSON: invalid character 'e' looking for beginning of value`,
+		},
+		{
 			name: "empty file",
 			src:  "  \n",
 			want: `krakend.json:1:1: empty file: expected a KrakenD configuration object`,
