@@ -135,6 +135,11 @@ type Endpoint struct {
 	// Service is the upstream service name where the gateway has one
 	// (Kong service, Envoy cluster).
 	Service string `json:"service,omitempty"`
+	// Listener names the route table the endpoint belongs to where a
+	// gateway has several (Envoy listeners); routes of different listeners
+	// never compete, so lint only compares routes of the same one. Empty
+	// when the gateway has a single route table.
+	Listener string `json:"listener,omitempty"`
 	// Pos is where the endpoint is declared in the source file.
 	Pos Position `json:"pos"`
 }
