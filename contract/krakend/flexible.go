@@ -59,11 +59,28 @@ func render(path string, data []byte, opts Options) ([]byte, error) {
 			return nil, fail(err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, name, vars); err != nil {
+	buf := &limitedBuffer{max: maxRendered}
+	if err := t.ExecuteTemplate(buf, name, vars); err != nil {
 		return nil, fail(err)
 	}
 	return buf.Bytes(), nil
+}
+
+// maxRendered bounds the rendered configuration, so a runaway range loop
+// fails instead of exhausting memory. A variable for tests.
+var maxRendered = 64 << 20
+
+// limitedBuffer is a bytes.Buffer that refuses to grow past max bytes.
+type limitedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.max {
+		return 0, fmt.Errorf("the rendered configuration exceeds %d bytes", b.max)
+	}
+	return b.Buffer.Write(p)
 }
 
 // loadSettings reads every *.json file of dir into a map keyed by the file

@@ -183,6 +183,14 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
+func TestLoadFlexibleOutputLimit(t *testing.T) {
+	defer func(old int) { maxRendered = old }(maxRendered)
+	maxRendered = 1000
+	dir := filepath.Join("testdata", "flexible")
+	_, err := Load(filepath.Join(dir, "loop.tmpl"), []byte(`{"endpoints": [{{ range 100000 }}{"endpoint": "/a"},{{ end }}]}`), flexibleOptions(dir))
+	require.EqualError(t, err, "testdata/flexible/loop.tmpl: flexible configuration: the rendered configuration exceeds 1000 bytes")
+}
+
 // TestLoadTemplateWithoutFolders: a template given as plain JSON is refused
 // with an error that says what it is and what to pass.
 func TestLoadTemplateWithoutFolders(t *testing.T) {
