@@ -142,7 +142,7 @@ func funcMap(partials string) template.FuncMap {
 		"default":    dflt,
 		"empty":      empty,
 		"coalesce":   coalesce,
-		"ternary":    func(a, b any, c bool) any { return map[bool]any{true: a, false: b}[c] },
+		"ternary":    ternary,
 		"quote":      func(s ...any) string { return joinMapped(s, func(x string) string { return fmt.Sprintf("%q", x) }) },
 		"squote":     func(s ...any) string { return joinMapped(s, func(x string) string { return "'" + x + "'" }) },
 		"upper":      strings.ToUpper,
@@ -204,6 +204,14 @@ func dflt(d any, given ...any) any {
 		return d
 	}
 	return given[0]
+}
+
+// ternary is sprig's ternary: `{{ ternary "yes" "no" .flag }}`.
+func ternary(yes, no any, cond bool) any {
+	if cond {
+		return yes
+	}
+	return no
 }
 
 func coalesce(v ...any) any {
