@@ -50,12 +50,14 @@ var (
 	RuleDuplicateRoute   = Rule{"GW006", "duplicate-route", SeverityError, "two routes have the same method and path"}
 	RuleShadowedRoute    = Rule{"GW007", "shadowed-route", SeverityError, "route can never be reached because another route always wins"}
 	RulePlaintextBackend = Rule{"GW008", "plaintext-backend", SeverityWarning, "external backend reached over plain http://"}
+	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityWarning, "part of the configuration could not be modelled exactly"}
 )
 
 // Rules lists every lint rule in ID order.
 var Rules = []Rule{
 	RuleMissingVersion, RuleNoTimeout, RuleTimeoutTooLong, RulePublicNoAuth,
 	RuleNoRateLimit, RuleDuplicateRoute, RuleShadowedRoute, RulePlaintextBackend,
+	RuleLoaderNote,
 }
 
 // Finding is one problem Lint found.
@@ -111,6 +113,14 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 	}
 	l.duplicates()
 	l.shadows()
+	for _, n := range c.Notes {
+		msg := n.Text
+		if n.Path != "" {
+			msg = n.Path + ": " + msg
+		}
+		l.addAt(RuleLoaderNote, "", n.Pos, msg,
+			"check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched")
+	}
 	slices.SortStableFunc(l.out, func(a, b Finding) int {
 		return cmp.Or(
 			cmp.Compare(a.Pos.Line, b.Pos.Line),
@@ -133,6 +143,10 @@ type linter struct {
 }
 
 func (l *linter) add(r Rule, e *Endpoint, msg, hint string) {
+	l.addAt(r, e.Name, e.Pos, msg, hint)
+}
+
+func (l *linter) addAt(r Rule, endpoint string, pos Position, msg, hint string) {
 	for _, d := range l.opts.Disable {
 		if d == r.ID || d == r.Slug {
 			return
@@ -146,7 +160,7 @@ func (l *linter) add(r Rule, e *Endpoint, msg, hint string) {
 	}
 	l.out = append(l.out, Finding{
 		Rule: r.ID, Slug: r.Slug, Severity: sev, File: l.c.Source,
-		Endpoint: e.Name, Pos: e.Pos, Message: msg, Hint: hint,
+		Endpoint: endpoint, Pos: pos, Message: msg, Hint: hint,
 	})
 }
 
@@ -249,7 +263,9 @@ func (l *linter) plaintext(e *Endpoint) {
 // internalHost reports whether a backend host name or address stays
 // inside the cluster or machine: localhost, Kubernetes service names
 // (*.svc, *.cluster.local), *.internal, single-label names (Docker and
-// Kubernetes short names) and loopback, private or link-local IPs.
+// Kubernetes short names), names whose last label is not a public top-level
+// domain ("details.bookinfo", "db.lan") and loopback, private or link-local
+// IPs.
 func internalHost(h string) bool {
 	h = strings.TrimSuffix(strings.ToLower(h), ".")
 	if ip := net.ParseIP(h); ip != nil {
@@ -261,7 +277,25 @@ func internalHost(h string) bool {
 		strings.HasSuffix(h, ".internal"), !strings.Contains(h, "."):
 		return true
 	}
-	return false
+	tld := h[strings.LastIndexByte(h, '.')+1:]
+	return !publicTLD(tld)
+}
+
+// commonTLDs are the generic top-level domains backends are commonly found
+// under; every two-letter label counts as a country-code domain.
+var commonTLDs = map[string]bool{
+	"com": true, "net": true, "org": true, "io": true, "dev": true, "app": true, "ai": true,
+	"info": true, "biz": true, "cloud": true, "tech": true, "xyz": true, "site": true,
+	"online": true, "gov": true, "edu": true, "mil": true, "int": true, "api": true,
+	"services": true, "digital": true, "solutions": true, "systems": true, "network": true,
+	"software": true, "page": true, "run": true, "aws": true, "azure": true, "google": true,
+}
+
+func publicTLD(tld string) bool {
+	if len(tld) == 2 {
+		return tld[0] >= 'a' && tld[0] <= 'z' && tld[1] >= 'a' && tld[1] <= 'z'
+	}
+	return commonTLDs[tld] || strings.HasPrefix(tld, "xn--")
 }
 
 // methodSet returns an endpoint's methods upper-cased; nil means any.
@@ -282,7 +316,7 @@ func methodSet(e *Endpoint) []string {
 // are ignored: "/users/{id}" and "/users/{uid}" are one route to the
 // gateway.
 func routeKeys(e *Endpoint) []string {
-	cond := strings.Join(sortedLower(e.Hosts), ",") + "|" + headersKey(e.Headers)
+	cond := e.Listener + "|" + strings.Join(sortedLower(e.Hosts), ",") + "|" + headersKey(e.Headers)
 	if e.Match == MatchRegex && e.Regex != "" && len(e.Paths) == 0 {
 		return []string{"regex " + e.Regex + "|" + cond}
 	}
@@ -458,6 +492,9 @@ func (l *linter) reportShadow(e, by *Endpoint) {
 // conditionsCover reports whether every request matching b's methods,
 // hosts and headers also matches a's.
 func conditionsCover(a, b *Endpoint) bool {
+	if a.Listener != b.Listener {
+		return false
+	}
 	am, bm := methodSet(a), methodSet(b)
 	if am != nil && (bm == nil || slices.ContainsFunc(bm, func(m string) bool { return !slices.Contains(am, m) })) {
 		return false

@@ -69,8 +69,10 @@ func TestLintEndpointRules(t *testing.T) {
 				"http://users.svc:8080", "http://users.default.svc.cluster.local", "http://localhost:9000",
 				"http://users:8080", "http://10.1.2.3", "http://192.168.0.4:80", "http://127.0.0.1",
 				"http://[::1]:80", "http://metadata.google.internal", "http://172.16.0.9", "http://[fd00::1]",
+				"http://details.bookinfo:9080", "http://db.lan",
 			}
 		}, []string{}},
+		{"external two-letter TLD", Kong, func(e *Endpoint) { e.Backends[0] = Backend{URL: "http://api.example.de/x"} }, []string{"GW008 e"}},
 		{"host without scheme is not judged", Envoy, func(e *Endpoint) { e.Backends[0].Hosts = []string{"api.example.com:80"} }, []string{}},
 		{"many problems", KrakenD, func(e *Endpoint) {
 			e.Path, e.Timeout, e.Auth, e.RateLimit = "/x", 0, Auth{}, nil
@@ -195,6 +197,11 @@ func TestLintShadowed(t *testing.T) {
 			{Name: "h", Match: MatchPrefix, Path: "/", Headers: []HeaderMatch{{Name: "x-canary", Present: true}}},
 			r("api", MatchPrefix, "/v1/api"),
 		}, []string{}},
+		{"envoy other listener", Envoy, []Endpoint{
+			{Name: "a", Match: MatchPrefix, Path: "/", Listener: "l80"},
+			{Name: "b", Match: MatchPrefix, Path: "/v1/api", Listener: "l443"},
+			{Name: "c", Match: MatchPrefix, Path: "/", Listener: "l443"},
+		}, []string{}},
 		{"envoy host-limited first", Envoy, []Endpoint{
 			{Name: "h", Match: MatchPrefix, Path: "/", Hosts: []string{"a.example.com"}},
 			r("api", MatchPrefix, "/v1/api"),
@@ -250,6 +257,17 @@ func TestLintShadowedAgreesWithMatcher(t *testing.T) {
 		t.Logf("%s: %d shadowed routes checked", kind, found)
 		require.Greater(t, found, 20, "the random contracts should exercise the rule")
 	}
+}
+
+func TestLintNotes(t *testing.T) {
+	c := &Contract{Source: "envoy.yaml", Notes: []Note{{Pos: Position{Line: 7, Column: 5}, Path: "listeners[0]", Text: "routes come from RDS"}}}
+	fs := Lint(c, LintOptions{})
+	require.Equal(t, []Finding{{
+		Rule: "GW009", Slug: "loader-note", Severity: SeverityWarning, File: "envoy.yaml", Pos: Position{Line: 7, Column: 5},
+		Message: "listeners[0]: routes come from RDS",
+		Hint:    "check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched",
+	}}, fs)
+	require.Empty(t, Lint(c, LintOptions{Disable: []string{"loader-note"}}))
 }
 
 func TestWriteFindings(t *testing.T) {
