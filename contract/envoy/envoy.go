@@ -774,6 +774,9 @@ func (l *loader) match(ep *contract.Endpoint, mn *yaml.Node, mp string) (ok bool
 
 // setRegex sets a full-match regex (Envoy safe_regex and v2 regex).
 func (l *loader) setRegex(ep *contract.Endpoint, src string, n *yaml.Node, p string) error {
+	if _, err := regexp.Compile(src); err != nil {
+		return l.errorf(n, p, "expected a regular expression Go's RE2 can run: %v", err)
+	}
 	re, err := regexp.Compile("^(?:" + src + ")$")
 	if err != nil {
 		return l.errorf(n, p, "expected a regular expression Go's RE2 can run: %v", err)
@@ -902,6 +905,9 @@ func (l *loader) headerValue(hm *contract.HeaderMatch, hn *yaml.Node, p string) 
 	}
 	regex := func(src string, n *yaml.Node, rp string) error {
 		re := "^(?:" + src + ")$"
+		if _, err := regexp.Compile(src); err != nil {
+			return l.errorf(n, rp, "expected a regular expression Go's RE2 can run: %v", err)
+		}
 		if _, err := regexp.Compile(re); err != nil {
 			return l.errorf(n, rp, "expected a regular expression Go's RE2 can run: %v", err)
 		}

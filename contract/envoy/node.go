@@ -122,19 +122,22 @@ func describe(n *yaml.Node) string {
 // merge keys ("<<"). It returns nil when m is not a mapping or has no such
 // key. A repeated key resolves to its last occurrence.
 func get(m *yaml.Node, key string) *yaml.Node {
-	_, v := getKV(m, key, 0)
+	_, v := getKV(m, key, nil)
 	return v
 }
 
 // getKey returns the key node of key in the mapping m, for positions.
 func getKey(m *yaml.Node, key string) *yaml.Node {
-	k, _ := getKV(m, key, 0)
+	k, _ := getKV(m, key, nil)
 	return k
 }
 
-func getKV(m *yaml.Node, key string, depth int) (*yaml.Node, *yaml.Node) {
+// getKV looks key up in m and then in the mappings m merges, depth first;
+// seen keeps each mapping from being searched twice, so merges that refer
+// to each other cost no more than the document's size.
+func getKV(m *yaml.Node, key string, seen map[*yaml.Node]bool) (*yaml.Node, *yaml.Node) {
 	m = resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode || depth > maxAliasDepth {
+	if m == nil || m.Kind != yaml.MappingNode || seen[m] {
 		return nil, nil
 	}
 	for i := len(m.Content) - 2; i >= 0; i -= 2 {
@@ -146,6 +149,10 @@ func getKV(m *yaml.Node, key string, depth int) (*yaml.Node, *yaml.Node) {
 		if k := m.Content[i]; k.Tag != "!!merge" {
 			continue
 		}
+		if seen == nil {
+			seen = map[*yaml.Node]bool{}
+		}
+		seen[m] = true
 		v := resolve(m.Content[i+1])
 		if v == nil {
 			continue
@@ -155,7 +162,7 @@ func getKV(m *yaml.Node, key string, depth int) (*yaml.Node, *yaml.Node) {
 			srcs = v.Content
 		}
 		for _, s := range srcs {
-			if kk, vv := getKV(s, key, depth+1); vv != nil {
+			if kk, vv := getKV(s, key, seen); vv != nil {
 				return kk, vv
 			}
 		}

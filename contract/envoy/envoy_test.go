@@ -1,0 +1,394 @@
+package envoy
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/gatewatch/gatewatch/contract"
+)
+
+func load(t *testing.T, file string) (*contract.Contract, error) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return Load(path, data)
+}
+
+func summaries(c *contract.Contract) []string {
+	out := make([]string, 0, len(c.Endpoints))
+	for _, e := range c.Endpoints {
+		out = append(out, summary(e))
+	}
+	return out
+}
+
+func TestLoadGood(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		name  string
+		port  int
+		want  []string
+		notes []string
+	}{
+		{
+			file: "v3-matches.good.yaml",
+			name: "front-proxy",
+			port: 8080,
+			want: []string{
+				"users-get ANY exact /v1/users hosts=api.example.com,api.example.com:* be=users[users-a:8000,users-b:8000] timeout=2.5s retries=2 svc=users",
+				"http/api/1 ANY regex /v1/users/(?P<id>[0-9]+) re=^(?:/v1/users/(?P<id>[0-9]+))$ params=id hosts=api.example.com,api.example.com:* be=users[users-a:8000,users-b:8000] timeout=3.5s retries=1 svc=users",
+				"http/api/2 ANY segment_prefix /v1/orders hosts=api.example.com,api.example.com:* be=orders[orders:9000] timeout=0s retries=4 svc=orders",
+				"http/api/3 ANY prefix / hosts=api.example.com,api.example.com:* be=orders[orders:9000] timeout=15s retries=2 svc=orders",
+				"http/catchall/0 ANY prefix / be=orders[orders:9000] timeout=15s retries=0 svc=orders",
+			},
+		},
+		{
+			file: "v2.good.yaml",
+			port: 80,
+			want: []string{
+				"listener_80/backend/0 ANY regex /status/(ok|fail) re=^(?:/status/(ok|fail))$ be=status[status:8001] timeout=15s retries=0 svc=status",
+				"listener_80/backend/1 ANY prefix / be=web[web-1:80,web-2:80] timeout=15s retries=0 svc=web",
+			},
+		},
+		{
+			file: "headers.good.yaml",
+			port: 10000,
+			want: []string{
+				"edge/api/0 GET prefix /items be=read[read:80] timeout=15s retries=0 svc=read",
+				"edge/api/1 POST prefix /items header=x-tenant^=acme- be=write[write:80] timeout=15s retries=0 svc=write",
+				"edge/api/2 PUT,PATCH prefix /items be=write[write:80] timeout=15s retries=0 svc=write",
+				"edge/api/3 ANY prefix /version header=x-api-version=2 header=x-debug? header=x-canary=yes! header=user-agent~^.*bot$ header=x-trace? header=accept~(?i)^.*json.*$ be=read[read:80] timeout=15s retries=0 svc=read",
+			},
+		},
+		{
+			file: "direct-redirect-weighted.good.yaml",
+			port: 8080,
+			want: []string{
+				"healthz ANY exact /healthz direct=200 timeout=0s retries=0",
+				"old-docs ANY prefix /docs/old direct=302 timeout=0s retries=0",
+				"http-to-https ANY prefix /secure direct=301 timeout=0s retries=0",
+				"split ANY prefix / be=stable[stable:80] be=canary[canary:80] timeout=15s retries=0 svc=stable",
+			},
+		},
+		{
+			file: "filters.good.yaml",
+			port: 8443,
+			want: []string{
+				"public ANY prefix /public be=app[app:8080] timeout=15s retries=0 svc=app",
+				"optional-jwt ANY prefix /maybe be=app[app:8080] timeout=15s retries=0 auth=optional:jwt svc=app",
+				"limited ANY prefix /limited be=app[app:8080] timeout=15s retries=0 rl=10/1s auth=required:jwt,ext_authz svc=app",
+				"by-requirement ANY prefix /named be=app[app:8080] timeout=15s retries=0 auth=required:jwt,ext_authz svc=app",
+				"everything ANY prefix / be=app[app:8080] timeout=15s retries=0 auth=required:jwt,ext_authz svc=app",
+			},
+			notes: []string{
+				"76:15 static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[2].typed_config: local rate limit is not enforced: filter_enabled and filter_enforced must be above 0% (both default to 0%)",
+			},
+		},
+		{
+			file: "basic-oauth.good.yaml",
+			port: 9000,
+			want: []string{
+				"admin/admin/0 ANY prefix / be=admin[admin:80] timeout=15s retries=0 auth=required:basic-auth,oauth2 svc=admin",
+			},
+		},
+		{
+			file: "rds.good.yaml",
+			port: 81,
+			want: []string{
+				"static/all/0 ANY prefix / be=from-cds[] timeout=15s retries=0 svc=from-cds",
+			},
+			notes: []string{
+				`14:13 static_resources.listeners[0].filter_chains[0].filters[0].typed_config.rds: routes of route configuration "main_routes" come from RDS at run time; this file gives no endpoints for listener "dynamic"`,
+			},
+		},
+		{
+			file: "uri-template.good.yaml",
+			port: 8080,
+			want: []string{
+				"user ANY exact /v1/users/{id} params=id be=api[api:80] timeout=15s retries=0 svc=api",
+				"files ANY regex /files/{bucket}/{key=**} re=^/files/(?P<bucket>[^/]+)/(?P<key>.*)$ params=bucket,key be=api[api:80] timeout=15s retries=0 svc=api",
+			},
+		},
+		{
+			file: "json.good.json",
+			port: 8080,
+			want: []string{
+				"json-route ANY prefix /json be=json[json:80] timeout=5s retries=0 svc=json",
+			},
+		},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := load(t, tc.file)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, summaries(c))
+			var notes []string
+			for _, n := range c.Notes {
+				notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
+			}
+			require.Equal(t, tc.notes, notes)
+			name := tc.name
+			if name == "" {
+				name = tc.file
+			}
+			require.Equal(t, name, c.Name)
+			require.Equal(t, contract.Envoy, c.Gateway)
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			require.Equal(t, contract.HashSource(data), c.Hash)
+			require.Equal(t, contract.Defaults{Timeout: 15 * time.Second, Port: tc.port}, c.Defaults)
+			require.True(t, Detect(data))
+		})
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	const route = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0]"
+	for _, tc := range []struct {
+		file       string
+		err        string
+		notEnvoy   bool
+		undetected bool
+	}{
+		{file: "unknown-cluster.bad.yaml", err: `testdata/unknown-cluster.bad.yaml:17:34: ` + route + `.route.cluster: cluster "missing" is not defined in static_resources.clusters`},
+		{file: "bad-timeout.bad.yaml", err: `testdata/bad-timeout.bad.yaml:17:46: ` + route + `.route.timeout: expected a duration such as 15s or 0.25s, got the string "15 seconds"`},
+		{file: "bad-regex.bad.yaml", err: "testdata/bad-regex.bad.yaml:16:45: " + route + ".match.safe_regex.regex: expected a regular expression Go's RE2 can run: error parsing regexp: invalid named capture: `(?<=b)`"},
+		{file: "route-without-match.bad.yaml", err: "testdata/route-without-match.bad.yaml:16:17: " + route + ": expected match: a route needs a match (prefix, path, safe_regex, ...)"},
+		{file: "route-without-action.bad.yaml", err: "testdata/route-without-action.bad.yaml:16:17: " + route + ": expected one of route, redirect or direct_response"},
+		{file: "two-path-matchers.bad.yaml", err: "testdata/two-path-matchers.bad.yaml:16:24: " + route + ".match: expected only one of prefix, path, safe_regex, path_separated_prefix or path_match_policy"},
+		{file: "direct-response-without-status.bad.yaml", err: "testdata/direct-response-without-status.bad.yaml:17:34: " + route + ".direct_response: expected status: an HTTP status code from 100 to 599"},
+		{file: "bad-redirect-code.bad.yaml", err: `testdata/bad-redirect-code.bad.yaml:17:43: ` + route + `.redirect.response_code: expected MOVED_PERMANENTLY, FOUND, SEE_OTHER, TEMPORARY_REDIRECT or PERMANENT_REDIRECT, got "MOVED"`},
+		{file: "bad-retries.bad.yaml", err: `testdata/bad-retries.bad.yaml:17:65: ` + route + `.route.retry_policy.num_retries: expected a number, got the string "many"`},
+		{file: "header-without-name.bad.yaml", err: "testdata/header-without-name.bad.yaml:18:29: " + route + ".match.headers[0]: expected the header's name"},
+		{file: "listeners-not-list.bad.yaml", err: "testdata/listeners-not-list.bad.yaml:3:5: static_resources.listeners: expected a list, got a mapping"},
+		{file: "hcm-without-routes.bad.yaml", err: "testdata/hcm-without-routes.bad.yaml:8:11: static_resources.listeners[0].filter_chains[0].filters[0].typed_config: expected route_config (inline routes) or rds in the HTTP connection manager"},
+		{file: "syntax.bad.yaml", err: "testdata/syntax.bad.yaml:2: invalid YAML: did not find expected node content", undetected: true},
+		{file: "top-level-listeners.bad.yaml", err: "testdata/top-level-listeners.bad.yaml:1:1: not an Envoy bootstrap configuration: no static_resources; it has listeners or clusters at the top level; in a bootstrap file they belong under static_resources", notEnvoy: true},
+		{file: "docker-compose.bad.yaml", err: "testdata/docker-compose.bad.yaml:1:1: not an Envoy bootstrap configuration: no static_resources; it looks like a docker-compose file", notEnvoy: true},
+		{file: "configmap.bad.yaml", err: "testdata/configmap.bad.yaml:1:1: not an Envoy bootstrap configuration: no static_resources; it looks like a Kubernetes ConfigMap; the Envoy configuration is the text of data.envoy.yaml, extract it into its own file", notEnvoy: true},
+		{file: "empty.bad.yaml", err: "testdata/empty.bad.yaml: not an Envoy bootstrap configuration: the file is empty", notEnvoy: true},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			c, err := load(t, tc.file)
+			require.Nil(t, c)
+			require.EqualError(t, err, tc.err)
+			var ce *contract.Error
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, filepath.Join("testdata", tc.file), ce.File)
+			require.Equal(t, tc.notEnvoy, errors.Is(err, ErrNotEnvoy))
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			require.NoError(t, err)
+			require.Equal(t, !tc.notEnvoy && !tc.undetected, Detect(data))
+		})
+	}
+}
+
+const corpusDir = "../../../shared/corpus/envoy"
+
+func corpusFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("corpus %s not found; the corpus tests need the shared gateway corpus checked out beside the repository", dir)
+	}
+	require.NoError(t, err)
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	require.NotEmpty(t, files)
+	return files
+}
+
+// wantRoute is what an independent reading of a corpus file says about one
+// route.
+type wantRoute struct {
+	name     string
+	prefix   string
+	path     string
+	clusters []string
+	timeout  time.Duration
+	direct   int
+	method   string
+	domains  []string
+}
+
+// independentRoutes walks a decoded Envoy file with plain maps, in Envoy's
+// order, without the loader.
+func independentRoutes(t *testing.T, data []byte) []wantRoute {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	m := func(v any, k string) any {
+		mm, _ := v.(map[string]any)
+		return mm[k]
+	}
+	l := func(v any) []any { x, _ := v.([]any); return x }
+	s := func(v any) string { x, _ := v.(string); return x }
+	var out []wantRoute
+	for _, ln := range l(m(doc["static_resources"], "listeners")) {
+		for _, ch := range l(m(ln, "filter_chains")) {
+			for _, f := range l(m(ch, "filters")) {
+				cfg := m(f, "typed_config")
+				if cfg == nil {
+					cfg = m(f, "config")
+				}
+				name := s(m(f, "name"))
+				if name != "envoy.filters.network.http_connection_manager" && name != "envoy.http_connection_manager" &&
+					!strings.HasSuffix(s(m(cfg, "@type")), ".HttpConnectionManager") {
+					continue
+				}
+				for _, vh := range l(m(m(cfg, "route_config"), "virtual_hosts")) {
+					var domains []string
+					for _, d := range l(m(vh, "domains")) {
+						if s(d) != "*" {
+							domains = append(domains, s(d))
+						}
+					}
+					for _, r := range l(m(vh, "routes")) {
+						w := wantRoute{name: s(m(r, "name")), domains: domains}
+						w.prefix = s(m(m(r, "match"), "prefix"))
+						w.path = s(m(m(r, "match"), "path"))
+						if a := m(r, "route"); a != nil {
+							w.timeout = 15 * time.Second
+							if d := s(m(a, "timeout")); d != "" {
+								var err error
+								w.timeout, err = time.ParseDuration(d)
+								require.NoError(t, err)
+							}
+							if c := s(m(a, "cluster")); c != "" {
+								w.clusters = []string{c}
+							}
+							for _, wc := range l(m(m(a, "weighted_clusters"), "clusters")) {
+								w.clusters = append(w.clusters, s(m(wc, "name")))
+							}
+						}
+						if dr := m(r, "direct_response"); dr != nil {
+							w.direct, _ = m(dr, "status").(int)
+						}
+						for _, h := range l(m(m(r, "match"), "headers")) {
+							if s(m(h, "name")) == ":method" {
+								w.method = s(m(h, "exact_match"))
+							}
+						}
+						out = append(out, w)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestCorpus loads every real Envoy file and checks each endpoint against an
+// independent reading of the same file.
+func TestCorpus(t *testing.T) {
+	for _, path := range corpusFiles(t, corpusDir) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.True(t, Detect(data))
+			c, err := Load(path, data)
+			require.NoError(t, err)
+			want := independentRoutes(t, data)
+			require.NotEmpty(t, want)
+			require.Len(t, c.Endpoints, len(want))
+			lines := strings.Split(string(data), "\n")
+			names := map[string]bool{}
+			for i, w := range want {
+				e := c.Endpoints[i]
+				require.False(t, names[e.Name], "endpoint name %q twice", e.Name)
+				names[e.Name] = true
+				if w.name != "" {
+					require.Equal(t, w.name, e.Name)
+				}
+				switch {
+				case w.prefix != "":
+					require.Equal(t, contract.MatchPrefix, e.Match)
+					require.Equal(t, w.prefix, e.Path)
+				case w.path != "":
+					require.Equal(t, contract.MatchExact, e.Match)
+					require.Equal(t, w.path, e.Path)
+				default:
+					require.Equal(t, contract.MatchRegex, e.Match)
+					_, err := regexp.Compile(e.Regex)
+					require.NoError(t, err)
+				}
+				var clusters []string
+				for _, b := range e.Backends {
+					clusters = append(clusters, b.Name)
+				}
+				require.Equal(t, w.clusters, clusters, e.Name)
+				require.Equal(t, w.timeout, e.Timeout, e.Name)
+				require.Equal(t, w.direct, e.DirectResponse, e.Name)
+				require.Equal(t, w.domains, e.Hosts, e.Name)
+				if w.method != "" {
+					require.Equal(t, []string{w.method}, e.Methods)
+				} else {
+					require.Empty(t, e.Methods)
+				}
+				line := lines[e.Pos.Line-1]
+				require.Regexp(t, `^(name|match|route|direct_response|redirect):`, line[e.Pos.Column-1:], "endpoint %s at %s", e.Name, e.Pos)
+			}
+		})
+	}
+}
+
+// TestDetectOtherGateways checks that Kong files of the corpus are not taken
+// for Envoy, and that Load says what they look like.
+func TestDetectOtherGateways(t *testing.T) {
+	for _, path := range corpusFiles(t, "../../../shared/corpus/kong") {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.False(t, Detect(data), path)
+		_, err = Load(path, data)
+		require.ErrorIs(t, err, ErrNotEnvoy)
+		require.ErrorContains(t, err, "it looks like a Kong declarative configuration")
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	for _, dir := range []string{corpusDir, "testdata"} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+	f.Add([]byte("static_resources:\n  listeners: &l [*l]\n"))
+	f.Add([]byte("static_resources:\n  clusters:\n  - &c {name: a, <<: *c}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Detect(data)
+		c, err := Load("fuzz.yaml", data)
+		if err != nil {
+			var ce *contract.Error
+			require.ErrorAs(t, err, &ce)
+			require.Equal(t, "fuzz.yaml", ce.File)
+			return
+		}
+		require.Equal(t, contract.Envoy, c.Gateway)
+		names := map[string]bool{}
+		for _, e := range c.Endpoints {
+			require.NotEmpty(t, e.Name)
+			if e.Match == contract.MatchRegex {
+				_, err := regexp.Compile(e.Regex)
+				require.NoError(t, err)
+			}
+			names[e.Name] = true
+		}
+	})
+}
