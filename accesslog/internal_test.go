@@ -52,7 +52,10 @@ func FuzzUnquoteGo(f *testing.F) {
 		want, werr := strconv.Unquote(in)
 		var scratch []byte
 		got, ok := unquoteGo(in, &scratch)
-		if werr == nil {
+		// Raw invalid UTF-8 (never written by gin, which escapes it) is
+		// passed through rather than replaced by U+FFFD.
+		// Rune literals ('x') are not paths.
+		if werr == nil && utf8.ValidString(in) && in[0] != '\'' {
 			if !ok || got != want {
 				t.Fatalf("%q: got %q ok=%v, want %q", in, got, ok, want)
 			}
@@ -69,7 +72,10 @@ func FuzzParseRFC3339(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		want, err := time.Parse(time.RFC3339Nano, in)
 		got, ok := parseRFC3339(in, time.UTC)
-		if err == nil && want.Year() >= 0 && want.Year() <= 9999 {
+		// time.Parse also takes one-digit hours; we want the fixed
+		// two-digit fields that the gateways write.
+		fixed := len(in) >= 20 && in[10] == 'T' && in[13] == ':' && in[16] == ':'
+		if err == nil && fixed && want.Year() >= 0 && want.Year() <= 9999 {
 			if !ok || !got.Equal(want) {
 				t.Fatalf("%q: got %v ok=%v, want %v", in, got, ok, want)
 			}
