@@ -1,0 +1,85 @@
+//go:build unix
+
+package tail
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestStatsLagAndAcked(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	appendLines(t, x, 1, 5)
+	h := startTail(t, Options{Paths: []string{x}, Start: FromBeginning, ManualAck: true})
+	st := h.tl.Stats()
+	require.Len(t, st.Files, 1)
+	f := st.Files[0]
+	require.Equal(t, x, f.Path)
+	require.Equal(t, int64(60), f.Size)
+	require.Equal(t, int64(60), f.Offset)
+	require.Equal(t, int64(0), f.Acked)
+	require.Equal(t, uint64(5), st.Lines)
+	require.Equal(t, uint64(60), st.Bytes)
+	dev, ino := devInoOf(t, x)
+	require.Equal(t, dev, f.File.Dev)
+	require.Equal(t, ino, f.File.Ino)
+	require.Equal(t, h.got()[0].File, f.File)
+
+	for _, l := range h.got()[:2] {
+		h.tl.Ack(l.File, l.Offset, l.End)
+	}
+	h.tl.Ack(FileID{}, 0, 100) // standard input: ignored
+	require.Equal(t, int64(24), h.tl.Stats().Files[0].Acked)
+	require.NoError(t, h.stop())
+}
+
+func TestLostBytes(t *testing.T) {
+	t.Run("checkpoint points at a file that is gone", func(t *testing.T) {
+		dir := t.TempDir()
+		x := filepath.Join(dir, "app.log")
+		ckpt := filepath.Join(dir, "ckpt.json")
+		appendLines(t, x, 1, 2)
+		require.NoError(t, WriteCheckpoint(ckpt, Checkpoint{Files: []CheckpointEntry{
+			{Path: filepath.Join(dir, "gone.log"), File: FileID{Dev: 1, Ino: 2, Fingerprint: 3}, Offset: 40, Size: 100},
+		}}))
+		h := startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt, ForgetAfter: time.Hour})
+		require.Equal(t, numbered(1, 2), h.texts())
+		require.Equal(t, uint64(60), h.tl.Stats().LostBytes)
+		require.Len(t, h.tl.Checkpoint().Files, 2, "kept in case it shows up again")
+		h.clock.Advance(time.Hour)
+		h.step()
+		require.Len(t, h.tl.Checkpoint().Files, 1, "forgotten")
+		require.Equal(t, uint64(60), h.tl.Stats().LostBytes, "counted once")
+		require.NoError(t, h.stop())
+	})
+	t.Run("pending partial line of a truncated file", func(t *testing.T) {
+		dir := t.TempDir()
+		x := filepath.Join(dir, "app.log")
+		appendLines(t, x, 1, 2)
+		appendRaw(t, x, "half a li")
+		h := startTail(t, Options{Paths: []string{x}, Start: FromBeginning})
+		require.NoError(t, os.Truncate(x, 0))
+		appendLines(t, x, 3, 3)
+		h.step()
+		require.Equal(t, numbered(1, 3), h.texts())
+		st := h.tl.Stats()
+		require.Equal(t, uint64(9), st.LostBytes)
+		require.Equal(t, uint64(1), st.Truncations)
+		require.NoError(t, h.stop())
+	})
+}
+
+func TestIdenticalFirstLinesAreReadOneAtATime(t *testing.T) {
+	dir := t.TempDir()
+	appendRaw(t, filepath.Join(dir, "a.log"), "#header\na1\n")
+	appendRaw(t, filepath.Join(dir, "b.log"), "#header\nb1\n")
+	h := startTail(t, Options{Paths: []string{filepath.Join(dir, "*.log")}, Start: FromBeginning})
+	require.Len(t, h.texts(), 2, "one of the two files")
+	require.Equal(t, uint64(1), h.tl.Stats().Duplicates)
+	require.NoError(t, h.stop())
+}
