@@ -332,6 +332,7 @@ func (l *loader) readListeners(sr *yaml.Node) error {
 		if dc := get(ln, "default_filter_chain"); !isNull(dc) {
 			all = append(all, chain{resolve(dc), field(p, "default_filter_chain")})
 		}
+		hcms := 0
 		for _, ch := range all {
 			if _, err := l.mapping(ch.n, ch.p); err != nil {
 				return err
@@ -349,8 +350,15 @@ func (l *loader) readListeners(sr *yaml.Node) error {
 				if !ok {
 					continue // a TCP proxy or other network filter: no routes
 				}
+				// Each connection manager has its own route table; the
+				// second and later ones of a listener are told apart.
+				hcms++
+				table := name
+				if hcms > 1 {
+					table = name + "#" + strconv.Itoa(hcms)
+				}
 				before := len(l.eps)
-				if err := l.readHCM(name, cfg, cp); err != nil {
+				if err := l.readHCM(table, cfg, cp); err != nil {
 					return err
 				}
 				if l.port == 0 && len(l.eps) > before {
@@ -622,7 +630,7 @@ func (l *loader) route(listener string, vh *vhost, filters []httpFilter, rn *yam
 	if rn == nil {
 		return nil, l.errorf(rn, p, "expected a route mapping, got null")
 	}
-	ep := &contract.Endpoint{Pos: pos(rn), Public: true, Hosts: append([]string(nil), vh.domains...)}
+	ep := &contract.Endpoint{Pos: pos(rn), Public: true, Hosts: append([]string(nil), vh.domains...), Listener: listener}
 	var err error
 	if ep.Name, err = l.str(get(rn, "name"), field(p, "name")); err != nil {
 		return nil, err

@@ -44,50 +44,50 @@ func TestLoadGood(t *testing.T) {
 			name: "front-proxy",
 			port: 8080,
 			want: []string{
-				"users-get ANY exact /v1/users hosts=api.example.com,api.example.com:* be=users[users-a:8000,users-b:8000] timeout=2.5s retries=2 svc=users",
-				"http/api/1 ANY regex /v1/users/(?P<id>[0-9]+) re=^(?:/v1/users/(?P<id>[0-9]+))$ params=id hosts=api.example.com,api.example.com:* be=users[users-a:8000,users-b:8000] timeout=3.5s retries=1 svc=users",
-				"http/api/2 ANY segment_prefix /v1/orders hosts=api.example.com,api.example.com:* be=orders[orders:9000] timeout=0s retries=4 svc=orders",
-				"http/api/3 ANY prefix / hosts=api.example.com,api.example.com:* be=orders[orders:9000] timeout=15s retries=2 svc=orders",
-				"http/catchall/0 ANY prefix / be=orders[orders:9000] timeout=15s retries=0 svc=orders",
+				"users-get ANY exact /v1/users hosts=api.example.com,api.example.com:* be=users[users-a:8000,users-b:8000] timeout=2.5s retries=2 listener=http svc=users",
+				"http/api/1 ANY regex /v1/users/(?P<id>[0-9]+) re=^(?:/v1/users/(?P<id>[0-9]+))$ params=id hosts=api.example.com,api.example.com:* be=users[users-a:8000,users-b:8000] timeout=3.5s retries=1 listener=http svc=users",
+				"http/api/2 ANY segment_prefix /v1/orders hosts=api.example.com,api.example.com:* be=orders[orders:9000] timeout=0s retries=4 listener=http svc=orders",
+				"http/api/3 ANY prefix / hosts=api.example.com,api.example.com:* be=orders[orders:9000] timeout=15s retries=2 listener=http svc=orders",
+				"http/catchall/0 ANY prefix / be=orders[orders:9000] timeout=15s retries=0 listener=http svc=orders",
 			},
 		},
 		{
 			file: "v2.good.yaml",
 			port: 80,
 			want: []string{
-				"listener_80/backend/0 ANY regex /status/(ok|fail) re=^(?:/status/(ok|fail))$ be=status[status:8001] timeout=15s retries=0 svc=status",
-				"listener_80/backend/1 ANY prefix / be=web[web-1:80,web-2:80] timeout=15s retries=0 svc=web",
+				"listener_80/backend/0 ANY regex /status/(ok|fail) re=^(?:/status/(ok|fail))$ be=status[status:8001] timeout=15s retries=0 listener=listener_80 svc=status",
+				"listener_80/backend/1 ANY prefix / be=web[web-1:80,web-2:80] timeout=15s retries=0 listener=listener_80 svc=web",
 			},
 		},
 		{
 			file: "headers.good.yaml",
 			port: 10000,
 			want: []string{
-				"edge/api/0 GET prefix /items be=read[read:80] timeout=15s retries=0 svc=read",
-				"edge/api/1 POST prefix /items header=x-tenant^=acme- be=write[write:80] timeout=15s retries=0 svc=write",
-				"edge/api/2 PUT,PATCH prefix /items be=write[write:80] timeout=15s retries=0 svc=write",
-				"edge/api/3 ANY prefix /version header=x-api-version=2 header=x-debug? header=x-canary=yes! header=user-agent~^.*bot$ header=x-trace? header=accept~(?i)^.*json.*$ be=read[read:80] timeout=15s retries=0 svc=read",
+				"edge/api/0 GET prefix /items be=read[read:80] timeout=15s retries=0 listener=edge svc=read",
+				"edge/api/1 POST prefix /items header=x-tenant^=acme- be=write[write:80] timeout=15s retries=0 listener=edge svc=write",
+				"edge/api/2 PUT,PATCH prefix /items be=write[write:80] timeout=15s retries=0 listener=edge svc=write",
+				"edge/api/3 ANY prefix /version header=x-api-version=2 header=x-debug? header=x-canary=yes! header=user-agent~^.*bot$ header=x-trace? header=accept~(?i)^.*json.*$ be=read[read:80] timeout=15s retries=0 listener=edge svc=read",
 			},
 		},
 		{
 			file: "direct-redirect-weighted.good.yaml",
 			port: 8080,
 			want: []string{
-				"healthz ANY exact /healthz direct=200 timeout=0s retries=0",
-				"old-docs ANY prefix /docs/old direct=302 timeout=0s retries=0",
-				"http-to-https ANY prefix /secure direct=301 timeout=0s retries=0",
-				"split ANY prefix / be=stable[stable:80] be=canary[canary:80] timeout=15s retries=0 svc=stable",
+				"healthz ANY exact /healthz direct=200 timeout=0s retries=0 listener=web",
+				"old-docs ANY prefix /docs/old direct=302 timeout=0s retries=0 listener=web",
+				"http-to-https ANY prefix /secure direct=301 timeout=0s retries=0 listener=web",
+				"split ANY prefix / be=stable[stable:80] be=canary[canary:80] timeout=15s retries=0 listener=web svc=stable",
 			},
 		},
 		{
 			file: "filters.good.yaml",
 			port: 8443,
 			want: []string{
-				"public ANY prefix /public be=app[app:8080] timeout=15s retries=0 svc=app",
-				"optional-jwt ANY prefix /maybe be=app[app:8080] timeout=15s retries=0 auth=optional:jwt svc=app",
-				"limited ANY prefix /limited be=app[app:8080] timeout=15s retries=0 rl=10/1s auth=required:jwt,ext_authz svc=app",
-				"by-requirement ANY prefix /named be=app[app:8080] timeout=15s retries=0 auth=required:jwt,ext_authz svc=app",
-				"everything ANY prefix / be=app[app:8080] timeout=15s retries=0 auth=required:jwt,ext_authz svc=app",
+				"public ANY prefix /public be=app[app:8080] timeout=15s retries=0 listener=secure svc=app",
+				"optional-jwt ANY prefix /maybe be=app[app:8080] timeout=15s retries=0 auth=optional:jwt listener=secure svc=app",
+				"limited ANY prefix /limited be=app[app:8080] timeout=15s retries=0 rl=10/1s auth=required:jwt,ext_authz listener=secure svc=app",
+				"by-requirement ANY prefix /named be=app[app:8080] timeout=15s retries=0 auth=required:jwt,ext_authz listener=secure svc=app",
+				"everything ANY prefix / be=app[app:8080] timeout=15s retries=0 auth=required:jwt,ext_authz listener=secure svc=app",
 			},
 			notes: []string{
 				"76:15 static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[2].typed_config: local rate limit is not enforced: filter_enabled and filter_enforced must be above 0% (both default to 0%)",
@@ -97,14 +97,14 @@ func TestLoadGood(t *testing.T) {
 			file: "basic-oauth.good.yaml",
 			port: 9000,
 			want: []string{
-				"admin/admin/0 ANY prefix / be=admin[admin:80] timeout=15s retries=0 auth=required:basic-auth,oauth2 svc=admin",
+				"admin/admin/0 ANY prefix / be=admin[admin:80] timeout=15s retries=0 auth=required:basic-auth,oauth2 listener=admin svc=admin",
 			},
 		},
 		{
 			file: "rds.good.yaml",
 			port: 81,
 			want: []string{
-				"static/all/0 ANY prefix / be=from-cds[] timeout=15s retries=0 svc=from-cds",
+				"static/all/0 ANY prefix / be=from-cds[] timeout=15s retries=0 listener=static svc=from-cds",
 			},
 			notes: []string{
 				`14:13 static_resources.listeners[0].filter_chains[0].filters[0].typed_config.rds: routes of route configuration "main_routes" come from RDS at run time; this file gives no endpoints for listener "dynamic"`,
@@ -114,15 +114,24 @@ func TestLoadGood(t *testing.T) {
 			file: "uri-template.good.yaml",
 			port: 8080,
 			want: []string{
-				"user ANY exact /v1/users/{id} params=id be=api[api:80] timeout=15s retries=0 svc=api",
-				"files ANY regex /files/{bucket}/{key=**} re=^/files/(?P<bucket>[^/]+)/(?P<key>.*)$ params=bucket,key be=api[api:80] timeout=15s retries=0 svc=api",
+				"user ANY exact /v1/users/{id} params=id be=api[api:80] timeout=15s retries=0 listener=tmpl svc=api",
+				"files ANY regex /files/{bucket}/{key=**} re=^/files/(?P<bucket>[^/]+)/(?P<key>.*)$ params=bucket,key be=api[api:80] timeout=15s retries=0 listener=tmpl svc=api",
+			},
+		},
+		{
+			file: "filter-chains.good.yaml",
+			port: 443,
+			want: []string{
+				"tls/site/0 ANY prefix / be=a[a:80] timeout=15s retries=0 listener=tls svc=a",
+				"tls#2/site/0 ANY prefix / be=b[b:80] timeout=15s retries=0 listener=tls#2 svc=b",
+				"tls#3/site/0 ANY prefix / direct=421 timeout=0s retries=0 listener=tls#3",
 			},
 		},
 		{
 			file: "json.good.json",
 			port: 8080,
 			want: []string{
-				"json-route ANY prefix /json be=json[json:80] timeout=5s retries=0 svc=json",
+				"json-route ANY prefix /json be=json[json:80] timeout=5s retries=0 listener=json svc=json",
 			},
 		},
 	} {

@@ -76,6 +76,9 @@ func summary(e contract.Endpoint) string {
 	if len(e.Tags) > 0 {
 		fmt.Fprintf(&b, " tags=%s", strings.Join(e.Tags, ","))
 	}
+	if e.Listener != "" {
+		fmt.Fprintf(&b, " listener=%s", e.Listener)
+	}
 	if e.Service != "" {
 		fmt.Fprintf(&b, " svc=%s", e.Service)
 	}
