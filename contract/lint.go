@@ -84,8 +84,8 @@ type LintOptions struct {
 	// Severity overrides a rule's default severity, keyed by rule ID or
 	// slug.
 	Severity map[string]Severity
-	// Disable turns rules off, by ID or slug.
-	Disable []string
+	// Disabled turns rules off, by ID or slug.
+	Disabled []string
 }
 
 // Lint checks a contract against the rules and returns the findings sorted
@@ -147,7 +147,7 @@ func (l *linter) add(r Rule, e *Endpoint, msg, hint string) {
 }
 
 func (l *linter) addAt(r Rule, endpoint string, pos Position, msg, hint string) {
-	for _, d := range l.opts.Disable {
+	for _, d := range l.opts.Disabled {
 		if d == r.ID || d == r.Slug {
 			return
 		}
@@ -698,9 +698,10 @@ func literalPrefixRest(re *syntax.Regexp, b *strings.Builder) bool {
 }
 
 // WriteFindingsText writes one line per finding:
-// "file:line:col: severity GW001/slug: message (hint)".
-func WriteFindingsText(w io.Writer, fs []Finding) error {
-	for _, f := range fs {
+// "file:line:col: severity GW001/slug: message (hint)". A finding without
+// a File takes c's Source (c may be nil).
+func WriteFindingsText(w io.Writer, c *Contract, fs []Finding) error {
+	for _, f := range withFile(c, fs) {
 		loc := f.File
 		if p := f.Pos.String(); p != "" {
 			if loc != "" {
@@ -722,12 +723,23 @@ func WriteFindingsText(w io.Writer, fs []Finding) error {
 	return nil
 }
 
-// WriteFindingsJSON writes the findings as one JSON array (an empty array
-// when there are none).
-func WriteFindingsJSON(w io.Writer, fs []Finding) error {
-	if fs == nil {
-		fs = []Finding{}
+// withFile fills in the File of findings that have none from c.
+func withFile(c *Contract, fs []Finding) []Finding {
+	out := make([]Finding, len(fs))
+	copy(out, fs)
+	for i := range out {
+		if out[i].File == "" && c != nil {
+			out[i].File = c.Source
+		}
 	}
+	return out
+}
+
+// WriteFindingsJSON writes the findings as one JSON array (an empty array
+// when there are none). A finding without a File takes c's Source (c may
+// be nil).
+func WriteFindingsJSON(w io.Writer, c *Contract, fs []Finding) error {
+	fs = withFile(c, fs)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(fs); err != nil {

@@ -104,8 +104,8 @@ func TestLintOptions(t *testing.T) {
 	require.Equal(t, []string{"GW001 e", "GW003 e"}, rulesOf(fs))
 	require.Equal(t, SeverityWarning, fs[0].Severity)
 
-	require.Empty(t, Lint(c, LintOptions{MaxTimeout: 2 * time.Minute, Disable: []string{"missing-version-prefix"}}))
-	require.Equal(t, []string{"GW003 e"}, rulesOf(Lint(c, LintOptions{Disable: []string{"GW001"}})))
+	require.Empty(t, Lint(c, LintOptions{MaxTimeout: 2 * time.Minute, Disabled: []string{"missing-version-prefix"}}))
+	require.Equal(t, []string{"GW003 e"}, rulesOf(Lint(c, LintOptions{Disabled: []string{"GW001"}})))
 
 	fs = Lint(c, LintOptions{Severity: map[string]Severity{"GW001": SeverityError, "timeout-too-long": SeverityInfo}})
 	require.Equal(t, SeverityError, fs[0].Severity)
@@ -160,7 +160,7 @@ func TestLintDuplicates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Contract{Gateway: tc.gw, Endpoints: tc.eps}
 			got := []string{}
-			for _, f := range Lint(c, LintOptions{Disable: []string{"GW002", "GW004", "GW005", "GW008"}}) {
+			for _, f := range Lint(c, LintOptions{Disabled: []string{"GW002", "GW004", "GW005", "GW008"}}) {
 				got = append(got, f.Rule+" "+f.Endpoint)
 			}
 			require.Equal(t, tc.want, got)
@@ -224,7 +224,7 @@ func TestLintShadowed(t *testing.T) {
 				tc.eps[i].Pos = Position{Line: i + 1}
 			}
 			c := &Contract{Gateway: tc.gw, Endpoints: tc.eps}
-			got := Lint(c, LintOptions{Disable: []string{"GW001", "GW002", "GW004", "GW005"}})
+			got := Lint(c, LintOptions{Disabled: []string{"GW001", "GW002", "GW004", "GW005"}})
 			require.Equal(t, tc.want, rulesOf(got))
 		})
 	}
@@ -267,7 +267,7 @@ func TestLintNotes(t *testing.T) {
 		Message: "listeners[0]: routes come from RDS",
 		Hint:    "check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched",
 	}}, fs)
-	require.Empty(t, Lint(c, LintOptions{Disable: []string{"loader-note"}}))
+	require.Empty(t, Lint(c, LintOptions{Disabled: []string{"loader-note"}}))
 }
 
 func TestWriteFindings(t *testing.T) {
@@ -275,18 +275,23 @@ func TestWriteFindings(t *testing.T) {
 	c := &Contract{Gateway: KrakenD, Source: "krakend.json", Endpoints: []Endpoint{e}}
 	fs := Lint(c, LintOptions{})
 	var b bytes.Buffer
-	require.NoError(t, WriteFindingsText(&b, fs))
+	require.NoError(t, WriteFindingsText(&b, nil, fs))
 	require.Equal(t, `krakend.json:12:3: warning GW001/missing-version-prefix: endpoint "GET users" path "/users" has no version prefix (serve the API under a version segment (/v1/...) so a breaking change can ship as /v2 beside it)`+"\n", b.String())
 
 	b.Reset()
-	require.NoError(t, WriteFindingsJSON(&b, fs))
+	require.NoError(t, WriteFindingsJSON(&b, nil, fs))
 	var back []Finding
 	require.NoError(t, json.Unmarshal(b.Bytes(), &back))
 	require.Equal(t, fs, back)
 	require.True(t, strings.Contains(b.String(), `"rule": "GW001"`))
 
 	b.Reset()
-	require.NoError(t, WriteFindingsJSON(&b, nil))
+	fs[0].File = ""
+	require.NoError(t, WriteFindingsText(&b, &Contract{Source: "other.json"}, fs))
+	require.True(t, strings.HasPrefix(b.String(), "other.json:12:3: warning GW001/"), b.String())
+
+	b.Reset()
+	require.NoError(t, WriteFindingsJSON(&b, c, nil))
 	require.Equal(t, "[]\n", b.String())
 }
 
