@@ -422,7 +422,10 @@ func (b *builder) backends(n *node, path string, defs *contract.Defaults) []cont
 		if h := bn.get("host"); h != nil {
 			be.Hosts = b.hosts(h, bp+".host")
 		}
-		if len(be.Hosts) == 0 && len(defs.Hosts) > 0 {
+		if len(be.Hosts) == 0 {
+			if len(defs.Hosts) == 0 {
+				b.note(bn, bp, "backend has no host and the configuration has no global host to inherit")
+			}
 			be.Hosts = append([]string(nil), defs.Hosts...)
 		}
 		if u := bn.get("url_pattern"); u != nil && u.kind != kindNull {
