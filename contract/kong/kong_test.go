@@ -467,3 +467,22 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLoad measures loading every file of the shared corpus once per
+// iteration.
+func BenchmarkLoad(b *testing.B) {
+	var files [][]byte
+	for _, path := range corpusFiles(b, corpusDir) {
+		data, err := os.ReadFile(path)
+		require.NoError(b, err)
+		files = append(files, data)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			if _, err := Load("bench.yaml", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
