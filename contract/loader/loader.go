@@ -3,6 +3,7 @@
 package loader
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,6 +64,13 @@ func Detect(path string, data []byte) (string, error) {
 	case envoy.Detect(data):
 		return "envoy", nil
 	}
+	// A file that does not parse still says what it was meant to be; let
+	// that gateway's loader report where it breaks.
+	for _, h := range textHints {
+		if bytes.Contains(data, []byte(h.marker)) {
+			return h.format, nil
+		}
+	}
 	hint := ""
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".yml", ".yaml":
@@ -71,6 +79,14 @@ func Detect(path string, data []byte) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: cannot tell which gateway this configuration is for: expected a KrakenD config (\"version\" and \"endpoints\"), a Kong declarative config (\"_format_version\") or an Envoy bootstrap (\"static_resources\"); pass --format to choose.%s", path, hint)
+}
+
+// textHints are keys that only one gateway's configuration has.
+var textHints = []struct{ marker, format string }{
+	{"_format_version", "kong"},
+	{"static_resources", "envoy"},
+	{`"endpoints"`, "krakend"},
+	{`"extra_config"`, "krakend"},
 }
 
 func kongName(path string) bool {
