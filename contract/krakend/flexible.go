@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -30,9 +32,10 @@ func (o Options) rendering() bool {
 // include, the templates folder's *.tmpl files for template, marshal and the
 // sprig functions templates commonly use.
 func render(path string, data []byte, opts Options) ([]byte, error) {
-	fail := func(err error) error {
-		return &contract.Error{File: path, Err: fmt.Errorf("flexible configuration: %w", err)}
-	}
+	name := filepath.Base(path)
+	// files maps template names to the files they come from, for errors.
+	files := map[string]string{name: path}
+	fail := func(err error) error { return templateError(err, files, path) }
 	vars, err := loadSettings(opts.Settings)
 	if err != nil {
 		return nil, err
@@ -45,11 +48,14 @@ func render(path string, data []byte, opts Options) ([]byte, error) {
 		}
 		for _, e := range entries {
 			if !e.IsDir() && strings.HasSuffix(e.Name(), ".tmpl") {
-				tmpls = append(tmpls, filepath.Join(opts.Templates, e.Name()))
+				file := filepath.Join(opts.Templates, e.Name())
+				tmpls = append(tmpls, file)
+				if _, taken := files[e.Name()]; !taken {
+					files[e.Name()] = file
+				}
 			}
 		}
 	}
-	name := filepath.Base(path)
 	t := template.New(name).Funcs(funcMap(opts.Partials))
 	if _, err := t.Parse(string(data)); err != nil {
 		return nil, fail(err)
@@ -65,6 +71,35 @@ func render(path string, data []byte, opts Options) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// templateErrRe splits text/template's "template: NAME:LINE[:COL]: MSG".
+var templateErrRe = regexp.MustCompile(`^template: ([^:]+):(\d+)(?::(\d+))?: (.*)$`)
+
+// templateError places a text/template error in the file it comes from.
+func templateError(err error, files map[string]string, fallback string) error {
+	m := templateErrRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &contract.Error{File: fallback, Err: fmt.Errorf("flexible configuration: %w", err)}
+	}
+	file, ok := files[m[1]]
+	if !ok {
+		file = fallback
+	}
+	var pos contract.Position
+	pos.Line, _ = strconv.Atoi(m[2])
+	pos.Column, _ = strconv.Atoi(m[3])
+	return &contract.Error{File: file, Pos: pos, Err: &renderError{msg: "flexible configuration: " + m[4], err: err}}
+}
+
+// renderError is a template error restated without its place, which the
+// enclosing contract.Error carries.
+type renderError struct {
+	msg string
+	err error
+}
+
+func (e *renderError) Error() string { return e.msg }
+func (e *renderError) Unwrap() error { return e.err }
 
 // maxRendered bounds the rendered configuration, so a runaway range loop
 // fails instead of exhausting memory. A variable for tests.

@@ -107,7 +107,7 @@ func TestLoadFlexibleErrors(t *testing.T) {
 			name:   "missing partial",
 			tmpl:   `{"version": 3, "extra_config": { {{ include "nope.json" }} }}`,
 			modify: func(*testing.T, string) {},
-			want:   `DIR/krakend.tmpl: flexible configuration: template: krakend.tmpl:1:36: executing "krakend.tmpl" at <include "nope.json">: error calling include: reading the partial: open DIR/partials/nope.json: no such file or directory`,
+			want:   `DIR/krakend.tmpl:1:36: flexible configuration: executing "krakend.tmpl" at <include "nope.json">: error calling include: reading the partial: open DIR/partials/nope.json: no such file or directory`,
 		},
 		{
 			name: "settings file that is not JSON",
@@ -121,7 +121,7 @@ func TestLoadFlexibleErrors(t *testing.T) {
 			name:   "template syntax error",
 			tmpl:   "{\n  \"version\": 3,\n  \"port\": {{ .service.port }\n}",
 			modify: func(*testing.T, string) {},
-			want:   `DIR/krakend.tmpl: flexible configuration: template: krakend.tmpl:3: unexpected "}" in operand`,
+			want:   `DIR/krakend.tmpl:3: flexible configuration: unexpected "}" in operand`,
 		},
 		{
 			name:   "missing setting renders <no value>",
@@ -133,7 +133,15 @@ func TestLoadFlexibleErrors(t *testing.T) {
 			name:   "unknown template",
 			tmpl:   `{"version": 3, "extra_config": { {{ template "missing.tmpl" . }} }}`,
 			modify: func(*testing.T, string) {},
-			want:   `DIR/krakend.tmpl: flexible configuration: template: krakend.tmpl:1:45: executing "krakend.tmpl" at <{{template "missing.tmpl" .}}>: template "missing.tmpl" not defined`,
+			want:   `DIR/krakend.tmpl:1:45: flexible configuration: executing "krakend.tmpl" at <{{template "missing.tmpl" .}}>: template "missing.tmpl" not defined`,
+		},
+		{
+			name: "error inside a template of the templates folder",
+			tmpl: `{"version": 3, "extra_config": { {{ template "jwt.tmpl" .nothing }} }}`,
+			modify: func(t *testing.T, dir string) {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "jwt.tmpl"), []byte("\"auth/validator\": {\n  \"alg\": {{ marshal (index . \"alg\") }}\n}"), 0o644))
+			},
+			want: `DIR/templates/jwt.tmpl:2:21: flexible configuration: executing "jwt.tmpl" at <index . "alg">: error calling index: index of untyped nil`,
 		},
 		{
 			name: "settings folder missing",
