@@ -1,0 +1,284 @@
+package rules
+
+import (
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/gatewatch/gatewatch/exporter"
+)
+
+func requestsTotal() string      { return exporter.RequestsTotal.Name }
+func durationBucketName() string { return exporter.RequestDuration.Name + exporter.BucketSuffix }
+func durationBucket() string     { return durationBucketName() }
+func durationCount() string      { return exporter.RequestDuration.Name + exporter.CountSuffix }
+func serverErrors() string       { return exporter.LabelCode + `=~"5.."` }
+func trackLabel() string         { return exporter.LabelTrack }
+func leMatcher(d time.Duration) string {
+	return eq(exporter.LabelLE, exporter.LE(d.Seconds()))
+}
+func byEndpointMethodLE() string {
+	return "by (" + exporter.LabelEndpoint + ", " + exporter.LabelMethod + ", " + exporter.LabelLE + ")"
+}
+
+// opAlert is an operational alert with the data of its two unit tests.
+type opAlert struct {
+	name     string
+	expr     string
+	hold     time.Duration
+	severity string
+	team     string
+	extra    map[string]string // further static labels
+	// summary and description get a function that writes a series label
+	// (as a template or as the test's value).
+	summary, description func(l func(string) string) string
+	// fire makes the alert fire at fireAt with these series labels;
+	// quiet must not fire it at fireAt.
+	fire, quiet []Series
+	fireAt      time.Duration
+	fireLabels  map[string]string
+}
+
+const (
+	probeCheck = "check"
+	sidecarJob = "job"
+	instance   = "instance"
+)
+
+// operationalAlerts are the alerts that keep the pipeline itself honest.
+func (g *generator) operationalAlerts() ([]Rule, error) {
+	job := g.cfg.Alerting.Job
+	up := selector("up", eq(sidecarJob, job))
+	inst := "sidecar-0:9090"
+	lag := time.Duration(g.cfg.Alerting.ShippingLag)
+	ops := []opAlert{
+		{
+			name: AlertSidecarDown, expr: up + " == 0", hold: 5 * time.Minute, severity: SeverityPage,
+			summary: func(l func(string) string) string { return "The gatewatch sidecar " + l(instance) + " is down" },
+			description: func(l func(string) string) string {
+				return "Prometheus cannot scrape the gatewatch sidecar " + l(instance) + " (job " + job + ") for 5 minutes: per-endpoint metrics and log shipping of " + g.gateway + " are blind."
+			},
+			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "0x20"}},
+			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "1x20"}},
+			fireAt:     10 * time.Minute,
+			fireLabels: map[string]string{sidecarJob: job, instance: inst},
+		},
+		{
+			name: AlertSidecarAbsent, expr: "absent(" + up + ")", hold: 10 * time.Minute, severity: SeverityPage,
+			summary: func(func(string) string) string { return "No gatewatch sidecar of " + g.gateway + " is scraped" },
+			description: func(func(string) string) string {
+				return "Prometheus has no target in job " + job + " for 10 minutes: the sidecar is not deployed, or service discovery lost it."
+			},
+			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: "other", instance: inst}), "1x20"}},
+			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "1x20"}},
+			fireAt:     15 * time.Minute,
+			fireLabels: map[string]string{sidecarJob: job},
+		},
+		{
+			name: AlertGatewayDown, expr: "max(" + exporter.ProbeSuccess.Name + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
+			summary: func(func(string) string) string { return "Every probe of " + g.gateway + " fails" },
+			description: func(func(string) string) string {
+				return "All external probes of " + g.gateway + " have failed for 2 minutes: the gateway is down or unreachable for clients."
+			},
+			fire: []Series{
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), "0x10"},
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x10"},
+			},
+			quiet: []Series{
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), "1x10"},
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x10"},
+			},
+			fireAt:     5 * time.Minute,
+			fireLabels: map[string]string{},
+		},
+		{
+			name: AlertProbeFailing, expr: exporter.ProbeSuccess.Name + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
+			summary: func(l func(string) string) string { return "Probe " + l(probeCheck) + " of " + g.gateway + " fails" },
+			description: func(l func(string) string) string {
+				return "The external probe " + l(probeCheck) + " has failed for 5 minutes while clients may still be served by other routes."
+			},
+			fire:       []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x20"}},
+			quiet:      []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "1x20"}},
+			fireAt:     10 * time.Minute,
+			fireLabels: map[string]string{probeCheck: "orders"},
+		},
+		{
+			name: AlertShippingLag,
+			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", exporter.ShipperLagSeconds.Name, formatFloat(lag.Seconds())),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
+			description: func(l func(string) string) string {
+				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
+			},
+			fire:       []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, 60)}},
+			quiet:      []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), "3x60"}},
+			fireAt:     50 * time.Minute,
+			fireLabels: map[string]string{sidecarJob: job, instance: inst},
+		},
+		{
+			name: AlertDecodeErrors,
+			expr: fmt.Sprintf("sum by (%[1]s, %[2]s) (rate(%[3]s[5m]))\n/\nsum by (%[1]s, %[2]s) (rate(%[4]s[5m]))\n> 0.01",
+				sidecarJob, instance, exporter.DecodeErrors.Name, exporter.LinesRead.Name),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l func(string) string) string { return "The sidecar " + l(instance) + " cannot decode its access log" },
+			description: func(l func(string) string) string {
+				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
+			},
+			fire: []Series{
+				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, 40)},
+				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(600, 40)},
+			},
+			quiet: []Series{
+				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, 40)},
+				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(6, 40)},
+			},
+			fireAt:     30 * time.Minute,
+			fireLabels: map[string]string{sidecarJob: job, instance: inst},
+		},
+		{
+			name: AlertCanaryWorse,
+			expr: fmt.Sprintf("%s\n> on () group_left ()\n(2 * max(%s) + 0.01)\nand\n%s > 0.1",
+				selector(TrackErrorRatio("5m"), eq(exporter.LabelTrack, "canary")),
+				selector(TrackErrorRatio("5m"), oneOf(exporter.LabelTrack, []string{"stable", "baseline"}, false)),
+				selector(TrackRequestRate("5m"), eq(exporter.LabelTrack, "canary"))),
+			hold: 10 * time.Minute, severity: SeverityTicket,
+			summary: func(func(string) string) string { return "The canary of " + g.gateway + " fails more than stable" },
+			description: func(func(string) string) string {
+				return "Over the last 5 minutes the canary track's 5xx ratio has been more than twice the stable or baseline track's plus one percentage point, for 10 minutes. Stop the rollout and compare the canary's version."
+			},
+			fire:       canarySeries(600, 3, 600, 120),
+			quiet:      canarySeries(600, 3, 600, 3),
+			fireAt:     20 * time.Minute,
+			fireLabels: map[string]string{exporter.LabelTrack: "canary"},
+		},
+		{
+			name: AlertBackendErrors,
+			expr: fmt.Sprintf("sum by (%[1]s) (rate(%[2]s[5m]))\n/\nsum by (%[1]s) (rate(%[3]s[5m]))\n> 0.1\nand\nsum by (%[1]s) (rate(%[2]s[5m])) > 0.1",
+				exporter.LabelBackend, selector(exporter.BackendResponses.Name, serverErrors()), exporter.BackendResponses.Name),
+			hold: 5 * time.Minute, severity: SeverityTicket,
+			summary: func(l func(string) string) string { return "Backend " + l(exporter.LabelBackend) + " answers with bursts of 5xx" },
+			description: func(l func(string) string) string {
+				return "More than 10% of the responses of backend " + l(exporter.LabelBackend) + " behind " + g.gateway + " were 5xx over the last 5 minutes, for 5 minutes."
+			},
+			fire:       backendSeries(600, 120),
+			quiet:      backendSeries(600, 6),
+			fireAt:     15 * time.Minute,
+			fireLabels: map[string]string{exporter.LabelBackend: "orders:8080"},
+		},
+	}
+	var rs []Rule
+	for _, o := range ops {
+		o.team = g.defaultTeam
+		r, err := g.opRule(o)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	rl, err := g.rateLimitAlerts()
+	if err != nil {
+		return nil, err
+	}
+	return append(rs, rl...), nil
+}
+
+func canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
+	s := func(track, code string, v float64) Series {
+		return Series{seriesString(requestsTotal(), map[string]string{
+			exporter.LabelEndpoint: "/health", exporter.LabelMethod: "GET", exporter.LabelCode: code, exporter.LabelTrack: track,
+		}), counter(v, 40)}
+	}
+	return []Series{
+		s("stable", "200", stable-stableFail), s("stable", "500", stableFail),
+		s("canary", "200", canary-canaryFail), s("canary", "500", canaryFail),
+	}
+}
+
+func backendSeries(total, fail float64) []Series {
+	s := func(code string, v float64) Series {
+		return Series{seriesString(exporter.BackendResponses.Name, map[string]string{
+			exporter.LabelBackend: "orders:8080", exporter.LabelCode: code, exporter.LabelTrack: "stable",
+		}), counter(v, 30)}
+	}
+	return []Series{s("200", total-fail), s("503", fail)}
+}
+
+// opRule writes an operational alert rule and its two tests.
+func (g *generator) opRule(o opAlert) (Rule, error) {
+	labels := g.labels(LabelSeverity, o.severity, LabelTeam, o.team)
+	maps.Copy(labels, o.extra)
+	render := func(l func(string) string) (map[string]string, error) {
+		return g.annotations(o.name, o.summary(l), o.description(l))
+	}
+	ann, err := render(tmplLabel)
+	if err != nil {
+		return Rule{}, err
+	}
+	expLabels := maps.Clone(labels)
+	maps.Copy(expLabels, o.fireLabels)
+	expAnn, err := render(func(n string) string { return o.fireLabels[n] })
+	if err != nil {
+		return Rule{}, err
+	}
+	at := shortDuration(o.fireAt)
+	g.tests = append(g.tests,
+		TestGroup{
+			Name: o.name + " fires", Interval: "1m", InputSeries: o.fire,
+			AlertRuleTests: []AlertTest{{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{{ExpLabels: expLabels, ExpAnnotations: expAnn}}}},
+		},
+		TestGroup{
+			Name: o.name + " stays quiet", Interval: "1m", InputSeries: o.quiet,
+			AlertRuleTests: []AlertTest{{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{}}},
+		})
+	return Rule{Alert: o.name, Expr: o.expr, For: shortDuration(o.hold), Labels: labels, Annotations: ann}, nil
+}
+
+// rateLimitAlerts watch endpoints with a rate limit: a ticket when more
+// than 5% of their requests are refused with 429 for 15 minutes. One rule
+// per owning team.
+func (g *generator) rateLimitAlerts() ([]Rule, error) {
+	classes := classify(g.series, func(s series) (string, bool) {
+		return g.cfg.OwnerOf(s.ep), s.ep.RateLimit != nil
+	})
+	var rs []Rule
+	for _, cl := range classes {
+		var parts []string
+		for _, t := range cl.targets {
+			parts = append(parts, fmt.Sprintf("sum %s (rate(%s[5m]))",
+				byEndpointMethod, selector(requestsTotal(), append(t.matchers(), eq(exporter.LabelCode, "429"))...)))
+		}
+		num := parts[0]
+		for _, p := range parts[1:] {
+			num = "(\n" + num + "\nor\n" + p + "\n)"
+		}
+		e, m := cl.targets[0].sample()
+		in := func(limited float64) []Series {
+			l := func(code string) map[string]string {
+				return map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m, exporter.LabelCode: code, exporter.LabelTrack: "stable"}
+			}
+			return []Series{
+				{seriesString(requestsTotal(), l("200")), counter(600-limited, 40)},
+				{seriesString(requestsTotal(), l("429")), counter(limited, 40)},
+			}
+		}
+		o := opAlert{
+			name: AlertRateLimitSaturate,
+			expr: num + "\n/\n" + RequestRate("5m") + "\n> 0.05",
+			hold: 15 * time.Minute, severity: SeverityTicket, team: cl.key,
+			summary: func(l func(string) string) string {
+				return l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " refuses many requests with 429"
+			},
+			description: func(l func(string) string) string {
+				return "More than 5% of the requests to " + l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " were refused by the gateway's rate limit over the last 5 minutes, for 15 minutes: raise the limit or find the client."
+			},
+			fire: in(60), quiet: in(6), fireAt: 25 * time.Minute,
+			fireLabels: map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m},
+		}
+		r, err := g.opRule(o)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}

@@ -1,0 +1,270 @@
+// Package rules generates the Prometheus rules of a gateway: recording rules
+// for request rates, 5xx ratios, latency quantiles and the SLI ratios over
+// every burn-rate window; multiwindow, multi-burn-rate SLO alerts for
+// availability and latency; operational alerts for the sidecar, shipping,
+// probes, canaries, rate limits and backends; promtool unit tests that make
+// every alert fire and stay quiet; and the same rules as a
+// prometheus-operator PrometheusRule.
+//
+// Generation is a pure function of the contract and gatewatch.yaml: the same
+// input gives byte-identical output. Every metric and label name comes from
+// the exporter's schema.
+//
+// Scaling: recording rules aggregate all endpoints at once (one rule per
+// window, by (endpoint, method)). Alert rules are written per class of
+// endpoints that share an SLO, an owning team and a traffic guard, selecting
+// the class's endpoints with one label matcher; a contract with 1,000
+// endpoints and the default SLO has the same number of rules as one with
+// three. The rule text grows with the endpoint names in the matchers.
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+)
+
+// Rule is one recording or alerting rule as a Prometheus 2.42 rule file
+// writes it.
+type Rule struct {
+	Record      string            `yaml:"record,omitempty" json:"record,omitempty"`
+	Alert       string            `yaml:"alert,omitempty" json:"alert,omitempty"`
+	Expr        string            `yaml:"expr" json:"expr"`
+	For         string            `yaml:"for,omitempty" json:"for,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty" json:"annotations,omitempty"`
+}
+
+// Group is a rule group. Prometheus 2.42 knows no group labels or
+// query_offset, so there are none.
+type Group struct {
+	Name  string `yaml:"name"`
+	Rules []Rule `yaml:"rules"`
+}
+
+// File is a rule file.
+type File struct {
+	Groups []Group `yaml:"groups"`
+}
+
+// Set is everything generated for one gateway.
+type Set struct {
+	// Gateway is the gateway's name as the alerts' gateway label gives it.
+	Gateway string
+	// Rules is rules.yml.
+	Rules File
+	// Tests is rules_test.yml, a promtool unit test file for Rules.
+	Tests TestFile
+}
+
+// RulesFileName is the name rules_test.yml expects the rules under.
+const RulesFileName = "rules.yml"
+
+// Generate writes the rules of contract c with the SLOs, owners and links
+// of cfg.
+func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	g := &generator{c: c, cfg: cfg, gateway: GatewayName(c, cfg)}
+	g.uid = DashboardUID(g.gateway)
+	g.series = endpointSeries(c)
+	teams := cfg.TeamNames()
+	g.defaultTeam = teams[len(teams)-1]
+
+	recordings := g.recordings()
+	latency := g.latencyRecordings()
+	slo, err := g.sloAlerts()
+	if err != nil {
+		return nil, err
+	}
+	ops, err := g.operationalAlerts()
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{Gateway: g.gateway}
+	s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-sli", Rules: recordings})
+	if len(latency) > 0 {
+		s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-sli-latency", Rules: latency})
+	}
+	if len(slo) > 0 {
+		s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-slo-alerts", Rules: slo})
+	}
+	s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-operational-alerts", Rules: ops})
+	s.Tests = TestFile{
+		RuleFiles:          []string{RulesFileName},
+		EvaluationInterval: fmt.Sprintf("%dm", testEvalMinutes),
+		Tests:              g.tests,
+	}
+	return s, nil
+}
+
+// GatewayName is the gateway's name in labels: gatewatch.yaml's
+// gateway.name, or the contract's own name.
+func GatewayName(c *contract.Contract, cfg *config.Config) string {
+	if cfg != nil && cfg.Gateway.Name != "" {
+		return cfg.Gateway.Name
+	}
+	if c.Name != "" {
+		return c.Name
+	}
+	return "gateway"
+}
+
+// RulesYAML returns rules.yml.
+func (s *Set) RulesYAML() ([]byte, error) { return marshal(s.Rules) }
+
+// TestsYAML returns rules_test.yml.
+func (s *Set) TestsYAML() ([]byte, error) { return marshal(s.Tests) }
+
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("writing YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("writing YAML: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+type generator struct {
+	c           *contract.Contract
+	cfg         *config.Config
+	gateway     string
+	uid         string
+	defaultTeam string
+	series      []series
+	burns       []burnRule
+	tests       []TestGroup
+}
+
+// labels returns the labels of an alert: the gateway, the given pairs.
+func (g *generator) labels(kv ...string) map[string]string {
+	m := map[string]string{"gateway": g.gateway}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+// annotations returns summary, description and the links of an alert.
+func (g *generator) annotations(alert, summary, description string) (map[string]string, error) {
+	d := config.LinkData{Alert: alert, Gateway: g.gateway, UID: g.uid}
+	rb, err := g.cfg.Alerting.RunbookFor(d)
+	if err != nil {
+		return nil, fmt.Errorf("alerting.runbook_url: %w", err)
+	}
+	db, err := g.cfg.Alerting.DashboardFor(d)
+	if err != nil {
+		return nil, fmt.Errorf("alerting.dashboard_url: %w", err)
+	}
+	m := map[string]string{
+		AnnotationSummary:     summary,
+		AnnotationDescription: description,
+		AnnotationRunbook:     rb,
+	}
+	if db != "" {
+		m[AnnotationDashboard] = db
+	}
+	return m, nil
+}
+
+// recordings are the SLI recording rules over all endpoints.
+func (g *generator) recordings() []Rule {
+	total := requestsTotal()
+	var rs []Rule
+	for _, w := range Windows {
+		rs = append(rs, Rule{
+			Record: RequestRate(w),
+			Expr:   fmt.Sprintf("sum %s (rate(%s[%s]))", byEndpointMethod, total, w),
+		})
+		rs = append(rs, Rule{
+			Record: ErrorRatio(w),
+			Expr: fmt.Sprintf("(\n  sum %s (rate(%s[%s]))\n  or\n  0 * %s\n)\n/\n%s",
+				byEndpointMethod, selector(total, serverErrors()), w, RequestRate(w), RequestRate(w)),
+		})
+	}
+	rs = append(rs, Rule{
+		Record: BucketRate("5m"),
+		Expr:   fmt.Sprintf("sum %s (rate(%s[5m]))", byEndpointMethodLE(), durationBucket()),
+	})
+	for _, q := range Quantiles {
+		rs = append(rs, Rule{
+			Record: LatencyQuantile("5m"),
+			Expr:   fmt.Sprintf("histogram_quantile(%s, %s)", q, BucketRate("5m")),
+			Labels: map[string]string{LabelQuantile: q},
+		})
+	}
+	rs = append(rs,
+		Rule{Record: TrackRequestRate("5m"), Expr: fmt.Sprintf("sum by (%s) (rate(%s[5m]))", trackLabel(), total)},
+		Rule{
+			Record: TrackErrorRatio("5m"),
+			Expr: fmt.Sprintf("(\n  sum by (%s) (rate(%s[5m]))\n  or\n  0 * %s\n)\n/\n%s",
+				trackLabel(), selector(total, serverErrors()), TrackRequestRate("5m"), TrackRequestRate("5m")),
+		},
+	)
+	return rs
+}
+
+// latencyRecordings record, per window, the ratio of requests slower than
+// each endpoint's latency threshold. Endpoints sharing a threshold share a
+// rule; the threshold is the le label exactly as the exporter writes it.
+func (g *generator) latencyRecordings() []Rule {
+	classes := classify(g.series, func(s series) (time.Duration, bool) {
+		slo := g.cfg.SLOFor(s.ep)
+		return slo.LatencyThreshold, !slo.Disabled
+	})
+	var rs []Rule
+	for _, w := range Windows {
+		for _, cl := range classes {
+			for _, t := range cl.targets {
+				ms := t.matchers()
+				count := selector(durationCount(), ms...)
+				bucket := selector(durationBucketName(), append(slices.Clone(ms), leMatcher(cl.key))...)
+				rs = append(rs, Rule{
+					Record: SlowRatio(w),
+					Expr: fmt.Sprintf("(\n  sum %[1]s (rate(%[2]s[%[4]s]))\n  -\n  sum %[1]s (rate(%[3]s[%[4]s]))\n)\n/\nsum %[1]s (rate(%[2]s[%[4]s]))",
+						byEndpointMethod, count, bucket, w),
+				})
+			}
+		}
+	}
+	return rs
+}
+
+// periodPhrase writes an SLO period as "30-day" (or "36h" when it is not
+// whole days).
+func periodPhrase(p time.Duration) string {
+	if p%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d-day", p/(24*time.Hour))
+	}
+	return shortDuration(p)
+}
+
+// exhaustion writes how long a budget lasts at a burn rate: "2.1 days",
+// "30 hours".
+func exhaustion(period time.Duration, factor float64) string {
+	h := period.Hours() / factor
+	if h < 48 {
+		return trimFloat(h, 1) + " hours"
+	}
+	return trimFloat(h/24, 1) + " days"
+}
+
+func trimFloat(f float64, decimals int) string {
+	s := fmt.Sprintf("%.*f", decimals, f)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}

@@ -1,0 +1,182 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/gatewatch/gatewatch/exporter"
+)
+
+// burnRow is one condition of the multiwindow, multi-burn-rate alerts:
+// both windows must burn the budget faster than factor.
+type burnRow struct {
+	severity    string
+	long, short string
+	factor      float64
+	hold        time.Duration
+}
+
+// BurnRows are the four conditions (Google SRE Workbook table plus Sloth's
+// 1d/2h ticket row), for a 30-day period.
+var burnRows = []burnRow{
+	{SeverityPage, "1h", "5m", 14.4, 2 * time.Minute},
+	{SeverityPage, "6h", "30m", 6, 15 * time.Minute},
+	{SeverityTicket, "1d", "2h", 3, time.Hour},
+	{SeverityTicket, "3d", "6h", 1, 3 * time.Hour},
+}
+
+// burnRule is a generated burn-rate alert rule, kept for the unit tests.
+type burnRule struct {
+	alert   string
+	targets []target
+	row     burnRow
+	budget  float64
+	minReq  float64
+	labels  map[string]string
+	// annotate renders the annotations for an endpoint and method, given
+	// as template expressions or as values.
+	annotate func(endpoint, method string) map[string]string
+}
+
+func (b burnRule) matches(endpoint, method string) bool {
+	for _, t := range b.targets {
+		if t.matches(endpoint, method) {
+			return true
+		}
+	}
+	return false
+}
+
+// sloKey is what the alert rules of one class state statically.
+type sloKey struct {
+	team      string
+	objective float64 // percent
+	minReq    float64
+	threshold time.Duration // latency only
+}
+
+// sloKind is availability or latency.
+type sloKind struct {
+	name  string // SLOAvailability or SLOLatency
+	alert string
+	ratio func(w string) string
+	key   func(s series) (sloKey, bool)
+	// text returns summary and description for a class and row.
+	text func(k sloKey, r burnRow, endpoint, method string) (string, string)
+}
+
+func (g *generator) sloKinds() []sloKind {
+	period := time.Duration(g.cfg.SLO.Period)
+	return []sloKind{
+		{
+			name: SLOAvailability, alert: AlertAvailabilityBurn, ratio: ErrorRatio,
+			key: func(s series) (sloKey, bool) {
+				slo := g.cfg.SLOFor(s.ep)
+				return sloKey{team: g.cfg.OwnerOf(s.ep), objective: slo.Availability, minReq: slo.MinRequestsPerHour}, !slo.Disabled
+			},
+			text: func(k sloKey, r burnRow, e, m string) (string, string) {
+				b := budgetOf(k.objective)
+				return fmt.Sprintf("%s %s is burning its availability error budget %sx too fast", m, e, formatFloat(r.factor)),
+					fmt.Sprintf("More than %s%% of requests to %s %s failed with a 5xx status over the last %s and the last %s (objective: %s%% succeed over %s). At this rate the %s error budget of %s %s is gone in %s.",
+						formatFloat(r.factor*b*100), m, e, r.long, r.short, formatFloat(k.objective), shortDuration(period),
+						periodPhrase(period), m, e, exhaustion(period, r.factor))
+			},
+		},
+		{
+			name: SLOLatency, alert: AlertLatencyBurn, ratio: SlowRatio,
+			key: func(s series) (sloKey, bool) {
+				slo := g.cfg.SLOFor(s.ep)
+				return sloKey{team: g.cfg.OwnerOf(s.ep), objective: slo.LatencyTarget, minReq: slo.MinRequestsPerHour, threshold: slo.LatencyThreshold}, !slo.Disabled
+			},
+			text: func(k sloKey, r burnRow, e, m string) (string, string) {
+				b := budgetOf(k.objective)
+				thr := shortDuration(k.threshold)
+				return fmt.Sprintf("%s %s is burning its latency error budget %sx too fast", m, e, formatFloat(r.factor)),
+					fmt.Sprintf("More than %s%% of requests to %s %s took longer than %s over the last %s and the last %s (objective: %s%% within %s over %s). At this rate the %s latency budget of %s %s is gone in %s.",
+						formatFloat(r.factor*b*100), m, e, thr, r.long, r.short, formatFloat(k.objective), thr, shortDuration(period),
+						periodPhrase(period), m, e, exhaustion(period, r.factor))
+			},
+		},
+	}
+}
+
+// budgetOf is the error budget of an objective in percent: 99.9 → 0.001.
+func budgetOf(objective float64) float64 { return round(1 - objective/100) }
+
+// sloAlerts writes the burn-rate alerts of every SLO class and their tests.
+func (g *generator) sloAlerts() ([]Rule, error) {
+	var rs []Rule
+	for _, kind := range g.sloKinds() {
+		classes := classify(g.series, kind.key)
+		first := len(g.burns)
+		for _, cl := range classes {
+			for _, row := range burnRows {
+				b, err := g.burnRule(kind, cl, row)
+				if err != nil {
+					return nil, err
+				}
+				g.burns = append(g.burns, b)
+				rs = append(rs, b.rule(kind))
+			}
+		}
+		g.burnTests(kind, classes, g.burns[first:])
+	}
+	return rs, nil
+}
+
+func (g *generator) burnRule(kind sloKind, cl class[sloKey], row burnRow) (burnRule, error) {
+	k := cl.key
+	static, err := g.annotations(kind.alert, "", "")
+	if err != nil {
+		return burnRule{}, err
+	}
+	return burnRule{
+		alert:   kind.alert,
+		targets: cl.targets,
+		row:     row,
+		budget:  budgetOf(k.objective),
+		minReq:  k.minReq,
+		labels: g.labels(LabelSeverity, row.severity, LabelTeam, k.team, LabelSLO, kind.name,
+			LabelWindow, row.long),
+		annotate: func(e, m string) map[string]string {
+			a := map[string]string{}
+			for n, v := range static {
+				a[n] = v
+			}
+			a[AnnotationSummary], a[AnnotationDescription] = kind.text(k, row, e, m)
+			return a
+		},
+	}, nil
+}
+
+// rule writes the alert rule: for every target of the class, both windows
+// above factor × budget and at least minReq requests an hour on average
+// over the long window.
+func (b burnRule) rule(kind sloKind) Rule {
+	th := fmt.Sprintf("(%s * %s)", formatFloat(b.row.factor), formatFloat(b.budget))
+	var parts []string
+	for _, t := range b.targets {
+		parts = append(parts, fmt.Sprintf("%s > %s\nand\n%s > %s\nand\n%s * 3600 >= %s",
+			selector(kind.ratio(b.row.long), t.matchers()...), th,
+			kind.ratio(b.row.short), th,
+			RequestRate(b.row.long), formatFloat(b.minReq)))
+	}
+	expr := parts[0]
+	if len(parts) > 1 {
+		expr = "(\n" + strings.Join(parts, "\n)\nor\n(\n") + "\n)"
+	}
+	return Rule{
+		Alert:       b.alert,
+		Expr:        expr,
+		For:         shortDuration(b.row.hold),
+		Labels:      b.labels,
+		Annotations: b.annotate(tmplLabel(exporter.LabelEndpoint), tmplLabel(exporter.LabelMethod)),
+	}
+}
+
+func tmplLabel(name string) string { return "{{ $labels." + name + " }}" }
+
+func shortDuration(d time.Duration) string { return model.Duration(d).String() }
