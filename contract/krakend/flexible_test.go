@@ -191,6 +191,14 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
+func TestLoadFlexibleOutUnwritable(t *testing.T) {
+	dir := filepath.Join("testdata", "flexible")
+	opts := flexibleOptions(dir)
+	opts.Out = filepath.Join(t.TempDir(), "no-such-dir", "out.json")
+	_, err := Load(filepath.Join(dir, "x.tmpl"), []byte(`{"version": 3}`), opts)
+	require.EqualError(t, err, opts.Out+": writing the rendered configuration of testdata/flexible/x.tmpl: open "+opts.Out+": no such file or directory")
+}
+
 func TestLoadFlexibleOutputLimit(t *testing.T) {
 	defer func(old int) { maxRendered = old }(maxRendered)
 	maxRendered = 1000

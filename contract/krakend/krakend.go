@@ -124,7 +124,7 @@ func Load(path string, data []byte, opts Options) (*contract.Contract, error) {
 		src, file = out, path+" (rendered)"
 		if opts.Out != "" {
 			if err := os.WriteFile(opts.Out, out, 0o644); err != nil {
-				return nil, fmt.Errorf("writing the rendered configuration of %s: %w", path, err)
+				return nil, &contract.Error{File: opts.Out, Err: fmt.Errorf("writing the rendered configuration of %s: %w", path, err)}
 			}
 			file = opts.Out
 		}
