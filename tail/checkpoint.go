@@ -36,7 +36,22 @@ type CheckpointEntry struct {
 	// Size is the file's size when last seen; Size-Offset bytes are lost
 	// if the file is gone at the next start.
 	Size int64
+	// Check covers the last bytes read (the end of the last line read, at
+	// or after Offset): a file is only continued if it still holds them.
+	// Zero when nothing was read.
+	Check Check
 }
+
+// Check is a hash of Length bytes of a file at Offset (see hashPrefix:
+// FNV-1a over the big-endian offset and the bytes).
+type Check struct {
+	Offset int64
+	Length int
+	Hash   uint64
+}
+
+// maxCheckLength bounds Check.Length in a checkpoint file.
+const maxCheckLength = 4096
 
 type checkpointJSON struct {
 	Version *int        `json:"version"`
@@ -50,6 +65,9 @@ type entryJSON struct {
 	Fingerprint string `json:"fingerprint"`
 	Offset      *int64 `json:"offset"`
 	Size        int64  `json:"size"`
+	CheckOffset int64  `json:"check_offset"`
+	CheckLength int    `json:"check_length"`
+	CheckHash   string `json:"check_hash"`
 }
 
 // Marshal encodes c as the checkpoint file format: JSON, one file per line,
@@ -72,8 +90,12 @@ func (c Checkpoint) Marshal() []byte {
 			b.WriteByte(',')
 		}
 		p, _ := json.Marshal(e.Path) // a string always marshals
-		fmt.Fprintf(&b, "\n{\"path\":%s,\"dev\":%d,\"ino\":%d,\"fingerprint\":\"%016x\",\"offset\":%d,\"size\":%d}",
+		fmt.Fprintf(&b, "\n{\"path\":%s,\"dev\":%d,\"ino\":%d,\"fingerprint\":\"%016x\",\"offset\":%d,\"size\":%d",
 			p, e.File.Dev, e.File.Ino, e.File.Fingerprint, e.Offset, e.Size)
+		if e.Check != (Check{}) {
+			fmt.Fprintf(&b, ",\"check_offset\":%d,\"check_length\":%d,\"check_hash\":\"%016x\"", e.Check.Offset, e.Check.Length, e.Check.Hash)
+		}
+		b.WriteByte('}')
 	}
 	b.WriteString("\n]}\n")
 	return b.Bytes()
@@ -118,6 +140,17 @@ func ParseCheckpoint(data []byte) (Checkpoint, error) {
 		if *e.Offset < 0 || e.Size < 0 {
 			return c, fmt.Errorf("%s (%s): \"offset\" and \"size\" must not be negative", where, e.Path)
 		}
+		var check Check
+		if e.CheckOffset != 0 || e.CheckLength != 0 || e.CheckHash != "" {
+			h, err := strconv.ParseUint(e.CheckHash, 16, 64)
+			if err != nil || len(e.CheckHash) != 16 {
+				return c, fmt.Errorf("%s (%s): \"check_hash\" must be 16 hex digits, got %q", where, e.Path, e.CheckHash)
+			}
+			if e.CheckOffset < 0 || e.CheckLength <= 0 || e.CheckLength > maxCheckLength {
+				return c, fmt.Errorf("%s (%s): \"check_offset\" must not be negative and \"check_length\" must be in 1..%d", where, e.Path, maxCheckLength)
+			}
+			check = Check{Offset: e.CheckOffset, Length: e.CheckLength, Hash: h}
+		}
 		if j, dup := seen[fp]; dup {
 			return c, fmt.Errorf("%s (%s): fingerprint %s already used by files[%d]", where, e.Path, e.Fingerprint, j)
 		}
@@ -127,6 +160,7 @@ func ParseCheckpoint(data []byte) (Checkpoint, error) {
 			File:   FileID{Dev: e.Dev, Ino: e.Ino, Fingerprint: fp},
 			Offset: *e.Offset,
 			Size:   e.Size,
+			Check:  check,
 		})
 	}
 	return c, nil

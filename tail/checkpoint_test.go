@@ -12,6 +12,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	c := Checkpoint{Files: []CheckpointEntry{
 		{Path: "/var/log/b.log", File: FileID{Dev: 2049, Ino: 77, Fingerprint: 0xfedcba9876543210}, Offset: 10, Size: 20},
 		{Path: "/var/log/a \"quoted\".log", File: FileID{Dev: 1, Ino: 2, Fingerprint: 3}, Offset: 0, Size: 0},
+		{Path: "/var/log/c.log", File: FileID{Dev: 1, Ino: 3, Fingerprint: 4}, Offset: 100, Size: 120, Check: Check{Offset: 36, Length: 64, Hash: 0xabcdef}},
 	}}
 	got, err := ParseCheckpoint(c.Marshal())
 	require.NoError(t, err)
@@ -47,6 +48,8 @@ func TestCheckpointErrors(t *testing.T) {
 		{"no offset", `{"version":1,"files":[{"path":"x","fingerprint":` + fp + `}]}`, `missing "offset"`},
 		{"negative", `{"version":1,"files":[{"path":"x","fingerprint":` + fp + `,"offset":-1}]}`, "must not be negative"},
 		{"duplicate", `{"version":1,"files":[{"path":"x","fingerprint":` + fp + `,"offset":1},{"path":"y","fingerprint":` + fp + `,"offset":1}]}`, "already used by files[0]"},
+		{"bad check hash", `{"version":1,"files":[{"path":"x","fingerprint":` + fp + `,"offset":1,"check_length":3}]}`, `"check_hash" must be 16 hex digits`},
+		{"bad check length", `{"version":1,"files":[{"path":"x","fingerprint":` + fp + `,"offset":1,"check_length":0,"check_hash":` + fp + `}]}`, `"check_length" must be in 1..4096`},
 		{"trailing data", `{"version":1,"files":[]} {}`, "unexpected data after"},
 	}
 	for _, tc := range cases {
@@ -65,6 +68,7 @@ func TestCheckpointErrors(t *testing.T) {
 func FuzzCheckpoint(f *testing.F) {
 	f.Add([]byte(Checkpoint{Files: []CheckpointEntry{{Path: "/a", File: FileID{1, 2, 3}, Offset: 4, Size: 5}}}.Marshal()))
 	f.Add([]byte(`{"version":1,"files":[]}`))
+	f.Add([]byte(Checkpoint{Files: []CheckpointEntry{{Path: "/b", File: FileID{1, 2, 3}, Offset: 4, Check: Check{Offset: 1, Length: 3, Hash: 9}}}}.Marshal()))
 	f.Add([]byte(`{"version":1,"files":[{"path":"x","fingerprint":"00000000000000zz","offset":1}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"path":"x","dev":1e99}]}`))
 	f.Add([]byte("{\"version\":1,\n"))

@@ -29,6 +29,10 @@ func (id FileID) String() string {
 	return fmt.Sprintf("%d:%d:%016x", id.Dev, id.Ino, id.Fingerprint)
 }
 
+// checkBytes is how many bytes before the end of the last line read are
+// remembered (hashed) to tell a file's continuation from other content.
+const checkBytes = 64
+
 // fpRange is the byte range a fingerprint covers.
 type fpRange struct{ start, end int64 }
 

@@ -78,8 +78,46 @@ func TestIdenticalFirstLinesAreReadOneAtATime(t *testing.T) {
 	dir := t.TempDir()
 	appendRaw(t, filepath.Join(dir, "a.log"), "#header\na1\n")
 	appendRaw(t, filepath.Join(dir, "b.log"), "#header\nb1\n")
-	h := startTail(t, Options{Paths: []string{filepath.Join(dir, "*.log")}, Start: FromBeginning})
-	require.Len(t, h.texts(), 2, "one of the two files")
+	h := startTail(t, Options{Paths: []string{filepath.Join(dir, "*.log")}, Start: FromBeginning, RotateGrace: -1})
+	got := h.texts()
+	require.Len(t, got, 2, "one of the two files")
 	require.Equal(t, uint64(1), h.tl.Stats().Duplicates)
+	first, other := "a", "b"
+	if got[1] == "b1" {
+		first, other = "b", "a"
+	}
+	require.Equal(t, []string{"#header", first + "1"}, got)
+
+	// When the file being read goes away, the other one is not mistaken
+	// for a copy of it: its last line read is not there.
+	require.NoError(t, os.Remove(filepath.Join(dir, first+".log")))
+	h.step()
+	h.step()
+	require.Equal(t, []string{"#header", first + "1", "#header", other + "1"}, h.texts())
+	require.NoError(t, h.stop())
+}
+
+func TestRewrittenWithIdenticalFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	appendRaw(t, x, "#header\nold 1\nold 2\n")
+	h := startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+	require.Equal(t, []string{"#header", "old 1", "old 2"}, h.texts())
+
+	// Truncated and refilled past the read offset, same first line: the
+	// bytes before the offset changed, so it is read again from the start.
+	require.NoError(t, os.Truncate(x, 0))
+	appendRaw(t, x, "#header\nnew 1\nnew 2\nnew 3\n")
+	h.step()
+	require.Equal(t, []string{"#header", "old 1", "old 2", "#header", "new 1", "new 2", "new 3"}, h.texts())
+	require.Equal(t, uint64(1), h.tl.Stats().Truncations)
+	require.NoError(t, h.stop())
+
+	// The same while stopped: the checkpoint offset is not trusted.
+	require.NoError(t, os.Truncate(x, 0))
+	appendRaw(t, x, "#header\nnewer 1\nnewer 2\nnewer 3\nnewer 4\n")
+	h = startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+	require.Equal(t, []string{"#header", "newer 1", "newer 2", "newer 3", "newer 4"}, h.texts())
 	require.NoError(t, h.stop())
 }

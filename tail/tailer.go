@@ -208,6 +208,8 @@ type entry struct {
 	size           int64 // last known size
 	readOff        int64 // end of the last line delivered
 	tr             tracker
+	check          fpRange // the last bytes of the last line read (up to checkBytes)
+	checkHash      uint64
 	owner          *reader // nil: no open file holds this identity
 	detachedAt     time.Time
 	fromCheckpoint bool
@@ -309,6 +311,7 @@ func New(opts Options) (*Tailer, error) {
 					fp: e.File.Fingerprint, path: e.Path, dev: e.File.Dev, ino: e.File.Ino,
 					size: e.Size, readOff: e.Offset, tr: tracker{mark: e.Offset},
 					detachedAt: now, fromCheckpoint: true,
+					check: fpRange{e.Check.Offset, e.Check.Offset + int64(e.Check.Length)}, checkHash: e.Check.Hash,
 				}
 			}
 		}
@@ -339,6 +342,7 @@ func (t *Tailer) Checkpoint() Checkpoint {
 		c.Files = append(c.Files, CheckpointEntry{
 			Path: e.path, File: FileID{Dev: e.dev, Ino: e.ino, Fingerprint: e.fp},
 			Offset: e.tr.mark, Size: e.size,
+			Check: Check{Offset: e.check.start, Length: int(e.check.end - e.check.start), Hash: e.checkHash},
 		})
 	}
 	return c
@@ -624,18 +628,35 @@ func (t *Tailer) identify(r *reader, force bool) error {
 	}
 	r.waiting = false
 	sameFile := e != nil && e.dev == r.dev && e.ino == r.ino
+	sameContent := true
+	if e != nil && e.check.end > e.check.start && e.check.end <= r.size {
+		// The bytes last read before the offset must still be there:
+		// otherwise this is other content with an identical first line.
+		if sameContent, err = verify(r.f, e.check, e.checkHash, r.buf); err != nil {
+			return err
+		}
+	}
 	var start int64
 	switch {
-	case e != nil && r.size >= e.readOff:
+	case e != nil && !sameContent:
+		t.countLost(e)
+		t.log.Info("File has the first line of a known file but other content; reading it as a new file", "path", r.path)
+		e = nil
+		fallthrough
+	case e == nil:
+		e = &entry{fp: fp}
+		t.entries[fp] = e
+		start = t.startOffset(r)
+		e.readOff = start
+		e.tr.reset(start)
+	case r.size >= e.readOff:
 		start = e.readOff
 	case e != nil && !sameFile:
 		// A copy shorter than what was read of the original: the rest was
 		// delivered from the original.
 		start = r.size
-	default:
-		if e != nil { // same inode, shorter than our offset: new content with an identical first line
-			t.countLost(e)
-		}
+	default: // same inode, shorter than our offset: new content with an identical first line
+		t.countLost(e)
 		e = &entry{fp: fp}
 		t.entries[fp] = e
 		start = t.startOffset(r)
@@ -752,6 +773,9 @@ func (t *Tailer) checkTruncated(r *reader) error {
 	truncated := r.size < r.off
 	if !truncated {
 		same, err := verify(r.f, r.fpr, r.id.fp, r.buf)
+		if err == nil && same && r.id.check.end > r.id.check.start {
+			same, err = verify(r.f, r.id.check, r.id.checkHash, r.buf)
+		}
 		if err != nil {
 			return fmt.Errorf("verify fingerprint of %s: %w", r.path, err)
 		}
@@ -810,8 +834,14 @@ func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (
 		n, rerr := r.f.ReadAt(r.buf, r.off)
 		if n > 0 {
 			grew = true
-			perr := r.sp.process(r.buf[:n], r.off, emit)
+			base := r.off
+			perr := r.sp.process(r.buf[:n], base, emit)
 			t.mu.Lock()
+			if lastEnd > base {
+				s := max(lastEnd-checkBytes, base)
+				e.check = fpRange{s, lastEnd}
+				e.checkHash = hashPrefix(s, r.buf[s-base:lastEnd-base])
+			}
 			if perr == nil {
 				r.off += int64(n)
 			} else if lastEnd >= 0 {
