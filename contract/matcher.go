@@ -42,6 +42,9 @@ type Matcher struct {
 	eps      []Endpoint
 	policy   Kind
 	byMethod map[string]*table
+	// methods and tables mirror byMethod for a lookup without hashing.
+	methods []string
+	tables  []*table
 	// any serves methods no endpoint lists: only endpoints without
 	// Methods can answer them.
 	any *table
@@ -62,6 +65,8 @@ type table struct {
 	// Kong: tier 0 holds routes listing the method, tier 1 routes without
 	// methods.
 	kong [2]kongTier
+	// segEmpty is true when seg holds no route, to skip the lookup.
+	segEmpty bool
 }
 
 type kongTier struct {
@@ -110,7 +115,12 @@ func NewMatcher(c *Contract) *Matcher {
 			m.add(m.byMethod[meth], int32(i), e, 0)
 		}
 	}
+	for meth, t := range m.byMethod {
+		m.methods = append(m.methods, meth)
+		m.tables = append(m.tables, t)
+	}
 	for _, t := range m.allTables() {
+		t.segEmpty = t.seg.empty()
 		for k := range t.kong {
 			kt := &t.kong[k]
 			slices.SortStableFunc(kt.pending, func(a, b pattern) int {
@@ -269,9 +279,12 @@ func kongPaths(e *Endpoint) []kongPath {
 // caller then uses Unmatched). path has no query string. Match is safe for
 // concurrent use and does not allocate.
 func (m *Matcher) Match(method, path string) *Endpoint {
-	t := m.byMethod[method]
-	if t == nil {
-		t = m.any
+	t := m.any
+	for k, meth := range m.methods {
+		if meth == method {
+			t = m.tables[k]
+			break
+		}
 	}
 	var i int32
 	switch m.policy {
@@ -317,7 +330,7 @@ func (t *table) matchKong(path string) int32 {
 
 func (t *table) matchEnvoy(path string) int32 {
 	best := int32(-1)
-	if len(path) > 0 && path[0] == '/' {
+	if !t.segEmpty && len(path) > 0 && path[0] == '/' {
 		best = t.seg.lookupMin(path[1:], -1)
 	}
 	return t.pfx.minimum(path, best)
@@ -378,7 +391,10 @@ func parseWildcard(p string) ([]tseg, bool) {
 // segNode is a node of the segment tree: the children are keyed by the
 // next segment.
 type segNode struct {
+	// static children: a short list is scanned, a long one hashed.
 	static   map[string]*segNode
+	keys     []string
+	kids     []*segNode
 	prefixed []prefixedChild // longest literal first
 	param    *segNode
 	// end is the endpoint whose template ends at this node, -1 if none.
@@ -394,18 +410,44 @@ type prefixedChild struct {
 
 func newSegNode() *segNode { return &segNode{end: -1, catchAll: -1} }
 
+func (n *segNode) empty() bool {
+	return len(n.keys) == 0 && len(n.prefixed) == 0 && n.param == nil && n.end < 0 && n.catchAll < 0
+}
+
+// maxScan is the number of children up to which a linear scan beats a map.
+const maxScan = 8
+
+func (n *segNode) staticChild(seg string) *segNode {
+	if n.static != nil {
+		return n.static[seg]
+	}
+	for k, key := range n.keys {
+		if key == seg {
+			return n.kids[k]
+		}
+	}
+	return nil
+}
+
 // insert adds a template; the first endpoint inserted for a place keeps it.
 func (n *segNode) insert(segs []tseg, i int32, wildcard bool) {
 	for _, s := range segs {
 		switch s.kind {
 		case segStatic:
-			if n.static == nil {
-				n.static = map[string]*segNode{}
-			}
-			c := n.static[s.lit]
+			c := n.staticChild(s.lit)
 			if c == nil {
 				c = newSegNode()
-				n.static[s.lit] = c
+				n.keys = append(n.keys, s.lit)
+				n.kids = append(n.kids, c)
+				if len(n.keys) > maxScan {
+					if n.static == nil {
+						n.static = map[string]*segNode{}
+						for k, key := range n.keys {
+							n.static[key] = n.kids[k]
+						}
+					}
+					n.static[s.lit] = c
+				}
 			}
 			n = c
 		case segPrefixed:
@@ -439,7 +481,7 @@ func (n *segNode) insert(segs []tseg, i int32, wildcard bool) {
 // then wildcard, backtracking when a branch fails.
 func (n *segNode) lookupFirst(path string) int32 {
 	seg, rest, more := cutSegment(path)
-	if c := n.static[seg]; c != nil {
+	if c := n.staticChild(seg); c != nil {
 		if i := c.nextFirst(rest, more); i >= 0 {
 			return i
 		}
@@ -471,7 +513,7 @@ func (n *segNode) nextFirst(rest string, more bool) int32 {
 // path, or best when none is lower.
 func (n *segNode) lookupMin(path string, best int32) int32 {
 	seg, rest, more := cutSegment(path)
-	if c := n.static[seg]; c != nil {
+	if c := n.staticChild(seg); c != nil {
 		best = c.nextMin(rest, more, best)
 	}
 	for k := range n.prefixed {

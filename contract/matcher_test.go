@@ -617,3 +617,30 @@ func TestLiteralPrefix(t *testing.T) {
 }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(3, 4)) }
+
+// TestMatchLargeContractAgreesWithReference covers wide nodes (hashed
+// children) and deep radix trees that the small random contracts do not.
+func TestMatchLargeContractAgreesWithReference(t *testing.T) {
+	r := newTestRand()
+	for _, kind := range []Kind{KrakenD, Kong, Envoy} {
+		c, paths := benchContract(kind, 1000)
+		m := NewMatcher(c)
+		for k := 0; k < 80; k++ {
+			p := paths[r.IntN(len(paths))]
+			path := p[1]
+			switch r.IntN(4) {
+			case 0: // cut short
+				path = path[:r.IntN(len(path)+1)]
+			case 1: // one more segment
+				path += "/x"
+			}
+			for _, method := range []string{p[0], "GET", "PUT"} {
+				got := -1
+				if e := m.Match(method, path); e != nil {
+					got = slices.IndexFunc(c.Endpoints, func(x Endpoint) bool { return x.Name == e.Name })
+				}
+				require.Equal(t, refMatch(c, method, path), got, "%s: %s %s", kind, method, path)
+			}
+		}
+	}
+}
