@@ -53,7 +53,7 @@ type Change struct {
 type routeRef struct {
 	shape  string
 	method string // "ANY" for an endpoint without methods
-	path   string // as written
+	path   string // as written, with " @listener" when it has one
 	ep     int
 }
 
@@ -72,12 +72,18 @@ func routeRefs(c *Contract) map[string]map[string]routeRef {
 			if p.kind != MatchExact {
 				shape = string(p.kind) + " " + shape
 			}
+			shown := p.path
+			if e.Listener != "" {
+				// Routes of different listeners are different routes.
+				shape += " @" + e.Listener
+				shown += " @" + e.Listener
+			}
 			if out[shape] == nil {
 				out[shape] = map[string]routeRef{}
 			}
 			for _, m := range ms {
 				if _, ok := out[shape][m]; !ok {
-					out[shape][m] = routeRef{shape: shape, method: m, path: p.path, ep: i}
+					out[shape][m] = routeRef{shape: shape, method: m, path: shown, ep: i}
 				}
 			}
 		}

@@ -112,6 +112,18 @@ func TestDiffKongPaths(t *testing.T) {
 	require.Equal(t, []string{"endpoint_added ANY /v1/c"}, kinds(Diff(r("/v1/a"), r("/v1/a", "/v1/c"))))
 }
 
+func TestDiffListeners(t *testing.T) {
+	r := func(listeners ...string) *Contract {
+		c := &Contract{Gateway: Envoy}
+		for _, l := range listeners {
+			c.Endpoints = append(c.Endpoints, Endpoint{Name: "r-" + l, Match: MatchPrefix, Path: "/v1", Listener: l})
+		}
+		return c
+	}
+	require.Equal(t, []string{"!endpoint_removed ANY /v1 @l443"}, kinds(Diff(r("l80", "l443"), r("l80"))))
+	require.Equal(t, []string{}, kinds(Diff(r("l80", "l443"), r("l80", "l443"))))
+}
+
 func TestDiffPrefixAndExactDiffer(t *testing.T) {
 	a := &Contract{Endpoints: []Endpoint{{Name: "x", Match: MatchExact, Path: "/v1/x"}}}
 	b := &Contract{Endpoints: []Endpoint{{Name: "x", Match: MatchPrefix, Path: "/v1/x"}}}
