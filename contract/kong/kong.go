@@ -92,11 +92,9 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 		Hash:     contract.HashSource(data),
 		Defaults: contract.Defaults{Timeout: DefaultTimeout, Port: DefaultProxyPort},
 	}
-	if err := l.read(root); err != nil {
-		return nil, err
-	}
-	eps, err := l.endpoints()
-	if err != nil {
+	l.read(root)
+	eps := l.endpoints()
+	if err := l.err(); err != nil {
 		return nil, err
 	}
 	c.Endpoints = eps
@@ -221,106 +219,156 @@ type loader struct {
 	global    []*plugin
 	scoped    []*plugin // top-level plugins that name a service or route
 	notes     []contract.Note
+	errs      []error
 }
 
 func (l *loader) note(n *yaml.Node, path, format string, args ...any) {
 	l.notes = append(l.notes, contract.Note{Pos: pos(n), Path: path, Text: fmt.Sprintf(format, args...)})
 }
 
-// read collects upstreams, services, routes and plugins from the document.
-func (l *loader) read(root *yaml.Node) error {
-	if err := l.readUpstreams(root); err != nil {
-		return err
+// maxErrors bounds how many problems one Load reports.
+const maxErrors = 50
+
+// fail records a problem; loading goes on with the next element so that
+// every problem of the file is reported at once.
+func (l *loader) fail(err error) {
+	if len(l.errs) < maxErrors {
+		l.errs = append(l.errs, err)
 	}
+}
+
+// err returns the recorded problems: nil, the one *contract.Error, or all
+// of them joined, one per line, in file order.
+func (l *loader) err() error {
+	sort.SliceStable(l.errs, func(i, j int) bool {
+		return before(l.errs[i], l.errs[j])
+	})
+	switch len(l.errs) {
+	case 0:
+		return nil
+	case 1:
+		return l.errs[0]
+	}
+	return errors.Join(l.errs...)
+}
+
+// read collects upstreams, services, routes and plugins from the document.
+// Problems are recorded with fail; an element with a problem is left out.
+func (l *loader) read(root *yaml.Node) {
+	l.readUpstreams(root)
 	svcs, err := l.list(get(root, "services"), "services")
 	if err != nil {
-		return err
+		l.fail(err)
 	}
 	for i, sn := range svcs {
 		p := index("services", i)
 		s, err := l.readService(sn, p)
 		if err != nil {
-			return err
+			l.fail(err)
+			continue
 		}
 		rs, err := l.list(get(sn, "routes"), field(p, "routes"))
 		if err != nil {
-			return err
+			l.fail(err)
+			continue
 		}
 		for j, rn := range rs {
 			if err := l.addRoute(rn, index(field(p, "routes"), j), s); err != nil {
-				return err
+				l.fail(err)
 			}
 		}
 	}
 	rs, err := l.list(get(root, "routes"), "routes")
 	if err != nil {
-		return err
+		l.fail(err)
 	}
 	for j, rn := range rs {
-		p := index("routes", j)
-		if _, err := l.mapping(rn, p); err != nil {
-			return err
-		}
-		var s *service
-		if ref := get(rn, "service"); !isNull(ref) {
-			name, err := l.reference(ref, field(p, "service"))
-			if err != nil {
-				return err
-			}
-			if s = l.services[name]; s == nil {
-				return l.errorf(ref, field(p, "service"), "service %q is not defined in services", name)
-			}
-		}
-		if err := l.addRoute(rn, p, s); err != nil {
-			return err
+		if err := l.addTopLevelRoute(rn, index("routes", j)); err != nil {
+			l.fail(err)
 		}
 	}
 	ps, err := l.list(get(root, "plugins"), "plugins")
 	if err != nil {
-		return err
+		l.fail(err)
 	}
 	for i, pn := range ps {
-		p := index("plugins", i)
-		pl, err := l.readPlugin(pn, p)
-		if err != nil || pl == nil {
-			return err
-		}
-		if c := get(pn, "consumer"); !isNull(c) {
-			continue // applies to one consumer's requests only
-		}
-		for _, k := range []string{"route", "service"} {
-			if ref := get(pn, k); !isNull(ref) {
-				name, err := l.reference(ref, field(p, k))
-				if err != nil {
-					return err
-				}
-				if k == "route" {
-					pl.route = name
-				} else {
-					pl.service = name
-				}
-			}
-		}
-		if pl.route == "" && pl.service == "" {
-			l.global = append(l.global, pl)
-		} else {
-			l.scoped = append(l.scoped, pl)
+		if err := l.addTopLevelPlugin(pn, index("plugins", i)); err != nil {
+			l.fail(err)
 		}
 	}
 	// Consumers' own plugins apply only to that consumer's requests; they
 	// are checked for shape and otherwise left out of the endpoints.
 	cs, err := l.list(get(root, "consumers"), "consumers")
 	if err != nil {
-		return err
+		l.fail(err)
 	}
 	for i, cn := range cs {
 		p := index("consumers", i)
 		if _, err := l.mapping(cn, p); err != nil {
-			return err
+			l.fail(err)
+			continue
 		}
 		if _, err := l.list(get(cn, "plugins"), field(p, "plugins")); err != nil {
+			l.fail(err)
+		}
+	}
+}
+
+// before orders two errors by their place in the file.
+func before(a, b error) bool {
+	var ea, eb *contract.Error
+	if !errors.As(a, &ea) || !errors.As(b, &eb) {
+		return false
+	}
+	return ea.Pos.Line < eb.Pos.Line || (ea.Pos.Line == eb.Pos.Line && ea.Pos.Column < eb.Pos.Column)
+}
+
+// addTopLevelRoute reads a route of the top-level routes list, which names
+// its service.
+func (l *loader) addTopLevelRoute(rn *yaml.Node, p string) error {
+	if _, err := l.mapping(rn, p); err != nil {
+		return err
+	}
+	var s *service
+	if ref := get(rn, "service"); !isNull(ref) {
+		name, err := l.reference(ref, field(p, "service"))
+		if err != nil {
 			return err
 		}
+		if s = l.services[name]; s == nil {
+			return l.errorf(ref, field(p, "service"), "service %q is not defined in services", name)
+		}
+	}
+	return l.addRoute(rn, p, s)
+}
+
+// addTopLevelPlugin reads a plugin of the top-level plugins list: global,
+// or scoped to the service or route it names.
+func (l *loader) addTopLevelPlugin(pn *yaml.Node, p string) error {
+	pl, err := l.readPlugin(pn, p)
+	if err != nil || pl == nil {
+		return err
+	}
+	if c := get(pn, "consumer"); !isNull(c) {
+		return nil // applies to one consumer's requests only
+	}
+	for _, k := range []string{"route", "service"} {
+		if ref := get(pn, k); !isNull(ref) {
+			name, err := l.reference(ref, field(p, k))
+			if err != nil {
+				return err
+			}
+			if k == "route" {
+				pl.route = name
+			} else {
+				pl.service = name
+			}
+		}
+	}
+	if pl.route == "" && pl.service == "" {
+		l.global = append(l.global, pl)
+	} else {
+		l.scoped = append(l.scoped, pl)
 	}
 	return nil
 }
@@ -344,57 +392,65 @@ func (l *loader) reference(n *yaml.Node, path string) (string, error) {
 	return s, err
 }
 
-func (l *loader) readUpstreams(root *yaml.Node) error {
+func (l *loader) readUpstreams(root *yaml.Node) {
 	us, err := l.list(get(root, "upstreams"), "upstreams")
 	if err != nil {
-		return err
+		l.fail(err)
 	}
 	for i, un := range us {
-		p := index("upstreams", i)
-		if _, err := l.mapping(un, p); err != nil {
-			return err
-		}
-		name, err := l.str(get(un, "name"), field(p, "name"))
-		if err != nil {
-			return err
-		}
-		if name == "" {
-			return l.errorf(un, p, "expected a name for the upstream")
-		}
-		u := &upstream{name: name}
-		l.upstreams[name] = u
-		if id, _ := l.str(get(un, "id"), ""); id != "" {
-			l.upstreams[id] = u
-		}
-		ts, err := l.list(get(un, "targets"), field(p, "targets"))
-		if err != nil {
-			return err
-		}
-		for j, tn := range ts {
-			if err := l.addTarget(u, tn, index(field(p, "targets"), j)); err != nil {
-				return err
-			}
+		if err := l.readUpstream(un, index("upstreams", i)); err != nil {
+			l.fail(err)
 		}
 	}
 	ts, err := l.list(get(root, "targets"), "targets")
 	if err != nil {
-		return err
+		l.fail(err)
 	}
 	for j, tn := range ts {
 		p := index("targets", j)
 		ref := get(tn, "upstream")
 		if isNull(ref) {
-			return l.errorf(tn, p, "expected the upstream this target belongs to")
+			l.fail(l.errorf(tn, p, "expected the upstream this target belongs to"))
+			continue
 		}
 		name, err := l.reference(ref, field(p, "upstream"))
 		if err != nil {
-			return err
+			l.fail(err)
+			continue
 		}
 		u := l.upstreams[name]
 		if u == nil {
-			return l.errorf(ref, field(p, "upstream"), "upstream %q is not defined in upstreams", name)
+			l.fail(l.errorf(ref, field(p, "upstream"), "upstream %q is not defined in upstreams", name))
+			continue
 		}
 		if err := l.addTarget(u, tn, p); err != nil {
+			l.fail(err)
+		}
+	}
+}
+
+func (l *loader) readUpstream(un *yaml.Node, p string) error {
+	if _, err := l.mapping(un, p); err != nil {
+		return err
+	}
+	name, err := l.str(get(un, "name"), field(p, "name"))
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return l.errorf(un, p, "expected a name for the upstream")
+	}
+	u := &upstream{name: name}
+	l.upstreams[name] = u
+	if id, _ := l.str(get(un, "id"), ""); id != "" {
+		l.upstreams[id] = u
+	}
+	ts, err := l.list(get(un, "targets"), field(p, "targets"))
+	if err != nil {
+		return err
+	}
+	for j, tn := range ts {
+		if err := l.addTarget(u, tn, index(field(p, "targets"), j)); err != nil {
 			return err
 		}
 	}
@@ -447,10 +503,8 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 	} else if ok {
 		s.enabled = en
 	}
-	if err := l.readBackend(s, sn, p); err != nil {
-		return nil, err
-	}
-	s.label = firstNonEmpty(s.name, id, s.backend.Name)
+	// Known by name and id before anything else can fail, so that routes
+	// naming a broken service report its problem, not a missing service.
 	for _, k := range []string{s.name, id} {
 		if k == "" {
 			continue
@@ -460,6 +514,10 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 		}
 		l.services[k] = s
 	}
+	if err := l.readBackend(s, sn, p); err != nil {
+		return nil, err
+	}
+	s.label = firstNonEmpty(s.name, id, s.backend.Name)
 
 	s.timeout = DefaultTimeout
 	if ms, ok, err := l.integer(get(sn, "read_timeout"), field(p, "read_timeout")); err != nil {
@@ -654,7 +712,7 @@ func (l *loader) addRoute(rn *yaml.Node, p string, s *service) error {
 var streamProtocols = map[string]bool{"tcp": true, "tls": true, "udp": true, "tls_passthrough": true}
 
 // endpoints turns the routes, in file order, into endpoints.
-func (l *loader) endpoints() ([]contract.Endpoint, error) {
+func (l *loader) endpoints() []contract.Endpoint {
 	sort.SliceStable(l.routes, func(i, j int) bool {
 		a, b := l.routes[i].node, l.routes[j].node
 		return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
@@ -665,7 +723,8 @@ func (l *loader) endpoints() ([]contract.Endpoint, error) {
 		case pl.route != "":
 			r := l.routeRefs[pl.route]
 			if r == nil {
-				return nil, l.errorf(get(pl.node, "route"), field(pl.path, "route"), "route %q is not defined in this file", pl.route)
+				l.fail(l.errorf(get(pl.node, "route"), field(pl.path, "route"), "route %q is not defined in this file", pl.route))
+				continue
 			}
 			if pl.service != "" && (r.svc == nil || l.services[pl.service] != r.svc) {
 				continue // the route does not use that service: never applies
@@ -674,7 +733,8 @@ func (l *loader) endpoints() ([]contract.Endpoint, error) {
 		default:
 			s := l.services[pl.service]
 			if s == nil {
-				return nil, l.errorf(get(pl.node, "service"), field(pl.path, "service"), "service %q is not defined in services", pl.service)
+				l.fail(l.errorf(get(pl.node, "service"), field(pl.path, "service"), "service %q is not defined in services", pl.service))
+				continue
 			}
 			s.plugins = append(s.plugins, pl)
 		}
@@ -696,7 +756,8 @@ func (l *loader) endpoints() ([]contract.Endpoint, error) {
 		unnamed++
 		ep, skip, err := l.endpoint(r)
 		if err != nil {
-			return nil, err
+			l.fail(err)
+			continue
 		}
 		if skip {
 			continue
@@ -717,7 +778,7 @@ func (l *loader) endpoints() ([]contract.Endpoint, error) {
 		}
 		eps = append(eps, ep)
 	}
-	return eps, nil
+	return eps
 }
 
 // endpoint builds the endpoint of one route. skip is true for a route Kong

@@ -179,6 +179,9 @@ func TestLoadBad(t *testing.T) {
 		{"timeout-not-number.bad.yaml", `testdata/timeout-not-number.bad.yaml:5:19: services[0].read_timeout: expected a number, got the string "60s"`, false},
 		{"service-without-host.bad.yaml", "testdata/service-without-host.bad.yaml:3:5: services[0]: expected url or host: a service needs an upstream", false},
 		{"methods-not-list.bad.yaml", `testdata/methods-not-list.bad.yaml:8:18: services[0].routes[0].methods: expected a list, got the string "GET"`, false},
+		{"several.bad.yaml", `testdata/several.bad.yaml:5:19: services[0].read_timeout: expected a number, got the string "soon"` + "\n" +
+			`testdata/several.bad.yaml:13:17: services[1].routes[0].paths[0]: expected a path starting with "/" (a prefix) or "~" (a regular expression), got "b1"` + "\n" +
+			`testdata/several.bad.yaml:21:14: routes[1].service: service "missing" is not defined in services`, false},
 		{"advanced-windows.bad.yaml", "testdata/advanced-windows.bad.yaml:5:7: plugins[0].config: expected as many window_size values as limit values, got 1 and 2", false},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
