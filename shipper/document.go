@@ -1,0 +1,346 @@
+package shipper
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/gatewatch/gatewatch/accesslog"
+)
+
+// Identity is what every document of one shipper says about where it
+// comes from.
+type Identity struct {
+	// Gateway is the gateway's name, Kind its product (krakend, kong,
+	// envoy), Track the deployment track, Hash the contract's hash and
+	// Version the deployed version.
+	Gateway, Kind, Track, Hash, Version string
+}
+
+// Builder turns Events into Elasticsearch documents with ECS field names.
+// It appends to caller buffers and allocates nothing per document.
+type Builder struct {
+	static []byte // the constant "gatewatch" fields, JSON-encoded
+}
+
+// NewBuilder returns a Builder for documents of id.
+func NewBuilder(id Identity) *Builder {
+	var s []byte
+	s = appendField(s, "gateway", id.Gateway)
+	s = appendField(s, "kind", id.Kind)
+	s = appendField(s, "track", id.Track)
+	s = appendField(s, "contract_hash", id.Hash)
+	s = appendField(s, "version", id.Version)
+	return &Builder{static: s}
+}
+
+func appendField(dst []byte, k, v string) []byte {
+	if v == "" {
+		return dst
+	}
+	dst = append(dst, ',', '"')
+	dst = append(dst, k...)
+	dst = append(dst, '"', ':')
+	return appendString(dst, v)
+}
+
+func appendInt(dst []byte, k string, v int64) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, k...)
+	dst = append(dst, '"', ':')
+	return strconv.AppendInt(dst, v, 10)
+}
+
+// Source is where a line was read: the file's path and the line's byte
+// offset in it.
+type Source struct {
+	Path   string
+	Offset int64
+}
+
+// Append appends the JSON document of ev, matched to endpoint (the
+// contract endpoint's name, or contract.Unmatched), to dst. ev.Raw must
+// already be redacted. ev.Time must not be zero.
+func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src Source) []byte {
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = ev.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+	dst = append(dst, '"')
+
+	// http.*
+	dst = append(dst, `,"http":{"request":{"method":`...)
+	dst = appendString(dst, ev.Method)
+	if ev.RequestID != "" {
+		dst = appendField(dst, "id", ev.RequestID)
+	}
+	if ev.BytesIn >= 0 {
+		dst = appendInt(dst, "bytes", ev.BytesIn)
+	}
+	dst = append(dst, `},"response":{"status_code":`...)
+	dst = strconv.AppendInt(dst, int64(ev.Status), 10)
+	if ev.BytesOut >= 0 {
+		dst = appendInt(dst, "bytes", ev.BytesOut)
+	}
+	dst = append(dst, "}}"...)
+
+	// url.*
+	dst = append(dst, `,"url":{"path":`...)
+	dst = appendString(dst, ev.Path)
+	dst = appendField(dst, "query", ev.Query)
+	dst = appendField(dst, "domain", ev.Host)
+	dst = append(dst, '}')
+
+	// event.*
+	dst = append(dst, `,"event":{"kind":"event","category":["web"],"dataset":"gatewatch.access"`...)
+	if ev.Duration >= 0 {
+		dst = appendInt(dst, "duration", int64(ev.Duration))
+	}
+	dst = append(dst, '}')
+
+	// client, source, destination, user_agent
+	if ev.Client != "" {
+		if _, err := netip.ParseAddr(ev.Client); err == nil {
+			dst = append(dst, `,"client":{"ip":`...)
+			dst = appendString(dst, ev.Client)
+			dst = append(dst, `},"source":{"ip":`...)
+			dst = appendString(dst, ev.Client)
+			dst = append(dst, '}')
+		} else {
+			dst = append(dst, `,"client":{"address":`...)
+			dst = appendString(dst, ev.Client)
+			dst = append(dst, '}')
+		}
+	}
+	if ev.UpstreamHost != "" {
+		dst = append(dst, `,"destination":{"address":`...)
+		dst = appendString(dst, ev.UpstreamHost)
+		dst = append(dst, '}')
+	}
+	if ev.UserAgent != "" {
+		dst = append(dst, `,"user_agent":{"original":`...)
+		dst = appendString(dst, ev.UserAgent)
+		dst = append(dst, '}')
+	}
+	if len(ev.Fields) > 0 {
+		dst = append(dst, `,"labels":{`...)
+		first := true
+		for k, v := range ev.Fields {
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = appendString(dst, strings.ReplaceAll(k, ".", "_"))
+			dst = append(dst, ':')
+			dst = appendString(dst, v)
+		}
+		dst = append(dst, '}')
+	}
+
+	// gatewatch.*: the contract's view of the request.
+	dst = append(dst, `,"gatewatch":{"endpoint":`...)
+	dst = appendString(dst, endpoint)
+	dst = append(dst, b.static...)
+	dst = appendField(dst, "route", ev.Route)
+	dst = appendField(dst, "service", ev.Service)
+	dst = appendField(dst, "consumer", ev.Consumer)
+	dst = appendField(dst, "response_flags", ev.Flags)
+	if ev.Upstream >= 0 {
+		dst = appendInt(dst, "upstream_duration", int64(ev.Upstream))
+	}
+	if ev.Overhead >= 0 {
+		dst = appendInt(dst, "overhead_duration", int64(ev.Overhead))
+	}
+	dst = append(dst, '}')
+
+	dst = appendLog(dst, src)
+	dst = append(dst, `,"message":`...)
+	dst = appendBytes(dst, ev.Raw)
+	return append(dst, '}')
+}
+
+// AppendUndecoded appends the document of a line that could not be
+// decoded: the raw (redacted) message with the decoder's reason, stamped
+// with at, for the dead-letter index.
+func (b *Builder) AppendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source) []byte {
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":"decode","message":`...)
+	dst = appendString(dst, reason)
+	dst = append(dst, `},"gatewatch":{"endpoint":""`...)
+	dst = append(dst, b.static...)
+	dst = append(dst, '}')
+	dst = appendLog(dst, src)
+	dst = append(dst, `,"message":`...)
+	dst = appendBytes(dst, raw)
+	return append(dst, '}')
+}
+
+func appendLog(dst []byte, src Source) []byte {
+	dst = append(dst, `,"log":{"file":{"path":`...)
+	dst = appendString(dst, src.Path)
+	dst = append(dst, `},"offset":`...)
+	dst = strconv.AppendInt(dst, src.Offset, 10)
+	return append(dst, '}')
+}
+
+// appendDeadLetter appends the create action and the document that carry
+// a refused item into the dead-letter index: the raw line and
+// Elasticsearch's error, under the same _id.
+func appendDeadLetter(dst []byte, index string, raw []byte, it *item, at time.Time) []byte {
+	dst = appendAction(dst, index, it.id)
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":`...)
+	dst = appendString(dst, it.errType)
+	dst = append(dst, `,"message":`...)
+	dst = appendString(dst, it.why)
+	dst = append(dst, `,"code":`...)
+	dst = appendString(dst, strconv.Itoa(it.status))
+	dst = append(dst, `},"gatewatch":{"target_index":`...)
+	dst = appendString(dst, it.index)
+	dst = append(dst, `},"message":`...)
+	dst = appendBytes(dst, raw)
+	return append(dst, "}\n"...)
+}
+
+// DocID returns the _id of the line at offset in the file with the given
+// fingerprint: the same line always gets the same id, wherever and
+// however often it is shipped.
+func DocID(fingerprint uint64, offset int64) string {
+	var b [40]byte
+	d := strconv.AppendUint(b[:0], fingerprint, 16)
+	d = append(d, '-')
+	d = strconv.AppendInt(d, offset, 10)
+	return string(d)
+}
+
+// IndexNamer chooses the index of a document from its @timestamp: a
+// prefix and the date formatted by a pattern (yyyy, MM, dd, HH in UTC).
+type IndexNamer struct {
+	prefix string
+	layout string
+	// last caches the name for one hour of time: every pattern is
+	// constant within an hour.
+	lastHour int64
+	lastName string
+}
+
+// NewIndexNamer returns a namer for prefix and pattern, such as
+// "logs-gateway" and "yyyy.MM.dd" (which give logs-gateway-2026.11.22).
+func NewIndexNamer(prefix, pattern string) (*IndexNamer, error) {
+	layout, err := DateLayout(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return &IndexNamer{prefix: prefix + "-", layout: layout, lastHour: -1 << 62}, nil
+}
+
+// Name returns the index for a document stamped t.
+func (n *IndexNamer) Name(t time.Time) string {
+	h := t.Unix()
+	if h < 0 {
+		h -= 3599
+	}
+	h /= 3600
+	if h == n.lastHour {
+		return n.lastName
+	}
+	n.lastHour = h
+	n.lastName = n.prefix + t.UTC().Format(n.layout)
+	return n.lastName
+}
+
+// DateLayout converts a date pattern in the notation of Logstash and
+// Beats index names (yyyy, MM, dd, HH and the separators . - _) into a Go
+// time layout.
+func DateLayout(pattern string) (string, error) {
+	if pattern == "" {
+		return "", fmt.Errorf("date pattern is empty; expected e.g. yyyy.MM.dd")
+	}
+	var b strings.Builder
+	for p := pattern; p != ""; {
+		switch {
+		case strings.HasPrefix(p, "yyyy"):
+			b.WriteString("2006")
+			p = p[4:]
+		case strings.HasPrefix(p, "MM"):
+			b.WriteString("01")
+			p = p[2:]
+		case strings.HasPrefix(p, "dd"):
+			b.WriteString("02")
+			p = p[2:]
+		case strings.HasPrefix(p, "HH"):
+			b.WriteString("15")
+			p = p[2:]
+		case p[0] == '.' || p[0] == '-' || p[0] == '_':
+			b.WriteByte(p[0])
+			p = p[1:]
+		default:
+			return "", fmt.Errorf("date pattern %q: unexpected %q; expected yyyy, MM, dd, HH and the separators . - _", pattern, p)
+		}
+	}
+	return b.String(), nil
+}
+
+// appendString appends s as a JSON string, escaping what JSON requires
+// and replacing invalid UTF-8 with U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func appendBytes(dst []byte, b []byte) []byte {
+	return appendString(dst, unsafeString(b))
+}
+
+const hex = "0123456789abcdef"
+
+// unsafeString views b as a string without copying; b must not change
+// while the string is used.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,0 +1,64 @@
+package shipper
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatewatch/gatewatch/exporter"
+)
+
+// Results of a shipped document (values of the result label).
+const (
+	ResultStored     = "stored"
+	ResultDuplicate  = "duplicate"
+	ResultDeadLetter = "dead_letter"
+	ResultRetried    = "retried"
+	// ResultDropped is a document that neither its index nor the
+	// dead-letter index accepted; it is logged with the reason.
+	ResultDropped = "dropped"
+)
+
+// Reasons of a failed bulk request (values of the reason label).
+const (
+	ReasonNetwork     = "network"
+	ReasonTimeout     = "timeout"
+	ReasonStatus429   = "status_429"
+	ReasonStatus5xx   = "status_5xx"
+	ReasonStatus4xx   = "status_4xx"
+	ReasonTooLarge    = "status_413"
+	ReasonBadResponse = "bad_response"
+	ReasonAuth        = "auth"
+)
+
+// metrics are the shipper's self-metrics, named by the exporter's schema.
+type metrics struct {
+	docs      *prometheus.CounterVec
+	lagBytes  prometheus.Gauge
+	lagSecs   prometheus.Gauge
+	lostBytes *prometheus.CounterVec
+	errors    *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		docs:      counterVec(exporter.ShippedDocuments),
+		lagBytes:  gauge(exporter.ShipperLagBytes),
+		lagSecs:   gauge(exporter.ShipperLagSeconds),
+		lostBytes: counterVec(exporter.ShipperLostBytes),
+		errors:    counterVec(exporter.ShipperErrors),
+	}
+	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped} {
+		m.docs.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(m.docs, m.lagBytes, m.lagSecs, m.lostBytes, m.errors)
+	}
+	return m
+}
+
+func counterVec(d exporter.Metric) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.Name, Help: d.Help}, d.Labels)
+}
+
+func gauge(d exporter.Metric) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: d.Name, Help: d.Help})
+}

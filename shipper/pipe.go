@@ -1,0 +1,348 @@
+package shipper
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/tail"
+)
+
+// Reasons of lines shipped to the dead-letter index without decoding.
+const (
+	ReasonNoTimestamp = "no_timestamp"
+)
+
+// pending is a batch with what its lines need once acknowledged.
+type pending struct {
+	b      Batch
+	acks   []ack
+	first  time.Time // when its first line was added
+	oldest time.Time // @timestamp of its first line
+}
+
+type ack struct {
+	file     tail.FileID
+	off, end int64
+}
+
+// pipe is one shipper's line handler, flusher and sender.
+type pipe struct {
+	s       *Shipper
+	tailer  *tail.Tailer
+	client  *Client
+	builder *Builder
+	redact  *accesslog.Redactor
+	matcher *contract.Matcher
+	namer   *IndexNamer
+	stream  string // data stream name, "" in index mode
+	dlq     string
+	logs    []logDecoder
+	byPath  map[string]int
+	partial map[uint64]int64 // fingerprint → offset of a line's first piece
+	stdinFP uint64
+
+	maxDocs, maxBytes int
+	interval          time.Duration
+
+	ev  accesslog.Event
+	doc []byte
+
+	mu   sync.Mutex
+	cur  *pending
+	free chan *pending
+	full chan *pending
+
+	sending atomic.Int64 // unix nanos of the oldest line being sent; 0 when idle
+	lost    uint64
+}
+
+type logDecoder struct {
+	pattern string
+	dec     accesslog.Decoder
+}
+
+func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
+	sc := s.sc
+	p := &pipe{
+		s: s, tailer: t,
+		client: newClient(ClientOptions{
+			ES: s.es, Backoff: Backoff{Initial: sc.Backoff.Initial.Std(), Max: sc.Backoff.Max.Std()},
+			Timeout: sc.Timeout.Std(), DLQIndex: sc.DLQIndex, Auth: s.auth, Logger: s.logger,
+		}, s.m),
+		builder: NewBuilder(Identity{
+			Gateway: s.gatewayName(), Track: s.cfg.Gateway.Track, Version: s.cfg.Gateway.Version,
+		}),
+		redact:   accesslog.NewRedactor(sc.RedactNames()),
+		dlq:      sc.DLQIndex,
+		byPath:   map[string]int{},
+		partial:  map[uint64]int64{},
+		stdinFP:  randomFingerprint(),
+		maxDocs:  sc.BatchSize,
+		maxBytes: int(sc.BatchBytes),
+		interval: sc.FlushInterval.Std(),
+		free:     make(chan *pending, 2),
+		full:     make(chan *pending, 1),
+	}
+	if s.c != nil {
+		p.builder = NewBuilder(Identity{
+			Gateway: s.gatewayName(), Kind: string(s.c.Gateway), Track: s.cfg.Gateway.Track,
+			Hash: s.c.Hash, Version: s.cfg.Gateway.Version,
+		})
+		p.matcher = contract.NewMatcher(s.c)
+	}
+	if sc.Mode == config.ShipperModeDataStream {
+		p.stream = sc.DataStream
+	} else {
+		n, err := NewIndexNamer(sc.Index.Prefix, sc.Index.DatePattern)
+		if err != nil {
+			return nil, err
+		}
+		p.namer = n
+	}
+	var kind contract.Kind
+	if s.c != nil {
+		kind = s.c.Gateway
+	}
+	for _, l := range s.cfg.Sidecar.Logs {
+		dec, err := accesslog.NewDecoder(l.DecoderFormat(kind), l.Mapping, accesslog.WithMaxLineSize(s.cfg.Sidecar.MaxLineBytes))
+		if err != nil {
+			return nil, err
+		}
+		p.logs = append(p.logs, logDecoder{pattern: l.Path, dec: dec})
+	}
+	if len(p.logs) == 0 {
+		dec, err := accesslog.NewDecoder("auto", nil)
+		if err != nil {
+			return nil, err
+		}
+		p.logs = append(p.logs, logDecoder{pattern: "*", dec: dec})
+	}
+	p.free <- &pending{}
+	p.free <- &pending{}
+	p.ev.Reset()
+	return p, nil
+}
+
+// decoder returns the decoder of the log whose pattern names path.
+func (p *pipe) decoder(path string) accesslog.Decoder {
+	if len(p.logs) == 1 {
+		return p.logs[0].dec
+	}
+	if i, ok := p.byPath[path]; ok {
+		return p.logs[i].dec
+	}
+	i := 0
+	for j, l := range p.logs {
+		if ok, _ := filepath.Match(l.pattern, path); ok || l.pattern == path {
+			i = j
+			break
+		}
+	}
+	p.byPath[string(append([]byte(nil), path...))] = i
+	return p.logs[i].dec
+}
+
+// handle takes one line from the tailer: it builds the document and adds
+// it to the current batch, handing full batches to the sender. It blocks
+// while both batches are busy: the file is the buffer.
+func (p *pipe) handle(l tail.Line) error {
+	fp := l.File.Fingerprint
+	if l.File == (tail.FileID{}) {
+		fp = p.stdinFP
+	}
+	start := l.Offset
+	if s, ok := p.partial[fp]; ok {
+		start = s
+	}
+	if len(bytes.TrimSpace(l.Bytes)) == 0 && !l.Cut {
+		delete(p.partial, fp)
+		p.tailer.Ack(l.File, start, l.End)
+		return nil
+	}
+	src := Source{Path: l.Path, Offset: start}
+	var index string
+	var raw []byte
+	now := time.Time{}
+	p.ev.Reset()
+	err := p.decoder(l.Path).Decode(l.Bytes, &p.ev)
+	if errors.Is(err, accesslog.ErrPartial) {
+		if _, ok := p.partial[fp]; !ok {
+			p.partial[fp] = l.Offset
+		}
+		return nil
+	}
+	delete(p.partial, fp)
+	switch {
+	case l.Cut:
+		raw = p.redact.RedactLine(l.Bytes)
+		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, accesslog.ReasonTooLong, time.Now(), src)
+		index = p.dlq
+	case err != nil:
+		reason := err.Error()
+		raw = p.redact.RedactLine(l.Bytes)
+		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, reason, time.Now(), src)
+		index = p.dlq
+	case p.ev.Time.IsZero():
+		raw = p.redact.RedactLine(l.Bytes)
+		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, ReasonNoTimestamp, time.Now(), src)
+		index = p.dlq
+	default:
+		p.ev.Raw = l.Bytes
+		p.redact.Redact(&p.ev)
+		raw = p.ev.Raw
+		endpoint := contract.Unmatched
+		if p.matcher != nil {
+			if ep := p.matcher.Match(p.ev.Method, p.ev.Path); ep != nil {
+				endpoint = ep.Name
+			}
+		}
+		p.doc = p.builder.Append(p.doc[:0], &p.ev, endpoint, src)
+		now = p.ev.Time
+		if p.stream != "" {
+			index = p.stream
+		} else {
+			index = p.namer.Name(p.ev.Time)
+		}
+	}
+	id := DocID(fp, start)
+
+	p.mu.Lock()
+	if p.cur != nil && p.cur.b.Len() > 0 && p.cur.b.Size()+len(p.doc)+len(index)+len(id)+40 > p.maxBytes {
+		p.mu.Unlock()
+		if !p.handOver(context.Background(), false) {
+			return nil
+		}
+		p.mu.Lock()
+	}
+	for p.cur == nil {
+		p.mu.Unlock()
+		b := <-p.free
+		p.mu.Lock()
+		p.cur = b
+	}
+	c := p.cur
+	if c.b.Len() == 0 {
+		c.first = time.Now()
+		c.oldest = now
+	}
+	c.b.Add(index, id, p.doc, raw)
+	c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
+	full := c.b.Len() >= p.maxDocs || c.b.Size() >= p.maxBytes
+	p.mu.Unlock()
+	if full {
+		p.handOver(context.Background(), false)
+	}
+	return nil
+}
+
+// handOver passes the current batch to the sender. With onlyIfOld false it
+// always does; the flusher passes batches older than the flush interval.
+// It reports false when ctx ended first.
+func (p *pipe) handOver(ctx context.Context, force bool) bool {
+	p.mu.Lock()
+	c := p.cur
+	if c == nil || c.b.Len() == 0 {
+		p.mu.Unlock()
+		return true
+	}
+	p.cur = nil
+	p.mu.Unlock()
+	_ = force
+	select {
+	case p.full <- c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// flusher hands over batches older than the flush interval and updates
+// the lag gauges.
+func (p *pipe) flusher(ctx context.Context) {
+	tick := time.NewTicker(min(p.interval/2+time.Millisecond, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		p.mu.Lock()
+		old := p.cur != nil && p.cur.b.Len() > 0 && time.Since(p.cur.first) >= p.interval
+		p.mu.Unlock()
+		if old {
+			p.handOver(ctx, false)
+		}
+		p.updateLag()
+	}
+}
+
+func (p *pipe) updateLag() {
+	st := p.tailer.Stats()
+	var lag int64
+	for _, f := range st.Files {
+		if d := f.Size - f.Acked; d > 0 {
+			lag += d
+		}
+	}
+	p.s.m.lagBytes.Set(float64(lag))
+	oldest := p.sending.Load()
+	p.mu.Lock()
+	if p.cur != nil && p.cur.b.Len() > 0 && !p.cur.oldest.IsZero() && (oldest == 0 || p.cur.oldest.UnixNano() < oldest) {
+		oldest = p.cur.oldest.UnixNano()
+	}
+	p.mu.Unlock()
+	if oldest == 0 {
+		p.s.m.lagSecs.Set(0)
+	} else {
+		p.s.m.lagSecs.Set(max(0, time.Since(time.Unix(0, oldest)).Seconds()))
+	}
+	if st.LostBytes > p.lost {
+		p.s.m.lostBytes.WithLabelValues("unread").Add(float64(st.LostBytes - p.lost))
+		p.lost = st.LostBytes
+	}
+}
+
+// sender sends batches in order and acknowledges their lines once every
+// item is settled.
+func (p *pipe) sender(ctx context.Context) {
+	for {
+		var c *pending
+		select {
+		case <-ctx.Done():
+			return
+		case b, ok := <-p.full:
+			if !ok {
+				return
+			}
+			c = b
+		}
+		if !c.oldest.IsZero() {
+			p.sending.Store(c.oldest.UnixNano())
+		} else {
+			p.sending.Store(c.first.UnixNano())
+		}
+		if err := p.client.Send(ctx, &c.b); err != nil {
+			return // ctx ended: nothing more is acknowledged
+		}
+		var n int64
+		for _, a := range c.acks {
+			p.tailer.Ack(a.file, a.off, a.end)
+			n += a.end - a.off
+		}
+		p.s.docs.Add(int64(len(c.acks)))
+		p.s.bytes.Add(n)
+		p.sending.Store(0)
+		c.b.Reset()
+		c.acks = c.acks[:0]
+		p.free <- c
+	}
+}

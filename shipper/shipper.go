@@ -1,0 +1,386 @@
+// Package shipper ships every access-log line to Elasticsearch exactly
+// once as a reader sees it, across crashes, restarts, rotation and
+// Elasticsearch outages.
+//
+// The shipper is a reader of its own: it follows the access logs with a
+// tail.Tailer and its own checkpoint, decodes and matches each line,
+// redacts credentials, and sends documents with the Bulk API. Exactly once
+// rests on four things:
+//
+//   - every document's _id is a function of the line: the file's
+//     fingerprint and the line's byte offset (DocID);
+//   - every operation is create, so a line sent again after a crash is
+//     answered 409 and counted as already stored;
+//   - the target index is a function of the line too (its @timestamp,
+//     IndexNamer), because Elasticsearch only rejects a duplicate _id
+//     within one index;
+//   - the checkpoint advances only over lines Elasticsearch acknowledged,
+//     contiguously.
+//
+// The file on disk is the buffer: while Elasticsearch is down or slow,
+// reading pauses, at most two batches are held in memory, and shipping
+// resumes where it stopped.
+package shipper
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/tail"
+)
+
+// Shipper follows the access logs and ships them to Elasticsearch. Create
+// it with New and call Run once.
+type Shipper struct {
+	cfg    *config.Config
+	sc     *config.ShipperConfig
+	c      *contract.Contract
+	logger *slog.Logger
+	m      *metrics
+	es     *elasticsearch.Client
+	auth   func() (string, error)
+
+	// counters for progress reports
+	docs, bytes atomic.Int64
+}
+
+// New returns a shipper for the logs of cfg.Sidecar and the Elasticsearch
+// of cfg.Shipper. Its metrics are registered with reg (nil: none).
+func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg prometheus.Registerer) (*Shipper, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	sc := &cfg.Shipper
+	tr, err := transport(sc.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("shipper: %w", err)
+	}
+	es, err := elasticsearch.NewClient(elasticsearch.Config{
+		Addresses:    sc.URLs,
+		Transport:    tr,
+		DisableRetry: true, // retries are per item, with backoff, here
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shipper: Elasticsearch client: %w", err)
+	}
+	return &Shipper{
+		cfg: cfg, sc: sc, c: c, logger: logger.With("component", "shipper"),
+		m: newMetrics(reg), es: es, auth: authHeader(sc.Auth),
+	}, nil
+}
+
+func transport(t config.TLSConfig) (http.RoundTripper, error) {
+	tc := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // an explicit option, for tests
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tc,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}, nil
+}
+
+// authHeader returns a function giving the Authorization header, reading
+// the secret at each call so that a rotated key needs no restart.
+func authHeader(a config.ShipperAuth) func() (string, error) {
+	switch {
+	case a.APIKey.IsSet():
+		return func() (string, error) {
+			k, err := a.APIKey.Read()
+			if err != nil {
+				return "", fmt.Errorf("API key: %w", err)
+			}
+			return "ApiKey " + k.Reveal(), nil
+		}
+	case a.Username != "":
+		return func() (string, error) {
+			p, err := a.Password.Read()
+			if err != nil {
+				return "", fmt.Errorf("password: %w", err)
+			}
+			return "Basic " + base64.StdEncoding.EncodeToString([]byte(a.Username+":"+p.Reveal())), nil
+		}
+	}
+	return nil
+}
+
+// Run bootstraps Elasticsearch (templates and ILM policy), then follows
+// the logs and ships them until ctx ends. It returns nil when ctx ends,
+// and an error only when it cannot start.
+func (s *Shipper) Run(ctx context.Context) error {
+	ckpt := s.cfg.ShipperCheckpointPath()
+	if err := os.MkdirAll(filepath.Dir(ckpt), 0o755); err != nil {
+		return fmt.Errorf("shipper: checkpoint directory: %w", err)
+	}
+	sc := &s.cfg.Sidecar
+	paths := make([]string, 0, len(sc.Logs))
+	for _, l := range sc.Logs {
+		paths = append(paths, l.Path)
+	}
+	start := tail.FromCheckpoint
+	switch sc.Start {
+	case config.StartBeginning:
+		start = tail.FromBeginning
+	case config.StartEnd:
+		start = tail.FromEnd
+	}
+	return s.run(ctx, tail.Options{
+		Paths:              paths,
+		Start:              start,
+		StartUnknown:       tail.FromBeginning,
+		Checkpoint:         ckpt,
+		CheckpointInterval: sc.CheckpointInterval.Std(),
+		MaxLineBytes:       sc.MaxLineBytes,
+		PollInterval:       sc.PollInterval.Std(),
+		ManualAck:          true,
+	}, nil)
+}
+
+// Bootstrap installs the ILM policies and index templates, retrying with
+// backoff while Elasticsearch is unreachable, until ctx ends.
+func (s *Shipper) Bootstrap(ctx context.Context) error {
+	arts, err := Templates(s.sc, s.gatewayName())
+	if err != nil {
+		return fmt.Errorf("shipper: %w", err)
+	}
+	bo := Backoff{Initial: s.sc.Backoff.Initial.Std(), Max: s.sc.Backoff.Max.Std()}
+	for _, a := range arts {
+		if a.Path == "" {
+			continue
+		}
+		for attempt := 0; ; attempt++ {
+			err := s.put(ctx, a.Path, a.Content)
+			if err == nil {
+				break
+			}
+			var perm *permanentError
+			if errors.As(err, &perm) {
+				return fmt.Errorf("shipper: bootstrap %s: %w", a.Path, err)
+			}
+			d := bo.Delay(attempt)
+			s.logger.Warn("Elasticsearch bootstrap failed; retrying", "path", a.Path, "err", err, "retry_in", d)
+			if !sleep(ctx, d) {
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// permanentError is an answer that retrying will not change.
+type permanentError struct{ error }
+
+func (s *Shipper) put(ctx context.Context, path string, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, s.sc.Timeout.Std())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, path, bytesReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.auth != nil {
+		v, err := s.auth()
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", v)
+	}
+	res, err := s.es.Perform(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 == 2 {
+		drainClose(res.Body)
+		return nil
+	}
+	var b [4096]byte
+	n, _ := res.Body.Read(b[:])
+	err = fmt.Errorf("answered %d: %s", res.StatusCode, errorReason(b[:n]))
+	if res.StatusCode == http.StatusBadRequest {
+		return &permanentError{err}
+	}
+	return err
+}
+
+func (s *Shipper) gatewayName() string {
+	if s.cfg.Gateway.Name != "" {
+		return s.cfg.Gateway.Name
+	}
+	if s.c != nil {
+		return s.c.Name
+	}
+	return ""
+}
+
+// ReplayProgress reports a replay's progress.
+type ReplayProgress struct {
+	// Bytes is the size of the lines acknowledged so far, Total the size
+	// of the files when the replay started.
+	Bytes, Total int64
+	// Documents acknowledged so far (stored, duplicates and dead letters).
+	Documents int64
+	Elapsed   time.Duration
+	Done      bool
+}
+
+// Replay ships files from their first byte to their end, then returns:
+// a backfill after an outage. It is idempotent: lines already stored
+// answer 409. progress, when not nil, is called about once a second and
+// at the end.
+func (s *Shipper) Replay(ctx context.Context, files []string, progress func(ReplayProgress)) error {
+	var total int64
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		total += fi.Size()
+	}
+	begin := time.Now()
+	report := func(done bool) {
+		if progress != nil {
+			progress(ReplayProgress{Bytes: s.bytes.Load(), Total: total, Documents: s.docs.Load(), Elapsed: time.Since(begin), Done: done})
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if progress != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					report(false)
+				}
+			}
+		}()
+	}
+	err := s.run(ctx, tail.Options{
+		Paths:     files,
+		Start:     tail.FromBeginning,
+		ManualAck: true,
+		OneShot:   true,
+		Exclude:   []string{},
+	}, nil)
+	close(stop)
+	wg.Wait()
+	if err == nil {
+		report(true)
+	}
+	return err
+}
+
+// run bootstraps, then runs the tailer, the flusher and the sender.
+func (s *Shipper) run(ctx context.Context, opts tail.Options, hook func(*pipe)) error {
+	if *s.sc.Bootstrap {
+		if err := s.Bootstrap(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	if opts.MaxLineBytes <= 0 {
+		opts.MaxLineBytes = config.DefaultMaxLineBytes
+	}
+	tailer, err := tail.New(opts)
+	if err != nil {
+		return fmt.Errorf("shipper: %w", err)
+	}
+	p, err := s.newPipe(tailer)
+	if err != nil {
+		return err
+	}
+	if hook != nil {
+		hook(p)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	senderDone := make(chan struct{})
+	go func() {
+		defer wg.Done()
+		defer close(senderDone)
+		p.sender(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		p.flusher(ctx)
+	}()
+	s.logger.Info("shipping access logs", "paths", opts.Paths, "mode", s.sc.Mode, "checkpoint", opts.Checkpoint)
+	err = tailer.Run(ctx, p.handle)
+	if err == nil && opts.OneShot && ctx.Err() == nil {
+		// Send what is left and wait for its acknowledgement.
+		if p.handOver(ctx, true) {
+			close(p.full)
+			<-senderDone
+			err = tailer.SaveCheckpoint()
+		}
+	}
+	cancel()
+	wg.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("shipper: %w", err)
+	}
+	if ctx.Err() != nil && opts.OneShot {
+		return nil
+	}
+	return nil
+}
+
+// randomFingerprint identifies standard input for one run: its offsets
+// restart at zero each time, so they must not collide with the ids of an
+// earlier run.
+func randomFingerprint() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) | 1
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
