@@ -121,3 +121,14 @@ func TestRewrittenWithIdenticalFirstLine(t *testing.T) {
 	require.Equal(t, []string{"#header", "newer 1", "newer 2", "newer 3", "newer 4"}, h.texts())
 	require.NoError(t, h.stop())
 }
+
+func TestCheckpointFileIsNotALog(t *testing.T) {
+	dir := t.TempDir()
+	appendLines(t, filepath.Join(dir, "app.log"), 1, 2)
+	h := startTail(t, Options{Paths: []string{filepath.Join(dir, "*")}, Start: FromBeginning, Checkpoint: filepath.Join(dir, "ckpt")})
+	require.NoError(t, h.tl.SaveCheckpoint())
+	appendRaw(t, filepath.Join(dir, "ckpt"+tmpSuffix+"1"), "leftover\n")
+	h.step()
+	require.Equal(t, numbered(1, 2), h.texts())
+	require.NoError(t, h.stop())
+}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -185,11 +186,13 @@ type FileStats struct {
 
 // Tailer follows files. Create it with New and call Run once.
 type Tailer struct {
-	opts   Options
-	waker  Waker
-	now    func() time.Time
-	log    *slog.Logger
-	warned map[string]bool // paths that could not be opened, logged once
+	opts  Options
+	waker Waker
+	now   func() time.Time
+	log   *slog.Logger
+	// ckptAbs is the absolute checkpoint path, excluded from the patterns.
+	ckptAbs string
+	warned  map[string]bool // paths that could not be opened, logged once
 
 	mu          sync.Mutex        // guards entries, readers' shared fields, readers slice
 	entries     map[uint64]*entry // by fingerprint
@@ -303,6 +306,9 @@ func New(opts Options) (*Tailer, error) {
 			return nil, fmt.Errorf("tail: %w", err)
 		}
 		removeStaleTemps(opts.Checkpoint)
+		if t.ckptAbs, err = filepath.Abs(opts.Checkpoint); err != nil {
+			return nil, fmt.Errorf("tail: checkpoint path: %w", err)
+		}
 		t.ckptExisted = exists
 		if opts.Start == FromCheckpoint {
 			now := t.now()
@@ -505,6 +511,13 @@ func statDevIno(fi os.FileInfo) devIno {
 
 func (t *Tailer) excluded(path string) bool {
 	base := filepath.Base(path)
+	if t.ckptAbs != "" {
+		// Never read our own checkpoint (or its temporary files) as a log.
+		if abs, err := filepath.Abs(path); err == nil &&
+			(abs == t.ckptAbs || strings.HasPrefix(abs, t.ckptAbs+tmpSuffix)) {
+			return true
+		}
+	}
 	for _, p := range t.opts.Exclude {
 		if ok, _ := filepath.Match(p, base); ok {
 			return true
