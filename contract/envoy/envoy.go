@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -94,10 +95,9 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 			l.note(n, "dynamic_resources.lds_config", "listeners come from LDS at run time; only the static listeners of this file give endpoints")
 		}
 	}
-	if err := l.readClusters(sr); err != nil {
-		return nil, err
-	}
-	if err := l.readListeners(sr); err != nil {
+	l.readClusters(sr)
+	l.readListeners(sr)
+	if err := l.err(); err != nil {
 		return nil, err
 	}
 	c.Endpoints = l.eps
@@ -167,75 +167,113 @@ type loader struct {
 	notes    []contract.Note
 	used     map[string]bool // endpoint names taken
 	port     int
+	errs     []error
+}
+
+// maxErrors bounds how many problems one Load reports.
+const maxErrors = 50
+
+// fail records a problem; loading goes on with the next element so that
+// every problem of the file is reported at once.
+func (l *loader) fail(err error) {
+	if len(l.errs) < maxErrors {
+		l.errs = append(l.errs, err)
+	}
+}
+
+// err returns the recorded problems: nil, the one *contract.Error, or all
+// of them joined, one per line, in file order.
+func (l *loader) err() error {
+	sort.SliceStable(l.errs, func(i, j int) bool {
+		var a, b *contract.Error
+		if !errors.As(l.errs[i], &a) || !errors.As(l.errs[j], &b) {
+			return false
+		}
+		return a.Pos.Line < b.Pos.Line || (a.Pos.Line == b.Pos.Line && a.Pos.Column < b.Pos.Column)
+	})
+	switch len(l.errs) {
+	case 0:
+		return nil
+	case 1:
+		return l.errs[0]
+	}
+	return errors.Join(l.errs...)
 }
 
 func (l *loader) note(n *yaml.Node, path, format string, args ...any) {
 	l.notes = append(l.notes, contract.Note{Pos: pos(n), Path: path, Text: fmt.Sprintf(format, args...)})
 }
 
-func (l *loader) readClusters(sr *yaml.Node) error {
+func (l *loader) readClusters(sr *yaml.Node) {
 	cs, err := l.list(get(sr, "clusters"), "static_resources.clusters")
+	if err != nil {
+		l.fail(err)
+	}
+	for i, cn := range cs {
+		if err := l.readCluster(cn, index("static_resources.clusters", i)); err != nil {
+			l.fail(err)
+		}
+	}
+}
+
+func (l *loader) readCluster(cn *yaml.Node, p string) error {
+	if _, err := l.mapping(cn, p); err != nil {
+		return err
+	}
+	name, err := l.str(get(cn, "name"), field(p, "name"))
 	if err != nil {
 		return err
 	}
-	for i, cn := range cs {
-		p := index("static_resources.clusters", i)
-		if _, err := l.mapping(cn, p); err != nil {
-			return err
-		}
-		name, err := l.str(get(cn, "name"), field(p, "name"))
+	if name == "" {
+		return l.errorf(cn, p, "expected the cluster's name")
+	}
+	// Known before anything else can fail, so that routes naming a
+	// broken cluster report its problem, not a missing cluster.
+	if prev := l.clusters[name]; prev != nil {
+		return l.errorf(cn, field(p, "name"), "cluster %q is defined twice (first at %s)", name, pos(prev.node))
+	}
+	c := &cluster{node: cn}
+	l.clusters[name] = c
+	// v2: hosts: [{socket_address: ...}]
+	hs, err := l.list(get(cn, "hosts"), field(p, "hosts"))
+	if err != nil {
+		return err
+	}
+	for j, hn := range hs {
+		h, err := l.address(hn, index(field(p, "hosts"), j))
 		if err != nil {
 			return err
 		}
-		if name == "" {
-			return l.errorf(cn, p, "expected the cluster's name")
-		}
-		c := &cluster{node: cn}
-		// v2: hosts: [{socket_address: ...}]
-		hs, err := l.list(get(cn, "hosts"), field(p, "hosts"))
+		c.hosts = appendHost(c.hosts, h)
+	}
+	// v3: load_assignment.endpoints[].lb_endpoints[].endpoint.address
+	la := field(p, "load_assignment")
+	les, err := l.list(get(get(cn, "load_assignment"), "endpoints"), field(la, "endpoints"))
+	if err != nil {
+		return err
+	}
+	for j, le := range les {
+		lp := index(field(la, "endpoints"), j)
+		lbs, err := l.list(get(le, "lb_endpoints"), field(lp, "lb_endpoints"))
 		if err != nil {
 			return err
 		}
-		for j, hn := range hs {
-			h, err := l.address(hn, index(field(p, "hosts"), j))
+		for k, lb := range lbs {
+			bp := index(field(lp, "lb_endpoints"), k)
+			an := get(get(lb, "endpoint"), "address")
+			if an == nil && get(lb, "address") != nil {
+				an = get(lb, "address")
+				l.note(getKey(lb, "address"), field(bp, "address"), "address belongs under endpoint: (endpoint: {address: ...}); Envoy rejects this lb_endpoint")
+			}
+			if an == nil {
+				continue
+			}
+			h, err := l.address(an, field(field(bp, "endpoint"), "address"))
 			if err != nil {
 				return err
 			}
 			c.hosts = appendHost(c.hosts, h)
 		}
-		// v3: load_assignment.endpoints[].lb_endpoints[].endpoint.address
-		la := field(p, "load_assignment")
-		les, err := l.list(get(get(cn, "load_assignment"), "endpoints"), field(la, "endpoints"))
-		if err != nil {
-			return err
-		}
-		for j, le := range les {
-			lp := index(field(la, "endpoints"), j)
-			lbs, err := l.list(get(le, "lb_endpoints"), field(lp, "lb_endpoints"))
-			if err != nil {
-				return err
-			}
-			for k, lb := range lbs {
-				bp := index(field(lp, "lb_endpoints"), k)
-				an := get(get(lb, "endpoint"), "address")
-				if an == nil && get(lb, "address") != nil {
-					an = get(lb, "address")
-					l.note(getKey(lb, "address"), field(bp, "address"), "address belongs under endpoint: (endpoint: {address: ...}); Envoy rejects this lb_endpoint")
-				}
-				if an == nil {
-					continue
-				}
-				h, err := l.address(an, field(field(bp, "endpoint"), "address"))
-				if err != nil {
-					return err
-				}
-				c.hosts = appendHost(c.hosts, h)
-			}
-		}
-		if prev := l.clusters[name]; prev != nil {
-			return l.errorf(cn, field(p, "name"), "cluster %q is defined twice (first at %s)", name, pos(prev.node))
-		}
-		l.clusters[name] = c
 	}
 	return nil
 }
@@ -289,81 +327,92 @@ func (l *loader) address(n *yaml.Node, p string) (string, error) {
 }
 
 // readListeners walks listeners → filter chains → HTTP connection managers.
-func (l *loader) readListeners(sr *yaml.Node) error {
+func (l *loader) readListeners(sr *yaml.Node) {
 	ls, err := l.list(get(sr, "listeners"), "static_resources.listeners")
+	if err != nil {
+		l.fail(err)
+	}
+	for i, ln := range ls {
+		if err := l.readListener(ln, index("static_resources.listeners", i), i); err != nil {
+			l.fail(err)
+		}
+	}
+}
+
+// readListener reads one listener's connection managers; a problem inside
+// one of them is recorded and the next one is read.
+func (l *loader) readListener(ln *yaml.Node, p string, i int) error {
+	if _, err := l.mapping(ln, p); err != nil {
+		return err
+	}
+	name, err := l.str(get(ln, "name"), field(p, "name"))
 	if err != nil {
 		return err
 	}
-	for i, ln := range ls {
-		p := index("static_resources.listeners", i)
-		if _, err := l.mapping(ln, p); err != nil {
-			return err
-		}
-		name, err := l.str(get(ln, "name"), field(p, "name"))
+	port := 0
+	if sa := get(get(ln, "address"), "socket_address"); sa != nil {
+		port, _, err = l.integer(get(sa, "port_value"), field(p, "address.socket_address.port_value"))
 		if err != nil {
 			return err
 		}
-		port := 0
-		if sa := get(get(ln, "address"), "socket_address"); sa != nil {
-			port, _, err = l.integer(get(sa, "port_value"), field(p, "address.socket_address.port_value"))
-			if err != nil {
-				return err
-			}
+	}
+	if name == "" {
+		if port != 0 {
+			name = "listener_" + strconv.Itoa(port)
+		} else {
+			name = "listener_" + strconv.Itoa(i)
 		}
-		if name == "" {
-			if port != 0 {
-				name = "listener_" + strconv.Itoa(port)
-			} else {
-				name = "listener_" + strconv.Itoa(i)
-			}
+	}
+	chains, err := l.list(get(ln, "filter_chains"), field(p, "filter_chains"))
+	if err != nil {
+		return err
+	}
+	type chain struct {
+		n *yaml.Node
+		p string
+	}
+	var all []chain
+	for j, cn := range chains {
+		all = append(all, chain{cn, index(field(p, "filter_chains"), j)})
+	}
+	if dc := get(ln, "default_filter_chain"); !isNull(dc) {
+		all = append(all, chain{resolve(dc), field(p, "default_filter_chain")})
+	}
+	hcms := 0
+	for _, ch := range all {
+		if _, err := l.mapping(ch.n, ch.p); err != nil {
+			l.fail(err)
+			continue
 		}
-		chains, err := l.list(get(ln, "filter_chains"), field(p, "filter_chains"))
+		fs, err := l.list(get(ch.n, "filters"), field(ch.p, "filters"))
 		if err != nil {
-			return err
+			l.fail(err)
+			continue
 		}
-		type chain struct {
-			n *yaml.Node
-			p string
-		}
-		var all []chain
-		for j, cn := range chains {
-			all = append(all, chain{cn, index(field(p, "filter_chains"), j)})
-		}
-		if dc := get(ln, "default_filter_chain"); !isNull(dc) {
-			all = append(all, chain{resolve(dc), field(p, "default_filter_chain")})
-		}
-		hcms := 0
-		for _, ch := range all {
-			if _, err := l.mapping(ch.n, ch.p); err != nil {
-				return err
-			}
-			fs, err := l.list(get(ch.n, "filters"), field(ch.p, "filters"))
+		for k, fn := range fs {
+			fp := index(field(ch.p, "filters"), k)
+			cfg, cp, ok, err := l.hcm(fn, fp)
 			if err != nil {
-				return err
+				l.fail(err)
+				continue
 			}
-			for k, fn := range fs {
-				fp := index(field(ch.p, "filters"), k)
-				cfg, cp, ok, err := l.hcm(fn, fp)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					continue // a TCP proxy or other network filter: no routes
-				}
-				// Each connection manager has its own route table; the
-				// second and later ones of a listener are told apart.
-				hcms++
-				table := name
-				if hcms > 1 {
-					table = name + "#" + strconv.Itoa(hcms)
-				}
-				before := len(l.eps)
-				if err := l.readHCM(table, cfg, cp); err != nil {
-					return err
-				}
-				if l.port == 0 && len(l.eps) > before {
-					l.port = port
-				}
+			if !ok {
+				continue // a TCP proxy or other network filter: no routes
+			}
+			// Each connection manager has its own route table; the
+			// second and later ones of a listener are told apart.
+			hcms++
+			table := name
+			if hcms > 1 {
+				table = name + "#" + strconv.Itoa(hcms)
+			}
+			before := len(l.eps)
+			if err := l.readHCM(table, cfg, cp); err != nil {
+				l.fail(err)
+				continue
+			}
+			if l.port == 0 && len(l.eps) > before {
+				l.port = port
 			}
 		}
 	}
@@ -525,7 +574,7 @@ func (l *loader) readHCM(listener string, cfg *yaml.Node, cp string) error {
 	}
 	for i, vh := range vhs {
 		if err := l.readVirtualHost(listener, filters, vh, index(vhp, i), i); err != nil {
-			return err
+			l.fail(err)
 		}
 	}
 	return nil
@@ -578,7 +627,8 @@ func (l *loader) readVirtualHost(listener string, filters []httpFilter, vn *yaml
 	for j, rn := range rs {
 		ep, err := l.route(listener, vh, filters, rn, index(rp, j), j)
 		if err != nil {
-			return err
+			l.fail(err)
+			continue
 		}
 		if ep != nil {
 			l.eps = append(l.eps, *ep)

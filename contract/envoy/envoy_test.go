@@ -177,6 +177,10 @@ func TestLoadBad(t *testing.T) {
 		{file: "bad-redirect-code.bad.yaml", err: `testdata/bad-redirect-code.bad.yaml:17:43: ` + route + `.redirect.response_code: expected MOVED_PERMANENTLY, FOUND, SEE_OTHER, TEMPORARY_REDIRECT or PERMANENT_REDIRECT, got "MOVED"`},
 		{file: "bad-retries.bad.yaml", err: `testdata/bad-retries.bad.yaml:17:65: ` + route + `.route.retry_policy.num_retries: expected a number, got the string "many"`},
 		{file: "header-without-name.bad.yaml", err: "testdata/header-without-name.bad.yaml:18:29: " + route + ".match.headers[0]: expected the header's name"},
+		{file: "several.bad.yaml", err: "testdata/several.bad.yaml:16:34: " + route + `.route.cluster: cluster "missing" is not defined in static_resources.clusters` + "\n" +
+			"testdata/several.bad.yaml:18:51: " + route[:len(route)-2] + `1].route.timeout: expected a duration such as 15s or 0.25s, got the string "later"` + "\n" +
+			"testdata/several.bad.yaml:26:11: static_resources.listeners[1].filter_chains[0].filters[0].config: expected route_config (inline routes) or rds in the HTTP connection manager" + "\n" +
+			"testdata/several.bad.yaml:29:12: static_resources.clusters[0].hosts: expected a list, got a mapping"},
 		{file: "listeners-not-list.bad.yaml", err: "testdata/listeners-not-list.bad.yaml:3:5: static_resources.listeners: expected a list, got a mapping"},
 		{file: "hcm-without-routes.bad.yaml", err: "testdata/hcm-without-routes.bad.yaml:8:11: static_resources.listeners[0].filter_chains[0].filters[0].typed_config: expected route_config (inline routes) or rds in the HTTP connection manager"},
 		{file: "syntax.bad.yaml", err: "testdata/syntax.bad.yaml:2: invalid YAML: did not find expected node content", undetected: true},
