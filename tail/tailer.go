@@ -194,6 +194,7 @@ type Tailer struct {
 	ckptAbs string
 	warned  map[string]bool // paths that could not be opened, logged once
 
+	saveMu      sync.Mutex        // serialises SaveCheckpoint
 	mu          sync.Mutex        // guards entries, readers' shared fields, readers slice
 	entries     map[uint64]*entry // by fingerprint
 	readers     []*reader
@@ -355,10 +356,14 @@ func (t *Tailer) Checkpoint() Checkpoint {
 }
 
 // SaveCheckpoint writes the checkpoint file now (a no-op without one).
+// Run calls it every CheckpointInterval and when it returns; calls are
+// serialised, so a later call never leaves an older checkpoint behind.
 func (t *Tailer) SaveCheckpoint() error {
 	if t.opts.Checkpoint == "" {
 		return nil
 	}
+	t.saveMu.Lock()
+	defer t.saveMu.Unlock()
 	return WriteCheckpoint(t.opts.Checkpoint, t.Checkpoint())
 }
 
@@ -530,17 +535,6 @@ func (t *Tailer) excluded(path string) bool {
 // the patterns as orphaned.
 func (t *Tailer) scan(patterns []string, initial bool) {
 	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	byDI := make(map[devIno]*reader, len(t.readers))
-	byPath := make(map[string]*reader, len(t.readers))
-	for _, r := range t.readers {
-		r.seen = false
-		byDI[devIno{r.dev, r.ino}] = r
-		if r.orphaned.IsZero() {
-			byPath[r.path] = r
-		}
-	}
 	type candidate struct {
 		path string
 		fi   os.FileInfo
@@ -567,6 +561,20 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 		}
 		return cands[i].path < cands[j].path
 	})
+
+	// Globbing and stat are done; the rest is quick (at most an open per
+	// new file) and runs under the lock Ack and Stats take.
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	byDI := make(map[devIno]*reader, len(t.readers))
+	byPath := make(map[string]*reader, len(t.readers))
+	for _, r := range t.readers {
+		r.seen = false
+		byDI[devIno{r.dev, r.ino}] = r
+		if r.orphaned.IsZero() {
+			byPath[r.path] = r
+		}
+	}
 	for _, c := range cands {
 		p, fi := c.path, c.fi
 		if r := byDI[statDevIno(fi)]; r != nil {
