@@ -42,8 +42,8 @@ type CheckpointEntry struct {
 	Check Check
 }
 
-// Check is a hash of Length bytes of a file at Offset (see hashPrefix:
-// FNV-1a over the big-endian offset and the bytes).
+// Check is a hash of Length bytes of a file at Offset: 64-bit FNV-1a over
+// Offset as 8 big-endian bytes followed by the bytes.
 type Check struct {
 	Offset int64
 	Length int

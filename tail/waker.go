@@ -26,6 +26,8 @@ func (w timedWaker) Wake() <-chan struct{} {
 // ManualWaker is a Waker for tests: Step releases the waiting Tailer for
 // exactly one poll cycle and returns once that cycle is done and the Tailer
 // waits again, so tests advance polling deterministically without sleeping.
+// It counts the Tailer's waits, so it does not suit a Tailer that also reads
+// standard input (each chunk from it is one more wait).
 type ManualWaker struct {
 	wake  chan struct{}
 	mu    sync.Mutex
