@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/gatewatch/gatewatch/alerting"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/rules"
+)
+
+// Files written by gatewatch generate.
+const (
+	rulesFile          = rules.RulesFileName
+	rulesTestFile      = "rules_test.yml"
+	prometheusRuleFile = "prometheusrule.yaml"
+	alertmanagerFile   = "alertmanager.yml"
+)
+
+func init() {
+	register(func(app *kingpin.Application) {
+		cmd := app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
+		var in inputs
+		var out string
+		sub := func(name, help string, what ...string) {
+			c := cmd.Command(name, help)
+			in.flags(c)
+			c.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
+			c.Action(func(*kingpin.ParseContext) error { return generate(&in, out, what) })
+		}
+		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
+		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
+		sub("all", "Everything: rules, unit tests, PrometheusRule and alertmanager.yml.", "rules", "alertmanager")
+	})
+}
+
+func generate(in *inputs, dir string, what []string) error {
+	var (
+		cfg   *config.Config
+		files = map[string][]byte{}
+		order []string
+	)
+	add := func(name string, b []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		files[name] = b
+		order = append(order, name)
+		return nil
+	}
+	for _, w := range what {
+		switch w {
+		case "rules":
+			c, ct, err := in.load()
+			if err != nil {
+				return err
+			}
+			cfg = c
+			s, err := rules.Generate(ct, cfg)
+			if err != nil {
+				return fmt.Errorf("generating rules: %w", err)
+			}
+			b, err := s.RulesYAML()
+			if err := add(rulesFile, b, err); err != nil {
+				return err
+			}
+			b, err = s.TestsYAML()
+			if err := add(rulesTestFile, b, err); err != nil {
+				return err
+			}
+			b, err = s.PrometheusRuleYAML()
+			if err := add(prometheusRuleFile, b, err); err != nil {
+				return err
+			}
+		case "alertmanager":
+			if cfg == nil {
+				c, err := generateConfig(in)
+				if err != nil {
+					return err
+				}
+				cfg = c
+			}
+			am, err := alerting.Alertmanager(cfg)
+			if err != nil {
+				return fmt.Errorf("generating %s: %w", alertmanagerFile, err)
+			}
+			b, err := am.YAML()
+			if err := add(alertmanagerFile, b, err); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating output directory: %w", err)
+	}
+	for _, name := range order {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, files[name], 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
+	}
+	return nil
+}
+
+// generateConfig reads gatewatch.yaml alone (or the defaults): alertmanager.yml
+// needs no contract.
+func generateConfig(in *inputs) (*config.Config, error) {
+	if in.configFile == "" {
+		return config.Default(), nil
+	}
+	return config.LoadFile(in.configFile)
+}
