@@ -1,9 +1,12 @@
 package krakend
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -75,5 +78,99 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load(path, data, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// FuzzParseJSON checks the position-keeping JSON reader against
+// encoding/json: same values, and every position points at the first
+// character of its value.
+func FuzzParseJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a": [1, -2.5e3, "x\u00e9\n", true, false, null], "b": {"c": {}}, "a": "dup"}`,
+		"{\n\t\"é\": \"☕\",\r\n  \"k\": [ [], {} ]\n}",
+		`"just a string"`, `12`, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	if entries, err := os.ReadDir(corpusDir); err == nil {
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(corpusDir, e.Name())); err == nil && json.Valid(b) {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := parseJSON(data)
+		if !json.Valid(data) {
+			if err == nil {
+				t.Fatal("invalid JSON accepted")
+			}
+			return
+		}
+		if err != nil {
+			var se *syntaxError
+			if errors.As(err, &se) && strings.HasPrefix(se.msg, "nesting deeper") {
+				return
+			}
+			t.Fatalf("valid JSON refused: %v", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got := plain(n); !reflect.DeepEqual(got, want) {
+			t.Fatalf("values differ:\n got %#v\nwant %#v", got, want)
+		}
+		li := newLineIndex(data)
+		checkPositions(t, data, li, n)
+	})
+}
+
+// plain turns a node tree into what encoding/json decodes with UseNumber.
+func plain(n *node) any {
+	switch n.kind {
+	case kindObject:
+		m := map[string]any{}
+		for i, k := range n.keys {
+			m[k] = plain(n.vals[i])
+		}
+		return m
+	case kindArray:
+		a := []any{}
+		for _, v := range n.vals {
+			a = append(a, plain(v))
+		}
+		return a
+	case kindString:
+		return n.text
+	case kindNumber:
+		return json.Number(n.text)
+	case kindBool:
+		return n.text == "true"
+	}
+	return nil
+}
+
+func checkPositions(t *testing.T, data []byte, li *lineIndex, n *node) {
+	off := -1
+	// Find the byte offset of n.pos by scanning: positions are increasing,
+	// so a linear search from the line start is enough here.
+	for o := li.starts[n.pos.Line-1]; o <= len(data); o++ {
+		if li.pos(o) == n.pos {
+			off = o
+			break
+		}
+	}
+	if off < 0 || off >= len(data) {
+		t.Fatalf("position %s of a %s is outside the input", n.pos, n.kind)
+	}
+	first := map[kind]string{kindObject: "{", kindArray: "[", kindString: `"`, kindBool: "tf", kindNull: "n", kindNumber: "-0123456789"}[n.kind]
+	if !strings.ContainsRune(first, rune(data[off])) {
+		t.Fatalf("position %s of a %s points at %q", n.pos, n.kind, data[off])
+	}
+	for _, v := range n.vals {
+		checkPositions(t, data, li, v)
 	}
 }

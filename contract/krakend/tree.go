@@ -1,7 +1,6 @@
 package krakend
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,11 +130,12 @@ func (e *syntaxError) Error() string { return e.msg }
 
 // parseJSON parses data as one JSON value, recording where every value
 // starts. encoding/json validates the whole input first (its scanner gives
-// the offset and the context of a syntax error); the decoder's token stream
-// then yields the values, and its input offset their positions.
+// the offset and the context of a syntax error); a small recursive-descent
+// reader then walks the input, known to be valid, keeping line and column
+// as it goes.
 func parseJSON(data []byte) (*node, error) {
-	li := newLineIndex(data)
 	if !json.Valid(data) {
+		li := newLineIndex(data)
 		var raw json.RawMessage
 		err := json.Unmarshal(data, &raw)
 		var se *json.SyntaxError
@@ -148,102 +148,185 @@ func parseJSON(data []byte) (*node, error) {
 		}
 		return nil, &syntaxError{pos: li.pos(at), msg: "invalid JSON: " + se.Error()}
 	}
-	p := &jsonParser{
-		data: data,
-		li:   li,
-		dec:  json.NewDecoder(bytes.NewReader(data)),
-	}
-	p.dec.UseNumber()
+	p := &jsonReader{data: data, line: 1, col: 1}
 	return p.value(0)
 }
 
-type jsonParser struct {
-	data []byte
-	li   *lineIndex
-	dec  *json.Decoder
+// jsonReader reads valid JSON, tracking the line and column (in
+// characters) of its offset.
+type jsonReader struct {
+	data      []byte
+	off       int
+	line, col int
 }
 
-// start returns the offset of the next token: the decoder's offset moved
-// past blanks and the separators it consumes itself.
-func (p *jsonParser) start() int {
-	off := int(p.dec.InputOffset())
-	for off < len(p.data) {
-		switch p.data[off] {
-		case ' ', '\t', '\r', '\n', ',', ':':
-			off++
+func (r *jsonReader) pos() contract.Position { return contract.Position{Line: r.line, Column: r.col} }
+
+// peek returns the byte at the offset, 0 at the end.
+func (r *jsonReader) peek() byte {
+	if r.off < len(r.data) {
+		return r.data[r.off]
+	}
+	return 0
+}
+
+// advance moves at least n bytes on, by whole characters, counting them
+// as utf8.RuneCount does (an invalid byte is one character).
+func (r *jsonReader) advance(n int) {
+	for end := r.off + n; r.off < end && r.off < len(r.data); {
+		b := r.data[r.off]
+		switch {
+		case b == '\n':
+			r.off++
+			r.line++
+			r.col = 1
 			continue
+		case b < utf8.RuneSelf:
+			r.off++
+		default:
+			_, size := utf8.DecodeRune(r.data[r.off:])
+			r.off += size
 		}
-		break
+		r.col++
 	}
-	return off
 }
 
-// token reads the next token of input already known to be valid JSON.
-func (p *jsonParser) token() (json.Token, contract.Position, error) {
-	off := p.start()
-	tok, err := p.dec.Token()
-	if err != nil {
-		return nil, contract.Position{}, &syntaxError{pos: p.li.pos(off), msg: "invalid JSON: " + err.Error()}
+func (r *jsonReader) skipSpace() {
+	for {
+		switch r.peek() {
+		case ' ', '\t', '\r', '\n':
+			r.advance(1)
+		default:
+			return
+		}
 	}
-	return tok, p.li.pos(off), nil
 }
 
-func (p *jsonParser) value(depth int) (*node, error) {
+// expect consumes c after blanks; the input is valid, so a mismatch is a
+// bug in the reader, reported rather than panicking.
+func (r *jsonReader) expect(c byte) error {
+	r.skipSpace()
+	if r.peek() != c {
+		return &syntaxError{pos: r.pos(), msg: fmt.Sprintf("invalid JSON: expected %q", c)}
+	}
+	r.advance(1)
+	return nil
+}
+
+func (r *jsonReader) value(depth int) (*node, error) {
+	r.skipSpace()
+	pos := r.pos()
 	if depth > maxDepth {
-		return nil, &syntaxError{pos: p.li.pos(p.start()), msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
+		return nil, &syntaxError{pos: pos, msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
 	}
-	tok, pos, err := p.token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			n := &node{kind: kindObject, pos: pos}
-			for p.dec.More() {
-				ktok, _, err := p.token()
-				if err != nil {
-					return nil, err
-				}
-				v, err := p.value(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				// The decoder only yields strings as keys.
-				k, _ := ktok.(string)
-				n.keys = append(n.keys, k)
-				n.vals = append(n.vals, v)
-			}
-			if _, _, err := p.token(); err != nil {
-				return nil, err
-			}
-			return n, nil
-		case '[':
-			n := &node{kind: kindArray, pos: pos}
-			for p.dec.More() {
-				v, err := p.value(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				n.vals = append(n.vals, v)
-			}
-			if _, _, err := p.token(); err != nil {
-				return nil, err
-			}
+	switch c := r.peek(); c {
+	case '{':
+		r.advance(1)
+		n := &node{kind: kindObject, pos: pos}
+		r.skipSpace()
+		if r.peek() == '}' {
+			r.advance(1)
 			return n, nil
 		}
-		return nil, &syntaxError{pos: pos, msg: fmt.Sprintf("invalid JSON: unexpected %q", rune(t))}
-	case string:
-		return &node{kind: kindString, pos: pos, text: t}, nil
-	case json.Number:
-		return &node{kind: kindNumber, pos: pos, text: string(t)}, nil
-	case bool:
-		return &node{kind: kindBool, pos: pos, text: strconv.FormatBool(t)}, nil
-	case nil:
+		for {
+			r.skipSpace()
+			k, err := r.str()
+			if err != nil {
+				return nil, err
+			}
+			if err := r.expect(':'); err != nil {
+				return nil, err
+			}
+			v, err := r.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.keys = append(n.keys, k)
+			n.vals = append(n.vals, v)
+			r.skipSpace()
+			if r.peek() != ',' {
+				return n, r.expect('}')
+			}
+			r.advance(1)
+		}
+	case '[':
+		r.advance(1)
+		n := &node{kind: kindArray, pos: pos}
+		r.skipSpace()
+		if r.peek() == ']' {
+			r.advance(1)
+			return n, nil
+		}
+		for {
+			v, err := r.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			n.vals = append(n.vals, v)
+			r.skipSpace()
+			if r.peek() != ',' {
+				return n, r.expect(']')
+			}
+			r.advance(1)
+		}
+	case '"':
+		s, err := r.str()
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: kindString, pos: pos, text: s}, nil
+	case 't':
+		r.advance(4)
+		return &node{kind: kindBool, pos: pos, text: "true"}, nil
+	case 'f':
+		r.advance(5)
+		return &node{kind: kindBool, pos: pos, text: "false"}, nil
+	case 'n':
+		r.advance(4)
 		return &node{kind: kindNull, pos: pos}, nil
+	default:
+		start := r.off
+		for strings.IndexByte("+-0123456789.eE", r.peek()) >= 0 && r.off < len(r.data) {
+			r.advance(1)
+		}
+		if r.off == start {
+			return nil, &syntaxError{pos: pos, msg: fmt.Sprintf("invalid JSON: unexpected %q", c)}
+		}
+		return &node{kind: kindNumber, pos: pos, text: string(r.data[start:r.off])}, nil
 	}
-	return nil, &syntaxError{pos: pos, msg: fmt.Sprintf("invalid JSON: unexpected token %v", tok)}
+}
+
+// str reads a string literal; one with escapes or invalid UTF-8 (which
+// encoding/json turns into U+FFFD) goes through encoding/json.
+func (r *jsonReader) str() (string, error) {
+	pos := r.pos()
+	if r.peek() != '"' {
+		return "", &syntaxError{pos: pos, msg: "invalid JSON: expected a string"}
+	}
+	start := r.off
+	r.advance(1)
+	escaped := false
+	for r.off < len(r.data) {
+		switch r.data[r.off] {
+		case '\\':
+			escaped = true
+			r.advance(2)
+			continue
+		case '"':
+			r.advance(1)
+			raw := r.data[start:r.off]
+			if !escaped && utf8.Valid(raw) {
+				return string(raw[1 : len(raw)-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return "", &syntaxError{pos: pos, msg: "invalid JSON: " + err.Error()}
+			}
+			return s, nil
+		}
+		r.advance(1)
+	}
+	return "", &syntaxError{pos: pos, msg: "invalid JSON: unterminated string"}
 }
 
 // maxYAMLNodes bounds the nodes built from a YAML document, aliases
