@@ -1,0 +1,149 @@
+package sidecar
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/tail"
+)
+
+// ReasonOther is the decode error reason of an error that is not an
+// *accesslog.DecodeError (it should not happen; counted, never dropped).
+const ReasonOther = "other"
+
+// pipeline is the metrics reader's line handler: decode, match, record.
+// It runs on the tailer's goroutine only.
+type pipeline struct {
+	exp      *exporter.Exporter
+	matcher  *contract.Matcher
+	logs     []logDecoder
+	byPath   map[string]int // Line.Path → index in logs
+	files    map[string]exporter.FileMetrics
+	lagFiles map[string]bool // owned by the lag ticker
+	ev       accesslog.Event
+
+	lines, errors uint64
+}
+
+type logDecoder struct {
+	pattern string
+	dec     accesslog.Decoder
+}
+
+func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.Exporter) (*pipeline, error) {
+	p := &pipeline{
+		exp:      exp,
+		matcher:  contract.NewMatcher(c),
+		byPath:   map[string]int{},
+		files:    map[string]exporter.FileMetrics{},
+		lagFiles: map[string]bool{},
+	}
+	p.ev.Reset()
+	for i, l := range sc.Logs {
+		format := l.DecoderFormat(c.Gateway)
+		dec, err := accesslog.NewDecoder(format, l.Mapping, accesslog.WithMaxLineSize(sc.MaxLineBytes))
+		if err != nil {
+			return nil, fmt.Errorf("sidecar: logs[%d] (%s): %w", i, l.Path, err)
+		}
+		p.logs = append(p.logs, logDecoder{pattern: l.Path, dec: dec})
+	}
+	if len(p.logs) == 0 {
+		return nil, errors.New("sidecar: no access logs configured")
+	}
+	return p, nil
+}
+
+// decoder returns the decoder of the log whose path or pattern names path;
+// a file the patterns no longer match (renamed away while being drained)
+// keeps the first log's decoder.
+func (p *pipeline) decoder(path string) accesslog.Decoder {
+	if len(p.logs) == 1 {
+		return p.logs[0].dec
+	}
+	if i, ok := p.byPath[path]; ok {
+		return p.logs[i].dec
+	}
+	i := 0
+	for j, l := range p.logs {
+		if l.pattern == path {
+			i = j
+			break
+		}
+		if ok, _ := filepath.Match(l.pattern, path); ok {
+			i = j
+			break
+		}
+	}
+	p.byPath[string(append([]byte(nil), path...))] = i
+	return p.logs[i].dec
+}
+
+func (p *pipeline) file(path string) exporter.FileMetrics {
+	if fm, ok := p.files[path]; ok {
+		return fm
+	}
+	path = string(append([]byte(nil), path...))
+	fm := p.exp.File(path)
+	p.files[path] = fm
+	return fm
+}
+
+// handle takes one line from the tailer. It never fails: a line that
+// cannot be read is counted by reason and skipped.
+func (p *pipeline) handle(l tail.Line) error {
+	fm := p.file(l.Path)
+	fm.Lines.Inc()
+	n := l.End - l.Offset
+	if n <= 0 {
+		n = int64(len(l.Bytes)) + 1
+	}
+	fm.Bytes.Add(float64(n))
+	p.lines++
+	if l.Cut {
+		p.errors++
+		p.exp.DecodeError(accesslog.ReasonTooLong)
+		return nil
+	}
+	if err := p.decoder(l.Path).Decode(l.Bytes, &p.ev); err != nil {
+		if errors.Is(err, accesslog.ErrPartial) {
+			return nil
+		}
+		p.errors++
+		if de, ok := accesslog.IsDecodeError(err); ok {
+			p.exp.DecodeError(de.Reason)
+		} else {
+			p.exp.DecodeError(ReasonOther)
+		}
+		return nil
+	}
+	p.exp.Record(&p.ev, p.matcher.Match(p.ev.Method, p.ev.Path))
+	return nil
+}
+
+// setLag publishes the unread bytes of every open file; files no longer
+// open get 0.
+func (p *pipeline) setLag(files []tail.FileStats) {
+	open := make(map[string]bool, len(files))
+	for _, f := range files {
+		if f.Path == "-" {
+			continue
+		}
+		lag := f.Size - f.Offset
+		if lag < 0 {
+			lag = 0
+		}
+		p.exp.File(f.Path).Lag.Set(float64(lag))
+		open[f.Path] = true
+		p.lagFiles[f.Path] = true
+	}
+	for path := range p.lagFiles {
+		if !open[path] {
+			p.exp.File(path).Lag.Set(0)
+		}
+	}
+}

@@ -1,0 +1,341 @@
+package sidecar
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog/loggen"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/tail"
+)
+
+func testContract() *contract.Contract {
+	return &contract.Contract{
+		Gateway: contract.Kong,
+		Name:    "shop",
+		Hash:    "0123abcd",
+		Endpoints: []contract.Endpoint{
+			{Name: "users", Path: "/v1/users", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: 2 * time.Second},
+			{Name: "orders", Path: "/v1/orders", Match: contract.MatchPrefix},
+		},
+	}
+}
+
+// testConfig returns a sidecar configuration reading path from the
+// beginning, with fast polling and a checkpoint in a temporary folder.
+func testConfig(t *testing.T, dir string, paths ...string) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Sidecar.Logs = nil
+	for _, p := range paths {
+		cfg.Sidecar.Logs = append(cfg.Sidecar.Logs, config.LogConfig{Path: p, Envelope: "none"})
+	}
+	cfg.Sidecar.Listen = "127.0.0.1:0"
+	cfg.Sidecar.CheckpointDir = dir
+	cfg.Sidecar.Start = config.StartBeginning
+	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
+	cfg.Sidecar.CheckpointInterval = config.Duration(200 * time.Millisecond)
+	return cfg
+}
+
+// start runs s in the background; the returned function stops it and
+// returns Run's error.
+func start(t *testing.T, s *Sidecar) func() error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	stopped := false
+	var err error
+	stop := func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the sidecar did not stop within 20s of cancellation")
+			}
+		}
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+// sum adds every sample of the family name in g.
+func sum(t *testing.T, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return total
+}
+
+// value returns the sample of family name whose label has the given value.
+func value(t *testing.T, g prometheus.Gatherer, name, label, val string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == val {
+					return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%s=%q}", name, label, val)
+	return 0
+}
+
+// waitFor polls cond until it holds or 30s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after 30s waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func writeLines(t *testing.T, path, format string, rnd *rand.Rand, n int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	require.NoError(t, err)
+	w := bufio.NewWriter(f)
+	for range n {
+		w.Write(loggen.Line(format, rnd, loggen.Request{}))
+		w.WriteByte('\n')
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+}
+
+// TestRotationEndToEnd writes N lines while rotating the file by rename and
+// create, and requires exactly N requests counted: none lost, none
+// doubled.
+func TestRotationEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	reg := prometheus.NewRegistry()
+	s, err := New(testConfig(t, filepath.Join(dir, "state"), log), testContract(), nil, reg, Options{})
+	require.NoError(t, err)
+	stop := start(t, s)
+
+	rnd := rand.New(rand.NewPCG(1, 2))
+	const rotations, perFile = 6, 700
+	for i := range rotations {
+		writeLines(t, log, "kong", rnd, perFile/2)
+		time.Sleep(30 * time.Millisecond) // let the reader catch up in the middle of a file
+		writeLines(t, log, "kong", rnd, perFile-perFile/2)
+		require.NoError(t, os.Rename(log, fmt.Sprintf("%s.%d", log, i+1)))
+	}
+	writeLines(t, log, "kong", rnd, 123)
+	const want = rotations*perFile + 123
+
+	waitFor(t, fmt.Sprintf("%d requests", want), func() bool {
+		return sum(t, reg, exporter.RequestsTotal.Name) >= want
+	})
+	require.NoError(t, stop())
+	require.Equal(t, float64(want), sum(t, reg, exporter.RequestsTotal.Name))
+	require.Equal(t, 0.0, sum(t, reg, exporter.DecodeErrors.Name))
+	require.Equal(t, float64(want), sum(t, reg, exporter.LinesRead.Name))
+}
+
+// TestRestartResumesAtCheckpoint stops the sidecar (as on SIGTERM), writes
+// more lines, and requires a new sidecar resuming from the checkpoint to
+// count exactly the new lines.
+func TestRestartResumesAtCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(3, 4))
+	writeLines(t, log, "kong", rnd, 500)
+
+	cfg := testConfig(t, filepath.Join(dir, "state"), log)
+	cfg.Sidecar.Start = config.StartCheckpoint
+	cfg.Sidecar.CheckpointInterval = config.Duration(time.Hour) // only the final write counts
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{})
+	require.NoError(t, err)
+	stop := start(t, s)
+	waitFor(t, "500 requests", func() bool { return sum(t, reg, exporter.RequestsTotal.Name) == 500 })
+	require.NoError(t, stop())
+
+	ck, ok, err := tail.LoadCheckpoint(filepath.Join(dir, "state", CheckpointFile))
+	require.NoError(t, err)
+	require.True(t, ok, "no checkpoint written on shutdown")
+	fi, err := os.Stat(log)
+	require.NoError(t, err)
+	require.Len(t, ck.Files, 1)
+	require.Equal(t, fi.Size(), ck.Files[0].Offset)
+
+	writeLines(t, log, "kong", rnd, 77)
+	reg2 := prometheus.NewRegistry()
+	s2, err := New(cfg, testContract(), nil, reg2, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s2.Run(context.Background()))
+	require.Equal(t, 77.0, sum(t, reg2, exporter.RequestsTotal.Name))
+}
+
+func TestDecodeErrorsCounted(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(5, 6))
+	writeLines(t, log, "kong", rnd, 10)
+	long := strings.Repeat("x", 5000)
+	require.NoError(t, appendFile(log, "not json at all\n{\"request\":\n"+`{"started_at":1,"latencies":{}}`+"\n"+long+"\n"))
+
+	cfg := testConfig(t, filepath.Join(dir, "state"), log)
+	cfg.Sidecar.MaxLineBytes = 4096
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, Summary{Lines: 14, DecodeErrors: 4}, s.Summary())
+	require.Equal(t, 10.0, sum(t, reg, exporter.RequestsTotal.Name))
+	require.Equal(t, 4.0, sum(t, reg, exporter.DecodeErrors.Name))
+	require.Equal(t, 1.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "too_long"))
+	require.Equal(t, 2.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "json"))
+	require.Equal(t, 1.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "missing_field"))
+}
+
+func appendFile(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(f, s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func TestHTTPEndpoints(t *testing.T) {
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "# HELP kong_nginx_connections_total Connections.\n# TYPE kong_nginx_connections_total gauge\nkong_nginx_connections_total{state=\"active\"} 7\n")
+	}))
+	defer gw.Close()
+
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "kong", rand.New(rand.NewPCG(7, 8)), 3)
+	cfg := testConfig(t, filepath.Join(dir, "state"), log)
+	cfg.Sidecar.ScrapeGateway = &config.ScrapeGatewayConfig{URL: gw.URL + "/metrics", Timeout: config.Duration(time.Second)}
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{})
+	require.NoError(t, err)
+	base := "http://" + s.Addr().String()
+
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "ready before the reader started")
+
+	start(t, s)
+	waitFor(t, "3 requests", func() bool { return sum(t, reg, exporter.RequestsTotal.Name) == 3 })
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + p)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, p)
+	}
+
+	req, err := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Contains(t, resp.Header.Get("Content-Type"), "application/openmetrics-text")
+	text := string(body)
+	for _, want := range []string{
+		`kong_nginx_connections_total{state="active"} 7.0`, // the gateway's own metrics beside ours
+		`gatewatch_contract_info{gateway="shop",hash="0123abcd",kind="kong",track="stable",version=""} 1.0`,
+		`,le="` + exporter.LE(1) + `"}`, // OpenMetrics le labels, as the rules generator writes them
+		"\ngo_goroutines ",
+		"\nprocess_cpu_seconds_total ",
+	} {
+		require.True(t, strings.Contains(text, want), "/metrics lacks %s", want)
+	}
+	require.True(t, strings.HasSuffix(text, "# EOF\n"))
+
+	// A gateway that fails does not take our metrics down.
+	gw.Close()
+	resp, err = http.Get(base + "/metrics")
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.True(t, strings.Contains(string(body), exporter.RequestsTotal.Name), "our metrics are gone when the gateway fails")
+}
+
+func TestStdin(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	rnd := rand.New(rand.NewPCG(9, 10))
+	for range 25 {
+		b.Write(loggen.Line("envoy", rnd, loggen.Request{}))
+		b.WriteByte('\n')
+	}
+	cfg := testConfig(t, dir, "-")
+	cfg.Sidecar.Logs[0].Format = "envoy"
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{Once: true, Stdin: strings.NewReader(b.String())})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, 25.0, sum(t, reg, exporter.RequestsTotal.Name))
+}
+
+func TestBadDecoderConfig(t *testing.T) {
+	cfg := testConfig(t, t.TempDir(), "x.log")
+	cfg.Sidecar.Logs[0].Format = "json" // without a mapping
+	_, err := New(cfg, testContract(), nil, prometheus.NewRegistry(), Options{Once: true})
+	require.ErrorContains(t, err, "logs[0] (x.log): access-log format json")
+}
+
+func FuzzParseExposition(f *testing.F) {
+	f.Add("# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 3\n")
+	f.Add("# TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2\n# EOF\n")
+	f.Add("x{a=\"\\\"\"} NaN 123\n")
+	f.Add("garbage {{{\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		mfs, err := parseExposition(strings.NewReader(s))
+		if err == nil {
+			for _, mf := range mfs {
+				require.NotEmpty(t, mf.GetName())
+			}
+		}
+	})
+}
