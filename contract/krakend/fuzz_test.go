@@ -174,3 +174,24 @@ func checkPositions(t *testing.T, data []byte, li *lineIndex, n *node) {
 		checkPositions(t, data, li, v)
 	}
 }
+
+// BenchmarkLoadMinified loads the same configuration on one line, where
+// column tracking must stay linear.
+func BenchmarkLoadMinified(b *testing.B) {
+	path := filepath.Join(corpusDir, "06-NetrunnerDB-krakend_api_gateway.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("corpus file %s is absent: %v", path, err)
+	}
+	var min bytes.Buffer
+	if err := json.Compact(&min, data); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(min.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load("min.json", min.Bytes(), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
