@@ -59,23 +59,20 @@ type table struct {
 	// filed under their literal prefixes.
 	pfx     *rnode
 	pending []pattern
+	// pfxR is pfx laid out flat for lookups.
+	pfxR radix
 	// KrakenD: routes that are neither exact nor wildcard, tried in order
 	// after the tree.
 	slow []pattern
-	// Kong: tier 0 holds routes listing the method, tier 1 routes without
-	// methods.
-	kong [2]kongTier
+	// Kong: one radix tree for both tiers (tier 0: routes listing the
+	// method, tier 1: routes without methods). Plain paths are stored in
+	// pfx (tier 0) and pfx2 (tier 1), regex paths under their literal
+	// prefixes in pats and pats2.
+	kong     *rnode
+	kongR    radix
+	kongPend [2][]pattern
 	// segEmpty is true when seg holds no route, to skip the lookup.
 	segEmpty bool
-}
-
-type kongTier struct {
-	// regex holds regex (and exact) paths in a radix tree on their
-	// literal prefixes; pattern.rank is Kong's evaluation order.
-	regex   *rnode
-	pending []pattern
-	// prefix holds plain paths; the longest matching one wins.
-	prefix *rnode
 }
 
 // NewMatcher builds a Matcher for c's endpoints. The Matcher keeps
@@ -83,6 +80,9 @@ type kongTier struct {
 // modified afterwards. Paths that cannot be used (a regular expression that
 // does not compile, a template not starting with "/") never match.
 func NewMatcher(c *Contract) *Matcher {
+	if c == nil {
+		c = &Contract{}
+	}
 	m := &Matcher{eps: c.Endpoints, policy: c.Gateway, byMethod: map[string]*table{}}
 	if m.policy != KrakenD && m.policy != Kong {
 		m.policy = Envoy
@@ -121,9 +121,9 @@ func NewMatcher(c *Contract) *Matcher {
 	}
 	for _, t := range m.allTables() {
 		t.segEmpty = t.seg.empty()
-		for k := range t.kong {
-			kt := &t.kong[k]
-			slices.SortStableFunc(kt.pending, func(a, b pattern) int {
+		for tier := range t.kongPend {
+			pend := t.kongPend[tier]
+			slices.SortStableFunc(pend, func(a, b pattern) int {
 				if c := cmp.Compare(b.priority, a.priority); c != 0 {
 					return c
 				}
@@ -132,17 +132,26 @@ func NewMatcher(c *Contract) *Matcher {
 				}
 				return cmp.Compare(a.ep, b.ep)
 			})
-			for r := range kt.pending {
-				kt.pending[r].rank = int32(r)
-				insertPattern(kt.regex, kt.pending[r])
+			for r := range pend {
+				p := pend[r]
+				p.rank = int32(r)
+				t.kong.insert(p.prefix, func(n *rnode) {
+					if tier == 0 {
+						n.pats = append(n.pats, p)
+					} else {
+						n.pats2 = append(n.pats2, p)
+					}
+				})
 			}
-			kt.pending = nil
+			t.kongPend[tier] = nil
 		}
 		for _, p := range t.pending {
 			p.rank = p.ep
 			insertPattern(t.pfx, p)
 		}
 		t.pending = nil
+		t.pfxR, t.pfx = freeze(t.pfx), nil
+		t.kongR, t.kong = freeze(t.kong), nil
 	}
 	return m
 }
@@ -157,7 +166,7 @@ func newTable() *table {
 	return &table{
 		seg:  newSegNode(),
 		pfx:  newRNode(""),
-		kong: [2]kongTier{{prefix: newRNode(""), regex: newRNode("")}, {prefix: newRNode(""), regex: newRNode("")}},
+		kong: newRNode(""),
 	}
 }
 
@@ -189,19 +198,21 @@ func (m *Matcher) add(t *table, i int32, e *Endpoint, tier int) {
 			}
 		}
 	case Kong:
-		kt := &t.kong[tier]
 		for _, kp := range kongPaths(e) {
 			switch kp.kind {
 			case MatchPrefix:
-				kt.prefix.insert(kp.path, func(n *rnode) {
-					if n.pfx < 0 {
+				t.kong.insert(kp.path, func(n *rnode) {
+					if tier == 0 && n.pfx < 0 {
 						n.pfx = i
+					}
+					if tier == 1 && n.pfx2 < 0 {
+						n.pfx2 = i
 					}
 				})
 			default:
 				if p, ok := newPattern(i, kp.kind, kp.path, kp.regex, false); ok {
 					p.priority = e.Priority
-					kt.pending = append(kt.pending, p)
+					t.kongPend[tier] = append(t.kongPend[tier], p)
 				}
 			}
 		}
@@ -315,17 +326,75 @@ func (t *table) matchKrakenD(path string) int32 {
 	return -1
 }
 
+// matchKong walks the Kong tree once. The winner is, in this order: the
+// best tier 0 regex, the longest tier 0 prefix, the best tier 1 regex, the
+// longest tier 1 prefix. Tier 1 regexes are not run once a tier 0 route
+// has matched.
 func (t *table) matchKong(path string) int32 {
-	for k := range t.kong {
-		kt := &t.kong[k]
-		if _, i := kt.regex.firstPattern(path, -1); i >= 0 {
-			return i
+	r := &t.kongR
+	re0, re0rank, pfx0 := int32(-1), int32(-1), int32(-1)
+	re1, re1rank, pfx1 := int32(-1), int32(-1), int32(-1)
+	rest := path
+	for i := 0; i >= 0 && i < len(r.nodes); {
+		n := &r.nodes[i]
+		if !hasPrefix(rest, n.label) {
+			break
 		}
-		if i := kt.prefix.longest(path); i >= 0 {
-			return i
+		rest = rest[len(n.label):]
+		if n.pfx >= 0 {
+			pfx0 = n.pfx
+		}
+		if n.pfx2 >= 0 {
+			pfx1 = n.pfx2
+		}
+		re0rank, re0 = firstOf(n.pats, path, re0rank, re0)
+		if re0 < 0 && pfx0 < 0 {
+			re1rank, re1 = firstOf(n.pats2, path, re1rank, re1)
+		}
+		if rest == "" {
+			break
+		}
+		i = n.next(rest)
+	}
+	switch {
+	case re0 >= 0:
+		return re0
+	case pfx0 >= 0:
+		return pfx0
+	case re1 >= 0:
+		return re1
+	}
+	return pfx1
+}
+
+// firstOf returns the first of pats (sorted by rank) ranked below best
+// (-1: any) that matches path, or best and ep unchanged.
+func firstOf(pats []pattern, path string, best, ep int32) (int32, int32) {
+	for k := range pats {
+		p := &pats[k]
+		if best >= 0 && p.rank >= best {
+			break
+		}
+		if p.match(path) {
+			return p.rank, p.ep
 		}
 	}
-	return -1
+	return best, ep
+}
+
+// hasPrefix is strings.HasPrefix written out for the short labels of the
+// radix trees, where a call to the runtime's memequal costs more than the
+// comparison.
+func hasPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if s[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *table) matchEnvoy(path string) int32 {
@@ -333,7 +402,7 @@ func (t *table) matchEnvoy(path string) int32 {
 	if !t.segEmpty && len(path) > 0 && path[0] == '/' {
 		best = t.seg.lookupMin(path[1:], -1)
 	}
-	return t.pfx.minimum(path, best)
+	return t.pfxR.minimum(path, best)
 }
 
 // segKind is the kind of one segment of a path template.
@@ -562,18 +631,12 @@ type rnode struct {
 	seg int32
 	// pats are the patterns whose literal prefix ends here, by rank.
 	pats []pattern
+	// pfx2 and pats2 are Kong's second tier (routes without methods).
+	pfx2  int32
+	pats2 []pattern
 }
 
-func newRNode(label string) *rnode { return &rnode{label: label, pfx: -1, seg: -1} }
-
-func (n *rnode) child(b byte) *rnode {
-	for k, f := range n.first {
-		if f == b {
-			return n.kids[k]
-		}
-	}
-	return nil
-}
+func newRNode(label string) *rnode { return &rnode{label: label, pfx: -1, seg: -1, pfx2: -1} }
 
 // insert finds or creates the node for key below n and calls set on it.
 func (n *rnode) insert(key string, set func(*rnode)) {
@@ -612,33 +675,69 @@ func commonPrefixLen(a, b string) int {
 	return l
 }
 
-// longest returns the prefix route with the longest prefix of path.
-func (n *rnode) longest(path string) int32 {
-	best := int32(-1)
-	for {
-		if !strings.HasPrefix(path, n.label) {
-			return best
+// radix is a radix tree laid out in one slice for lookups: the children of
+// a node are consecutive, starting at kids, in the order of first.
+type radix struct {
+	nodes []rflat
+}
+
+type rflat struct {
+	label string
+	first string // first byte of each child's label
+	kids  int32
+	pfx   int32
+	seg   int32
+	pfx2  int32
+	pats  []pattern
+	pats2 []pattern
+}
+
+// freeze lays out the tree below root breadth first.
+func freeze(root *rnode) radix {
+	if root.empty() {
+		return radix{}
+	}
+	var r radix
+	queue := []*rnode{root}
+	r.nodes = append(r.nodes, rflat{})
+	for i := 0; i < len(queue); i++ {
+		n := queue[i]
+		r.nodes[i] = rflat{
+			label: n.label, first: string(n.first), kids: int32(len(queue)),
+			pfx: n.pfx, seg: n.seg, pfx2: n.pfx2, pats: n.pats, pats2: n.pats2,
 		}
-		path = path[len(n.label):]
-		if n.pfx >= 0 {
-			best = n.pfx
-		}
-		if path == "" {
-			return best
-		}
-		if n = n.child(path[0]); n == nil {
-			return best
+		for _, c := range n.kids {
+			queue = append(queue, c)
+			r.nodes = append(r.nodes, rflat{})
 		}
 	}
+	return r
+}
+
+func (n *rnode) empty() bool {
+	return len(n.kids) == 0 && n.pfx < 0 && n.seg < 0 && n.pfx2 < 0 && len(n.pats) == 0 && len(n.pats2) == 0
+}
+
+// next returns the node index to continue with for the rest of a path, or
+// -1.
+func (n *rflat) next(rest string) int {
+	b := rest[0]
+	for k := 0; k < len(n.first); k++ {
+		if n.first[k] == b {
+			return int(n.kids) + k
+		}
+	}
+	return -1
 }
 
 // minimum returns the lowest route index among the prefix,
 // path_separated_prefix and pattern routes matching path, or best when none
 // is lower. Patterns are only tested when they could beat the best so far.
-func (n *rnode) minimum(path string, best int32) int32 {
+func (r *radix) minimum(path string, best int32) int32 {
 	rest := path
-	for {
-		if !strings.HasPrefix(rest, n.label) {
+	for i := 0; i >= 0 && i < len(r.nodes); {
+		n := &r.nodes[i]
+		if !hasPrefix(rest, n.label) {
 			return best
 		}
 		rest = rest[len(n.label):]
@@ -646,53 +745,13 @@ func (n *rnode) minimum(path string, best int32) int32 {
 		if n.seg >= 0 && (rest == "" || rest[0] == '/') {
 			best = lower(best, n.seg)
 		}
-		for k := range n.pats {
-			p := &n.pats[k]
-			if best >= 0 && p.rank >= best {
-				break
-			}
-			if p.match(path) {
-				best = p.rank
-				break
-			}
-		}
+		best, _ = firstOf(n.pats, path, best, -1)
 		if rest == "" {
 			return best
 		}
-		if n = n.child(rest[0]); n == nil {
-			return best
-		}
+		i = n.next(rest)
 	}
-}
-
-// firstPattern returns the rank and endpoint of the pattern of lowest rank
-// below best (-1: any) that matches path, looking only at patterns whose
-// literal prefix path starts with; ep is -1 when none matches.
-func (n *rnode) firstPattern(path string, best int32) (rank, ep int32) {
-	ep = -1
-	rest := path
-	for {
-		if !strings.HasPrefix(rest, n.label) {
-			return best, ep
-		}
-		rest = rest[len(n.label):]
-		for k := range n.pats {
-			p := &n.pats[k]
-			if best >= 0 && p.rank >= best {
-				break
-			}
-			if p.match(path) {
-				best, ep = p.rank, p.ep
-				break
-			}
-		}
-		if rest == "" {
-			return best, ep
-		}
-		if n = n.child(rest[0]); n == nil {
-			return best, ep
-		}
-	}
+	return best
 }
 
 // pattern is a route matched by testing it on its own: a regular
