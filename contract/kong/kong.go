@@ -815,7 +815,20 @@ func (l *loader) endpoint(r *route) (ep contract.Endpoint, skip bool, err error)
 	if ep.Hosts, err = l.strs(get(rn, "hosts"), field(p, "hosts")); err != nil {
 		return ep, false, err
 	}
-	if err := l.paths(&ep, rn, p); err != nil {
+	if en := get(rn, "expression"); !isNull(en) {
+		expr, err := l.str(en, field(p, "expression"))
+		if err != nil {
+			return ep, false, err
+		}
+		l.expression(&ep, expr, en, field(p, "expression"))
+		prio, ok, err := l.integer(get(rn, "priority"), field(p, "priority"))
+		if err != nil {
+			return ep, false, err
+		}
+		if ok {
+			ep.Priority = prio
+		}
+	} else if err := l.paths(&ep, rn, p); err != nil {
 		return ep, false, err
 	}
 	if err := l.headers(&ep, rn, p); err != nil {

@@ -116,6 +116,18 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		{
+			file: "expressions.good.yaml",
+			want: []string{
+				"users GET prefix /v1/users prio=100 be=api[api:80](http://api) timeout=1m0s retries=0 svc=api",
+				`user ANY regex ^/v1/users/(?<id>\d+)$ re=^(?:.*?(?:^/v1/users/(?P<id>\d+)$)) params=id hosts=api.example.com header=x-version=2 be=api[api:80](http://api) timeout=1m0s retries=0 svc=api`,
+				"either ANY prefix / be=api[api:80](http://api) timeout=1m0s retries=0 svc=api",
+				"exact ANY exact /healthz be=api[api:80](http://api) timeout=1m0s retries=0 svc=api",
+			},
+			notes: []string{
+				`12:21 services[0].routes[2].expression: route expression "http.path == \"/a\" || http.path == \"/b\"" uses ||, which the contract cannot express; the endpoint matches every path instead`,
+			},
+		},
+		{
 			file: "json.good.json",
 			want: []string{
 				"json-route POST prefix /json be=json[json:8080](http://json:8080) timeout=1m0s retries=0 svc=json",
@@ -459,7 +471,7 @@ func FuzzLoad(f *testing.F) {
 			require.False(t, names[e.Name], "endpoint name %q twice", e.Name)
 			names[e.Name] = true
 			switch e.Match {
-			case contract.MatchPrefix:
+			case contract.MatchPrefix, contract.MatchExact:
 				require.NotEmpty(t, e.Path)
 			case contract.MatchRegex:
 				_, err := regexp.Compile(e.Regex)
