@@ -89,3 +89,26 @@ func TestSplitterCoversEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitter feeds arbitrary bytes in arbitrary chunks: the lines must tile
+// the input, hold at most max bytes, and not depend on the chunking.
+func FuzzSplitter(f *testing.F) {
+	f.Add([]byte("a\nbb\r\n\x00\x00c\n"), uint8(3), uint8(2))
+	f.Add([]byte("0123456789\nx"), uint8(4), uint8(1))
+	f.Add([]byte("\n\n\x00\n\r\n"), uint8(1), uint8(5))
+	f.Fuzz(func(t *testing.T, data []byte, maxLine, chunk uint8) {
+		m := 1 + int(maxLine)
+		whole := splitAll(t, string(data), m, len(data)+1, true)
+		chunked := splitAll(t, string(data), m, 1+int(chunk), true)
+		require.Equal(t, whole, chunked)
+		var next int64
+		for _, l := range chunked {
+			require.Equal(t, next, l.Offset)
+			require.LessOrEqual(t, len(l.Text), m)
+			next = l.End
+		}
+		for _, c := range data[next:] {
+			require.Equal(t, byte(0), c)
+		}
+	})
+}
