@@ -159,6 +159,11 @@ func TestMatchBadRegexNeverMatches(t *testing.T) {
 	checkMatches(t, c, []matchCase{{"GET", "/x", "ok"}})
 }
 
+func TestMatchEmpty(t *testing.T) {
+	require.Nil(t, NewMatcher(nil).Match("GET", "/"))
+	require.Nil(t, NewMatcher(&Contract{Gateway: Kong}).Match("GET", "/"))
+}
+
 func TestMatchReturnsContractEndpoint(t *testing.T) {
 	c := &Contract{Gateway: KrakenD, Endpoints: []Endpoint{ep("a", MatchExact, "/a", "GET")}}
 	require.Same(t, &c.Endpoints[0], NewMatcher(c).Match("GET", "/a"))
@@ -642,5 +647,29 @@ func TestMatchLargeContractAgreesWithReference(t *testing.T) {
 				require.Equal(t, refMatch(c, method, path), got, "%s: %s %s", kind, method, path)
 			}
 		}
+	}
+}
+
+func TestMatchConcurrent(t *testing.T) {
+	c, paths := benchContract(Kong, 200)
+	m := NewMatcher(c)
+	want := make([]*Endpoint, len(paths))
+	for i, p := range paths {
+		want[i] = m.Match(p[0], p[1])
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i, p := range paths {
+				if m.Match(p[0], p[1]) != want[i] {
+					t.Errorf("%s %s: different answer under concurrency", p[0], p[1])
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
 	}
 }
