@@ -33,6 +33,7 @@ type item struct {
 	rawEnd       int
 	index, id    string
 	dlq          []byte // dead-letter action+source, once the item failed for good
+	deadLetter   bool   // sent to the dead-letter index from the start
 	state        itemState
 	status       int
 	errType, why string
@@ -78,6 +79,15 @@ func (b *Batch) Add(index, id string, src, raw []byte) int {
 	it.rawEnd = len(b.raw)
 	b.items = append(b.items, it)
 	return len(b.items) - 1
+}
+
+// AddDeadLetter is Add for a document that goes to the dead-letter index
+// from the start (a line that could not be decoded); it is counted as a
+// dead letter once stored.
+func (b *Batch) AddDeadLetter(index, id string, src, raw []byte) int {
+	i := b.Add(index, id, src, raw)
+	b.items[i].deadLetter = true
+	return i
 }
 
 func appendAction(dst []byte, index, id string) []byte {
@@ -239,7 +249,7 @@ func (c *Client) Send(ctx context.Context, b *Batch) error {
 		}
 		first = false
 		retry, err := c.send(ctx, b, chunk, body)
-		if ctx.Err() != nil {
+		if (err != nil || retry > 0) && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		var re *errRequest
@@ -381,7 +391,7 @@ func (c *Client) send(ctx context.Context, b *Batch, chunk []int, body []byte) (
 }
 
 func (c *Client) settle(it *item, s itemState) {
-	if it.dlq != nil && (s == stored || s == duplicate) {
+	if (it.dlq != nil || it.deadLetter) && (s == stored || s == duplicate) {
 		it.state = deadLettered
 		c.m.docs.WithLabelValues(ResultDeadLetter).Inc()
 		return

@@ -233,7 +233,11 @@ func (p *pipe) handle(l tail.Line) error {
 		c.first = time.Now()
 		c.oldest = now
 	}
-	c.b.Add(index, id, p.doc, raw)
+	if index == p.dlq {
+		c.b.AddDeadLetter(index, id, p.doc, raw)
+	} else {
+		c.b.Add(index, id, p.doc, raw)
+	}
 	c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
 	full := c.b.Len() >= p.maxDocs || c.b.Size() >= p.maxBytes
 	p.mu.Unlock()
@@ -313,12 +317,23 @@ func (p *pipe) updateLag() {
 
 // sender sends batches in order and acknowledges their lines once every
 // item is settled.
-func (p *pipe) sender(ctx context.Context) {
+// It stops taking batches when stop ends and abandons the one in flight
+// when ctx ends.
+func (p *pipe) sender(ctx, stop context.Context) {
 	for {
 		var c *pending
 		select {
-		case <-ctx.Done():
-			return
+		case <-stop.Done():
+			// A OneShot run closes full after its last batch: send it.
+			select {
+			case b, ok := <-p.full:
+				if !ok {
+					return
+				}
+				c = b
+			default:
+				return
+			}
 		case b, ok := <-p.full:
 			if !ok {
 				return

@@ -341,13 +341,21 @@ func (s *Shipper) run(ctx context.Context, opts tail.Options, hook func(*pipe)) 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The sender finishes the request in flight when ctx ends, for up to
+	// shutdownGrace, so that a clean stop leaves an exact checkpoint.
+	sendCtx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer sendCancel()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(shutdownGrace, sendCancel)
+		_ = t
+	})
+	defer stopGrace()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(1)
 	senderDone := make(chan struct{})
 	go func() {
-		defer wg.Done()
 		defer close(senderDone)
-		p.sender(ctx)
+		p.sender(sendCtx, ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -359,20 +367,27 @@ func (s *Shipper) run(ctx context.Context, opts tail.Options, hook func(*pipe)) 
 		// Send what is left and wait for its acknowledgement.
 		if p.handOver(ctx, true) {
 			close(p.full)
-			<-senderDone
-			err = tailer.SaveCheckpoint()
+			select {
+			case <-senderDone:
+			case <-ctx.Done():
+			}
 		}
 	}
 	cancel()
 	wg.Wait()
+	<-senderDone
+	if serr := tailer.SaveCheckpoint(); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("shipper: %w", err)
 	}
-	if ctx.Err() != nil && opts.OneShot {
-		return nil
-	}
 	return nil
 }
+
+// shutdownGrace is how long a stopping shipper waits for the bulk request
+// in flight.
+const shutdownGrace = 5 * time.Second
 
 // randomFingerprint identifies standard input for one run: its offsets
 // restart at zero each time, so they must not collide with the ids of an

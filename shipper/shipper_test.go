@@ -1,0 +1,205 @@
+package shipper
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog/loggen"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/shipper/estest"
+	"github.com/gatewatch/gatewatch/tail"
+)
+
+func testConfig(t testing.TB, dir, url, mode string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load("gw.yaml", fmt.Appendf(nil, `
+gateway: {name: edge}
+sidecar:
+  logs: [{path: %q, format: kong}]
+  checkpoint_dir: %q
+  poll_interval: 20ms
+  checkpoint_interval: 100ms
+shipper:
+  enabled: true
+  urls: [%q]
+  mode: %s
+  batch_size: 200
+  flush_interval: 50ms
+  timeout: 2s
+  backoff: {initial: 10ms, max: 200ms}
+`, filepath.Join(dir, "access.log*"), dir, url, mode))
+	require.NoError(t, err)
+	return cfg
+}
+
+func testContract() *contract.Contract {
+	return &contract.Contract{
+		Gateway: contract.Kong, Name: "edge", Hash: "c0ffee",
+		Endpoints: []contract.Endpoint{
+			{Name: "users-get", Path: "/v1/users", Match: contract.MatchPrefix, Methods: []string{"GET"}, Public: true},
+		},
+	}
+}
+
+// writeLines appends n Kong lines to path, stamped from start one minute
+// apart, and returns the requests written.
+func writeLines(t testing.TB, path string, rnd *rand.Rand, start time.Time, n int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	var buf []byte
+	for i := range n {
+		buf = append(buf, loggen.Line("kong", rnd, loggen.Request{Time: start.Add(time.Duration(i) * time.Minute)})...)
+		buf = append(buf, '\n')
+	}
+	_, err = f.Write(buf)
+	require.NoError(t, err)
+}
+
+func runShipper(t testing.TB, s *Shipper) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestShipIndexMode(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(7, 7))
+	day1 := time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC)
+	writeLines(t, log, rnd, day1, 120) // crosses midnight: two daily indices
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("this is not a kong line\n\n" +
+		`{"request":{"method":"GET","uri":"/v1/users/42?token=s3cr3t&page=1","headers":{"authorization":"Bearer abc"}},"response":{"status":200,"size":1},"latencies":{"request":3,"proxy":2,"kong":1},"client_ip":"203.0.113.9","started_at":1795000000000}` + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	cfg := testConfig(t, dir, srv.URL, "index")
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg)
+	require.NoError(t, err)
+	stop := runShipper(t, s)
+	waitFor(t, "122 documents", func() bool { return srv.Count("*") == 122 })
+	stop()
+
+	require.Equal(t, []string{"logs-gateway-2026.11.18", "logs-gateway-2026.11.21", "logs-gateway-2026.11.22", "logs-gateway-dlq"}, srv.Indices())
+	require.Equal(t, []string{"logs-gateway-2026.11.18", "logs-gateway-2026.11.21", "logs-gateway-2026.11.22"}, srv.Aliases("logs-gateway"))
+	_, ok := srv.Policy("gatewatch-logs-gateway")
+	require.True(t, ok, "ILM policy installed")
+	_, ok = srv.TemplateNamed("gatewatch-logs-gateway-dlq")
+	require.True(t, ok, "dead-letter template installed")
+	for id, n := range srv.IDs("*") {
+		require.Equal(t, 1, n, id)
+	}
+
+	// The dead letter keeps the raw line and says why.
+	dl := srv.Docs("logs-gateway-dlq")
+	require.Len(t, dl, 1)
+	require.Contains(t, string(dl[0].Source), `"message":"this is not a kong line"`)
+	require.Contains(t, string(dl[0].Source), `"error":{"type":"decode"`)
+
+	// The redacted line, with its ECS fields.
+	var found map[string]any
+	for _, d := range srv.Docs("logs-gateway") {
+		if strings.Contains(string(d.Source), "1795000000000") {
+			require.NoError(t, json.Unmarshal(d.Source, &found))
+		}
+	}
+	require.NotNil(t, found)
+	require.NotContains(t, found["message"], "s3cr3t")
+	require.NotContains(t, found["message"], "Bearer abc")
+	require.Equal(t, "token=REDACTED&page=1", found["url"].(map[string]any)["query"])
+	require.Equal(t, "users-get", found["gatewatch"].(map[string]any)["endpoint"])
+	require.Equal(t, "edge", found["gatewatch"].(map[string]any)["gateway"])
+	require.Equal(t, "c0ffee", found["gatewatch"].(map[string]any)["contract_hash"])
+	require.Equal(t, "203.0.113.9", found["client"].(map[string]any)["ip"])
+	require.EqualValues(t, 3e6, found["event"].(map[string]any)["duration"])
+
+	// The checkpoint covers the whole file.
+	ck, ok, err := tail.LoadCheckpoint(cfg.ShipperCheckpointPath())
+	require.NoError(t, err)
+	require.True(t, ok)
+	fi, err := os.Stat(log)
+	require.NoError(t, err)
+	require.Len(t, ck.Files, 1)
+	require.Equal(t, fi.Size(), ck.Files[0].Offset)
+	require.Equal(t, 121.0, testutil.ToFloat64(s.m.docs.WithLabelValues(ResultStored)))
+
+	// A second run with the checkpoint removed replays everything: every
+	// line answers 409 and nothing is doubled.
+	require.NoError(t, os.Remove(cfg.ShipperCheckpointPath()))
+	s2, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	stop = runShipper(t, s2)
+	waitFor(t, "122 duplicates", func() bool {
+		return testutil.ToFloat64(s2.m.docs.WithLabelValues(ResultDuplicate)) == 121
+	})
+	stop()
+	require.Equal(t, 122, srv.Count("*"))
+}
+
+func TestShipThroughOutage(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(8, 8))
+	cfg := testConfig(t, dir, srv.URL, "index")
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	start := time.Now().Add(-time.Hour).UTC()
+	writeLines(t, log, rnd, start, 50)
+	stop := runShipper(t, s)
+	defer stop()
+	waitFor(t, "first 50", func() bool { return srv.Count("logs-gateway") == 50 })
+
+	srv.SetFaults(estest.Faults{Down: true})
+	writeLines(t, log, rnd, start.Add(50*time.Minute), 300)
+	waitFor(t, "lag to show", func() bool {
+		return testutil.ToFloat64(s.m.lagBytes) > 0 && testutil.ToFloat64(s.m.lagSecs) > 0 &&
+			testutil.ToFloat64(s.m.errors.WithLabelValues(ReasonNetwork)) > 0
+	})
+	require.Equal(t, 50, srv.Count("logs-gateway"))
+
+	srv.SetFaults(estest.Faults{Item429: 0.2})
+	waitFor(t, "all 350", func() bool { return srv.Count("logs-gateway") == 350 })
+	for id, n := range srv.IDs("logs-gateway") {
+		require.Equal(t, 1, n, id)
+	}
+	waitFor(t, "lag back to zero", func() bool { return testutil.ToFloat64(s.m.lagBytes) == 0 })
+}
