@@ -915,6 +915,10 @@ func (l *loader) paths(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 			// Before 3.0 Kong guessed regex paths from their characters.
 			pieces = append(pieces, l.regexPiece(it, ip, s, s))
 		default:
+			if strings.ContainsAny(s, `\([*$^|{`) {
+				// Kong 3.0 stopped guessing: only "~" marks a regex.
+				l.note(it, ip, "path %q looks like a regular expression but has no \"~\" prefix; Kong %s matches it as a plain prefix (decK convert adds the \"~\")", s, l.version)
+			}
 			pieces = append(pieces, pathPiece{written: s, prefix: s})
 		}
 		anyRegex = anyRegex || pieces[len(pieces)-1].re != ""

@@ -67,9 +67,11 @@ func TestLoadGood(t *testing.T) {
 				`user-by-id GET regex ~/users/(?<id>\d+)$ re=^(?:/users/(?P<id>\d+)$) params=id prio=10 be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
 				`mixed ANY regex /static paths=/static|~/files/(?'file'[^/]+)\Z re=^(?:/static|/files/(?P<file>[^/]+)\z) params=file be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
 				`lookahead ANY prefix /api/v1/ be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
+				`forgot-tilde ANY prefix /orders/\d+ be=users[users:8080](http://users:8080) timeout=1m0s retries=0 svc=users`,
 			},
 			notes: []string{
 				`13:17 services[0].routes[2].paths[0]: regex path "~/api/v1/(?=beta)\\w+" uses a lookahead (?=, which Go's RE2 engine cannot run; the endpoint matches it by its literal prefix "/api/v1/" instead`,
+				`15:17 services[0].routes[3].paths[0]: path "/orders/\\d+" looks like a regular expression but has no "~" prefix; Kong 3.0 matches it as a plain prefix (decK convert adds the "~")`,
 			},
 		},
 		{
