@@ -347,9 +347,11 @@ func (t *table) matchKong(path string) int32 {
 		if n.pfx2 >= 0 {
 			pfx1 = n.pfx2
 		}
-		re0rank, re0 = firstOf(n.pats, path, re0rank, re0)
-		if re0 < 0 && pfx0 < 0 {
-			re1rank, re1 = firstOf(n.pats2, path, re1rank, re1)
+		if n.pats >= 0 {
+			re0rank, re0 = firstOf(r.pats[n.pats], path, re0rank, re0)
+		}
+		if n.pats2 >= 0 && re0 < 0 && pfx0 < 0 {
+			re1rank, re1 = firstOf(r.pats[n.pats2], path, re1rank, re1)
 		}
 		if rest == "" {
 			break
@@ -679,6 +681,8 @@ func commonPrefixLen(a, b string) int {
 // a node are consecutive, starting at kids, in the order of first.
 type radix struct {
 	nodes []rflat
+	// pats holds the pattern lists the nodes refer to.
+	pats [][]pattern
 }
 
 type rflat struct {
@@ -688,9 +692,11 @@ type rflat struct {
 	pfx   int32
 	seg   int32
 	pfx2  int32
-	pats  []pattern
-	pats2 []pattern
+	// pats and pats2 index radix.pats, -1 for none.
+	pats  int32
+	pats2 int32
 }
+
 
 // freeze lays out the tree below root breadth first.
 func freeze(root *rnode) radix {
@@ -704,7 +710,7 @@ func freeze(root *rnode) radix {
 		n := queue[i]
 		r.nodes[i] = rflat{
 			label: n.label, first: string(n.first), kids: int32(len(queue)),
-			pfx: n.pfx, seg: n.seg, pfx2: n.pfx2, pats: n.pats, pats2: n.pats2,
+			pfx: n.pfx, seg: n.seg, pfx2: n.pfx2, pats: r.addPats(n.pats), pats2: r.addPats(n.pats2),
 		}
 		for _, c := range n.kids {
 			queue = append(queue, c)
@@ -712,6 +718,14 @@ func freeze(root *rnode) radix {
 		}
 	}
 	return r
+}
+
+func (r *radix) addPats(ps []pattern) int32 {
+	if len(ps) == 0 {
+		return -1
+	}
+	r.pats = append(r.pats, ps)
+	return int32(len(r.pats) - 1)
 }
 
 func (n *rnode) empty() bool {
@@ -745,7 +759,9 @@ func (r *radix) minimum(path string, best int32) int32 {
 		if n.seg >= 0 && (rest == "" || rest[0] == '/') {
 			best = lower(best, n.seg)
 		}
-		best, _ = firstOf(n.pats, path, best, -1)
+		if n.pats >= 0 {
+			best, _ = firstOf(r.pats[n.pats], path, best, -1)
+		}
 		if rest == "" {
 			return best
 		}
