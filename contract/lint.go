@@ -51,13 +51,14 @@ var (
 	RuleShadowedRoute    = Rule{"GW007", "shadowed-route", SeverityError, "route can never be reached because another route always wins"}
 	RulePlaintextBackend = Rule{"GW008", "plaintext-backend", SeverityWarning, "external backend reached over plain http://"}
 	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityWarning, "part of the configuration could not be modelled exactly"}
+	RuleParamConflict    = Rule{"GW010", "param-name-conflict", SeverityError, "KrakenD: parameters at the same place are named differently"}
 )
 
 // Rules lists every lint rule in ID order.
 var Rules = []Rule{
 	RuleMissingVersion, RuleNoTimeout, RuleTimeoutTooLong, RulePublicNoAuth,
 	RuleNoRateLimit, RuleDuplicateRoute, RuleShadowedRoute, RulePlaintextBackend,
-	RuleLoaderNote,
+	RuleLoaderNote, RuleParamConflict,
 }
 
 // Finding is one problem Lint found.
@@ -113,6 +114,9 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 	}
 	l.duplicates()
 	l.shadows()
+	if c.Gateway == KrakenD {
+		l.paramConflicts()
+	}
 	for _, n := range c.Notes {
 		msg := n.Text
 		if n.Path != "" {
@@ -445,6 +449,51 @@ func at(p Position) string {
 		return ""
 	}
 	return " (line " + p.String() + ")"
+}
+
+// paramConflicts reports KrakenD endpoints whose parameter at some segment
+// is named differently from another endpoint's parameter at the same place
+// for the same method: gin's router panics on such a pair ("wildcard
+// conflicts with existing wildcard") and KrakenD does not start.
+// Duplicates (the same shape) are left to GW006.
+func (l *linter) paramConflicts() {
+	type owner struct {
+		name string
+		ep   int
+	}
+	seen := map[string]owner{}
+	for j := range l.c.Endpoints {
+		e := &l.c.Endpoints[j]
+		segs := strings.Split(strings.TrimPrefix(e.Path, "/"), "/")
+		ms := methodSet(e)
+		if ms == nil {
+			ms = []string{"ANY"}
+		}
+		reported := false
+		for _, m := range ms {
+			for k, seg := range segs {
+				i := strings.IndexByte(seg, '{')
+				if i < 0 || reported {
+					continue
+				}
+				name := strings.TrimSuffix(seg[i+1:], "}")
+				key := m + " " + ShapeOf(strings.Join(segs[:k], "/")) + "/" + seg[:i]
+				o, ok := seen[key]
+				if !ok {
+					seen[key] = owner{name, j}
+					continue
+				}
+				if o.name == name || l.dup[[2]int{j, o.ep}] {
+					continue
+				}
+				other := &l.c.Endpoints[o.ep]
+				reported = true
+				l.add(RuleParamConflict, e,
+					fmt.Sprintf("endpoint %s names parameter {%s} where endpoint %q%s names it {%s}; KrakenD's router refuses such a pair and the gateway does not start", quoteID(e), name, other.Name, at(other.Pos), o.name),
+					fmt.Sprintf("use the same parameter name {%s} in both endpoints", o.name))
+			}
+		}
+	}
 }
 
 // shadows reports routes that can never be chosen. Envoy (and contracts of

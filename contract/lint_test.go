@@ -168,6 +168,37 @@ func TestLintDuplicates(t *testing.T) {
 	}
 }
 
+func TestLintParamConflict(t *testing.T) {
+	mk := func(name, path, method string) Endpoint {
+		return Endpoint{Name: name, Path: path, Match: MatchExact, Methods: []string{method}}
+	}
+	cases := []struct {
+		name string
+		eps  []Endpoint
+		want []string
+	}{
+		{"conflict", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{uid}/orders", "GET")}, []string{"GW010 b"}},
+		{"other method", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{uid}/orders", "POST")}, []string{}},
+		{"same name", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{id}/orders", "GET")}, []string{}},
+		{"other prefix", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/x/{uid}", "GET")}, []string{}},
+		{"deeper", []Endpoint{mk("a", "/v1/{a}/x/{id}", "GET"), mk("b", "/v1/{a}/x/{uid}/y", "GET")}, []string{"GW010 b"}},
+		{"duplicate is GW006 only", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{uid}", "GET")}, []string{"GW006 b"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range tc.eps {
+				tc.eps[i].Pos = Position{Line: i + 1}
+			}
+			c := &Contract{Gateway: KrakenD, Endpoints: tc.eps}
+			got := Lint(c, LintOptions{Disabled: []string{"GW002", "GW004", "GW005"}})
+			require.Equal(t, tc.want, rulesOf(got))
+		})
+	}
+	// Other gateways have no such restriction.
+	c := &Contract{Gateway: Envoy, Endpoints: []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{uid}/orders", "GET")}}
+	require.Empty(t, Lint(c, LintOptions{Disabled: []string{"GW002", "GW004", "GW005"}}))
+}
+
 func TestLintShadowed(t *testing.T) {
 	r := func(name string, m MatchKind, path string, methods ...string) Endpoint {
 		e := Endpoint{Name: name, Match: m, Path: path, Methods: methods}
