@@ -697,7 +697,6 @@ type rflat struct {
 	pats2 int32
 }
 
-
 // freeze lays out the tree below root breadth first.
 func freeze(root *rnode) radix {
 	if root.empty() {
