@@ -452,9 +452,10 @@ func at(p Position) string {
 }
 
 // paramConflicts reports KrakenD endpoints whose parameter at some segment
-// is named differently from another endpoint's parameter at the same place
-// for the same method: gin's router panics on such a pair ("wildcard
-// conflicts with existing wildcard") and KrakenD does not start.
+// is named differently from another endpoint's parameter (or wildcard,
+// named "*" here) at the same place for the same method: gin's router
+// panics on such a pair ("conflicts with existing wildcard") and KrakenD
+// does not start.
 // Duplicates (the same shape) are left to GW006.
 func (l *linter) paramConflicts() {
 	type owner struct {
@@ -465,6 +466,16 @@ func (l *linter) paramConflicts() {
 	for j := range l.c.Endpoints {
 		e := &l.c.Endpoints[j]
 		segs := strings.Split(strings.TrimPrefix(e.Path, "/"), "/")
+		if e.Match == MatchPrefix {
+			// A wildcard endpoint ("/x/*", loaded as "/x/") is gin's
+			// catch-all "*" after its prefix; it conflicts with a
+			// parameter at that place just the same.
+			p := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(e.Path, "/"), "*"), "/")
+			segs = append(strings.Split(p, "/"), "{*}")
+			if p == "" {
+				segs = []string{"{*}"}
+			}
+		}
 		ms := methodSet(e)
 		if ms == nil {
 			ms = []string{"ANY"}

@@ -182,6 +182,8 @@ func TestLintParamConflict(t *testing.T) {
 		{"same name", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{id}/orders", "GET")}, []string{}},
 		{"other prefix", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/x/{uid}", "GET")}, []string{}},
 		{"deeper", []Endpoint{mk("a", "/v1/{a}/x/{id}", "GET"), mk("b", "/v1/{a}/x/{uid}/y", "GET")}, []string{"GW010 b"}},
+		{"wildcard against parameter", []Endpoint{mk("a", "/v1/u/{id}", "GET"), {Name: "b", Path: "/v1/u/", Match: MatchPrefix, Methods: []string{"GET"}}}, []string{"GW010 b"}},
+		{"wildcard beside static", []Endpoint{mk("a", "/v1/u/me", "GET"), {Name: "b", Path: "/v1/u/*", Match: MatchPrefix, Methods: []string{"GET"}}}, []string{}},
 		{"duplicate is GW006 only", []Endpoint{mk("a", "/v1/u/{id}", "GET"), mk("b", "/v1/u/{uid}", "GET")}, []string{"GW006 b"}},
 	}
 	for _, tc := range cases {
