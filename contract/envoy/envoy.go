@@ -493,6 +493,8 @@ var filterKinds = map[string]string{
 	"envoy.filters.http.oauth2":          "oauth2",
 	"envoy.filters.http.basic_auth":      "basic-auth",
 	"envoy.filters.http.local_ratelimit": "local_ratelimit",
+	"envoy.filters.http.ratelimit":       "ratelimit",
+	"envoy.rate_limit":                   "ratelimit",
 }
 
 // typeKinds maps the message name of a filter's @type to a kind.
@@ -502,6 +504,7 @@ var typeKinds = map[string]string{
 	".OAuth2":            "oauth2",
 	".BasicAuth":         "basic-auth",
 	".LocalRateLimit":    "local_ratelimit",
+	".RateLimit":         "ratelimit",
 }
 
 func (l *loader) readHTTPFilters(cfg *yaml.Node, cp string) ([]httpFilter, error) {
@@ -549,6 +552,12 @@ func (l *loader) readHCM(listener string, cfg *yaml.Node, cp string) error {
 	filters, err := l.readHTTPFilters(cfg, cp)
 	if err != nil {
 		return err
+	}
+	for _, f := range filters {
+		if f.kind == "ratelimit" && !f.disabled {
+			domain, _ := l.str(get(f.cfg, "domain"), "")
+			l.note(f.cfg, f.path, "requests are rate limited by an external rate limit service (domain %q); its limits are not in this file, so endpoints have no rate_limit", domain)
+		}
 	}
 	if rds := get(cfg, "rds"); !isNull(rds) {
 		rn, _ := l.str(get(rds, "route_config_name"), "")

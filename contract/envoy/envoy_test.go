@@ -99,6 +99,9 @@ func TestLoadGood(t *testing.T) {
 			want: []string{
 				"admin/admin/0 ANY prefix / be=admin[admin:80] timeout=15s retries=0 auth=required:basic-auth,oauth2 listener=admin svc=admin",
 			},
+			notes: []string{
+				`28:15 static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[2].typed_config: requests are rate limited by an external rate limit service (domain "admin"); its limits are not in this file, so endpoints have no rate_limit`,
+			},
 		},
 		{
 			file: "rds.good.yaml",
