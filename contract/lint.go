@@ -50,7 +50,7 @@ var (
 	RuleDuplicateRoute   = Rule{"GW006", "duplicate-route", SeverityError, "two routes have the same method and path"}
 	RuleShadowedRoute    = Rule{"GW007", "shadowed-route", SeverityError, "route can never be reached because another route always wins"}
 	RulePlaintextBackend = Rule{"GW008", "plaintext-backend", SeverityWarning, "external backend reached over plain http://"}
-	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityWarning, "part of the configuration could not be modelled exactly"}
+	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityInfo, "part of the configuration could not be modelled exactly"}
 	RuleParamConflict    = Rule{"GW010", "param-name-conflict", SeverityError, "KrakenD: parameters at the same place are named differently"}
 )
 

@@ -296,7 +296,7 @@ func TestLintNotes(t *testing.T) {
 	c := &Contract{Source: "envoy.yaml", Notes: []Note{{Pos: Position{Line: 7, Column: 5}, Path: "listeners[0]", Text: "routes come from RDS"}}}
 	fs := Lint(c, LintOptions{})
 	require.Equal(t, []Finding{{
-		Rule: "GW009", Slug: "loader-note", Severity: SeverityWarning, File: "envoy.yaml", Pos: Position{Line: 7, Column: 5},
+		Rule: "GW009", Slug: "loader-note", Severity: SeverityInfo, File: "envoy.yaml", Pos: Position{Line: 7, Column: 5},
 		Message: "listeners[0]: routes come from RDS",
 		Hint:    "check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched",
 	}}, fs)
