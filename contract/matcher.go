@@ -23,20 +23,24 @@ import (
 //     list methods are tried before routes that do not (Kong prefers the
 //     route with more matching attributes); within each group regex paths
 //     come first, ordered by Priority (regex_priority, higher first), then
-//     by the length of the regex, then declaration order; then plain paths
-//     as prefixes, the longest prefix winning. Hosts and headers are
-//     ignored: access logs rarely carry them.
+//     by the length of the route's longest path, then declaration order;
+//     then plain paths as byte prefixes, the longest prefix winning (the
+//     first declared among equals). A regex matches from the start of the
+//     path. Hosts and headers are ignored: access logs rarely carry them.
 //   - Envoy, and contracts without a gateway: the first route in
 //     declaration order whose path match holds (exact, prefix, regex full
 //     match, path_separated_prefix) and whose Methods contain the method.
-//     Hosts and header conditions other than the method are ignored.
+//     Hosts (virtual-host domains), listeners and header conditions other
+//     than the method are ignored: all routes form one list in order.
 //
 // Methods are compared case-sensitively with the upper-cased Methods of the
 // endpoints; an endpoint without Methods answers any method.
 //
 // Exact, template and prefix paths are looked up in a segment tree (KrakenD,
 // Envoy exact paths) or a radix tree on bytes (prefixes), never by a linear
-// scan; regular expressions are compiled once. A Matcher is immutable after
+// scan; regular expressions are compiled once and filed in the radix tree
+// under their literal prefix, so only those whose prefix fits the path run.
+// There is one set of trees per method. A Matcher is immutable after
 // NewMatcher and safe for concurrent use; Match does not allocate.
 type Matcher struct {
 	eps      []Endpoint
