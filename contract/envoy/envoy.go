@@ -602,7 +602,7 @@ func (l *loader) readVirtualHost(listener string, filters []httpFilter, vn *yaml
 	if _, err := l.mapping(vn, p); err != nil {
 		return err
 	}
-	if vn == nil {
+	if isNull(vn) {
 		return l.errorf(vn, p, "expected a virtual host mapping, got null")
 	}
 	vh := &vhost{}
@@ -686,7 +686,7 @@ func (l *loader) route(listener string, vh *vhost, filters []httpFilter, rn *yam
 	if _, err := l.mapping(rn, p); err != nil {
 		return nil, err
 	}
-	if rn == nil {
+	if isNull(rn) {
 		return nil, l.errorf(rn, p, "expected a route mapping, got null")
 	}
 	ep := &contract.Endpoint{Pos: pos(rn), Public: true, Hosts: append([]string(nil), vh.domains...), Listener: listener}

@@ -654,7 +654,7 @@ func (l *loader) readPlugin(pn *yaml.Node, p string) (*plugin, error) {
 	if _, err := l.mapping(pn, p); err != nil {
 		return nil, err
 	}
-	if pn == nil {
+	if isNull(pn) {
 		return nil, l.errorf(pn, p, "expected a plugin mapping, got null")
 	}
 	name, err := l.str(get(pn, "name"), field(p, "name"))
@@ -683,7 +683,7 @@ func (l *loader) addRoute(rn *yaml.Node, p string, s *service) error {
 	if _, err := l.mapping(rn, p); err != nil {
 		return err
 	}
-	if rn == nil {
+	if isNull(rn) {
 		return l.errorf(rn, p, "expected a route mapping, got null")
 	}
 	r := &route{node: rn, path: p, svc: s}

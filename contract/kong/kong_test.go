@@ -196,6 +196,7 @@ func TestLoadBad(t *testing.T) {
 		{"several.bad.yaml", `testdata/several.bad.yaml:5:19: services[0].read_timeout: expected a number, got the string "soon"` + "\n" +
 			`testdata/several.bad.yaml:13:17: services[1].routes[0].paths[0]: expected a path starting with "/" (a prefix) or "~" (a regular expression), got "b1"` + "\n" +
 			`testdata/several.bad.yaml:21:14: routes[1].service: service "missing" is not defined in services`, false},
+		{"null-route.bad.yaml", "testdata/null-route.bad.yaml:6:8: services[0].routes[0]: expected a route mapping, got null", false},
 		{"advanced-windows.bad.yaml", "testdata/advanced-windows.bad.yaml:5:7: plugins[0].config: expected as many window_size values as limit values, got 1 and 2", false},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
