@@ -94,6 +94,17 @@ func TestLoadGood(t *testing.T) {
 			},
 		},
 		{
+			file: "auth-kinds.good.yaml",
+			want: []string{
+				"jwt ANY prefix /jwt be=s[s:80](http://s) timeout=1m0s retries=0 auth=required:jwt svc=s",
+				"oauth2 ANY prefix /oauth2 be=s[s:80](http://s) timeout=1m0s retries=0 auth=required:oauth2 svc=s",
+				"hmac ANY prefix /hmac be=s[s:80](http://s) timeout=1m0s retries=0 auth=required:hmac-auth svc=s",
+				"ldap ANY prefix /ldap be=s[s:80](http://s) timeout=1m0s retries=0 auth=required:ldap-auth svc=s",
+				"key-enc ANY prefix /key-enc be=s[s:80](http://s) timeout=1m0s retries=0 auth=required:acl,key-auth svc=s",
+				"mtls ANY prefix /mtls be=s[s:80](http://s) timeout=1m0s retries=0 auth=required:mtls-auth svc=s",
+			},
+		},
+		{
 			file: "upstreams.good.yaml",
 			want: []string{
 				"app ANY prefix / be=blue-green[blue:3000,canary:3000](http://blue-green:80) timeout=1m0s retries=0 svc=app",
