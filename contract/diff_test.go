@@ -3,6 +3,7 @@ package contract
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 
@@ -159,4 +160,19 @@ func TestWriteChanges(t *testing.T) {
 	b.Reset()
 	require.NoError(t, WriteChangesJSON(&b, nil))
 	require.Equal(t, "[]\n", b.String())
+}
+
+func ExampleDiff() {
+	old := &Contract{Gateway: KrakenD, Endpoints: []Endpoint{
+		{Name: "/v1/users/{id}", Path: "/v1/users/{id}", Methods: []string{"GET", "DELETE"}, Timeout: 10 * time.Second},
+	}}
+	new := &Contract{Gateway: KrakenD, Endpoints: []Endpoint{
+		{Name: "/v1/users/{id}", Path: "/v1/users/{id}", Methods: []string{"GET"}, Timeout: 3 * time.Second},
+		{Name: "/v1/orders", Path: "/v1/orders", Methods: []string{"POST"}, Timeout: 3 * time.Second},
+	}}
+	_ = WriteChangesText(os.Stdout, Diff(old, new))
+	// Output:
+	// change   endpoint_added POST /v1/orders: endpoint POST /v1/orders was added
+	// BREAKING method_removed DELETE /v1/users/{id}: method DELETE of /v1/users/{id} was removed
+	// BREAKING timeout_lowered GET /v1/users/{id}: GET /v1/users/{id} timeout lowered from 10s to 3s; slow requests that succeeded will now fail
 }

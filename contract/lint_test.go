@@ -3,6 +3,8 @@ package contract
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -342,4 +344,18 @@ func TestRulesAreUnique(t *testing.T) {
 		require.False(t, ids[r.ID] || slugs[r.Slug], r.ID)
 		ids[r.ID], slugs[r.Slug] = true, true
 	}
+}
+
+func ExampleLint() {
+	c := &Contract{Gateway: Envoy, Source: "envoy.yaml", Endpoints: []Endpoint{
+		{Name: "all", Match: MatchPrefix, Path: "/", Timeout: 5 * time.Second, Pos: Position{Line: 20, Column: 11}},
+		{Name: "orders", Match: MatchPrefix, Path: "/v1/orders", Timeout: 5 * time.Second, Pos: Position{Line: 24, Column: 11}},
+	}}
+	findings := Lint(c, LintOptions{Disabled: []string{"no-rate-limit"}})
+	_ = WriteFindingsText(os.Stdout, c, findings)
+	fmt.Println("errors:", HasErrors(findings))
+	// Output:
+	// envoy.yaml:20:11: warning GW001/missing-version-prefix: endpoint "ANY all" path "/" has no version prefix (serve the API under a version segment (/v1/...) so a breaking change can ship as /v2 beside it)
+	// envoy.yaml:24:11: error GW007/shadowed-route: endpoint "ANY orders" can never be reached: endpoint "all" (line 20:11) matches every request it would (move the more specific route before the general one, narrow the general route, or remove the dead one)
+	// errors: true
 }
