@@ -551,6 +551,7 @@ func (l *loader) readBackend(s *service, sn *yaml.Node, p string) error {
 	if err != nil {
 		return err
 	}
+	raw = redactURL(raw)
 	var proto, host, port, upath string
 	if raw != "" {
 		proto, host, port, upath = splitURL(raw)
@@ -599,6 +600,29 @@ func (l *loader) readBackend(s *service, sn *yaml.Node, p string) error {
 		s.backend.Name = host
 	}
 	return nil
+}
+
+// redactURL hides the password of a URL's user information
+// (http://user:secret@host becomes http://user:xxxxx@host), so that it never
+// reaches the contract, generated artifacts or error messages.
+func redactURL(raw string) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return raw
+	}
+	auth := raw[i+3:]
+	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+		auth = auth[:j]
+	}
+	at := strings.LastIndexByte(auth, '@')
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPass := strings.Cut(auth[:at], ":")
+	if !hasPass {
+		return raw
+	}
+	return raw[:i+3] + user + ":xxxxx" + raw[i+3+at:]
 }
 
 // splitURL splits a service url into protocol, host, port and path. It does

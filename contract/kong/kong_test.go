@@ -1,6 +1,7 @@
 package kong
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -43,6 +44,7 @@ func TestLoadGood(t *testing.T) {
 			want: []string{
 				"orders-list GET,HEAD prefix /orders hosts=api.example.com be=orders[orders.internal:8443](https://orders.internal:8443/v1) timeout=1m0s retries=0 tags=team-orders,public-api svc=orders",
 				"orders-admin ANY prefix /admin/orders paths=/admin/orders|/internal/orders be=orders[orders.internal:8443](https://orders.internal:8443/v1) timeout=1m0s retries=0 internal tags=team-orders,internal svc=orders",
+				"legacy ANY prefix /legacy be=legacy[legacy.internal:8080](http://svc-user:xxxxx@legacy.internal:8080/api) timeout=1m0s retries=0 svc=legacy",
 			},
 		},
 		{
@@ -262,6 +264,33 @@ func TestTranslateRegex(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://u:p@h:80/x":           "http://u:xxxxx@h:80/x",
+		"https://u:p:q@h/a@b":         "https://u:xxxxx@h/a@b",
+		"http://token@h/":             "http://token@h/",
+		"http://h/p?u=a:b@c":          "http://h/p?u=a:b@c",
+		"${UPSTREAM_URL}":             "${UPSTREAM_URL}",
+		"http://u:${{ env \"P\" }}@h": "http://u:xxxxx@h",
+	} {
+		require.Equal(t, want, redactURL(in), in)
+	}
+}
+
+// TestSecretsNotInContract loads a service URL with a password and checks
+// that the password appears nowhere in the contract.
+func TestSecretsNotInContract(t *testing.T) {
+	c, err := load(t, "url-service.good.yaml")
+	require.NoError(t, err)
+	out, err := json.Marshal(c)
+	require.NoError(t, err)
+	require.NotContains(t, string(out), "s3cr3t-pa55")
+	data := []byte("_format_version: \"3.0\"\nservices:\n  - name: a\n    url: \"http://u:s3cr3t-pa55@:80\"\n")
+	_, err = Load("kong.yml", data)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cr3t-pa55")
 }
 
 func TestLiteralPrefix(t *testing.T) {
