@@ -61,7 +61,7 @@ func TestSendSettlesEveryItem(t *testing.T) {
 	require.Equal(t, ResultStored, b.Outcome(0).Result)
 
 	b.Reset()
-	b.Add("logs-gateway-2026.11.22", "a-1", doc(200), []byte("line one again"))    // replay
+	b.Add("logs-gateway-2026.11.22", "a-1", doc(200), []byte("line one again"))           // replay
 	b.Add("logs-gateway-2026.11.22", "a-2", doc("oops"), []byte(`token=abc status=oops`)) // mapping error
 	b.Add("logs-gateway-2026.11.22", "a-3", doc(404), []byte("line three"))
 	require.NoError(t, c.Send(context.Background(), &b))

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/shipper"
+)
+
+func init() {
+	register(func(app *kingpin.Application) {
+		var (
+			in        inputs
+			files     []string
+			logFormat string
+		)
+		cmd := app.Command("replay", "Ship existing access-log files to Elasticsearch (a backfill after an outage); idempotent: lines already stored are not stored again.")
+		in.flags(cmd)
+		cmd.Flag("log-format", "Format of the files (an accesslog format name); default: the format of the first log in sidecar.logs.").StringVar(&logFormat)
+		cmd.Arg("files", "Access-log files to ship.").Required().ExistingFilesVar(&files)
+		cmd.Action(func(*kingpin.ParseContext) error {
+			cfg, c, err := replayInputs(&in)
+			if err != nil {
+				return err
+			}
+			if logFormat != "" {
+				cfg.Sidecar.Logs = []config.LogConfig{{Path: "*", Format: logFormat}}
+			}
+			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			s, err := shipper.New(cfg, c, logger, nil)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			bar := shipper.NewProgressPrinter(stderr, isTerminal(stderr))
+			if err := s.Replay(ctx, files, bar.Update); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("replay interrupted; run it again to continue (lines already stored are skipped)")
+			}
+			return nil
+		})
+	})
+}
+
+// replayInputs loads gatewatch.yaml and, when one is configured, the
+// contract; without a contract every document's endpoint is "unmatched".
+func replayInputs(in *inputs) (*config.Config, *contract.Contract, error) {
+	if in.contractFile != "" {
+		return in.load()
+	}
+	cfg := config.Default()
+	if in.configFile != "" {
+		c, err := config.LoadFile(in.configFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg = c
+	}
+	if cfg.Contract.Path != "" {
+		return in.load()
+	}
+	return cfg, nil, nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
