@@ -954,6 +954,9 @@ func (l *loader) headers(ep *contract.Endpoint, mn *yaml.Node, mp string) error 
 				}
 			}
 		}
+		if redactHeader(&hm) {
+			l.note(hn, p, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
+		}
 		ep.Headers = append(ep.Headers, hm)
 	}
 	return nil

@@ -90,7 +90,11 @@ func (l *loader) expression(ep *contract.Endpoint, expr string, n *yaml.Node, p 
 			ep.Hosts = append(ep.Hosts, val)
 		default:
 			name := strings.ReplaceAll(strings.TrimPrefix(field, "http.headers."), "_", "-")
-			ep.Headers = append(ep.Headers, contract.HeaderMatch{Name: name, Value: val})
+			hm := contract.HeaderMatch{Name: name, Value: val}
+			if redactHeader(&hm) {
+				l.note(n, p, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
+			}
+			ep.Headers = append(ep.Headers, hm)
 		}
 	}
 }

@@ -1051,6 +1051,9 @@ func (l *loader) headers(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 			}
 			hm.Regex = "(?i)" + strings.Join(alts, "|")
 		}
+		if redactHeader(&hm) {
+			l.note(get(hn, name), hp, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
+		}
 		ep.Headers = append(ep.Headers, hm)
 	}
 	return nil
