@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -506,13 +505,6 @@ func (t *Tailer) cycle(ctx context.Context, patterns []string, initial bool, han
 }
 
 type devIno struct{ dev, ino uint64 }
-
-func statDevIno(fi os.FileInfo) devIno {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return devIno{uint64(st.Dev), uint64(st.Ino)} //nolint:unconvert // Dev is uint32 on some platforms
-	}
-	return devIno{}
-}
 
 func (t *Tailer) excluded(path string) bool {
 	base := filepath.Base(path)
