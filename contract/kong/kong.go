@@ -147,6 +147,8 @@ func looksLike(root *yaml.Node) string {
 		return "it looks like an Envoy bootstrap configuration"
 	case has("endpoints") && has("version"):
 		return "it looks like a KrakenD configuration"
+	case get(get(root, "dblessConfig"), "config") != nil:
+		return "it looks like Helm values for the Kong chart; the Kong configuration is dblessConfig.config, extract it into its own file"
 	case countKeys(root, "image", "env", "ingressController", "proxy", "admin", "replicaCount", "deployment", "manager", "enterprise") >= 2:
 		return "it looks like Helm values for the Kong chart"
 	case kindOf(get(root, "services")) == yaml.SequenceNode || kindOf(get(root, "routes")) == yaml.SequenceNode:

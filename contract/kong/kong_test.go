@@ -192,6 +192,7 @@ func TestLoadBad(t *testing.T) {
 	}{
 		{"docker-compose.bad.yaml", "testdata/docker-compose.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like a docker-compose file", true},
 		{"helm-values.bad.yaml", "testdata/helm-values.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like Helm values for the Kong chart", true},
+		{"helm-dbless.bad.yaml", "testdata/helm-dbless.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like Helm values for the Kong chart; the Kong configuration is dblessConfig.config, extract it into its own file", true},
 		{"kubernetes.bad.yaml", "testdata/kubernetes.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like a Kubernetes manifest (kind: KongPlugin)", true},
 		{"configmap.bad.yaml", "testdata/configmap.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it looks like a Kubernetes ConfigMap; the Kong configuration is the text of data.kong.yml, extract it into its own file", true},
 		{"missing-format-version.bad.yaml", `testdata/missing-format-version.bad.yaml:1:1: not a Kong declarative configuration: no _format_version; it has Kong services or routes but lacks the required first line _format_version: "3.0" (or the version it was written for)`, true},
