@@ -36,6 +36,8 @@ type Start int
 const (
 	// FromCheckpoint resumes every file the checkpoint knows where the
 	// checkpoint says; other files start as Options.StartUnknown says.
+	// Without a checkpoint file (or Options.Checkpoint == "") every file
+	// starts as StartUnknown says.
 	FromCheckpoint Start = iota
 	// FromBeginning reads files present at start-up from their first byte.
 	FromBeginning
