@@ -678,6 +678,11 @@ func (t *Tailer) identify(r *reader, force bool) error {
 		e.readOff = start
 		e.tr.reset(start)
 	}
+	if e.check.end > r.size {
+		// Bytes read past the resume point are not in this file (a copy
+		// made before they were written): nothing to check against yet.
+		e.check = fpRange{}
+	}
 	e.owner = r
 	e.path, e.dev, e.ino, e.size = r.path, r.dev, r.ino, r.size
 	e.fromCheckpoint = false
