@@ -1,9 +1,10 @@
 package accesslog
 
 import (
-	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -50,6 +51,10 @@ func (s *jsonScanner) errf(format string, args ...any) error {
 }
 
 func (s *jsonScanner) ws() {
+	// Compact JSON: one comparison.
+	if s.pos < len(s.buf) && s.buf[s.pos] > ' ' {
+		return
+	}
 	for s.pos < len(s.buf) {
 		switch s.buf[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -90,6 +95,21 @@ func (s *jsonScanner) beginObject() error {
 // it. first must be true for the first call after beginObject. It returns
 // ok=false (and consumes the '}') at the end of the object.
 func (s *jsonScanner) nextKey(first bool) (key string, ok bool, err error) {
+	// Fast path for compact JSON: [,]"key": with no escapes.
+	buf, pos := s.buf, s.pos
+	if !first && pos < len(buf) && buf[pos] == ',' {
+		pos++
+	}
+	if (first || pos > s.pos) && pos < len(buf) && buf[pos] == '"' {
+		start := pos + 1
+		if i := indexQuoteOrBackslash(buf[start:]); i >= 0 {
+			end := start + i
+			if buf[end] == '"' && end+1 < len(buf) && buf[end+1] == ':' {
+				s.pos = end + 2
+				return bstr(buf[start:end]), true, nil
+			}
+		}
+	}
 	s.ws()
 	if s.pos >= len(s.buf) {
 		return "", false, s.errf("unexpected end of input in object")
@@ -171,30 +191,47 @@ func (s *jsonScanner) str() (string, error) {
 	s.pos++ // opening quote
 	start := s.pos
 	rest := s.buf[start:]
-	// Keys and short values: a plain loop beats two IndexByte calls.
-	n := min(len(rest), 24)
-	for i, c := range rest[:n] {
-		if c == '"' {
-			s.pos = start + i + 1
-			return bstr(rest[:i]), nil
-		}
-		if c == '\\' {
-			return s.strEscaped(start, start+i)
-		}
-	}
-	q := bytes.IndexByte(rest, '"')
-	if q < 0 {
-		if b := bytes.IndexByte(rest, '\\'); b >= 0 {
-			return s.strEscaped(start, start+b)
-		}
+	i := indexQuoteOrBackslash(rest)
+	if i < 0 {
 		s.pos = len(s.buf)
 		return "", s.errf("unterminated string")
 	}
-	if b := bytes.IndexByte(rest[:q], '\\'); b >= 0 {
-		return s.strEscaped(start, start+b)
+	if rest[i] == '\\' {
+		return s.strEscaped(start, start+i)
 	}
-	s.pos = start + q + 1
-	return bstr(rest[:q]), nil
+	s.pos = start + i + 1
+	return bstr(rest[:i]), nil
+}
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// swarHas marks (high bit) the bytes of x equal to c; the lowest mark is
+// exact, higher ones may be false positives.
+func swarHas(x uint64, c byte) uint64 {
+	y := x ^ (swarLo * uint64(c))
+	return (y - swarLo) &^ y & swarHi
+}
+
+// indexQuoteOrBackslash returns the index of the first '"' or '\\' in b,
+// or -1, looking at eight bytes at a time (measured: faster than two
+// vectorised IndexByte calls for the short strings of access logs).
+func indexQuoteOrBackslash(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if m := swarHas(x, '"') | swarHas(x, '\\'); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return -1
 }
 
 // strEscaped unescapes a string from start whose first backslash is at i
@@ -211,9 +248,9 @@ func (s *jsonScanner) strEscaped(start, i int) (string, error) {
 			*s.scratch = out
 			return bstr(out[base:]), nil
 		case c != '\\':
-			j := i + 1
-			for j < len(s.buf) && s.buf[j] != '"' && s.buf[j] != '\\' {
-				j++
+			j := len(s.buf)
+			if k := indexQuoteOrBackslash(s.buf[i:]); k >= 0 {
+				j = i + k
 			}
 			out = append(out, s.buf[i:j]...)
 			i = j
@@ -300,13 +337,8 @@ func (s *jsonScanner) number() (string, error) {
 		i++
 	}
 	digits := i
-	for i < len(s.buf) {
-		c := s.buf[i]
-		if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
-			i++
-			continue
-		}
-		break
+	for i < len(s.buf) && numChar[s.buf[i]] {
+		i++
 	}
 	if i == digits {
 		s.pos = i
@@ -348,19 +380,18 @@ func (s *jsonScanner) skip() error {
 	return s.errf("unexpected character %q, expected a value", s.buf[s.pos])
 }
 
-// skipString moves past a string without unescaping it.
+// skipString moves past a string without unescaping it: it looks for
+// quotes only and checks that an even number of backslashes precedes one.
 func (s *jsonScanner) skipString() (int, error) {
 	i := s.pos + 1
 	for i < len(s.buf) {
-		q := bytes.IndexByte(s.buf[i:], '"')
-		if q < 0 {
+		j := indexQuote(s.buf[i:])
+		if j < 0 {
 			break
 		}
-		i += q
-		// The quote ends the string unless an odd number of backslashes
-		// precede it.
+		i += j
 		n := 0
-		for j := i - 1; j > s.pos && s.buf[j] == '\\'; j-- {
+		for k := i - 1; k > s.pos && s.buf[k] == '\\'; k-- {
 			n++
 		}
 		if n%2 == 0 {
@@ -373,6 +404,22 @@ func (s *jsonScanner) skipString() (int, error) {
 	return 0, s.errf("unterminated string")
 }
 
+// indexQuote returns the index of the first '"' in b, or -1.
+func indexQuote(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if m := swarHas(binary.LittleEndian.Uint64(b[i:]), '"'); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == '"' {
+			return i
+		}
+	}
+	return -1
+}
+
 // maxDepth bounds the nesting of skipped values.
 const maxDepth = 1024
 
@@ -382,16 +429,26 @@ func (s *jsonScanner) skipNested() error {
 	// The open brackets, one bit per level ('[' = 1), up to maxDepth.
 	var stack [maxDepth / 64]uint64
 	depth := 0
-	for s.pos < len(s.buf) {
-		c := s.buf[s.pos]
+	buf, pos := s.buf, s.pos
+	for {
+		for pos < len(buf) && !structural[buf[pos]] {
+			pos++
+		}
+		if pos >= len(buf) {
+			break
+		}
+		c := buf[pos]
 		switch c {
 		case '"':
+			s.pos = pos
 			if _, err := s.skipString(); err != nil {
 				return err
 			}
+			pos = s.pos
 			continue
 		case '{', '[':
 			if depth >= maxDepth {
+				s.pos = pos
 				return s.errf("JSON nested deeper than %d levels", maxDepth)
 			}
 			if c == '[' {
@@ -400,24 +457,36 @@ func (s *jsonScanner) skipNested() error {
 				stack[depth/64] &^= 1 << (depth % 64)
 			}
 			depth++
-		case '}', ']':
+		default: // '}', ']'
 			if depth == 0 {
+				s.pos = pos
 				return s.errf("unbalanced %q", c)
 			}
 			isArray := stack[(depth-1)/64]&(1<<((depth-1)%64)) != 0
 			if (c == ']') != isArray {
+				s.pos = pos
 				return s.errf("mismatched %q", c)
 			}
 			depth--
 			if depth == 0 {
-				s.pos++
+				s.pos = pos + 1
 				return nil
 			}
 		}
-		s.pos++
+		pos++
 	}
+	s.pos = pos
 	return s.errf("unexpected end of input in nested value")
 }
+
+// numChar marks the bytes of a JSON number.
+var numChar = [256]bool{
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'.': true, 'e': true, 'E': true, '+': true, '-': true,
+}
+
+// structural marks the bytes skipNested stops at.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
 
 // Typed value readers. Each consumes exactly one value. ok is false when
 // the value is null or of a kind that cannot carry the wanted type (an
@@ -425,6 +494,10 @@ func (s *jsonScanner) skipNested() error {
 
 // strVal reads a string; numbers and booleans are returned as their text.
 func (s *jsonScanner) strVal() (v string, ok bool, err error) {
+	if s.pos < len(s.buf) && s.buf[s.pos] == '"' {
+		v, err = s.str()
+		return v, err == nil, err
+	}
 	switch s.peek() {
 	case kindString:
 		v, err = s.str()

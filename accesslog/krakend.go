@@ -167,20 +167,19 @@ func unquoteGo(s string, scratch *[]byte) (string, bool) {
 	}
 	escaped := false
 	end := -1
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' {
-			escaped = true
-			i++
-			continue
+	b := unsafeBytes(s)
+	for i := 1; i < len(b); {
+		j := indexQuoteOrBackslash(b[i:])
+		if j < 0 {
+			break
 		}
-		if c == '"' {
+		i += j
+		if b[i] == '"' {
 			end = i
 			break
 		}
-		if c == '\n' {
-			return "", false
-		}
+		escaped = true
+		i += 2 // the backslash and the character it escapes
 	}
 	if end < 0 {
 		return "", false

@@ -165,8 +165,23 @@ func sortedKeys(m map[string]string) []string {
 // mnode is one level of the compiled mapping: the keys wanted at this
 // level of the JSON object.
 type mnode struct {
-	children map[string]*mnode
+	// children are few per level: a linear search beats hashing the key.
+	children []mchild
 	targets  []int // field ids that take this node's value
+}
+
+type mchild struct {
+	name string
+	node *mnode
+}
+
+func (n *mnode) child(name string) *mnode {
+	for i := range n.children {
+		if n.children[i].name == name {
+			return n.children[i].node
+		}
+	}
+	return nil
 }
 
 // JSONDecoder reads any JSON-object-per-line access log through a
@@ -176,13 +191,13 @@ type mnode struct {
 // strings. Client keeps the first entry of a comma-separated list and
 // drops a port.
 type JSONDecoder struct {
-	m        Mapping
-	loc      *time.Location
-	root     *mnode
-	extra    []string // Extra names by field id - mExtra
-	vals     []string
-	have     []bool
-	scratch  []byte
+	m       Mapping
+	loc     *time.Location
+	root    *mnode
+	extra   []string // Extra names by field id - mExtra
+	vals    []string
+	have    []bool
+	scratch []byte
 	s       jsonScanner
 }
 
@@ -215,13 +230,10 @@ func NewJSON(m *Mapping, loc *time.Location) (*JSONDecoder, error) {
 func (d *JSONDecoder) add(path string, id int) {
 	n := d.root
 	for seg := range strings.SplitSeq(path, ".") {
-		if n.children == nil {
-			n.children = map[string]*mnode{}
-		}
-		c := n.children[seg]
+		c := n.child(seg)
 		if c == nil {
 			c = &mnode{}
-			n.children[seg] = c
+			n.children = append(n.children, mchild{name: seg, node: c})
 		}
 		n = c
 	}
@@ -255,7 +267,7 @@ func (d *JSONDecoder) walk(n *mnode) error {
 		if err != nil || !more {
 			return err
 		}
-		c := n.children[key]
+		c := n.child(key)
 		if c == nil {
 			if err := s.skip(); err != nil {
 				return err
