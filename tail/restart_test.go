@@ -3,6 +3,7 @@
 package tail
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -164,32 +165,37 @@ func TestManualAckOutOfOrder(t *testing.T) {
 }
 
 func TestLaggingAcksThenCopyTruncate(t *testing.T) {
-	// The shipper acknowledged lines 1..3 of 10 it had read; meanwhile
-	// logrotate copied the file when it had 6 lines (the reader read 7..10
-	// from the original before the truncation). After a restart the copy
-	// continues after line 3 — it does not hold what was read past its end,
-	// and that is no reason to read it again from the start.
-	dir := t.TempDir()
-	x := filepath.Join(dir, "app.log")
-	ckpt := filepath.Join(dir, "ckpt.json")
-	opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt, ManualAck: true}
-	appendLines(t, x, 1, 6)
-	copyFile(t, x, filepath.Join(dir, "copy"))
-	appendLines(t, x, 7, 10)
-	h := startTail(t, opts)
-	got := h.got()
-	require.Len(t, got, 10)
-	for _, l := range got[:3] {
-		h.tl.Ack(l.File, l.Offset, l.End)
-	}
-	require.NoError(t, h.stop())
+	// The shipper acknowledged lines 1..3 of 10 it had read; logrotate had
+	// copied the file when it had 3 lines (the reader read 4..10 from the
+	// original before the truncation). After a restart the copy resumes
+	// after line 3: that it does not hold what was read past its end is no
+	// reason to read it again from the start.
+	for _, copied := range []int{3, 6} {
+		t.Run(fmt.Sprintf("copy of %d lines", copied), func(t *testing.T) {
+			dir := t.TempDir()
+			x := filepath.Join(dir, "app.log")
+			ckpt := filepath.Join(dir, "ckpt.json")
+			opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt, ManualAck: true}
+			appendLines(t, x, 1, copied)
+			copyFile(t, x, filepath.Join(dir, "copy"))
+			appendLines(t, x, copied+1, 10)
+			h := startTail(t, opts)
+			got := h.got()
+			require.Len(t, got, 10)
+			for _, l := range got[:3] {
+				h.tl.Ack(l.File, l.Offset, l.End)
+			}
+			require.NoError(t, h.stop())
 
-	require.NoError(t, os.Rename(filepath.Join(dir, "copy"), x+".1"))
-	require.NoError(t, os.Truncate(x, 0))
-	appendLines(t, x, 11, 12)
-	h = startTail(t, opts)
-	h.step()
-	h.step()
-	require.ElementsMatch(t, append(numbered(4, 6), numbered(11, 12)...), h.texts())
-	require.NoError(t, h.stop())
+			require.NoError(t, os.Rename(filepath.Join(dir, "copy"), x+".1"))
+			require.NoError(t, os.Truncate(x, 0))
+			appendLines(t, x, 11, 12)
+			h = startTail(t, opts)
+			h.step()
+			h.step()
+			require.ElementsMatch(t, append(numbered(4, copied), numbered(11, 12)...), h.texts())
+			require.Zero(t, h.tl.Stats().Truncations)
+			require.NoError(t, h.stop())
+		})
+	}
 }
