@@ -47,6 +47,12 @@ func WithMaxLineSize(n int) Option {
 // json-file driver) unwraps the container runtime's envelope first, for
 // example "cri+krakend". m is required for "json" and ignored otherwise
 // except by "auto".
+//
+// The decoders allocate nothing per line once their buffers have grown.
+// Strings in the Event they fill point into the line or into the
+// decoder's buffers: they are valid until the next Decode call on the same
+// decoder, and only while the caller leaves the line's bytes alone; use
+// Event.Clone to keep an Event. A decoder is not safe for concurrent use.
 func NewDecoder(format string, m *Mapping, opts ...Option) (Decoder, error) {
 	var o options
 	for _, opt := range opts {
