@@ -1,0 +1,114 @@
+package shipper
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog"
+)
+
+func TestBuilderAppend(t *testing.T) {
+	b := NewBuilder(Identity{Gateway: "edge", Kind: "kong", Track: "canary", Hash: "abc", Version: "1.2"})
+	ev := accesslog.Event{}
+	ev.Reset()
+	ev.Time = time.Date(2026, 11, 22, 10, 11, 12, 345000000, time.FixedZone("CET", 3600))
+	ev.Method, ev.Path, ev.Query, ev.Host = "GET", "/v1/users/42", "page=2", "api.example.com"
+	ev.Status, ev.Duration, ev.Upstream, ev.BytesOut = 200, 3127514*time.Nanosecond, time.Millisecond, 734
+	ev.Client, ev.UserAgent, ev.RequestID, ev.UpstreamHost = "2001:db8::1", "curl/8.5.0", "req-1", "10.0.3.17:8080"
+	ev.Fields = map[string]string{"tenant.id": "t1"}
+	ev.Raw = []byte("raw \"line\"\twith\x01control and \xff bad utf8")
+	out := b.Append(nil, &ev, "/v1/users/{id}", Source{Path: "/var/log/a.log", Offset: 1234})
+	require.True(t, json.Valid(out), "%s", out)
+	var d map[string]any
+	require.NoError(t, json.Unmarshal(out, &d))
+	get := func(path string) any {
+		var v any = d
+		for _, k := range strings.Split(path, ".") {
+			if k == "@timestamp" {
+				return d[k]
+			}
+			v = v.(map[string]any)[k]
+		}
+		return v
+	}
+	for path, want := range map[string]any{
+		"@timestamp":                  "2026-11-22T09:11:12.345000000Z",
+		"http.request.method":         "GET",
+		"http.request.id":             "req-1",
+		"http.response.status_code":   200.0,
+		"http.response.bytes":         734.0,
+		"url.path":                    "/v1/users/42",
+		"url.query":                   "page=2",
+		"event.duration":              3127514.0,
+		"client.ip":                   "2001:db8::1",
+		"source.ip":                   "2001:db8::1",
+		"destination.address":         "10.0.3.17:8080",
+		"user_agent.original":         "curl/8.5.0",
+		"labels.tenant_id":            "t1",
+		"gatewatch.endpoint":          "/v1/users/{id}",
+		"gatewatch.track":             "canary",
+		"gatewatch.contract_hash":     "abc",
+		"gatewatch.upstream_duration": 1e6,
+		"log.offset":                  1234.0,
+		"log.file.path":               "/var/log/a.log",
+	} {
+		require.Equal(t, want, get(path), path)
+	}
+	require.Nil(t, d["http"].(map[string]any)["request"].(map[string]any)["bytes"], "unknown sizes are left out")
+	require.Equal(t, "raw \"line\"\twith\x01control and \ufffd bad utf8", d["message"])
+
+	ev.Client = "unknown-host"
+	out = b.Append(nil, &ev, "x", Source{})
+	d = nil
+	require.NoError(t, json.Unmarshal(out, &d))
+	require.Equal(t, map[string]any{"address": "unknown-host"}, d["client"], "a non-IP client must not break the ip mapping")
+	require.NotContains(t, d, "source")
+}
+
+func TestIndexNamer(t *testing.T) {
+	n, err := NewIndexNamer("logs-gateway", "yyyy.MM.dd")
+	require.NoError(t, err)
+	at := time.Date(2026, 11, 22, 23, 59, 59, 0, time.UTC)
+	require.Equal(t, "logs-gateway-2026.11.22", n.Name(at))
+	require.Equal(t, "logs-gateway-2026.11.23", n.Name(at.Add(time.Second)))
+	require.Equal(t, "logs-gateway-2026.11.22", n.Name(at.In(time.FixedZone("x", 5*3600))), "UTC, whatever the zone")
+	require.Equal(t, "logs-gateway-1969.12.31", n.Name(time.Unix(-1, 0)))
+	h, err := NewIndexNamer("gw", "yyyy-MM-dd_HH")
+	require.NoError(t, err)
+	require.Equal(t, "gw-2026-11-22_23", h.Name(at))
+	for _, bad := range []string{"", "YYYY", "yyyy/MM", "yy"} {
+		_, err := DateLayout(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestDocID(t *testing.T) {
+	require.Equal(t, "c0ffee-0", DocID(0xc0ffee, 0))
+	require.Equal(t, "ffffffffffffffff-9223372036854775807", DocID(^uint64(0), 1<<63-1))
+	require.NotEqual(t, DocID(1, 23), DocID(12, 3))
+}
+
+// FuzzAppendString checks that appendString always writes a JSON string
+// that decodes to the input (invalid UTF-8 replaced by U+FFFD).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "é€😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendString(nil, s)
+		var got string
+		require.NoError(t, json.Unmarshal(out, &got), "%q", out)
+		var want strings.Builder
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			want.WriteRune(r) // RuneError for each invalid byte
+			i += n
+		}
+		require.Equal(t, want.String(), got)
+	})
+}

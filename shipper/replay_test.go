@@ -1,0 +1,61 @@
+package shipper
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/shipper/estest"
+)
+
+func TestReplay(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	rnd := rand.New(rand.NewPCG(3, 3))
+	start := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	a, b := filepath.Join(dir, "old-1.log"), filepath.Join(dir, "old-2.log")
+	writeLines(t, a, rnd, start, 300)
+	writeLines(t, b, rnd, start.Add(300*time.Minute), 200)
+	f, err := os.OpenFile(b, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"request":{"method":"GET","uri":"/last"},"response":{"status":200},"started_at":1795000000000}`) // no final newline
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	var last ReplayProgress
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{a, b}, func(p ReplayProgress) { last = p }))
+	require.True(t, last.Done)
+	require.EqualValues(t, 501, last.Documents)
+	require.Equal(t, last.Total, last.Bytes)
+	require.Equal(t, 501, srv.Count("logs-gateway"))
+
+	// Again: idempotent.
+	s, err = New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{a, b}, nil))
+	require.Equal(t, 501, srv.Count("logs-gateway"))
+	require.Equal(t, 501, srv.Stats().Conflicts)
+
+	var out bytes.Buffer
+	pp := NewProgressPrinter(&out, false)
+	pp.Update(last)
+	require.True(t, strings.HasPrefix(out.String(), "100% "), out.String())
+	require.Contains(t, out.String(), "501 documents")
+}
+
+func TestFormatProgress(t *testing.T) {
+	p := ReplayProgress{Bytes: 50 << 20, Total: 200 << 20, Documents: 100000, Elapsed: 10 * time.Second}
+	require.Equal(t, "[=======>                      ]  25% 50.0 MiB / 200.0 MiB, 100000 documents, 10000 docs/s, 30s left", FormatProgress(p, true))
+	require.Equal(t, "  0% 0 B / 1.0 KiB, 0 documents, 0 docs/s, ? left", FormatProgress(ReplayProgress{Total: 1024}, false))
+}
