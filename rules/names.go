@@ -25,6 +25,10 @@ const (
 	LabelSLO = "slo"
 	// LabelWindow is the long window of the burn-rate condition that holds.
 	LabelWindow = "window"
+	// LabelObjective is the SLO's objective in percent on burn-rate alerts.
+	LabelObjective = "objective"
+	// LabelThreshold is the latency threshold on latency burn-rate alerts.
+	LabelThreshold = "threshold"
 	// LabelQuantile is the quantile of a recorded latency quantile.
 	LabelQuantile = "quantile"
 )
@@ -108,10 +112,14 @@ func LatencyQuantile(w string) string {
 
 // TrackRequestRate and TrackErrorRatio name the request rate and 5xx
 // ratio per deployment track over w.
-func TrackRequestRate(w string) string { return exporter.LabelTrack + ":" + requestsMetric + ":rate" + w }
+func TrackRequestRate(w string) string {
+	return exporter.LabelTrack + ":" + requestsMetric + ":rate" + w
+}
 
 // TrackErrorRatio names the 5xx ratio per deployment track over w.
-func TrackErrorRatio(w string) string { return exporter.LabelTrack + ":" + errorsMetric + ":ratio_rate" + w }
+func TrackErrorRatio(w string) string {
+	return exporter.LabelTrack + ":" + errorsMetric + ":ratio_rate" + w
+}
 
 // Quantiles are the recorded latency quantiles.
 var Quantiles = []string{"0.5", "0.9", "0.99"}

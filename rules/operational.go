@@ -120,7 +120,9 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			expr: fmt.Sprintf("sum by (%[1]s, %[2]s) (rate(%[3]s[5m]))\n/\nsum by (%[1]s, %[2]s) (rate(%[4]s[5m]))\n> 0.01",
 				sidecarJob, instance, exporter.DecodeErrors.Name, exporter.LinesRead.Name),
 			hold: 15 * time.Minute, severity: SeverityTicket,
-			summary: func(l func(string) string) string { return "The sidecar " + l(instance) + " cannot decode its access log" },
+			summary: func(l func(string) string) string {
+				return "The sidecar " + l(instance) + " cannot decode its access log"
+			},
 			description: func(l func(string) string) string {
 				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
 			},
@@ -156,7 +158,9 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			expr: fmt.Sprintf("sum by (%[1]s) (rate(%[2]s[5m]))\n/\nsum by (%[1]s) (rate(%[3]s[5m]))\n> 0.1\nand\nsum by (%[1]s) (rate(%[2]s[5m])) > 0.1",
 				exporter.LabelBackend, selector(exporter.BackendResponses.Name, serverErrors()), exporter.BackendResponses.Name),
 			hold: 5 * time.Minute, severity: SeverityTicket,
-			summary: func(l func(string) string) string { return "Backend " + l(exporter.LabelBackend) + " answers with bursts of 5xx" },
+			summary: func(l func(string) string) string {
+				return "Backend " + l(exporter.LabelBackend) + " answers with bursts of 5xx"
+			},
 			description: func(l func(string) string) string {
 				return "More than 10% of the responses of backend " + l(exporter.LabelBackend) + " behind " + g.gateway + " were 5xx over the last 5 minutes, for 5 minutes."
 			},

@@ -226,18 +226,24 @@ func (g *generator) latencyRecordings() []Rule {
 	})
 	var rs []Rule
 	for _, w := range Windows {
+		var parts []string
 		for _, cl := range classes {
 			for _, t := range cl.targets {
 				ms := t.matchers()
 				count := selector(durationCount(), ms...)
 				bucket := selector(durationBucketName(), append(slices.Clone(ms), leMatcher(cl.key))...)
-				rs = append(rs, Rule{
-					Record: SlowRatio(w),
-					Expr: fmt.Sprintf("(\n  sum %[1]s (rate(%[2]s[%[4]s]))\n  -\n  sum %[1]s (rate(%[3]s[%[4]s]))\n)\n/\nsum %[1]s (rate(%[2]s[%[4]s]))",
-						byEndpointMethod, count, bucket, w),
-				})
+				parts = append(parts, fmt.Sprintf("(\n  sum %[1]s (rate(%[2]s[%[4]s]))\n  -\n  sum %[1]s (rate(%[3]s[%[4]s]))\n)\n/\nsum %[1]s (rate(%[2]s[%[4]s]))",
+					byEndpointMethod, count, bucket, w))
 			}
 		}
+		if len(parts) == 0 {
+			continue
+		}
+		expr := parts[0]
+		if len(parts) > 1 {
+			expr = "(\n" + strings.Join(parts, "\n)\nor\n(\n") + "\n)"
+		}
+		rs = append(rs, Rule{Record: SlowRatio(w), Expr: expr})
 	}
 	return rs
 }

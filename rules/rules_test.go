@@ -1,17 +1,24 @@
 package rules
 
 import (
+	"bytes"
 	"flag"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/exporter"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -80,10 +87,260 @@ func TestPromtool(t *testing.T) {
 	s, err := Generate(ordersContract(), loadConfig(t, ordersConfig))
 	require.NoError(t, err)
 	dir := writeSet(t, s)
-	for _, args := range [][]string{{"check", "rules", RulesFileName}, {"test", "rules", "rules_test.yml"}} {
+	for _, args := range [][]string{{"check", "rules", "--lint=duplicate-rules", "--lint-fatal", RulesFileName}, {"test", "rules", "rules_test.yml"}} {
 		cmd := exec.Command("/usr/bin/promtool", args...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "promtool %v:\n%s", args, out)
+	}
+}
+
+// TestValid parses the output with Prometheus' own rule file parser and
+// PromQL parser, and checks that every metric a query names is exported by
+// the sidecar (the schema) or recorded by an earlier rule.
+func TestValid(t *testing.T) {
+	for name, s := range sets(t) {
+		t.Run(name, func(t *testing.T) {
+			b, err := s.RulesYAML()
+			require.NoError(t, err)
+			p := parser.NewParser(parser.Options{})
+			_, errs := rulefmt.Parse(b, false, model.UTF8Validation, p, slog.New(slog.DiscardHandler))
+			require.Empty(t, errs)
+
+			known := map[string]bool{"up": true}
+			for _, m := range exporter.Schema {
+				known[m.Name] = true
+				if m.Type == exporter.Histogram {
+					for _, suf := range []string{exporter.BucketSuffix, exporter.SumSuffix, exporter.CountSuffix} {
+						known[m.Name+suf] = true
+					}
+				}
+			}
+			for _, g := range s.Rules.Groups {
+				for _, r := range g.Rules {
+					if r.Record != "" {
+						known[r.Record] = true
+					}
+				}
+			}
+			for _, g := range s.Rules.Groups {
+				for _, r := range g.Rules {
+					expr, err := p.ParseExpr(r.Expr)
+					require.NoError(t, err, r.Expr)
+					parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+						if vs, ok := n.(*parser.VectorSelector); ok {
+							require.True(t, known[vs.Name], "%s names %q, which nothing exports or records", ruleName(r), vs.Name)
+						}
+						return nil
+					})
+					if r.Alert != "" {
+						require.Contains(t, []string{SeverityPage, SeverityTicket}, r.Labels[LabelSeverity], ruleName(r))
+						require.NotEmpty(t, r.Labels[LabelTeam], ruleName(r))
+						require.NotEmpty(t, r.Annotations[AnnotationRunbook], ruleName(r))
+						require.NotEmpty(t, r.Annotations[AnnotationSummary], ruleName(r))
+					}
+				}
+			}
+		})
+	}
+}
+
+func ruleName(r Rule) string {
+	if r.Alert != "" {
+		return "alert " + r.Alert
+	}
+	return "record " + r.Record
+}
+
+// sets are the generated rules of the test contracts.
+func sets(t testing.TB) map[string]*Set {
+	out := map[string]*Set{}
+	for name, in := range map[string]struct {
+		c   *contract.Contract
+		cfg *config.Config
+	}{
+		"orders":   {ordersContract(), loadConfig(t, ordersConfig)},
+		"defaults": {ordersContract(), nil},
+		"large":    {largeContract(50), loadConfig(t, ordersConfig)},
+	} {
+		s, err := Generate(in.c, in.cfg)
+		require.NoError(t, err)
+		out[name] = s
+	}
+	return out
+}
+
+// largeContract has n endpoints, some with rate limits, methods and
+// timeouts varying.
+func largeContract(n int) *contract.Contract {
+	c := &contract.Contract{Gateway: contract.Kong, Name: "large"}
+	methods := [][]string{{"GET"}, {"POST"}, nil, {"GET", "HEAD"}}
+	for i := range n {
+		ep := contract.Endpoint{
+			Name:    fmt.Sprintf("/v1/res%d/{id}", i),
+			Methods: methods[i%len(methods)],
+			Timeout: time.Duration(1+i%3) * time.Second,
+		}
+		if i%5 == 0 {
+			ep.Name = fmt.Sprintf("/v1/orders/%d", i)
+		}
+		if i%7 == 0 {
+			ep.RateLimit = &contract.RateLimit{Requests: 100, Period: time.Minute}
+		}
+		c.Endpoints = append(c.Endpoints, ep)
+	}
+	return c
+}
+
+// TestGolden compares the output with testdata; run with -update after an
+// intended change and review the diff.
+func TestGolden(t *testing.T) {
+	s, err := Generate(ordersContract(), loadConfig(t, ordersConfig))
+	require.NoError(t, err)
+	for _, f := range []struct {
+		name string
+		gen  func() ([]byte, error)
+	}{
+		{"orders.rules.yml", s.RulesYAML},
+		{"orders.rules_test.yml", s.TestsYAML},
+		{"orders.prometheusrule.yaml", s.PrometheusRuleYAML},
+	} {
+		got, err := f.gen()
+		require.NoError(t, err)
+		path := filepath.Join("testdata", f.name)
+		if *update {
+			require.NoError(t, os.WriteFile(path, got, 0o644))
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "%s differs; run go test ./rules -update and review the diff", path)
+	}
+}
+
+// TestDeterministic generates twice from separately built inputs.
+func TestDeterministic(t *testing.T) {
+	gen := func() [][]byte {
+		s, err := Generate(largeContract(200), loadConfig(t, ordersConfig))
+		require.NoError(t, err)
+		r, err := s.RulesYAML()
+		require.NoError(t, err)
+		ts, err := s.TestsYAML()
+		require.NoError(t, err)
+		pr, err := s.PrometheusRuleYAML()
+		require.NoError(t, err)
+		return [][]byte{r, ts, pr}
+	}
+	a, b := gen(), gen()
+	for i := range a {
+		require.True(t, bytes.Equal(a[i], b[i]), "output %d differs between two runs", i)
+	}
+}
+
+// TestLatencyThresholdIsABucket checks that every le a rule selects is a
+// boundary the exporter has for the contract, written as the le label
+// reads.
+func TestLatencyThresholdIsABucket(t *testing.T) {
+	cfg := loadConfig(t, ordersConfig)
+	c := ordersContract()
+	s, err := Generate(c, cfg)
+	require.NoError(t, err)
+	les := map[string]bool{}
+	for _, b := range exporter.Buckets(cfg.LatencyThresholds(c)...) {
+		les[exporter.LE(b)] = true
+	}
+	p := parser.NewParser(parser.Options{})
+	n := 0
+	for _, g := range s.Rules.Groups {
+		for _, r := range g.Rules {
+			expr, err := p.ParseExpr(r.Expr)
+			require.NoError(t, err)
+			parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+				vs, ok := node.(*parser.VectorSelector)
+				if !ok {
+					return nil
+				}
+				for _, m := range vs.LabelMatchers {
+					if m.Name == exporter.LabelLE {
+						require.True(t, les[m.Value], "le=%q is not a bucket boundary", m.Value)
+						n++
+					}
+				}
+				return nil
+			})
+		}
+	}
+	require.NotZero(t, n)
+	require.Contains(t, string(mustYAML(t, s)), `le="0.25"`, "the POST override's 250ms threshold")
+	require.Contains(t, string(mustYAML(t, s)), `le="1.0"`, "half of GET's 2s timeout, in OpenMetrics form")
+}
+
+func mustYAML(t *testing.T, s *Set) []byte {
+	b, err := s.RulesYAML()
+	require.NoError(t, err)
+	return b
+}
+
+// TestClasses checks the scaling design: endpoints sharing an SLO and team
+// share alert rules, so the rule count does not grow with endpoints.
+func TestClasses(t *testing.T) {
+	count := func(n int) int {
+		s, err := Generate(largeContract(n), loadConfig(t, ordersConfig))
+		require.NoError(t, err)
+		k := 0
+		for _, g := range s.Rules.Groups {
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					k++
+				}
+			}
+		}
+		return k
+	}
+	require.Equal(t, count(100), count(1000))
+}
+
+func TestDashboardUID(t *testing.T) {
+	cases := map[string]string{
+		"shop-gateway": "gw-shop-gateway-26cfea23",
+		"":             "gw-e3b0c442",
+	}
+	for in, want := range cases {
+		require.Equal(t, want, DashboardUID(in))
+	}
+	long := DashboardUID("A Very Long Gateway Name With Spaces And Ümlauts 2026")
+	require.LessOrEqual(t, len(long), 40)
+	require.Regexp(t, `^[a-z0-9-]+$`, long)
+}
+
+func TestExhaustion(t *testing.T) {
+	month := 30 * 24 * time.Hour
+	require.Equal(t, "2.1 days", exhaustion(month, 14.4))
+	require.Equal(t, "5 days", exhaustion(month, 6))
+	require.Equal(t, "30 days", exhaustion(month, 1))
+	require.Equal(t, "7 hours", exhaustion(7*24*time.Hour, 24))
+}
+
+func TestBadLinkTemplate(t *testing.T) {
+	cfg := loadConfig(t, ordersConfig)
+	cfg.Alerting.DashboardURL = "https://g/{{ .Nope }}"
+	_, err := Generate(ordersContract(), cfg)
+	require.ErrorContains(t, err, "alerting.dashboard_url")
+}
+
+func BenchmarkGenerate1000(b *testing.B) {
+	c := largeContract(1000)
+	cfg, err := config.Load("gatewatch.yaml", []byte(ordersConfig))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := Generate(c, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range []func() ([]byte, error){s.RulesYAML, s.TestsYAML, s.PrometheusRuleYAML} {
+			if _, err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

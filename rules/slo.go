@@ -30,24 +30,30 @@ var burnRows = []burnRow{
 
 // burnRule is a generated burn-rate alert rule, kept for the unit tests.
 type burnRule struct {
-	alert   string
-	targets []target
-	row     burnRow
-	budget  float64
-	minReq  float64
-	labels  map[string]string
+	alert  string
+	parts  []burnPart
+	row    burnRow
+	budget float64
+	labels map[string]string
 	// annotate renders the annotations for an endpoint and method, given
 	// as template expressions or as values.
 	annotate func(endpoint, method string) map[string]string
 }
 
-func (b burnRule) matches(endpoint, method string) bool {
-	for _, t := range b.targets {
-		if t.matches(endpoint, method) {
-			return true
+// burnPart is a target of a burn-rate rule with its traffic guard.
+type burnPart struct {
+	target target
+	minReq float64
+}
+
+// matches reports whether the rule selects the series, and its guard.
+func (b burnRule) matches(endpoint, method string) (float64, bool) {
+	for _, p := range b.parts {
+		if p.target.matches(endpoint, method) {
+			return p.minReq, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // sloKey is what the alert rules of one class state statically.
@@ -112,9 +118,9 @@ func (g *generator) sloAlerts() ([]Rule, error) {
 	for _, kind := range g.sloKinds() {
 		classes := classify(g.series, kind.key)
 		first := len(g.burns)
-		for _, cl := range classes {
+		for _, rg := range ruleGroups(classes) {
 			for _, row := range burnRows {
-				b, err := g.burnRule(kind, cl, row)
+				b, err := g.burnRule(kind, rg, row)
 				if err != nil {
 					return nil, err
 				}
@@ -127,20 +133,51 @@ func (g *generator) sloAlerts() ([]Rule, error) {
 	return rs, nil
 }
 
-func (g *generator) burnRule(kind sloKind, cl class[sloKey], row burnRow) (burnRule, error) {
-	k := cl.key
+// ruleGroup is the classes one alert rule serves: they differ only in
+// their traffic guard.
+type ruleGroup struct {
+	key   sloKey // minReq unset
+	parts []burnPart
+}
+
+// ruleGroups merges classes that differ only in the traffic guard, so that
+// no two rules of a kind have the same labels.
+func ruleGroups(classes []class[sloKey]) []ruleGroup {
+	var out []ruleGroup
+	idx := map[sloKey]int{}
+	for _, cl := range classes {
+		k := cl.key
+		k.minReq = 0
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, ruleGroup{key: k})
+		}
+		for _, t := range cl.targets {
+			out[i].parts = append(out[i].parts, burnPart{target: t, minReq: cl.key.minReq})
+		}
+	}
+	return out
+}
+
+func (g *generator) burnRule(kind sloKind, rg ruleGroup, row burnRow) (burnRule, error) {
+	k := rg.key
+	labels := g.labels(LabelSeverity, row.severity, LabelTeam, k.team, LabelSLO, kind.name,
+		LabelWindow, row.long, LabelObjective, formatFloat(k.objective))
+	if kind.name == SLOLatency {
+		labels[LabelThreshold] = shortDuration(k.threshold)
+	}
 	static, err := g.annotations(kind.alert, "", "")
 	if err != nil {
 		return burnRule{}, err
 	}
 	return burnRule{
-		alert:   kind.alert,
-		targets: cl.targets,
-		row:     row,
-		budget:  budgetOf(k.objective),
-		minReq:  k.minReq,
-		labels: g.labels(LabelSeverity, row.severity, LabelTeam, k.team, LabelSLO, kind.name,
-			LabelWindow, row.long),
+		alert:  kind.alert,
+		parts:  rg.parts,
+		row:    row,
+		budget: budgetOf(k.objective),
+		labels: labels,
 		annotate: func(e, m string) map[string]string {
 			a := map[string]string{}
 			for n, v := range static {
@@ -158,11 +195,11 @@ func (g *generator) burnRule(kind sloKind, cl class[sloKey], row burnRow) (burnR
 func (b burnRule) rule(kind sloKind) Rule {
 	th := fmt.Sprintf("(%s * %s)", formatFloat(b.row.factor), formatFloat(b.budget))
 	var parts []string
-	for _, t := range b.targets {
+	for _, p := range b.parts {
 		parts = append(parts, fmt.Sprintf("%s > %s\nand\n%s > %s\nand\n%s * 3600 >= %s",
-			selector(kind.ratio(b.row.long), t.matchers()...), th,
+			selector(kind.ratio(b.row.long), p.target.matchers()...), th,
 			kind.ratio(b.row.short), th,
-			RequestRate(b.row.long), formatFloat(b.minReq)))
+			RequestRate(b.row.long), formatFloat(p.minReq)))
 	}
 	expr := parts[0]
 	if len(parts) > 1 {

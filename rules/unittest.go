@@ -177,11 +177,12 @@ func burnInput(kind sloKind, k sloKey, e, m string, total, fail float64) []Serie
 func expectBurn(burns []burnRule, e, m string, ratio, perMinute float64, at int) []ExpAlert {
 	out := []ExpAlert{}
 	for _, b := range burns {
-		if !b.matches(e, m) {
+		minReq, ok := b.matches(e, m)
+		if !ok {
 			continue
 		}
 		threshold := b.row.factor * b.budget
-		if !(ratio > threshold) || perMinute*60 < b.minReq {
+		if !(ratio > threshold) || perMinute*60 < minReq {
 			continue
 		}
 		if float64(at-testEvalMinutes) < b.row.hold.Minutes() {
