@@ -61,9 +61,26 @@ func parseExposition(r io.Reader) ([]*dto.MetricFamily, error) {
 		return nil, fmt.Errorf("reading the gateway's metrics: %w", err)
 	}
 	out := make([]*dto.MetricFamily, 0, len(mfs))
-	for _, mf := range mfs {
+	for name, mf := range mfs {
+		if ownFamily(name) {
+			continue
+		}
 		out = append(out, mf)
 	}
 	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
 	return out, nil
+}
+
+// ownPrefixes are the families the sidecar exports itself; the gateway's
+// families with these prefixes (its Go runtime and process metrics, when it
+// is a Go program) would collide with ours and are left out.
+var ownPrefixes = []string{"gatewatch_", "go_", "process_", "promhttp_"}
+
+func ownFamily(name string) bool {
+	for _, p := range ownPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -243,7 +243,8 @@ func appendFile(path, s string) error {
 
 func TestHTTPEndpoints(t *testing.T) {
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		io.WriteString(w, "# HELP kong_nginx_connections_total Connections.\n# TYPE kong_nginx_connections_total gauge\nkong_nginx_connections_total{state=\"active\"} 7\n")
+		io.WriteString(w, "# HELP kong_nginx_connections_total Connections.\n# TYPE kong_nginx_connections_total gauge\nkong_nginx_connections_total{state=\"active\"} 7\n"+
+			"# TYPE go_goroutines gauge\ngo_goroutines 12345\n")
 	}))
 	defer gw.Close()
 
@@ -289,6 +290,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	} {
 		require.True(t, strings.Contains(text, want), "/metrics lacks %s", want)
 	}
+	require.False(t, strings.Contains(text, "go_goroutines 12345"), "the gateway's go_ metrics collide with ours and are left out")
 	require.True(t, strings.HasSuffix(text, "# EOF\n"))
 
 	// A gateway that fails does not take our metrics down.
