@@ -41,12 +41,21 @@ func (w *logWriter) write(i int) {
 
 // shift renames path.k to path.k+1 (highest first) and path to path.1.
 func shift(path string, rotations int) error {
+	if err := shiftRotated(path, rotations); err != nil {
+		return err
+	}
+	return os.Rename(path, path+".1")
+}
+
+// shiftRotated renames path.k to path.k+1, highest first, making room for
+// a new path.1.
+func shiftRotated(path string, rotations int) error {
 	for k := rotations; k >= 1; k-- {
 		if err := os.Rename(fmt.Sprintf("%s.%d", path, k), fmt.Sprintf("%s.%d", path, k+1)); err != nil && !os.IsNotExist(err) {
 			return err
 		}
 	}
-	return os.Rename(path, path+".1")
+	return nil
 }
 
 type scheme struct {
@@ -98,7 +107,7 @@ func renameCreate(w *logWriter, rotation int, next int) int {
 }
 
 func copyTruncate(w *logWriter, rotation int) {
-	if err := shift(w.path+".1", rotation-1); err != nil && !os.IsNotExist(err) {
+	if err := shiftRotated(w.path, rotation-1); err != nil {
 		panic(err)
 	}
 	b, err := os.ReadFile(w.path)
