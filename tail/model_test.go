@@ -23,9 +23,9 @@ func TestRandomRotationsAndRestarts(t *testing.T) {
 			dir := t.TempDir()
 			x := filepath.Join(dir, "app.log")
 			opts := Options{Paths: []string{x + "*"}, Checkpoint: filepath.Join(dir, "ckpt.json"), RotateGrace: -1}
-			next := 0         // next line number
+			next := 0        // next line number
 			partial := false // x ends in a half-written line
-			rotated := 0      // number of x.N files
+			rotated := 0     // number of x.N files
 			var all []Line
 			var ops []string
 			h := startTail(t, opts)
