@@ -220,10 +220,13 @@ func swarHas(x uint64, c byte) uint64 {
 // vectorised IndexByte calls for the short strings of access logs).
 func indexQuoteOrBackslash(b []byte) int {
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if m := swarHas(x, '"') | swarHas(x, '\\'); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	if littleEndian && len(b) >= 8 {
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		for ; i <= len(b)-8; i += 8 {
+			x := *(*uint64)(unsafe.Add(p, i))
+			if m := swarHas(x, '"') | swarHas(x, '\\'); m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
 		}
 	}
 	for ; i < len(b); i++ {
@@ -233,6 +236,10 @@ func indexQuoteOrBackslash(b []byte) int {
 	}
 	return -1
 }
+
+// littleEndian enables the word-at-a-time loads (unaligned loads are fine
+// on every little-endian platform Go supports).
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // strEscaped unescapes a string from start whose first backslash is at i
 // into the scratch buffer.
@@ -407,9 +414,12 @@ func (s *jsonScanner) skipString() (int, error) {
 // indexQuote returns the index of the first '"' in b, or -1.
 func indexQuote(b []byte) int {
 	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if m := swarHas(binary.LittleEndian.Uint64(b[i:]), '"'); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	if littleEndian && len(b) >= 8 {
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		for ; i <= len(b)-8; i += 8 {
+			if m := swarHas(*(*uint64)(unsafe.Add(p, i)), '"'); m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
 		}
 	}
 	for ; i < len(b); i++ {
