@@ -167,7 +167,8 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 var decodeReasons = []string{
 	accesslog.ReasonJSON, accesslog.ReasonNotAccessLog, accesslog.ReasonMissingField,
 	accesslog.ReasonBadStatus, accesslog.ReasonBadDuration, accesslog.ReasonBadTime,
-	accesslog.ReasonBadField, accesslog.ReasonTooLong,
+	accesslog.ReasonBadField, accesslog.ReasonEnvelope, accesslog.ReasonPartialTooLong,
+	accesslog.ReasonTooLong, ReasonOther,
 }
 
 // Addr is the address the metrics server listens on (nil with Once).
