@@ -156,3 +156,27 @@ func TestSkipDepthLimit(t *testing.T) {
 	s.reset([]byte(`[{]}`), &scratch)
 	require.Error(t, s.skip())
 }
+
+// FuzzIndexQuote checks the word-at-a-time searches against a plain loop.
+func FuzzIndexQuote(f *testing.F) {
+	for _, s := range []string{"", `"`, `abcdefgh"`, `abcdefghijklmno\p"`, `\`, "\x22\x5c\xa2\xdc\x00\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		wantQB, wantQ := -1, -1
+		for i, c := range b {
+			if wantQB < 0 && (c == '"' || c == '\\') {
+				wantQB = i
+			}
+			if wantQ < 0 && c == '"' {
+				wantQ = i
+			}
+		}
+		if got := indexQuoteOrBackslash(b); got != wantQB {
+			t.Fatalf("indexQuoteOrBackslash(%q) = %d, want %d", b, got, wantQB)
+		}
+		if got := indexQuote(b); got != wantQ {
+			t.Fatalf("indexQuote(%q) = %d, want %d", b, got, wantQ)
+		}
+	})
+}
