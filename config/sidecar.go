@@ -40,7 +40,23 @@ type SidecarConfig struct {
 	// ScrapeGateway, when set, serves the gateway's own metrics beside
 	// the sidecar's.
 	ScrapeGateway *ScrapeGatewayConfig `yaml:"scrape_gateway"`
+	// ExtraLabels count requests by allow-listed values of access-log
+	// fields that a log's mapping extracts (mapping.extra).
+	ExtraLabels []ExtraLabelConfig `yaml:"extra_labels"`
 }
+
+// ExtraLabelConfig is one access-log field counted by value in
+// gatewatch_http_requests_by_field_total.
+type ExtraLabelConfig struct {
+	// Field is a name of a log's mapping.extra.
+	Field string `yaml:"field"`
+	// Values are counted as themselves; others as "other", a missing
+	// field as "none".
+	Values []string `yaml:"values"`
+}
+
+// MaxExtraLabelValues bounds the allow-list of one extra label.
+const MaxExtraLabelValues = 100
 
 // LogConfig is one followed access log.
 type LogConfig struct {
@@ -175,6 +191,30 @@ func (c *SidecarConfig) validate(v *validator) {
 	}
 	if c.MaxBackends < 1 {
 		v.errorf(append(at, "max_backends"), "must be at least 1 (default 100)")
+	}
+	extracted := map[string]bool{}
+	for _, l := range c.Logs {
+		if l.Mapping != nil {
+			for name := range l.Mapping.Extra {
+				extracted[name] = true
+			}
+		}
+	}
+	fields := map[string]bool{}
+	for i, x := range c.ExtraLabels {
+		xa := append(slices.Clone(at), "extra_labels", i)
+		switch {
+		case x.Field == "":
+			v.errorf(append(xa, "field"), "field must be set (a name of a log's mapping.extra)")
+		case fields[x.Field]:
+			v.errorf(append(xa, "field"), "field %q is listed twice", x.Field)
+		case !extracted[x.Field]:
+			v.errorf(append(xa, "field"), "field %q is not extracted by any log; add it to a log's mapping.extra", x.Field)
+		}
+		fields[x.Field] = true
+		if len(x.Values) == 0 || len(x.Values) > MaxExtraLabelValues {
+			v.errorf(append(xa, "values"), "%d values; expected 1 to %d allowed values (others are counted as \"other\")", len(x.Values), MaxExtraLabelValues)
+		}
 	}
 	if s := c.ScrapeGateway; s != nil {
 		u, err := url.Parse(s.URL)

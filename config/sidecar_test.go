@@ -35,7 +35,7 @@ sidecar:
     - path: logs/access.log*
       format: json
       envelope: cri
-      mapping: {method: req.m, path: req.p, status: code, duration: took, duration_unit: ms}
+      mapping: {method: req.m, path: req.p, status: code, duration: took, duration_unit: ms, extra: {tenant: req.tenant}}
     - path: "-"
       format: kong
   listen: 127.0.0.1:9999
@@ -44,6 +44,9 @@ sidecar:
   max_line_bytes: 1024
   poll_interval: 50ms
   scrape_gateway: {url: "http://localhost:8080/metrics"}
+  extra_labels:
+    - field: tenant
+      values: [acme, globex]
 `), 0o644))
 	c, err := LoadFile(p)
 	require.NoError(t, err)
@@ -55,6 +58,7 @@ sidecar:
 	require.Equal(t, "cri+json", s.Logs[0].DecoderFormat(contract.KrakenD))
 	require.Equal(t, "kong", s.Logs[1].DecoderFormat(contract.Envoy))
 	require.Equal(t, 2*time.Second, s.ScrapeGateway.Timeout.Std())
+	require.Equal(t, []ExtraLabelConfig{{Field: "tenant", Values: []string{"acme", "globex"}}}, s.ExtraLabels)
 }
 
 func TestSidecarDecoderFormatFromContract(t *testing.T) {
@@ -85,6 +89,8 @@ func TestSidecarErrors(t *testing.T) {
 		{"bad poll type", "sidecar:\n  poll_interval: soon\n", `gw.yaml: line 2: "soon" is not a duration`},
 		{"bad url", "sidecar:\n  scrape_gateway: {url: localhost:8080}\n", `gw.yaml:2:20: sidecar.scrape_gateway.url: "localhost:8080" is not an http(s) URL`},
 		{"bad backends", "sidecar:\n  max_backends: -1\n", "gw.yaml:2:3: sidecar.max_backends: must be at least 1"},
+		{"extra label not extracted", "sidecar:\n  extra_labels:\n    - {field: tenant, values: [a]}\n", `gw.yaml:3:8: sidecar.extra_labels[0].field: field "tenant" is not extracted by any log`},
+		{"extra label without values", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s, extra: {tenant: t}}\n  extra_labels:\n    - field: tenant\n", "gw.yaml:7:7: sidecar.extra_labels[0].values: 0 values; expected 1 to 100"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

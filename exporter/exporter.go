@@ -87,8 +87,35 @@ type Options struct {
 	Buckets []float64
 	// MaxBackends bounds the backend label (default DefaultMaxBackends).
 	MaxBackends int
+	// Fields are access-log fields (Event.Fields) counted in
+	// gatewatch_http_requests_by_field_total, each with the allow-list
+	// of values that become label values.
+	Fields []FieldLabel
 	// Now is the clock for the checkpoint age; nil means time.Now.
 	Now func() time.Time
+}
+
+// FieldLabel is one allow-listed access-log field.
+type FieldLabel struct {
+	// Field is the name in Event.Fields (a mapping's extra field).
+	Field string
+	// Values are the values counted as themselves; any other value is
+	// counted as FieldOther, a missing or empty one as FieldNone.
+	Values []string
+}
+
+// Values of the value label outside a field's allow-list.
+const (
+	FieldOther = "other"
+	FieldNone  = "none"
+)
+
+// fieldLabel is a FieldLabel ready for lookups: value index 0 is
+// FieldNone, 1 FieldOther, then the allow-list.
+type fieldLabel struct {
+	field  string
+	values []string
+	index  map[string]int
 }
 
 // Exporter records Events as metrics. Record must be called from one
@@ -123,6 +150,9 @@ type Exporter struct {
 
 	clients clientCounter
 
+	byField *prometheus.CounterVec
+	fields  []fieldLabel
+
 	errMu     sync.Mutex
 	errByWhy  map[string]prometheus.Counter
 	lastEvSec float64
@@ -131,6 +161,8 @@ type Exporter struct {
 type endpointSeries struct {
 	name    string
 	methods [numMethods]*methodSeries
+	// fields[i][j] counts value j of field i by status code.
+	fields [][]*codeTable
 }
 
 type methodSeries struct {
@@ -224,6 +256,17 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		errByWhy:     map[string]prometheus.Counter{},
 	}
 	e.clients.reset()
+	e.byField = counterVec(f, RequestsByField)
+	for _, fl := range o.Fields {
+		l := fieldLabel{field: fl.Field, values: []string{FieldNone, FieldOther}, index: map[string]int{}}
+		for _, v := range fl.Values {
+			if _, dup := l.index[v]; !dup && v != "" {
+				l.index[v] = len(l.values)
+				l.values = append(l.values, v)
+			}
+		}
+		e.fields = append(e.fields, l)
+	}
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        DistinctClients.Name,
 		Help:        DistinctClients.Help,
@@ -320,6 +363,9 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 	if ev.UpstreamHost != "" {
 		e.backend(ev.UpstreamHost).get(ev.Status).Inc()
 	}
+	if len(e.fields) > 0 {
+		e.recordFields(ev, e.endpoint(ep))
+	}
 	var sec int64
 	if !ev.Time.IsZero() {
 		sec = ev.Time.Unix()
@@ -332,6 +378,35 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 	}
 	if ev.Client != "" {
 		e.clients.add(sec/60, ev.Client)
+	}
+}
+
+func (e *Exporter) recordFields(ev *accesslog.Event, s *endpointSeries) {
+	if s.fields == nil {
+		s.fields = make([][]*codeTable, len(e.fields))
+		for i := range e.fields {
+			s.fields[i] = make([]*codeTable, len(e.fields[i].values))
+		}
+	}
+	for i := range e.fields {
+		fl := &e.fields[i]
+		j := 0 // FieldNone
+		if v := ev.Fields[fl.field]; v != "" {
+			if k, ok := fl.index[v]; ok {
+				j = k
+			} else {
+				j = 1 // FieldOther
+			}
+		}
+		t := s.fields[i][j]
+		if t == nil {
+			name, track, field, value := s.name, e.track, fl.field, fl.values[j]
+			t = &codeTable{child: func(code string) prometheus.Counter {
+				return e.byField.WithLabelValues(name, code, track, field, value)
+			}}
+			s.fields[i][j] = t
+		}
+		t.get(ev.Status).Inc()
 	}
 }
 

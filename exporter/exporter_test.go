@@ -243,3 +243,38 @@ func TestRecordDoesNotAllocate(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+func TestFieldLabels(t *testing.T) {
+	c := testContract()
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, c, Options{Fields: []FieldLabel{{Field: "tenant", Values: []string{"acme", "globex", "acme", ""}}}})
+	for _, tenant := range []string{"acme", "acme", "globex", "initech", ""} {
+		ev := event("GET", 200, -1)
+		ev.Fields = map[string]string{"tenant": tenant}
+		e.Record(ev, &c.Endpoints[0])
+	}
+	ev := event("GET", 500, -1) // no Fields at all
+	e.Record(ev, nil)
+	want := `
+# HELP gatewatch_http_requests_by_field_total Requests by contract endpoint, status code and the value of an allow-listed access-log field (sidecar.extra_labels).
+# TYPE gatewatch_http_requests_by_field_total counter
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="acme"} 2
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="globex"} 1
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="other"} 1
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="none"} 1
+gatewatch_http_requests_by_field_total{code="500",endpoint="unmatched",field="tenant",track="stable",value="none"} 1
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), RequestsByField.Name))
+
+	evs := []*accesslog.Event{event("GET", 200, -1), event("GET", 200, -1)}
+	evs[0].Fields = map[string]string{"tenant": "acme"}
+	evs[1].Fields = map[string]string{"tenant": "someone-else"}
+	for _, ev := range evs {
+		e.Record(ev, &c.Endpoints[0])
+	}
+	require.Zero(t, testing.AllocsPerRun(1000, func() {
+		for _, ev := range evs {
+			e.Record(ev, &c.Endpoints[0])
+		}
+	}))
+}

@@ -35,6 +35,12 @@ const (
 	LabelReason = "reason"
 	// LabelResult is a bounded outcome (e.g. stored, duplicate, dead_letter).
 	LabelResult = "result"
+	// LabelField is the name of an allow-listed access-log field
+	// (sidecar.extra_labels).
+	LabelField = "field"
+	// LabelValue is the field's value: one of its allow-list, "other" or
+	// "none" (the line lacks the field).
+	LabelValue = "value"
 	// LabelLE is the histogram bucket boundary label Prometheus adds.
 	LabelLE = "le"
 )
@@ -100,6 +106,12 @@ var (
 		Help:   "Estimated number of distinct client addresses seen in the last full minute.",
 		Type:   Gauge,
 		Labels: []string{LabelTrack},
+	}
+	RequestsByField = Metric{
+		Name:   "gatewatch_http_requests_by_field_total",
+		Help:   "Requests by contract endpoint, status code and the value of an allow-listed access-log field (sidecar.extra_labels).",
+		Type:   Counter,
+		Labels: []string{LabelEndpoint, LabelCode, LabelTrack, LabelField, LabelValue},
 	}
 	ContractInfo = Metric{
 		Name:   "gatewatch_contract_info",
@@ -202,7 +214,7 @@ var (
 // Schema lists every metric family the project exports.
 var Schema = []Metric{
 	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
-	BackendResponses, DistinctClients, ContractInfo,
+	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
 	ProbeSuccess, CanaryVerdict,

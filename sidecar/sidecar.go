@@ -100,6 +100,10 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	}
 	sc := &cfg.Sidecar
 	s := &Sidecar{cfg: cfg, c: c, logger: logger, reg: reg, opts: opts}
+	var fields []exporter.FieldLabel
+	for _, x := range sc.ExtraLabels {
+		fields = append(fields, exporter.FieldLabel{Field: x.Field, Values: x.Values})
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.exp = exporter.New(reg, c, exporter.Options{
 		Gateway:     c.Name,
@@ -107,6 +111,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		Version:     cfg.Gateway.Version,
 		Buckets:     exporter.Buckets(cfg.LatencyThresholds(c)...),
 		MaxBackends: sc.MaxBackends,
+		Fields:      fields,
 	})
 	s.exp.InitDecodeErrors(decodeReasons...)
 

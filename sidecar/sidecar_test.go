@@ -16,7 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
+	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
@@ -95,11 +97,12 @@ func sum(t *testing.T, g prometheus.Gatherer, name string) float64 {
 	return total
 }
 
-// value returns the sample of family name whose label has the given value.
+// value sums the samples of family name whose label has the given value.
 func value(t *testing.T, g prometheus.Gatherer, name, label, val string) float64 {
 	t.Helper()
 	mfs, err := g.Gather()
 	require.NoError(t, err)
+	total, found := 0.0, false
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -107,13 +110,16 @@ func value(t *testing.T, g prometheus.Gatherer, name, label, val string) float64
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == label && l.GetValue() == val {
-					return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+					total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+					found = true
 				}
 			}
 		}
 	}
-	t.Fatalf("no %s{%s=%q}", name, label, val)
-	return 0
+	if !found {
+		t.Fatalf("no %s{%s=%q}", name, label, val)
+	}
+	return total
 }
 
 // waitFor polls cond until it holds or 30s pass.
@@ -340,4 +346,35 @@ func FuzzParseExposition(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestExtraLabels counts a generic JSON log by the allow-listed values of
+// a field its mapping extracts.
+func TestExtraLabels(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(13, 14))
+	f, err := os.Create(log)
+	require.NoError(t, err)
+	for _, c := range []string{"mobile-app", "web-frontend", "partner-acme", "mobile-app"} {
+		f.Write(loggen.Line("json", rnd, loggen.Request{Consumer: c}))
+		f.WriteString("\n")
+	}
+	require.NoError(t, f.Close())
+
+	var m accesslog.Mapping
+	require.NoError(t, yaml.Unmarshal([]byte(loggen.JSONMapping), &m))
+	m.Extra = map[string]string{"consumer": "auth.subject"}
+	cfg := testConfig(t, filepath.Join(dir, "state"), log)
+	cfg.Sidecar.Logs[0].Format = "json"
+	cfg.Sidecar.Logs[0].Mapping = &m
+	cfg.Sidecar.ExtraLabels = []config.ExtraLabelConfig{{Field: "consumer", Values: []string{"mobile-app", "web-frontend"}}}
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, Summary{Lines: 4}, s.Summary())
+	require.Equal(t, 2.0, value(t, reg, exporter.RequestsByField.Name, "value", "mobile-app"))
+	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "web-frontend"))
+	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "other"))
 }
