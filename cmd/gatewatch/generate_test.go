@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const corpusDir = "../../../shared/corpus"
+
+// TestGenerateCorpus runs `gatewatch generate all` on every contract of the
+// corpus; the rules must pass `promtool check rules` and `promtool test
+// rules`, and alertmanager.yml `amtool check-config`. Files the loaders
+// refuse on purpose (KrakenD flexible-configuration templates) are
+// skipped. With -short, promtool's unit tests run on the first file of
+// each gateway only (they take seconds per file).
+func TestGenerateCorpus(t *testing.T) {
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skipf("corpus not found at %s (it lives in shared/ beside the checkout): %v", corpusDir, err)
+	}
+	promtool, amtool := "/usr/bin/promtool", "/usr/bin/amtool"
+	for _, bin := range []string{promtool, amtool} {
+		if _, err := os.Stat(bin); err != nil {
+			t.Skipf("%s is not installed; install the prometheus and prometheus-alertmanager packages to run this test", bin)
+		}
+	}
+	n := 0
+	for _, kind := range []string{"krakend", "kong", "envoy"} {
+		files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*"))
+		require.NoError(t, err)
+		tested := false
+		for _, f := range files {
+			t.Run(kind+"/"+filepath.Base(f), func(t *testing.T) {
+				dir := t.TempDir()
+				code, out, errOut := gw(t, "generate", "all", "--contract", f, "-o", dir)
+				if code != 0 && strings.Contains(errOut, "flexible-configuration template") {
+					t.Skipf("refused on purpose by the loader: %s", strings.TrimSpace(errOut))
+				}
+				require.Equal(t, 0, code, errOut)
+				n++
+				for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, alertmanagerFile} {
+					require.Contains(t, out, filepath.Join(dir, name))
+				}
+				runTool(t, dir, promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", rulesFile)
+				runTool(t, dir, amtool, "check-config", alertmanagerFile)
+				if !testing.Short() || !tested {
+					tested = true
+					runTool(t, dir, promtool, "test", "rules", rulesTestFile)
+				}
+			})
+		}
+	}
+	require.Greater(t, n, 30)
+}
+
+func runTool(t *testing.T, dir, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s %s:\n%s", filepath.Base(bin), strings.Join(args, " "), out)
+}
+
+func TestGenerateErrors(t *testing.T) {
+	code, _, errOut := gw(t, "generate", "rules", "-o", t.TempDir())
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "no contract: pass --contract FILE")
+
+	bad := filepath.Join(t.TempDir(), "gatewatch.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("alerting:\n  pagerduty:\n    page: {routing_key_file: keys/page}\n"), 0o644))
+	code, _, errOut = gw(t, "generate", "alertmanager", "-c", bad, "-o", t.TempDir())
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, bad+":3:12: alerting.pagerduty.page.routing_key_file: \"keys/page\" is not an absolute path")
+}
+
+func TestGenerateAlertmanagerWithoutContract(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := gw(t, "generate", "alertmanager", "-o", dir)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, filepath.Join(dir, alertmanagerFile))
+	b, err := os.ReadFile(filepath.Join(dir, alertmanagerFile))
+	require.NoError(t, err)
+	require.Contains(t, string(b), "routing_key_file: /etc/alertmanager/secrets/pagerduty-page")
+}
