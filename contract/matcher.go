@@ -341,10 +341,11 @@ func (t *table) matchKong(path string) int32 {
 	rest := path
 	for i := 0; i >= 0 && i < len(r.nodes); {
 		n := &r.nodes[i]
-		if !hasPrefix(rest, n.label) {
+		label := r.label(n)
+		if !hasPrefix(rest, label) {
 			break
 		}
-		rest = rest[len(n.label):]
+		rest = rest[len(label):]
 		if n.pfx >= 0 {
 			pfx0 = n.pfx
 		}
@@ -360,7 +361,7 @@ func (t *table) matchKong(path string) int32 {
 		if rest == "" {
 			break
 		}
-		i = n.next(rest)
+		i = r.next(n, rest[0])
 	}
 	switch {
 	case re0 >= 0:
@@ -685,13 +686,19 @@ func commonPrefixLen(a, b string) int {
 // a node are consecutive, starting at kids, in the order of first.
 type radix struct {
 	nodes []rflat
+	// text holds every node's label followed by its children's first
+	// bytes, in node order, so that a walk reads memory close together.
+	text string
 	// pats holds the pattern lists the nodes refer to.
 	pats [][]pattern
 }
 
 type rflat struct {
-	label string
-	first string // first byte of each child's label
+	// text[lab:lab+labN] is the label; the kidN bytes after it are the
+	// first bytes of the children.
+	lab   uint32
+	labN  uint32
+	kidN  uint32
 	kids  int32
 	pfx   int32
 	seg   int32
@@ -701,25 +708,46 @@ type rflat struct {
 	pats2 int32
 }
 
+// label returns the node's label.
+func (r *radix) label(n *rflat) string {
+	return r.text[n.lab : n.lab+n.labN]
+}
+
+// next returns the index of n's child whose label starts with b, or -1.
+func (r *radix) next(n *rflat, b byte) int {
+	first := r.text[n.lab+n.labN : n.lab+n.labN+n.kidN]
+	for k := 0; k < len(first); k++ {
+		if first[k] == b {
+			return int(n.kids) + k
+		}
+	}
+	return -1
+}
+
 // freeze lays out the tree below root breadth first.
 func freeze(root *rnode) radix {
 	if root.empty() {
 		return radix{}
 	}
 	var r radix
+	var text []byte
 	queue := []*rnode{root}
 	r.nodes = append(r.nodes, rflat{})
 	for i := 0; i < len(queue); i++ {
 		n := queue[i]
 		r.nodes[i] = rflat{
-			label: n.label, first: string(n.first), kids: int32(len(queue)),
-			pfx: n.pfx, seg: n.seg, pfx2: n.pfx2, pats: r.addPats(n.pats), pats2: r.addPats(n.pats2),
+			lab: uint32(len(text)), labN: uint32(len(n.label)), kidN: uint32(len(n.kids)),
+			kids: int32(len(queue)), pfx: n.pfx, seg: n.seg, pfx2: n.pfx2,
+			pats: r.addPats(n.pats), pats2: r.addPats(n.pats2),
 		}
+		text = append(text, n.label...)
+		text = append(text, n.first...)
 		for _, c := range n.kids {
 			queue = append(queue, c)
 			r.nodes = append(r.nodes, rflat{})
 		}
 	}
+	r.text = string(text)
 	return r
 }
 
@@ -735,17 +763,6 @@ func (n *rnode) empty() bool {
 	return len(n.kids) == 0 && n.pfx < 0 && n.seg < 0 && n.pfx2 < 0 && len(n.pats) == 0 && len(n.pats2) == 0
 }
 
-// next returns the node index to continue with for the rest of a path, or
-// -1.
-func (n *rflat) next(rest string) int {
-	b := rest[0]
-	for k := 0; k < len(n.first); k++ {
-		if n.first[k] == b {
-			return int(n.kids) + k
-		}
-	}
-	return -1
-}
 
 // minimum returns the lowest route index among the prefix,
 // path_separated_prefix and pattern routes matching path, or best when none
@@ -754,10 +771,11 @@ func (r *radix) minimum(path string, best int32) int32 {
 	rest := path
 	for i := 0; i >= 0 && i < len(r.nodes); {
 		n := &r.nodes[i]
-		if !hasPrefix(rest, n.label) {
+		label := r.label(n)
+		if !hasPrefix(rest, label) {
 			return best
 		}
-		rest = rest[len(n.label):]
+		rest = rest[len(label):]
 		best = lower(best, n.pfx)
 		if n.seg >= 0 && (rest == "" || rest[0] == '/') {
 			best = lower(best, n.seg)
@@ -768,7 +786,7 @@ func (r *radix) minimum(path string, best int32) int32 {
 		if rest == "" {
 			return best
 		}
-		i = n.next(rest)
+		i = r.next(n, rest[0])
 	}
 	return best
 }
