@@ -696,13 +696,13 @@ type radix struct {
 type rflat struct {
 	// text[lab:lab+labN] is the label; the kidN bytes after it are the
 	// first bytes of the children.
-	lab   uint32
-	labN  uint32
-	kidN  uint32
-	kids  int32
-	pfx   int32
-	seg   int32
-	pfx2  int32
+	lab  uint32
+	labN uint32
+	kidN uint32
+	kids int32
+	pfx  int32
+	seg  int32
+	pfx2 int32
 	// pats and pats2 index radix.pats, -1 for none.
 	pats  int32
 	pats2 int32
@@ -762,7 +762,6 @@ func (r *radix) addPats(ps []pattern) int32 {
 func (n *rnode) empty() bool {
 	return len(n.kids) == 0 && n.pfx < 0 && n.seg < 0 && n.pfx2 < 0 && len(n.pats) == 0 && len(n.pats2) == 0
 }
-
 
 // minimum returns the lowest route index among the prefix,
 // path_separated_prefix and pattern routes matching path, or best when none
