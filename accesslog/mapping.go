@@ -305,11 +305,13 @@ func (d *JSONDecoder) walk(n *mnode) error {
 }
 
 func (d *JSONDecoder) fill(e *Event) error {
-	p := d.m.paths()
-	for _, req := range []int{mMethod, mPath, mStatus} {
-		if !d.have[req] {
-			return missing("json", p[req].path)
-		}
+	switch {
+	case !d.have[mMethod]:
+		return missing("json", d.m.Method)
+	case !d.have[mPath]:
+		return missing("json", d.m.Path)
+	case !d.have[mStatus]:
+		return missing("json", d.m.Status)
 	}
 	e.Method = upperMethod(d.vals[mMethod], &d.scratch)
 	e.setURI(d.vals[mPath])
