@@ -132,3 +132,38 @@ func TestCheckpointFileIsNotALog(t *testing.T) {
 	require.Equal(t, numbered(1, 2), h.texts())
 	require.NoError(t, h.stop())
 }
+
+func TestConcurrentAcks(t *testing.T) {
+	// The shipper acknowledges from other goroutines, out of order, while
+	// Run reads; the mark ends at the end of the file.
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	const n = 5000
+	appendLines(t, x, 0, n-1)
+	acks := make(chan Line, 64)
+	var tl *Tailer
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			for l := range acks {
+				tl.Ack(l.File, l.Offset, l.End)
+				_ = tl.Stats()
+			}
+			done <- struct{}{}
+		}()
+	}
+	var err error
+	tl, err = New(Options{Paths: []string{x}, Start: FromBeginning, ManualAck: true, OneShot: true})
+	require.NoError(t, err)
+	require.NoError(t, tl.Run(t.Context(), func(l Line) error {
+		acks <- l
+		return nil
+	}))
+	close(acks)
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+	c := tl.Checkpoint()
+	require.Len(t, c.Files, 1)
+	require.Equal(t, int64(n*12), c.Files[0].Offset)
+}
