@@ -158,9 +158,11 @@ type Stats struct {
 	CutLines, CutBytes uint64
 	// NULBytes counts NUL bytes skipped at line starts.
 	NULBytes uint64
-	// LostBytes is a lower bound of bytes never read: partial lines of
-	// truncated files, files the checkpoint points at that are gone,
-	// remembered files forgotten before being read to the end.
+	// LostBytes estimates bytes never read: pending partial lines of
+	// truncated files (a copy matched by the patterns may still deliver
+	// them), the unread rest of files the checkpoint points at that are
+	// gone (by the size recorded), remembered files forgotten before being
+	// read to their last known size.
 	LostBytes uint64
 	// Duplicates counts files not read because a file with the same
 	// fingerprint is being read (copies, or different files with an
@@ -457,6 +459,9 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 			first = false
 		}
 		if t.opts.OneShot && stdinC == nil {
+			if ctx.Err() != nil {
+				return nil // interrupted: no unterminated lines are delivered
+			}
 			return t.finishAll(handle)
 		}
 		if len(patterns) == 0 && stdinC == nil {
@@ -970,7 +975,9 @@ func (t *Tailer) finishAll(handle func(Line) error) error {
 	readers := slices.Clone(t.readers)
 	t.mu.Unlock()
 	for _, r := range readers {
-		if r.id == nil && !r.waiting && !r.done {
+		// A file that waited for its fingerprint (a copy) may take it over
+		// now that the files before it are finished.
+		if r.id == nil && !r.done {
 			t.mu.Lock()
 			err := t.identify(r, true)
 			t.mu.Unlock()
