@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
+	k8syaml "sigs.k8s.io/yaml"
 
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
@@ -341,6 +343,36 @@ func BenchmarkGenerate1000(b *testing.B) {
 			if _, err := f(); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestPrometheusRuleStrict decodes prometheusrule.yaml strictly into the
+// operator's API type and checks it carries the same rules as rules.yml.
+func TestPrometheusRuleStrict(t *testing.T) {
+	s, err := Generate(ordersContract(), loadConfig(t, ordersConfig))
+	require.NoError(t, err)
+	b, err := s.PrometheusRuleYAML()
+	require.NoError(t, err)
+	var pr monitoringv1.PrometheusRule
+	require.NoError(t, k8syaml.UnmarshalStrict(b, &pr))
+	require.Equal(t, "monitoring.coreos.com/v1", pr.APIVersion)
+	require.Equal(t, "PrometheusRule", pr.Kind)
+	require.Equal(t, "gatewatch-shop-gateway-26cfea23", pr.Name)
+	require.Len(t, pr.Spec.Groups, len(s.Rules.Groups))
+	for i, g := range pr.Spec.Groups {
+		want := s.Rules.Groups[i]
+		require.Equal(t, want.Name, g.Name)
+		require.Len(t, g.Rules, len(want.Rules))
+		for j, r := range g.Rules {
+			w := want.Rules[j]
+			require.Equal(t, w.Expr, r.Expr.String())
+			require.Equal(t, w.Alert+w.Record, r.Alert+r.Record)
+			if w.For != "" {
+				require.Equal(t, w.For, string(*r.For))
+			}
+			require.Equal(t, w.Labels, r.Labels)
+			require.Equal(t, w.Annotations, r.Annotations)
 		}
 	}
 }
