@@ -202,7 +202,7 @@ func LoadCheckpoint(path string) (c Checkpoint, exists bool, err error) {
 	}
 	c, err = ParseCheckpoint(data)
 	if err != nil {
-		return c, true, fmt.Errorf("checkpoint file %s is corrupt: %w (remove it to start over, see Options.StartUnknown)", path, err)
+		return c, true, fmt.Errorf("checkpoint file %s is corrupt: %w (delete it to start over: files are then read as on a first run)", path, err)
 	}
 	return c, true, nil
 }
