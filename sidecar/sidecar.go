@@ -104,7 +104,11 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	for _, x := range sc.ExtraLabels {
 		fields = append(fields, exporter.FieldLabel{Field: x.Field, Values: x.Values})
 	}
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			return nil, fmt.Errorf("sidecar: registering runtime metrics: %w", err)
+		}
+	}
 	s.exp = exporter.New(reg, c, exporter.Options{
 		Gateway:     c.Name,
 		Track:       cfg.Gateway.Track,
