@@ -180,3 +180,36 @@ func FuzzIndexQuote(f *testing.F) {
 		}
 	})
 }
+
+func TestIntVal(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    int64
+		ok, err bool
+	}{
+		{in: "0", want: 0, ok: true},
+		{in: "-0", want: 0, ok: true},
+		{in: "123,", want: 123, ok: true},
+		{in: "-1}", want: -1, ok: true},
+		{in: "999999999999999999", want: 999999999999999999, ok: true},
+		{in: "1234567890123456789", want: 1234567890123456789, ok: true},
+		{in: "1.9", want: 1, ok: true},
+		{in: "1e3", want: 1000, ok: true},
+		{in: `"42"`, want: 42, ok: true},
+		{in: `" 7 "`, want: 7, ok: true},
+		{in: `"-"`},
+		{in: "null"},
+		{in: "{}"},
+		{in: "--1", err: true},
+		{in: "1-2", err: true},
+		{in: "99999999999999999999999", err: true},
+	} {
+		var scratch []byte
+		s := jsonScanner{}
+		s.reset([]byte(tc.in), &scratch)
+		n, ok, err := s.intVal()
+		require.Equal(t, tc.err, err != nil, "%s: %v", tc.in, err)
+		require.Equal(t, tc.ok, ok, tc.in)
+		require.Equal(t, tc.want, n, tc.in)
+	}
+}

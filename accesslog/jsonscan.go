@@ -573,6 +573,9 @@ func (s *jsonScanner) floatVal() (v float64, ok bool, err error) {
 
 // intVal reads an integer; a fractional number is truncated.
 func (s *jsonScanner) intVal() (v int64, ok bool, err error) {
+	if n, ok := s.fastInt(); ok {
+		return n, true, nil
+	}
 	t, ok, err := s.numText()
 	if !ok || err != nil {
 		return 0, false, err
@@ -585,6 +588,38 @@ func (s *jsonScanner) intVal() (v int64, ok bool, err error) {
 		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
 	}
 	return int64(f), true, nil
+}
+
+// fastInt reads a plain JSON integer of at most 18 digits (the common
+// case) in one pass. It consumes nothing and returns false for anything
+// else, which the general path then handles.
+func (s *jsonScanner) fastInt() (int64, bool) {
+	buf, i := s.buf, s.pos
+	if i >= len(buf) {
+		return 0, false
+	}
+	neg := buf[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	var n int64
+	for i < len(buf) && i-start < 18 {
+		c := buf[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+		i++
+	}
+	if i == start || (i < len(buf) && numChar[buf[i]]) {
+		return 0, false // not a number, or a fraction, exponent or long number
+	}
+	s.pos = i
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // numText reads a number or a string and returns its trimmed text; ok is
@@ -611,6 +646,14 @@ func (s *jsonScanner) numText() (string, bool, error) {
 // msVal reads milliseconds (integer or fractional, number or string) as a
 // Duration. Negative values (Kong's -1) mean unknown.
 func (s *jsonScanner) msVal() (time.Duration, bool, error) {
+	if n, ok := s.fastInt(); ok {
+		if n < 0 {
+			return -1, false, nil
+		}
+		if n <= math.MaxInt64/int64(time.Millisecond) {
+			return time.Duration(n) * time.Millisecond, true, nil
+		}
+	}
 	f, ok, err := s.floatVal()
 	if !ok || err != nil || f < 0 {
 		return -1, false, err
