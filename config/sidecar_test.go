@@ -100,3 +100,22 @@ func TestSidecarErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSidecarSection loads arbitrary sidecar sections: never a panic, and
+// every error names the file.
+func FuzzSidecarSection(f *testing.F) {
+	f.Add("sidecar: {}\n")
+	f.Add("sidecar:\n  logs:\n    - {path: a.log*, format: kong, envelope: cri}\n  listen: :9145\n  start: end\n")
+	f.Add("sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s, extra: {tenant: t}}\n  extra_labels: [{field: tenant, values: [x]}]\n")
+	f.Add("sidecar:\n  scrape_gateway: {url: 'http://[::1]:8001/metrics', timeout: 1s}\n  poll_interval: 5d\n")
+	f.Add("sidecar:\n  logs: [{path: '-'}, {path: '-'}]\n  max_line_bytes: -1\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := Load("gw.yaml", []byte(in))
+		if err != nil {
+			require.True(t, strings.HasPrefix(err.Error(), "gw.yaml"), "error without the file name: %v", err)
+			return
+		}
+		require.NotEmpty(t, c.Sidecar.Logs)
+		require.NotEmpty(t, c.Sidecar.Listen)
+	})
+}
