@@ -15,6 +15,8 @@ import (
 // "status"); an empty path means the log does not have that field. The
 // config package embeds it (YAML keys in snake_case).
 type Mapping struct {
+	// Time ... Flags are the dotted JSON paths of the Event fields of the
+	// same name (Query, when set, overrides the query split from Path).
 	Time         string `yaml:"time,omitempty"`
 	Method       string `yaml:"method,omitempty"`
 	Path         string `yaml:"path,omitempty"`

@@ -22,7 +22,9 @@ var Formats = []string{"krakend", "krakend-json", "kong", "envoy", "envoy-text",
 // with random realistic values by Fill; Line calls Fill itself.
 type Request struct {
 	// Time the request started; zero means a random time on 2024-05-02.
-	Time   time.Time
+	Time time.Time
+	// Method, Host, Client, UserAgent, RequestID and UpstreamHost
+	// ("10.0.3.17:8080") are written as given; empty means random.
 	Method string
 	// Path without the query; Query without the '?' ("" = none).
 	Path  string
