@@ -11,11 +11,13 @@
 // the exporter's schema.
 //
 // Scaling: recording rules aggregate all endpoints at once (one rule per
-// window, by (endpoint, method)). Alert rules are written per class of
-// endpoints that share an SLO, an owning team and a traffic guard, selecting
-// the class's endpoints with one label matcher; a contract with 1,000
-// endpoints and the default SLO has the same number of rules as one with
-// three. The rule text grows with the endpoint names in the matchers.
+// window, by (endpoint, method)). Alert rules are written per SLO class, the
+// endpoints that share an owning team and an objective (and, for latency, a
+// threshold), selecting the class's endpoints with label matchers, each
+// part with its own traffic guard; a contract with 1,000 endpoints and the
+// default SLO has the same number of rules as one with three. The rule text
+// grows with the endpoint names in the matchers. The objective (and
+// threshold) is an alert label, so no two rules have the same labels.
 package rules
 
 import (

@@ -395,3 +395,18 @@ func TestPrometheusRuleStrict(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyContract(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/promtool"); err != nil {
+		t.Skip("promtool (Prometheus 2.42) is not installed at /usr/bin/promtool")
+	}
+	s, err := Generate(&contract.Contract{Gateway: contract.Envoy, Name: "tcp-only"}, nil)
+	require.NoError(t, err)
+	dir := writeSet(t, s)
+	for _, args := range [][]string{{"check", "rules", "--lint-fatal", RulesFileName}, {"test", "rules", "rules_test.yml"}} {
+		cmd := exec.Command("/usr/bin/promtool", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "promtool %v:\n%s", args, out)
+	}
+}

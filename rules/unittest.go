@@ -94,6 +94,9 @@ const burnSamples = 240
 // worked out from every rule of the kind, so a series that two classes
 // select is expected from both.
 func (g *generator) burnTests(kind sloKind, classes []class[sloKey], burns []burnRule) {
+	if len(classes) == 0 {
+		return
+	}
 	cases := []struct {
 		what        string
 		total, fail func(k sloKey) float64
