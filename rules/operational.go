@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/gatewatch/gatewatch/exporter"
@@ -31,7 +32,7 @@ type opAlert struct {
 	extra    map[string]string // further static labels
 	// summary and description get a function that writes a series label
 	// (as a template or as the test's value).
-	summary, description func(l func(string) string) string
+	summary, description func(l, lit func(string) string) string
 	// fire makes the alert fire at fireAt with these series labels;
 	// quiet must not fire it at fireAt.
 	fire, quiet []Series
@@ -54,9 +55,9 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 	ops := []opAlert{
 		{
 			name: AlertSidecarDown, expr: up + " == 0", hold: 5 * time.Minute, severity: SeverityPage,
-			summary: func(l func(string) string) string { return "The gatewatch sidecar " + l(instance) + " is down" },
-			description: func(l func(string) string) string {
-				return "Prometheus cannot scrape the gatewatch sidecar " + l(instance) + " (job " + job + ") for 5 minutes: per-endpoint metrics and log shipping of " + g.gateway + " are blind."
+			summary: func(l, lit func(string) string) string { return "The gatewatch sidecar " + l(instance) + " is down" },
+			description: func(l, lit func(string) string) string {
+				return "Prometheus cannot scrape the gatewatch sidecar " + l(instance) + " (job " + lit(job) + ") for 5 minutes: per-endpoint metrics and log shipping of " + lit(g.gateway) + " are blind."
 			},
 			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "0x20"}},
 			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "1x20"}},
@@ -65,9 +66,11 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 		},
 		{
 			name: AlertSidecarAbsent, expr: "absent(" + up + ")", hold: 10 * time.Minute, severity: SeverityPage,
-			summary: func(func(string) string) string { return "No gatewatch sidecar of " + g.gateway + " is scraped" },
-			description: func(func(string) string) string {
-				return "Prometheus has no target in job " + job + " for 10 minutes: the sidecar is not deployed, or service discovery lost it."
+			summary: func(_, lit func(string) string) string {
+				return "No gatewatch sidecar of " + lit(g.gateway) + " is scraped"
+			},
+			description: func(_, lit func(string) string) string {
+				return "Prometheus has no target in job " + lit(job) + " for 10 minutes: the sidecar is not deployed, or service discovery lost it."
 			},
 			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: "other", instance: inst}), "1x20"}},
 			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "1x20"}},
@@ -76,9 +79,9 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 		},
 		{
 			name: AlertGatewayDown, expr: "max(" + exporter.ProbeSuccess.Name + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
-			summary: func(func(string) string) string { return "Every probe of " + g.gateway + " fails" },
-			description: func(func(string) string) string {
-				return "All external probes of " + g.gateway + " have failed for 2 minutes: the gateway is down or unreachable for clients."
+			summary: func(_, lit func(string) string) string { return "Every probe of " + lit(g.gateway) + " fails" },
+			description: func(_, lit func(string) string) string {
+				return "All external probes of " + lit(g.gateway) + " have failed for 2 minutes: the gateway is down or unreachable for clients."
 			},
 			fire: []Series{
 				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), "0x10"},
@@ -93,8 +96,10 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 		},
 		{
 			name: AlertProbeFailing, expr: exporter.ProbeSuccess.Name + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
-			summary: func(l func(string) string) string { return "Probe " + l(probeCheck) + " of " + g.gateway + " fails" },
-			description: func(l func(string) string) string {
+			summary: func(l, lit func(string) string) string {
+				return "Probe " + l(probeCheck) + " of " + lit(g.gateway) + " fails"
+			},
+			description: func(l, lit func(string) string) string {
 				return "The external probe " + l(probeCheck) + " has failed for 5 minutes while clients may still be served by other routes."
 			},
 			fire:       []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x20"}},
@@ -106,8 +111,8 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			name: AlertShippingLag,
 			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", exporter.ShipperLagSeconds.Name, formatFloat(lag.Seconds())),
 			hold: 15 * time.Minute, severity: SeverityTicket,
-			summary: func(l func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
-			description: func(l func(string) string) string {
+			summary: func(l, lit func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
+			description: func(l, lit func(string) string) string {
 				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
 			},
 			fire:       []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, 60)}},
@@ -120,10 +125,10 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			expr: fmt.Sprintf("sum by (%[1]s, %[2]s) (rate(%[3]s[5m]))\n/\nsum by (%[1]s, %[2]s) (rate(%[4]s[5m]))\n> 0.01",
 				sidecarJob, instance, exporter.DecodeErrors.Name, exporter.LinesRead.Name),
 			hold: 15 * time.Minute, severity: SeverityTicket,
-			summary: func(l func(string) string) string {
+			summary: func(l, lit func(string) string) string {
 				return "The sidecar " + l(instance) + " cannot decode its access log"
 			},
-			description: func(l func(string) string) string {
+			description: func(l, lit func(string) string) string {
 				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
 			},
 			fire: []Series{
@@ -144,8 +149,10 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 				selector(TrackErrorRatio("5m"), oneOf(exporter.LabelTrack, []string{"stable", "baseline"}, false)),
 				selector(TrackRequestRate("5m"), eq(exporter.LabelTrack, "canary"))),
 			hold: 10 * time.Minute, severity: SeverityTicket,
-			summary: func(func(string) string) string { return "The canary of " + g.gateway + " fails more than stable" },
-			description: func(func(string) string) string {
+			summary: func(_, lit func(string) string) string {
+				return "The canary of " + lit(g.gateway) + " fails more than stable"
+			},
+			description: func(_, lit func(string) string) string {
 				return "Over the last 5 minutes the canary track's 5xx ratio has been more than twice the stable or baseline track's plus one percentage point, for 10 minutes. Stop the rollout and compare the canary's version."
 			},
 			fire:       canarySeries(600, 3, 600, 120),
@@ -158,11 +165,11 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			expr: fmt.Sprintf("sum by (%[1]s) (rate(%[2]s[5m]))\n/\nsum by (%[1]s) (rate(%[3]s[5m]))\n> 0.1\nand\nsum by (%[1]s) (rate(%[2]s[5m])) > 0.1",
 				exporter.LabelBackend, selector(exporter.BackendResponses.Name, serverErrors()), exporter.BackendResponses.Name),
 			hold: 5 * time.Minute, severity: SeverityTicket,
-			summary: func(l func(string) string) string {
+			summary: func(l, lit func(string) string) string {
 				return "Backend " + l(exporter.LabelBackend) + " answers with bursts of 5xx"
 			},
-			description: func(l func(string) string) string {
-				return "More than 10% of the responses of backend " + l(exporter.LabelBackend) + " behind " + g.gateway + " were 5xx over the last 5 minutes, for 5 minutes."
+			description: func(l, lit func(string) string) string {
+				return "More than 10% of the responses of backend " + l(exporter.LabelBackend) + " behind " + lit(g.gateway) + " were 5xx over the last 5 minutes, for 5 minutes."
 			},
 			fire:       backendSeries(600, 120),
 			quiet:      backendSeries(600, 6),
@@ -207,20 +214,36 @@ func backendSeries(total, fail float64) []Series {
 	return []Series{s("200", total-fail), s("503", fail)}
 }
 
+// escapeTemplate makes literal text safe inside a Prometheus annotation
+// template: "{{" would open an action.
+func escapeTemplate(s string) string {
+	return strings.ReplaceAll(s, "{{", `{{ "{{" }}`)
+}
+
+// escapeLabels escapes the values of alert labels, which Prometheus
+// expands as templates too.
+func escapeLabels(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = escapeTemplate(v)
+	}
+	return out
+}
+
 // opRule writes an operational alert rule and its two tests.
 func (g *generator) opRule(o opAlert) (Rule, error) {
 	labels := g.labels(LabelSeverity, o.severity, LabelTeam, o.team)
 	maps.Copy(labels, o.extra)
-	render := func(l func(string) string) (map[string]string, error) {
-		return g.annotations(o.name, o.summary(l), o.description(l))
+	render := func(l, lit func(string) string) (map[string]string, error) {
+		return g.annotations(o.name, o.summary(l, lit), o.description(l, lit))
 	}
-	ann, err := render(tmplLabel)
+	ann, err := render(tmplLabel, escapeTemplate)
 	if err != nil {
 		return Rule{}, err
 	}
 	expLabels := maps.Clone(labels)
 	maps.Copy(expLabels, o.fireLabels)
-	expAnn, err := render(func(n string) string { return o.fireLabels[n] })
+	expAnn, err := render(func(n string) string { return o.fireLabels[n] }, func(s string) string { return s })
 	if err != nil {
 		return Rule{}, err
 	}
@@ -234,7 +257,7 @@ func (g *generator) opRule(o opAlert) (Rule, error) {
 			Name: o.name + " stays quiet", Interval: "1m", InputSeries: o.quiet,
 			AlertRuleTests: []AlertTest{{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{}}},
 		})
-	return Rule{Alert: o.name, Expr: o.expr, For: shortDuration(o.hold), Labels: labels, Annotations: ann}, nil
+	return Rule{Alert: o.name, Expr: o.expr, For: shortDuration(o.hold), Labels: escapeLabels(labels), Annotations: ann}, nil
 }
 
 // rateLimitAlerts watch endpoints with a rate limit: a ticket when more
@@ -269,10 +292,10 @@ func (g *generator) rateLimitAlerts() ([]Rule, error) {
 			name: AlertRateLimitSaturate,
 			expr: num + "\n/\n" + RequestRate("5m") + "\n> 0.05",
 			hold: 15 * time.Minute, severity: SeverityTicket, team: cl.key,
-			summary: func(l func(string) string) string {
+			summary: func(l, lit func(string) string) string {
 				return l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " refuses many requests with 429"
 			},
-			description: func(l func(string) string) string {
+			description: func(l, lit func(string) string) string {
 				return "More than 5% of the requests to " + l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " were refused by the gateway's rate limit over the last 5 minutes, for 15 minutes: raise the limit or find the client."
 			},
 			fire: in(60), quiet: in(6), fireAt: 25 * time.Minute,

@@ -396,11 +396,13 @@ func TestPrometheusRuleStrict(t *testing.T) {
 	}
 }
 
+// TestEmptyContract generates for a contract without endpoints, named with
+// template braces that must reach the annotations literally.
 func TestEmptyContract(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/promtool"); err != nil {
 		t.Skip("promtool (Prometheus 2.42) is not installed at /usr/bin/promtool")
 	}
-	s, err := Generate(&contract.Contract{Gateway: contract.Envoy, Name: "tcp-only"}, nil)
+	s, err := Generate(&contract.Contract{Gateway: contract.Envoy, Name: "tcp {{ only }}"}, nil)
 	require.NoError(t, err)
 	dir := writeSet(t, s)
 	for _, args := range [][]string{{"check", "rules", "--lint-fatal", RulesFileName}, {"test", "rules", "rules_test.yml"}} {

@@ -209,7 +209,7 @@ func (b burnRule) rule(kind sloKind) Rule {
 		Alert:       b.alert,
 		Expr:        expr,
 		For:         shortDuration(b.row.hold),
-		Labels:      b.labels,
+		Labels:      escapeLabels(b.labels),
 		Annotations: b.annotate(tmplLabel(exporter.LabelEndpoint), tmplLabel(exporter.LabelMethod)),
 	}
 }
