@@ -66,7 +66,8 @@ func (j *joiner) add(piece []byte, final bool, max int) ([]byte, error) {
 // whole line goes to the inner decoder. A P piece returns ErrPartial (not
 // a decode error): the caller reads on. The Event's Raw is the inner line;
 // its Time is the inner format's own time, or the CRI time when the inner
-// line has none. A malformed envelope gives reason "envelope"; a joined
+// line has none or only a zone-less whole-second stamp (KrakenD's gin
+// line). A malformed envelope gives reason "envelope"; a joined
 // line over the limit gives "partial_too_long".
 type CRIDecoder struct {
 	inner Decoder
@@ -136,10 +137,23 @@ func (d *CRIDecoder) Decode(line []byte, e *Event) error {
 	if err := d.inner.Decode(full, e); err != nil {
 		return err
 	}
-	if e.Time.IsZero() {
+	if e.Time.IsZero() || zoneless(d.inner) {
 		e.Time = t
 	}
 	return nil
+}
+
+// zonelessDecoder is implemented by decoders whose last decoded line had a
+// time of day without a zone and with whole seconds only (KrakenD's gin
+// line, which gin stamps when the response is written): the envelope's
+// own time, written at the same moment by the runtime, is then better.
+type zonelessDecoder interface {
+	lastTimeZoneless() bool
+}
+
+func zoneless(d Decoder) bool {
+	z, ok := d.(zonelessDecoder)
+	return ok && z.lastTimeZoneless()
 }
 
 func (d *CRIDecoder) fail(line []byte, e *Event, why string) error {
@@ -246,7 +260,7 @@ func (d *DockerDecoder) Decode(line []byte, e *Event) error {
 	if err := d.inner.Decode(full, e); err != nil {
 		return err
 	}
-	if e.Time.IsZero() && ts != "" {
+	if (e.Time.IsZero() || zoneless(d.inner)) && ts != "" {
 		if t, ok := parseRFC3339(ts, time.UTC); ok {
 			e.Time = t
 		}

@@ -16,11 +16,22 @@ func TestCRI(t *testing.T) {
 	d := accesslog.NewCRI(accesslog.NewKrakenD(nil))
 	var e accesslog.Event
 
-	// A whole line: the inner line's own time wins.
-	require.NoError(t, d.Decode([]byte("2024-05-02T10:11:12.345678901Z stdout F "+ginExample), &e))
+	// A whole line. gin's zone-less, whole-second time gives way to the
+	// runtime's, written at the same moment.
+	require.NoError(t, d.Decode([]byte("2024-05-02T12:11:12.345678901+02:00 stdout F "+ginExample), &e))
 	require.Equal(t, ginExample, string(e.Raw))
 	require.Equal(t, "/v1/users/42", e.Path)
-	require.True(t, e.Time.Equal(utc("2024-05-02T10:11:12Z")))
+	require.True(t, e.Time.Equal(utc("2024-05-02T10:11:12.345678901Z")), "%v", e.Time)
+
+	// Formats with a real time keep their own.
+	de := accesslog.NewCRI(accesslog.NewEnvoy(nil))
+	require.NoError(t, de.Decode([]byte("2024-05-02T10:11:13.5Z stdout F "+envoyExample), &e))
+	require.True(t, e.Time.Equal(utc("2024-05-02T10:11:12.345Z")), "%v", e.Time)
+	da := accesslog.NewCRI(accesslog.NewAuto(nil, nil))
+	require.NoError(t, da.Decode([]byte("2024-05-02T10:11:13.5Z stdout F "+envoyExample), &e))
+	require.True(t, e.Time.Equal(utc("2024-05-02T10:11:12.345Z")), "%v", e.Time)
+	require.NoError(t, da.Decode([]byte("2024-05-02T10:11:13.5Z stdout F "+ginExample), &e))
+	require.True(t, e.Time.Equal(utc("2024-05-02T10:11:13.5Z")), "%v", e.Time)
 
 	// KrakenD's application log on the same stream is counted, not mistaken.
 	err := d.Decode([]byte("2024-05-02T10:11:12.345678901Z stdout F [KRAKEND] 2024/05/02 - 10:11:12.345 ▶ INFO Listening"), &e)

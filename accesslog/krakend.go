@@ -29,6 +29,8 @@ type KrakenDDecoder struct {
 	scratch []byte
 }
 
+func (d *KrakenDDecoder) lastTimeZoneless() bool { return true }
+
 // NewKrakenD returns a decoder for KrakenD CE's gin access-log line whose
 // timestamps are read in loc (nil means UTC).
 func NewKrakenD(loc *time.Location) *KrakenDDecoder {

@@ -35,10 +35,16 @@ func msTrunc(d time.Duration) time.Duration {
 func expected(format string, r loggen.Request) accesslog.Event {
 	e := base()
 	e.Method, e.Path, e.Query, e.Status, e.Client = r.Method, r.Path, r.Query, r.Status, r.Client
+	envelope := format != strings.TrimPrefix(strings.TrimPrefix(format, "cri+"), "docker+")
 	format = strings.TrimPrefix(strings.TrimPrefix(format, "cri+"), "docker+")
 	switch format {
 	case "krakend":
-		e.Time = r.Time.Truncate(time.Second)
+		// gin stamps the end of the request, in whole seconds and without
+		// a zone; an envelope's time (same moment, precise) replaces it.
+		e.Time = r.Time.Add(r.Duration).Truncate(time.Second)
+		if envelope {
+			e.Time = r.Time.Add(r.Duration)
+		}
 		e.Duration = r.Duration
 		if e.Duration > time.Minute {
 			e.Duration = e.Duration.Truncate(time.Second)

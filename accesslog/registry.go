@@ -139,7 +139,10 @@ type AutoDecoder struct {
 	fallback    *JSONDecoder
 	scratch     []byte
 	s           jsonScanner
+	last        Decoder // the decoder of the last line
 }
+
+func (d *AutoDecoder) lastTimeZoneless() bool { return zoneless(d.last) }
 
 // NewAuto returns a detecting decoder; loc applies to zone-less times and
 // fallback (may be nil) decodes JSON lines of no built-in format.
@@ -227,7 +230,9 @@ func (d *AutoDecoder) detect(line []byte) Decoder {
 
 // Decode implements Decoder.
 func (d *AutoDecoder) Decode(line []byte, e *Event) error {
-	if dec := d.detect(line); dec != nil {
+	dec := d.detect(line)
+	d.last = dec
+	if dec != nil {
 		return dec.Decode(line, e)
 	}
 	e.Reset()

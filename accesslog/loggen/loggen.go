@@ -228,14 +228,14 @@ func Line(format string, rnd *rand.Rand, req Request) []byte {
 }
 
 // krakend writes gin's default logger line exactly as gin v1.10 does
-// (colours off).
+// (colours off). gin stamps the line when the response is done.
 func krakend(r Request) []byte {
 	lat := r.Duration
 	if lat > time.Minute {
 		lat = lat.Truncate(time.Second)
 	}
 	return fmt.Appendf(nil, "[GIN] %v |%s %3d %s| %13v | %15s |%s %-7s %s %#v",
-		r.Time.Format("2006/01/02 - 15:04:05"), "", r.Status, "", lat, r.Client, "", r.Method, "", r.URI())
+		r.Time.Add(r.Duration).Format("2006/01/02 - 15:04:05"), "", r.Status, "", lat, r.Client, "", r.Method, "", r.URI())
 }
 
 func krakendJSON(r Request) []byte {
