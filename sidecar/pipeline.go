@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/config"
@@ -19,13 +20,21 @@ const ReasonOther = "other"
 // pipeline is the metrics reader's line handler: decode, match, record.
 // It runs on the tailer's goroutine only.
 type pipeline struct {
-	exp      *exporter.Exporter
-	matcher  *contract.Matcher
-	logs     []logDecoder
-	byPath   map[string]int // Line.Path → index in logs
-	files    map[string]exporter.FileMetrics
-	lagFiles map[string]bool // owned by the lag ticker
-	ev       accesslog.Event
+	exp     *exporter.Exporter
+	matcher *contract.Matcher
+	logs    []logDecoder
+	byPath  map[string]int // Line.Path → index in logs
+	files   map[string]exporter.FileMetrics
+	ev      accesslog.Event
+
+	// lastPath, lastFile and lastDec cache the lookups of the previous
+	// line's file (most lines come from the same file).
+	lastPath string
+	lastFile exporter.FileMetrics
+	lastDec  accesslog.Decoder
+
+	lagMu    sync.Mutex
+	lagFiles map[string]bool
 
 	lines, errors uint64
 }
@@ -96,7 +105,11 @@ func (p *pipeline) file(path string) exporter.FileMetrics {
 // handle takes one line from the tailer. It never fails: a line that
 // cannot be read is counted by reason and skipped.
 func (p *pipeline) handle(l tail.Line) error {
-	fm := p.file(l.Path)
+	if l.Path != p.lastPath || p.lastDec == nil {
+		p.lastFile, p.lastDec = p.file(l.Path), p.decoder(l.Path)
+		p.lastPath = l.Path
+	}
+	fm := p.lastFile
 	fm.Lines.Inc()
 	n := l.End - l.Offset
 	if n <= 0 {
@@ -109,7 +122,7 @@ func (p *pipeline) handle(l tail.Line) error {
 		p.exp.DecodeError(accesslog.ReasonTooLong)
 		return nil
 	}
-	if err := p.decoder(l.Path).Decode(l.Bytes, &p.ev); err != nil {
+	if err := p.lastDec.Decode(l.Bytes, &p.ev); err != nil {
 		if errors.Is(err, accesslog.ErrPartial) {
 			return nil
 		}
@@ -128,6 +141,8 @@ func (p *pipeline) handle(l tail.Line) error {
 // setLag publishes the unread bytes of every open file; files no longer
 // open get 0.
 func (p *pipeline) setLag(files []tail.FileStats) {
+	p.lagMu.Lock()
+	defer p.lagMu.Unlock()
 	open := make(map[string]bool, len(files))
 	for _, f := range files {
 		if f.Path == "-" {
