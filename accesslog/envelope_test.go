@@ -158,3 +158,44 @@ func TestErrPartialIsNotDecodeError(t *testing.T) {
 	var de *accesslog.DecodeError
 	require.False(t, errors.As(accesslog.ErrPartial, &de))
 }
+
+// TestKrakenDPodLog reads what kubelet writes for a KrakenD CE container:
+// application log lines and access lines on one stream, one access line
+// split by the runtime. Every access line is decoded, every other line
+// is counted as not_access_log, partial pieces are neither.
+func TestKrakenDPodLog(t *testing.T) {
+	long := `[GIN] 2024/05/02 - 10:11:14 | 200 |   12.5ms |     203.0.113.9 | GET      "/v1/search?q=` + strings.Repeat("x", 300) + `"`
+	log := strings.Join([]string{
+		`2024-05-02T10:11:10.000000001Z stdout F [KRAKEND] 2024/05/02 - 10:11:10.000 ▶ INFO Starting KrakenD v2.13.8`,
+		`2024-05-02T10:11:10.000000002Z stdout F [GIN-debug] GET    /__health                 --> handler (3 handlers)`,
+		`2024-05-02T10:11:12.100000000Z stdout F ` + ginExample,
+		`2024-05-02T10:11:13.100000000Z stdout F [GIN] 2024/05/02 - 10:11:13 | 502 |   30.000912ms |     203.0.113.9 | POST     "/v1/orders"`,
+		`2024-05-02T10:11:13.100000001Z stdout F Error #01: invalid status code`,
+		`2024-05-02T10:11:14.1Z stdout P ` + long[:100],
+		`2024-05-02T10:11:14.1Z stderr F [KRAKEND] 2024/05/02 - 10:11:14.100 ▶ ERROR [ENDPOINT: /v1/orders] backend timeout`,
+		`2024-05-02T10:11:14.1Z stdout P ` + long[100:250],
+		`2024-05-02T10:11:14.1Z stdout F ` + long[250:],
+	}, "\n")
+	d, err := accesslog.NewDecoder("cri+krakend", nil)
+	require.NoError(t, err)
+	var statuses []int
+	reasons := map[string]int{}
+	partials := 0
+	for line := range strings.SplitSeq(log, "\n") {
+		var e accesslog.Event
+		err := d.Decode([]byte(line), &e)
+		switch {
+		case err == nil:
+			statuses = append(statuses, e.Status)
+		case errors.Is(err, accesslog.ErrPartial):
+			partials++
+		default:
+			de, ok := accesslog.IsDecodeError(err)
+			require.True(t, ok, "%v", err)
+			reasons[de.Reason]++
+		}
+	}
+	require.Equal(t, []int{200, 502, 200}, statuses)
+	require.Equal(t, map[string]int{"not_access_log": 4}, reasons)
+	require.Equal(t, 2, partials)
+}
