@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/yamldoc"
 )
 
 // DefaultRouteTimeout is Envoy's route timeout when a route sets none.
@@ -40,13 +40,13 @@ var hcmNames = map[string]bool{
 // Detect reports whether data looks like an Envoy bootstrap configuration:
 // a YAML or JSON mapping with static_resources or dynamic_resources.
 func Detect(data []byte) bool {
-	d := &doc{}
-	root, err := d.parse(data)
+	d := &yamldoc.Doc{}
+	root, err := d.Parse(data)
 	if err != nil || root == nil || root.Kind != yaml.MappingNode {
 		return false
 	}
 	for _, k := range []string{"static_resources", "dynamic_resources"} {
-		if n := resolve(get(root, k)); n != nil && n.Kind == yaml.MappingNode {
+		if n := yamldoc.Resolve(yamldoc.Get(root, k)); n != nil && n.Kind == yaml.MappingNode {
 			return true
 		}
 	}
@@ -57,8 +57,8 @@ func Detect(data []byte) bool {
 // contract. Every error is a *contract.Error naming path, the line and
 // column, the element and what was expected.
 func Load(path string, data []byte) (*contract.Contract, error) {
-	l := &loader{doc: doc{file: path}, clusters: map[string]*cluster{}, used: map[string]bool{}}
-	root, err := l.parse(data)
+	l := &loader{Doc: yamldoc.Doc{File: path}, clusters: map[string]*cluster{}, used: map[string]bool{}}
+	root, err := l.Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -66,18 +66,18 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 		return nil, &contract.Error{File: path, Err: fmt.Errorf("%w: the file is empty", ErrNotEnvoy)}
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &contract.Error{File: path, Pos: pos(root),
-			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with static_resources", ErrNotEnvoy, describe(root))}
+		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
+			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with static_resources", ErrNotEnvoy, yamldoc.Describe(root))}
 	}
-	sr, dr := get(root, "static_resources"), get(root, "dynamic_resources")
+	sr, dr := yamldoc.Get(root, "static_resources"), yamldoc.Get(root, "dynamic_resources")
 	if sr == nil && dr == nil {
-		return nil, &contract.Error{File: path, Pos: pos(root),
+		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
 			Err: fmt.Errorf("%w: no static_resources; %s", ErrNotEnvoy, looksLike(root))}
 	}
-	if sr, err = l.mapping(sr, "static_resources"); err != nil {
+	if sr, err = l.Mapping(sr, "static_resources"); err != nil {
 		return nil, err
 	}
-	if dr, err = l.mapping(dr, "dynamic_resources"); err != nil {
+	if dr, err = l.Mapping(dr, "dynamic_resources"); err != nil {
 		return nil, err
 	}
 	c := &contract.Contract{
@@ -88,20 +88,20 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 		Defaults: contract.Defaults{Timeout: DefaultRouteTimeout},
 	}
 	if dr != nil {
-		if n := get(dr, "cds_config"); !isNull(n) {
+		if n := yamldoc.Get(dr, "cds_config"); !yamldoc.IsNull(n) {
 			l.cds = true
 		}
-		if n := get(dr, "lds_config"); !isNull(n) {
-			l.note(n, "dynamic_resources.lds_config", "listeners come from LDS at run time; only the static listeners of this file give endpoints")
+		if n := yamldoc.Get(dr, "lds_config"); !yamldoc.IsNull(n) {
+			l.Note(n, "dynamic_resources.lds_config", "listeners come from LDS at run time; only the static listeners of this file give endpoints")
 		}
 	}
 	l.readClusters(sr)
 	l.readListeners(sr)
-	if err := l.err(); err != nil {
+	if err := l.Err(); err != nil {
 		return nil, err
 	}
 	c.Endpoints = l.eps
-	c.Notes = l.notes
+	c.Notes = l.Notes
 	c.Defaults.Port = l.port
 	return c, nil
 }
@@ -110,7 +110,7 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 // name.
 func configName(root *yaml.Node, path string) string {
 	for _, k := range []string{"cluster", "id"} {
-		if n := resolve(get(get(root, "node"), k)); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+		if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "node"), k)); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
 			return n.Value
 		}
 	}
@@ -119,16 +119,16 @@ func configName(root *yaml.Node, path string) string {
 
 // looksLike guesses what a file without static_resources is.
 func looksLike(root *yaml.Node) string {
-	has := func(k string) bool { return get(root, k) != nil }
+	has := func(k string) bool { return yamldoc.Get(root, k) != nil }
 	switch {
 	case has("apiVersion") && has("kind"):
 		k := ""
-		if n := resolve(get(root, "kind")); n != nil {
+		if n := yamldoc.Resolve(yamldoc.Get(root, "kind")); n != nil {
 			k = n.Value
 		}
 		if k == "ConfigMap" {
-			for _, dk := range keys(get(root, "data")) {
-				if n := resolve(get(get(root, "data"), dk)); n != nil && strings.Contains(n.Value, "static_resources") {
+			for _, dk := range yamldoc.Keys(yamldoc.Get(root, "data")) {
+				if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "data"), dk)); n != nil && strings.Contains(n.Value, "static_resources") {
 					return fmt.Sprintf("it looks like a Kubernetes ConfigMap; the Envoy configuration is the text of data.%s, extract it into its own file", dk)
 				}
 			}
@@ -138,14 +138,14 @@ func looksLike(root *yaml.Node) string {
 		return "it looks like a Kong declarative configuration"
 	case has("endpoints") && has("version"):
 		return "it looks like a KrakenD configuration"
-	case has("services") && resolve(get(root, "services")).Kind == yaml.MappingNode:
+	case has("services") && yamldoc.Resolve(yamldoc.Get(root, "services")).Kind == yaml.MappingNode:
 		return "it looks like a docker-compose file"
 	case has("listeners") || has("clusters"):
 		return "it has listeners or clusters at the top level; in a bootstrap file they belong under static_resources"
 	case has("resources"):
 		return "it looks like an xDS resource file (resources:), which a bootstrap's dynamic_resources points to, not a bootstrap itself"
 	}
-	ks := keys(root)
+	ks := yamldoc.Keys(root)
 	if len(ks) > 8 {
 		ks = append(ks[:8], "...")
 	}
@@ -160,115 +160,79 @@ type cluster struct {
 
 // loader holds the state of one Load.
 type loader struct {
-	doc
+	yamldoc.Doc
 	clusters map[string]*cluster
 	cds      bool // clusters may also come from CDS
 	eps      []contract.Endpoint
-	notes    []contract.Note
 	used     map[string]bool // endpoint names taken
 	port     int
-	errs     []error
-}
-
-// maxErrors bounds how many problems one Load reports.
-const maxErrors = 50
-
-// fail records a problem; loading goes on with the next element so that
-// every problem of the file is reported at once.
-func (l *loader) fail(err error) {
-	if len(l.errs) < maxErrors {
-		l.errs = append(l.errs, err)
-	}
-}
-
-// err returns the recorded problems: nil, the one *contract.Error, or all
-// of them joined, one per line, in file order.
-func (l *loader) err() error {
-	sort.SliceStable(l.errs, func(i, j int) bool {
-		var a, b *contract.Error
-		if !errors.As(l.errs[i], &a) || !errors.As(l.errs[j], &b) {
-			return false
-		}
-		return a.Pos.Line < b.Pos.Line || (a.Pos.Line == b.Pos.Line && a.Pos.Column < b.Pos.Column)
-	})
-	switch len(l.errs) {
-	case 0:
-		return nil
-	case 1:
-		return l.errs[0]
-	}
-	return errors.Join(l.errs...)
-}
-
-func (l *loader) note(n *yaml.Node, path, format string, args ...any) {
-	l.notes = append(l.notes, contract.Note{Pos: pos(n), Path: path, Text: fmt.Sprintf(format, args...)})
 }
 
 func (l *loader) readClusters(sr *yaml.Node) {
-	cs, err := l.list(get(sr, "clusters"), "static_resources.clusters")
+	cs, err := l.List(yamldoc.Get(sr, "clusters"), "static_resources.clusters")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for i, cn := range cs {
-		if err := l.readCluster(cn, index("static_resources.clusters", i)); err != nil {
-			l.fail(err)
+		if err := l.readCluster(cn, yamldoc.Index("static_resources.clusters", i)); err != nil {
+			l.Fail(err)
 		}
 	}
 }
 
 func (l *loader) readCluster(cn *yaml.Node, p string) error {
-	if _, err := l.mapping(cn, p); err != nil {
+	if _, err := l.Mapping(cn, p); err != nil {
 		return err
 	}
-	name, err := l.str(get(cn, "name"), field(p, "name"))
+	name, err := l.Str(yamldoc.Get(cn, "name"), yamldoc.Field(p, "name"))
 	if err != nil {
 		return err
 	}
 	if name == "" {
-		return l.errorf(cn, p, "expected the cluster's name")
+		return l.Errorf(cn, p, "expected the cluster's name")
 	}
 	// Known before anything else can fail, so that routes naming a
 	// broken cluster report its problem, not a missing cluster.
 	if prev := l.clusters[name]; prev != nil {
-		return l.errorf(cn, field(p, "name"), "cluster %q is defined twice (first at %s)", name, pos(prev.node))
+		return l.Errorf(cn, yamldoc.Field(p, "name"), "cluster %q is defined twice (first at %s)", name, yamldoc.Pos(prev.node))
 	}
 	c := &cluster{node: cn}
 	l.clusters[name] = c
 	// v2: hosts: [{socket_address: ...}]
-	hs, err := l.list(get(cn, "hosts"), field(p, "hosts"))
+	hs, err := l.List(yamldoc.Get(cn, "hosts"), yamldoc.Field(p, "hosts"))
 	if err != nil {
 		return err
 	}
 	for j, hn := range hs {
-		h, err := l.address(hn, index(field(p, "hosts"), j))
+		h, err := l.address(hn, yamldoc.Index(yamldoc.Field(p, "hosts"), j))
 		if err != nil {
 			return err
 		}
 		c.hosts = appendHost(c.hosts, h)
 	}
 	// v3: load_assignment.endpoints[].lb_endpoints[].endpoint.address
-	la := field(p, "load_assignment")
-	les, err := l.list(get(get(cn, "load_assignment"), "endpoints"), field(la, "endpoints"))
+	la := yamldoc.Field(p, "load_assignment")
+	les, err := l.List(yamldoc.Get(yamldoc.Get(cn, "load_assignment"), "endpoints"), yamldoc.Field(la, "endpoints"))
 	if err != nil {
 		return err
 	}
 	for j, le := range les {
-		lp := index(field(la, "endpoints"), j)
-		lbs, err := l.list(get(le, "lb_endpoints"), field(lp, "lb_endpoints"))
+		lp := yamldoc.Index(yamldoc.Field(la, "endpoints"), j)
+		lbs, err := l.List(yamldoc.Get(le, "lb_endpoints"), yamldoc.Field(lp, "lb_endpoints"))
 		if err != nil {
 			return err
 		}
 		for k, lb := range lbs {
-			bp := index(field(lp, "lb_endpoints"), k)
-			an := get(get(lb, "endpoint"), "address")
-			if an == nil && get(lb, "address") != nil {
-				an = get(lb, "address")
-				l.note(getKey(lb, "address"), field(bp, "address"), "address belongs under endpoint: (endpoint: {address: ...}); Envoy rejects this lb_endpoint")
+			bp := yamldoc.Index(yamldoc.Field(lp, "lb_endpoints"), k)
+			an := yamldoc.Get(yamldoc.Get(lb, "endpoint"), "address")
+			if an == nil && yamldoc.Get(lb, "address") != nil {
+				an = yamldoc.Get(lb, "address")
+				l.Note(yamldoc.GetKey(lb, "address"), yamldoc.Field(bp, "address"), "address belongs under endpoint: (endpoint: {address: ...}); Envoy rejects this lb_endpoint")
 			}
 			if an == nil {
 				continue
 			}
-			h, err := l.address(an, field(field(bp, "endpoint"), "address"))
+			h, err := l.address(an, yamldoc.Field(yamldoc.Field(bp, "endpoint"), "address"))
 			if err != nil {
 				return err
 			}
@@ -293,24 +257,24 @@ func appendHost(hs []string, h string) []string {
 // address reads an Address ({socket_address: {address, port_value}}, or a
 // pipe) as host:port.
 func (l *loader) address(n *yaml.Node, p string) (string, error) {
-	if _, err := l.mapping(n, p); err != nil {
+	if _, err := l.Mapping(n, p); err != nil {
 		return "", err
 	}
-	if sa := get(n, "socket_address"); sa != nil {
-		sp := field(p, "socket_address")
-		if _, err := l.mapping(sa, sp); err != nil {
+	if sa := yamldoc.Get(n, "socket_address"); sa != nil {
+		sp := yamldoc.Field(p, "socket_address")
+		if _, err := l.Mapping(sa, sp); err != nil {
 			return "", err
 		}
-		host, err := l.str(get(sa, "address"), field(sp, "address"))
+		host, err := l.Str(yamldoc.Get(sa, "address"), yamldoc.Field(sp, "address"))
 		if err != nil {
 			return "", err
 		}
-		port, err := l.str(get(sa, "port_value"), field(sp, "port_value"))
+		port, err := l.Str(yamldoc.Get(sa, "port_value"), yamldoc.Field(sp, "port_value"))
 		if err != nil {
 			return "", err
 		}
 		if port == "" {
-			if port, err = l.str(get(sa, "named_port"), field(sp, "named_port")); err != nil {
+			if port, err = l.Str(yamldoc.Get(sa, "named_port"), yamldoc.Field(sp, "named_port")); err != nil {
 				return "", err
 			}
 		}
@@ -319,8 +283,8 @@ func (l *loader) address(n *yaml.Node, p string) (string, error) {
 		}
 		return host + ":" + port, nil
 	}
-	if pn := get(n, "pipe"); pn != nil {
-		path, err := l.str(get(pn, "path"), field(field(p, "pipe"), "path"))
+	if pn := yamldoc.Get(n, "pipe"); pn != nil {
+		path, err := l.Str(yamldoc.Get(pn, "path"), yamldoc.Field(yamldoc.Field(p, "pipe"), "path"))
 		return "unix:" + path, err
 	}
 	return "", nil
@@ -328,13 +292,13 @@ func (l *loader) address(n *yaml.Node, p string) (string, error) {
 
 // readListeners walks listeners → filter chains → HTTP connection managers.
 func (l *loader) readListeners(sr *yaml.Node) {
-	ls, err := l.list(get(sr, "listeners"), "static_resources.listeners")
+	ls, err := l.List(yamldoc.Get(sr, "listeners"), "static_resources.listeners")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for i, ln := range ls {
-		if err := l.readListener(ln, index("static_resources.listeners", i), i); err != nil {
-			l.fail(err)
+		if err := l.readListener(ln, yamldoc.Index("static_resources.listeners", i), i); err != nil {
+			l.Fail(err)
 		}
 	}
 }
@@ -342,16 +306,16 @@ func (l *loader) readListeners(sr *yaml.Node) {
 // readListener reads one listener's connection managers; a problem inside
 // one of them is recorded and the next one is read.
 func (l *loader) readListener(ln *yaml.Node, p string, i int) error {
-	if _, err := l.mapping(ln, p); err != nil {
+	if _, err := l.Mapping(ln, p); err != nil {
 		return err
 	}
-	name, err := l.str(get(ln, "name"), field(p, "name"))
+	name, err := l.Str(yamldoc.Get(ln, "name"), yamldoc.Field(p, "name"))
 	if err != nil {
 		return err
 	}
 	port := 0
-	if sa := get(get(ln, "address"), "socket_address"); sa != nil {
-		port, _, err = l.integer(get(sa, "port_value"), field(p, "address.socket_address.port_value"))
+	if sa := yamldoc.Get(yamldoc.Get(ln, "address"), "socket_address"); sa != nil {
+		port, _, err = l.Integer(yamldoc.Get(sa, "port_value"), yamldoc.Field(p, "address.socket_address.port_value"))
 		if err != nil {
 			return err
 		}
@@ -363,7 +327,7 @@ func (l *loader) readListener(ln *yaml.Node, p string, i int) error {
 			name = "listener_" + strconv.Itoa(i)
 		}
 	}
-	chains, err := l.list(get(ln, "filter_chains"), field(p, "filter_chains"))
+	chains, err := l.List(yamldoc.Get(ln, "filter_chains"), yamldoc.Field(p, "filter_chains"))
 	if err != nil {
 		return err
 	}
@@ -373,27 +337,27 @@ func (l *loader) readListener(ln *yaml.Node, p string, i int) error {
 	}
 	var all []chain
 	for j, cn := range chains {
-		all = append(all, chain{cn, index(field(p, "filter_chains"), j)})
+		all = append(all, chain{cn, yamldoc.Index(yamldoc.Field(p, "filter_chains"), j)})
 	}
-	if dc := get(ln, "default_filter_chain"); !isNull(dc) {
-		all = append(all, chain{resolve(dc), field(p, "default_filter_chain")})
+	if dc := yamldoc.Get(ln, "default_filter_chain"); !yamldoc.IsNull(dc) {
+		all = append(all, chain{yamldoc.Resolve(dc), yamldoc.Field(p, "default_filter_chain")})
 	}
 	hcms := 0
 	for _, ch := range all {
-		if _, err := l.mapping(ch.n, ch.p); err != nil {
-			l.fail(err)
+		if _, err := l.Mapping(ch.n, ch.p); err != nil {
+			l.Fail(err)
 			continue
 		}
-		fs, err := l.list(get(ch.n, "filters"), field(ch.p, "filters"))
+		fs, err := l.List(yamldoc.Get(ch.n, "filters"), yamldoc.Field(ch.p, "filters"))
 		if err != nil {
-			l.fail(err)
+			l.Fail(err)
 			continue
 		}
 		for k, fn := range fs {
-			fp := index(field(ch.p, "filters"), k)
+			fp := yamldoc.Index(yamldoc.Field(ch.p, "filters"), k)
 			cfg, cp, ok, err := l.hcm(fn, fp)
 			if err != nil {
-				l.fail(err)
+				l.Fail(err)
 				continue
 			}
 			if !ok {
@@ -408,7 +372,7 @@ func (l *loader) readListener(ln *yaml.Node, p string, i int) error {
 			}
 			before := len(l.eps)
 			if err := l.readHCM(table, cfg, cp); err != nil {
-				l.fail(err)
+				l.Fail(err)
 				continue
 			}
 			if l.port == 0 && len(l.eps) > before {
@@ -423,10 +387,10 @@ func (l *loader) readListener(ln *yaml.Node, p string, i int) error {
 // connection manager: v3 typed_config (also wrapped in a TypedStruct) or v2
 // config.
 func (l *loader) hcm(fn *yaml.Node, p string) (*yaml.Node, string, bool, error) {
-	if _, err := l.mapping(fn, p); err != nil {
+	if _, err := l.Mapping(fn, p); err != nil {
 		return nil, "", false, err
 	}
-	name, err := l.str(get(fn, "name"), field(p, "name"))
+	name, err := l.Str(yamldoc.Get(fn, "name"), yamldoc.Field(p, "name"))
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -438,7 +402,7 @@ func (l *loader) hcm(fn *yaml.Node, p string) (*yaml.Node, string, bool, error) 
 		return nil, "", false, nil
 	}
 	if cfg == nil {
-		return nil, "", false, l.errorf(fn, p, "expected typed_config (or v2 config) for the HTTP connection manager")
+		return nil, "", false, l.Errorf(fn, p, "expected typed_config (or v2 config) for the HTTP connection manager")
 	}
 	return cfg, cp, true, nil
 }
@@ -447,18 +411,18 @@ func (l *loader) hcm(fn *yaml.Node, p string) (*yaml.Node, string, bool, error) 
 // a TypedStruct typed_config, or v2 config.
 func (l *loader) filterConfig(fn *yaml.Node, p string) (*yaml.Node, string, error) {
 	for _, k := range []string{"typed_config", "config"} {
-		n := get(fn, k)
-		if isNull(n) {
+		n := yamldoc.Get(fn, k)
+		if yamldoc.IsNull(n) {
 			continue
 		}
-		cp := field(p, k)
-		m, err := l.mapping(n, cp)
+		cp := yamldoc.Field(p, k)
+		m, err := l.Mapping(n, cp)
 		if err != nil {
 			return nil, "", err
 		}
 		if strings.HasSuffix(typeURL(m), ".TypedStruct") {
-			v, err := l.mapping(get(m, "value"), field(cp, "value"))
-			return v, field(cp, "value"), err
+			v, err := l.Mapping(yamldoc.Get(m, "value"), yamldoc.Field(cp, "value"))
+			return v, yamldoc.Field(cp, "value"), err
 		}
 		return m, cp, nil
 	}
@@ -467,7 +431,7 @@ func (l *loader) filterConfig(fn *yaml.Node, p string) (*yaml.Node, string, erro
 
 // typeURL is the "@type" of a typed config, "" when it has none.
 func typeURL(n *yaml.Node) string {
-	t := resolve(get(n, "@type"))
+	t := yamldoc.Resolve(yamldoc.Get(n, "@type"))
 	if t == nil || t.Kind != yaml.ScalarNode {
 		return ""
 	}
@@ -508,18 +472,18 @@ var typeKinds = map[string]string{
 }
 
 func (l *loader) readHTTPFilters(cfg *yaml.Node, cp string) ([]httpFilter, error) {
-	hp := field(cp, "http_filters")
-	fs, err := l.list(get(cfg, "http_filters"), hp)
+	hp := yamldoc.Field(cp, "http_filters")
+	fs, err := l.List(yamldoc.Get(cfg, "http_filters"), hp)
 	if err != nil {
 		return nil, err
 	}
 	var out []httpFilter
 	for i, fn := range fs {
-		p := index(hp, i)
-		if _, err := l.mapping(fn, p); err != nil {
+		p := yamldoc.Index(hp, i)
+		if _, err := l.Mapping(fn, p); err != nil {
 			return nil, err
 		}
-		name, err := l.str(get(fn, "name"), field(p, "name"))
+		name, err := l.Str(yamldoc.Get(fn, "name"), yamldoc.Field(p, "name"))
 		if err != nil {
 			return nil, err
 		}
@@ -538,7 +502,7 @@ func (l *loader) readHTTPFilters(cfg *yaml.Node, cp string) ([]httpFilter, error
 		if kind == "" {
 			continue
 		}
-		dis, _, err := l.boolean(get(fn, "disabled"), field(p, "disabled"))
+		dis, _, err := l.Boolean(yamldoc.Get(fn, "disabled"), yamldoc.Field(p, "disabled"))
 		if err != nil {
 			return nil, err
 		}
@@ -555,35 +519,35 @@ func (l *loader) readHCM(listener string, cfg *yaml.Node, cp string) error {
 	}
 	for _, f := range filters {
 		if f.kind == "ratelimit" && !f.disabled {
-			domain, _ := l.str(get(f.cfg, "domain"), "")
-			l.note(f.cfg, f.path, "requests are rate limited by an external rate limit service (domain %q); its limits are not in this file, so endpoints have no rate_limit", domain)
+			domain, _ := l.Str(yamldoc.Get(f.cfg, "domain"), "")
+			l.Note(f.cfg, f.path, "requests are rate limited by an external rate limit service (domain %q); its limits are not in this file, so endpoints have no rate_limit", domain)
 		}
 	}
-	if rds := get(cfg, "rds"); !isNull(rds) {
-		rn, _ := l.str(get(rds, "route_config_name"), "")
-		l.note(rds, field(cp, "rds"), "routes of route configuration %q come from RDS at run time; this file gives no endpoints for listener %q", rn, listener)
+	if rds := yamldoc.Get(cfg, "rds"); !yamldoc.IsNull(rds) {
+		rn, _ := l.Str(yamldoc.Get(rds, "route_config_name"), "")
+		l.Note(rds, yamldoc.Field(cp, "rds"), "routes of route configuration %q come from RDS at run time; this file gives no endpoints for listener %q", rn, listener)
 		return nil
 	}
-	if sr := get(cfg, "scoped_routes"); !isNull(sr) {
-		l.note(sr, field(cp, "scoped_routes"), "scoped routes (SRDS) come from the control plane at run time; this file gives no endpoints for listener %q", listener)
+	if sr := yamldoc.Get(cfg, "scoped_routes"); !yamldoc.IsNull(sr) {
+		l.Note(sr, yamldoc.Field(cp, "scoped_routes"), "scoped routes (SRDS) come from the control plane at run time; this file gives no endpoints for listener %q", listener)
 		return nil
 	}
-	rp := field(cp, "route_config")
-	rc, err := l.mapping(get(cfg, "route_config"), rp)
+	rp := yamldoc.Field(cp, "route_config")
+	rc, err := l.Mapping(yamldoc.Get(cfg, "route_config"), rp)
 	if err != nil {
 		return err
 	}
 	if rc == nil {
-		return l.errorf(cfg, cp, "expected route_config (inline routes) or rds in the HTTP connection manager")
+		return l.Errorf(cfg, cp, "expected route_config (inline routes) or rds in the HTTP connection manager")
 	}
-	vhp := field(rp, "virtual_hosts")
-	vhs, err := l.list(get(rc, "virtual_hosts"), vhp)
+	vhp := yamldoc.Field(rp, "virtual_hosts")
+	vhs, err := l.List(yamldoc.Get(rc, "virtual_hosts"), vhp)
 	if err != nil {
 		return err
 	}
 	for i, vh := range vhs {
-		if err := l.readVirtualHost(listener, filters, vh, index(vhp, i), i); err != nil {
-			l.fail(err)
+		if err := l.readVirtualHost(listener, filters, vh, yamldoc.Index(vhp, i), i); err != nil {
+			l.Fail(err)
 		}
 	}
 	return nil
@@ -599,21 +563,21 @@ type vhost struct {
 }
 
 func (l *loader) readVirtualHost(listener string, filters []httpFilter, vn *yaml.Node, p string, i int) error {
-	if _, err := l.mapping(vn, p); err != nil {
+	if _, err := l.Mapping(vn, p); err != nil {
 		return err
 	}
-	if isNull(vn) {
-		return l.errorf(vn, p, "expected a virtual host mapping, got null")
+	if yamldoc.IsNull(vn) {
+		return l.Errorf(vn, p, "expected a virtual host mapping, got null")
 	}
 	vh := &vhost{}
 	var err error
-	if vh.name, err = l.str(get(vn, "name"), field(p, "name")); err != nil {
+	if vh.name, err = l.Str(yamldoc.Get(vn, "name"), yamldoc.Field(p, "name")); err != nil {
 		return err
 	}
 	if vh.name == "" {
 		vh.name = "vhost_" + strconv.Itoa(i)
 	}
-	ds, err := l.strs(get(vn, "domains"), field(p, "domains"))
+	ds, err := l.Strs(yamldoc.Get(vn, "domains"), yamldoc.Field(p, "domains"))
 	if err != nil {
 		return err
 	}
@@ -622,21 +586,21 @@ func (l *loader) readVirtualHost(listener string, filters []httpFilter, vn *yaml
 			vh.domains = append(vh.domains, d)
 		}
 	}
-	if vh.retries, vh.hasRetry, err = l.retryPolicy(get(vn, "retry_policy"), field(p, "retry_policy")); err != nil {
+	if vh.retries, vh.hasRetry, err = l.retryPolicy(yamldoc.Get(vn, "retry_policy"), yamldoc.Field(p, "retry_policy")); err != nil {
 		return err
 	}
 	if vh.perFilter, err = l.perFilter(vn, p); err != nil {
 		return err
 	}
-	rp := field(p, "routes")
-	rs, err := l.list(get(vn, "routes"), rp)
+	rp := yamldoc.Field(p, "routes")
+	rs, err := l.List(yamldoc.Get(vn, "routes"), rp)
 	if err != nil {
 		return err
 	}
 	for j, rn := range rs {
-		ep, err := l.route(listener, vh, filters, rn, index(rp, j), j)
+		ep, err := l.route(listener, vh, filters, rn, yamldoc.Index(rp, j), j)
 		if err != nil {
-			l.fail(err)
+			l.Fail(err)
 			continue
 		}
 		if ep != nil {
@@ -649,7 +613,7 @@ func (l *loader) readVirtualHost(listener string, filters []httpFilter, vn *yaml
 // perFilter returns typed_per_filter_config (v3) or per_filter_config (v2).
 func (l *loader) perFilter(n *yaml.Node, p string) (*yaml.Node, error) {
 	for _, k := range []string{"typed_per_filter_config", "per_filter_config"} {
-		m, err := l.mapping(get(n, k), field(p, k))
+		m, err := l.Mapping(yamldoc.Get(n, k), yamldoc.Field(p, k))
 		if err != nil || m != nil {
 			return m, err
 		}
@@ -659,11 +623,11 @@ func (l *loader) perFilter(n *yaml.Node, p string) (*yaml.Node, error) {
 
 // retryPolicy reads a retry policy; num_retries defaults to 1 in Envoy.
 func (l *loader) retryPolicy(n *yaml.Node, p string) (int, bool, error) {
-	m, err := l.mapping(n, p)
+	m, err := l.Mapping(n, p)
 	if err != nil || m == nil {
 		return 0, false, err
 	}
-	r, ok, err := l.integer(get(m, "num_retries"), field(p, "num_retries"))
+	r, ok, err := l.Integer(yamldoc.Get(m, "num_retries"), yamldoc.Field(p, "num_retries"))
 	if err != nil {
 		return 0, false, err
 	}
@@ -683,24 +647,24 @@ var redirectCodes = map[string]int{
 // route turns one route into an endpoint; nil when it cannot be expressed
 // (a note then says why).
 func (l *loader) route(listener string, vh *vhost, filters []httpFilter, rn *yaml.Node, p string, j int) (*contract.Endpoint, error) {
-	if _, err := l.mapping(rn, p); err != nil {
+	if _, err := l.Mapping(rn, p); err != nil {
 		return nil, err
 	}
-	if isNull(rn) {
-		return nil, l.errorf(rn, p, "expected a route mapping, got null")
+	if yamldoc.IsNull(rn) {
+		return nil, l.Errorf(rn, p, "expected a route mapping, got null")
 	}
-	ep := &contract.Endpoint{Pos: pos(rn), Public: true, Hosts: append([]string(nil), vh.domains...), Listener: listener}
+	ep := &contract.Endpoint{Pos: yamldoc.Pos(rn), Public: true, Hosts: append([]string(nil), vh.domains...), Listener: listener}
 	var err error
-	if ep.Name, err = l.str(get(rn, "name"), field(p, "name")); err != nil {
+	if ep.Name, err = l.Str(yamldoc.Get(rn, "name"), yamldoc.Field(p, "name")); err != nil {
 		return nil, err
 	}
-	mp := field(p, "match")
-	mn, err := l.mapping(get(rn, "match"), mp)
+	mp := yamldoc.Field(p, "match")
+	mn, err := l.Mapping(yamldoc.Get(rn, "match"), mp)
 	if err != nil {
 		return nil, err
 	}
 	if mn == nil {
-		return nil, l.errorf(rn, p, "expected match: a route needs a match (prefix, path, safe_regex, ...)")
+		return nil, l.Errorf(rn, p, "expected match: a route needs a match (prefix, path, safe_regex, ...)")
 	}
 	ok, err := l.match(ep, mn, mp)
 	if err != nil || !ok {
@@ -708,31 +672,31 @@ func (l *loader) route(listener string, vh *vhost, filters []httpFilter, rn *yam
 	}
 
 	switch {
-	case !isNull(get(rn, "route")):
-		if err := l.action(ep, vh, get(rn, "route"), field(p, "route")); err != nil {
+	case !yamldoc.IsNull(yamldoc.Get(rn, "route")):
+		if err := l.action(ep, vh, yamldoc.Get(rn, "route"), yamldoc.Field(p, "route")); err != nil {
 			return nil, err
 		}
-	case !isNull(get(rn, "direct_response")):
-		dp := field(p, "direct_response")
-		dn, err := l.mapping(get(rn, "direct_response"), dp)
+	case !yamldoc.IsNull(yamldoc.Get(rn, "direct_response")):
+		dp := yamldoc.Field(p, "direct_response")
+		dn, err := l.Mapping(yamldoc.Get(rn, "direct_response"), dp)
 		if err != nil {
 			return nil, err
 		}
-		st, ok, err := l.integer(get(dn, "status"), field(dp, "status"))
+		st, ok, err := l.Integer(yamldoc.Get(dn, "status"), yamldoc.Field(dp, "status"))
 		if err != nil {
 			return nil, err
 		}
 		if !ok || st < 100 || st > 599 {
-			return nil, l.errorf(dn, dp, "expected status: an HTTP status code from 100 to 599")
+			return nil, l.Errorf(dn, dp, "expected status: an HTTP status code from 100 to 599")
 		}
 		ep.DirectResponse = st
-	case !isNull(get(rn, "redirect")):
-		rp := field(p, "redirect")
-		rd, err := l.mapping(get(rn, "redirect"), rp)
+	case !yamldoc.IsNull(yamldoc.Get(rn, "redirect")):
+		rp := yamldoc.Field(p, "redirect")
+		rd, err := l.Mapping(yamldoc.Get(rn, "redirect"), rp)
 		if err != nil {
 			return nil, err
 		}
-		code, err := l.str(get(rd, "response_code"), field(rp, "response_code"))
+		code, err := l.Str(yamldoc.Get(rd, "response_code"), yamldoc.Field(rp, "response_code"))
 		if err != nil {
 			return nil, err
 		}
@@ -740,15 +704,15 @@ func (l *loader) route(listener string, vh *vhost, filters []httpFilter, rn *yam
 		if code != "" {
 			c, ok := redirectCodes[strings.ToUpper(code)]
 			if !ok {
-				return nil, l.errorf(get(rd, "response_code"), field(rp, "response_code"),
+				return nil, l.Errorf(yamldoc.Get(rd, "response_code"), yamldoc.Field(rp, "response_code"),
 					"expected MOVED_PERMANENTLY, FOUND, SEE_OTHER, TEMPORARY_REDIRECT or PERMANENT_REDIRECT, got %q", code)
 			}
 			ep.DirectResponse = c
 		}
-	case get(rn, "filter_action") != nil || get(rn, "non_forwarding_action") != nil:
+	case yamldoc.Get(rn, "filter_action") != nil || yamldoc.Get(rn, "non_forwarding_action") != nil:
 		// Handled by a filter; nothing is forwarded.
 	default:
-		return nil, l.errorf(rn, p, "expected one of route, redirect or direct_response")
+		return nil, l.Errorf(rn, p, "expected one of route, redirect or direct_response")
 	}
 
 	if err := l.applyFilters(ep, vh, filters, rn, p); err != nil {
@@ -770,70 +734,70 @@ func (l *loader) route(listener string, vh *vhost, filters []httpFilter, rn *yam
 func (l *loader) match(ep *contract.Endpoint, mn *yaml.Node, mp string) (ok bool, err error) {
 	set := 0
 	for _, k := range []string{"prefix", "path", "safe_regex", "regex", "path_separated_prefix", "connect_matcher", "path_match_policy"} {
-		if get(mn, k) != nil {
+		if yamldoc.Get(mn, k) != nil {
 			set++
 		}
 	}
 	if set == 0 {
-		return false, l.errorf(mn, mp, "expected one of prefix, path, safe_regex, path_separated_prefix or path_match_policy")
+		return false, l.Errorf(mn, mp, "expected one of prefix, path, safe_regex, path_separated_prefix or path_match_policy")
 	}
 	if set > 1 {
-		return false, l.errorf(mn, mp, "expected only one of prefix, path, safe_regex, path_separated_prefix or path_match_policy")
+		return false, l.Errorf(mn, mp, "expected only one of prefix, path, safe_regex, path_separated_prefix or path_match_policy")
 	}
 	switch {
-	case get(mn, "prefix") != nil:
+	case yamldoc.Get(mn, "prefix") != nil:
 		ep.Match = contract.MatchPrefix
-		if ep.Path, err = l.str(get(mn, "prefix"), field(mp, "prefix")); err != nil {
+		if ep.Path, err = l.Str(yamldoc.Get(mn, "prefix"), yamldoc.Field(mp, "prefix")); err != nil {
 			return false, err
 		}
 		if ep.Path == "" {
 			ep.Path = "/" // an empty prefix matches every path
 		}
-	case get(mn, "path") != nil:
+	case yamldoc.Get(mn, "path") != nil:
 		ep.Match = contract.MatchExact
-		if ep.Path, err = l.str(get(mn, "path"), field(mp, "path")); err != nil {
+		if ep.Path, err = l.Str(yamldoc.Get(mn, "path"), yamldoc.Field(mp, "path")); err != nil {
 			return false, err
 		}
-	case get(mn, "path_separated_prefix") != nil:
+	case yamldoc.Get(mn, "path_separated_prefix") != nil:
 		ep.Match = contract.MatchSegmentPrefix
-		if ep.Path, err = l.str(get(mn, "path_separated_prefix"), field(mp, "path_separated_prefix")); err != nil {
+		if ep.Path, err = l.Str(yamldoc.Get(mn, "path_separated_prefix"), yamldoc.Field(mp, "path_separated_prefix")); err != nil {
 			return false, err
 		}
-	case get(mn, "safe_regex") != nil:
-		rp := field(field(mp, "safe_regex"), "regex")
-		if _, err := l.mapping(get(mn, "safe_regex"), field(mp, "safe_regex")); err != nil {
+	case yamldoc.Get(mn, "safe_regex") != nil:
+		rp := yamldoc.Field(yamldoc.Field(mp, "safe_regex"), "regex")
+		if _, err := l.Mapping(yamldoc.Get(mn, "safe_regex"), yamldoc.Field(mp, "safe_regex")); err != nil {
 			return false, err
 		}
-		src, err := l.str(get(get(mn, "safe_regex"), "regex"), rp)
+		src, err := l.Str(yamldoc.Get(yamldoc.Get(mn, "safe_regex"), "regex"), rp)
 		if err != nil {
 			return false, err
 		}
-		if err := l.setRegex(ep, src, get(get(mn, "safe_regex"), "regex"), rp); err != nil {
+		if err := l.setRegex(ep, src, yamldoc.Get(yamldoc.Get(mn, "safe_regex"), "regex"), rp); err != nil {
 			return false, err
 		}
-	case get(mn, "regex") != nil:
-		src, err := l.str(get(mn, "regex"), field(mp, "regex"))
+	case yamldoc.Get(mn, "regex") != nil:
+		src, err := l.Str(yamldoc.Get(mn, "regex"), yamldoc.Field(mp, "regex"))
 		if err != nil {
 			return false, err
 		}
-		if err := l.setRegex(ep, src, get(mn, "regex"), field(mp, "regex")); err != nil {
+		if err := l.setRegex(ep, src, yamldoc.Get(mn, "regex"), yamldoc.Field(mp, "regex")); err != nil {
 			return false, err
 		}
-	case get(mn, "path_match_policy") != nil:
-		pp := field(mp, "path_match_policy")
-		tn := get(get(get(mn, "path_match_policy"), "typed_config"), "path_template")
-		tmpl, err := l.str(tn, field(pp, "typed_config.path_template"))
+	case yamldoc.Get(mn, "path_match_policy") != nil:
+		pp := yamldoc.Field(mp, "path_match_policy")
+		tn := yamldoc.Get(yamldoc.Get(yamldoc.Get(mn, "path_match_policy"), "typed_config"), "path_template")
+		tmpl, err := l.Str(tn, yamldoc.Field(pp, "typed_config.path_template"))
 		if err != nil {
 			return false, err
 		}
 		if tmpl == "" {
-			return false, l.errorf(get(mn, "path_match_policy"), pp, "expected typed_config.path_template (a URI template such as /v1/users/{id})")
+			return false, l.Errorf(yamldoc.Get(mn, "path_match_policy"), pp, "expected typed_config.path_template (a URI template such as /v1/users/{id})")
 		}
-		if err := l.uriTemplate(ep, tmpl, tn, field(pp, "typed_config.path_template")); err != nil {
+		if err := l.uriTemplate(ep, tmpl, tn, yamldoc.Field(pp, "typed_config.path_template")); err != nil {
 			return false, err
 		}
 	default: // connect_matcher
-		l.note(mn, mp, "CONNECT requests (connect_matcher) have no path; the route gives no endpoint")
+		l.Note(mn, mp, "CONNECT requests (connect_matcher) have no path; the route gives no endpoint")
 		return false, nil
 	}
 	return true, l.headers(ep, mn, mp)
@@ -842,11 +806,11 @@ func (l *loader) match(ep *contract.Endpoint, mn *yaml.Node, mp string) (ok bool
 // setRegex sets a full-match regex (Envoy safe_regex and v2 regex).
 func (l *loader) setRegex(ep *contract.Endpoint, src string, n *yaml.Node, p string) error {
 	if _, err := regexp.Compile(src); err != nil {
-		return l.errorf(n, p, "expected a regular expression Go's RE2 can run: %v", err)
+		return l.Errorf(n, p, "expected a regular expression Go's RE2 can run: %v", err)
 	}
 	re, err := regexp.Compile("^(?:" + src + ")$")
 	if err != nil {
-		return l.errorf(n, p, "expected a regular expression Go's RE2 can run: %v", err)
+		return l.Errorf(n, p, "expected a regular expression Go's RE2 can run: %v", err)
 	}
 	ep.Match, ep.Path, ep.Regex = contract.MatchRegex, src, re.String()
 	for _, name := range re.SubexpNames() {
@@ -861,7 +825,7 @@ func (l *loader) setRegex(ep *contract.Endpoint, src string, n *yaml.Node, p str
 // an exact template; *, ** and {x=**} need a regex.
 func (l *loader) uriTemplate(ep *contract.Endpoint, tmpl string, n *yaml.Node, p string) error {
 	if !strings.HasPrefix(tmpl, "/") {
-		return l.errorf(n, p, "expected a path template starting with /, got %q", tmpl)
+		return l.Errorf(n, p, "expected a path template starting with /, got %q", tmpl)
 	}
 	var re strings.Builder
 	re.WriteString("^")
@@ -879,7 +843,7 @@ func (l *loader) uriTemplate(ep *contract.Endpoint, tmpl string, n *yaml.Node, p
 		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}"):
 			name, pat, hasPat := strings.Cut(seg[1:len(seg)-1], "=")
 			if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(name) {
-				return l.errorf(n, p, "expected a variable name in %q", seg)
+				return l.Errorf(n, p, "expected a variable name in %q", seg)
 			}
 			params = append(params, name)
 			switch {
@@ -890,10 +854,10 @@ func (l *loader) uriTemplate(ep *contract.Endpoint, tmpl string, n *yaml.Node, p
 				simple = false
 				re.WriteString("(?P<" + name + ">.*)")
 			default:
-				return l.errorf(n, p, "unsupported variable pattern %q in the path template", seg)
+				return l.Errorf(n, p, "unsupported variable pattern %q in the path template", seg)
 			}
 		case strings.ContainsAny(seg, "{}*"):
-			return l.errorf(n, p, "unsupported segment %q in the path template", seg)
+			return l.Errorf(n, p, "unsupported segment %q in the path template", seg)
 		default:
 			re.WriteString(regexp.QuoteMeta(seg))
 		}
@@ -906,7 +870,7 @@ func (l *loader) uriTemplate(ep *contract.Endpoint, tmpl string, n *yaml.Node, p
 	}
 	ep.Match, ep.Regex = contract.MatchRegex, re.String()
 	if _, err := regexp.Compile(ep.Regex); err != nil {
-		return l.errorf(n, p, "the path template does not translate to a regular expression: %v", err)
+		return l.Errorf(n, p, "the path template does not translate to a regular expression: %v", err)
 	}
 	return nil
 }
@@ -917,25 +881,25 @@ var methodAlternation = regexp.MustCompile(`^\^?\(?((?:[A-Z]+\|)*[A-Z]+)\)?\$?$`
 // headers reads match.headers. An exact (or plain alternation) :method
 // condition becomes Methods; the others stay header conditions.
 func (l *loader) headers(ep *contract.Endpoint, mn *yaml.Node, mp string) error {
-	hp := field(mp, "headers")
-	hs, err := l.list(get(mn, "headers"), hp)
+	hp := yamldoc.Field(mp, "headers")
+	hs, err := l.List(yamldoc.Get(mn, "headers"), hp)
 	if err != nil {
 		return err
 	}
 	for i, hn := range hs {
-		p := index(hp, i)
-		if _, err := l.mapping(hn, p); err != nil {
+		p := yamldoc.Index(hp, i)
+		if _, err := l.Mapping(hn, p); err != nil {
 			return err
 		}
-		name, err := l.str(get(hn, "name"), field(p, "name"))
+		name, err := l.Str(yamldoc.Get(hn, "name"), yamldoc.Field(p, "name"))
 		if err != nil {
 			return err
 		}
 		if name == "" {
-			return l.errorf(hn, p, "expected the header's name")
+			return l.Errorf(hn, p, "expected the header's name")
 		}
 		hm := contract.HeaderMatch{Name: name}
-		if hm.Invert, _, err = l.boolean(get(hn, "invert_match"), field(p, "invert_match")); err != nil {
+		if hm.Invert, _, err = l.Boolean(yamldoc.Get(hn, "invert_match"), yamldoc.Field(p, "invert_match")); err != nil {
 			return err
 		}
 		if err := l.headerValue(&hm, hn, p); err != nil {
@@ -954,8 +918,8 @@ func (l *loader) headers(ep *contract.Endpoint, mn *yaml.Node, mp string) error 
 				}
 			}
 		}
-		if redactHeader(&hm) {
-			l.note(hn, p, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
+		if yamldoc.RedactHeader(&hm) {
+			l.Note(hn, p, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
 		}
 		ep.Headers = append(ep.Headers, hm)
 	}
@@ -966,20 +930,20 @@ func (l *loader) headers(ep *contract.Endpoint, mn *yaml.Node, mp string) error 
 // is anchored to the whole value.
 func (l *loader) headerValue(hm *contract.HeaderMatch, hn *yaml.Node, p string) error {
 	str := func(k string) (string, bool, error) {
-		n := get(hn, k)
+		n := yamldoc.Get(hn, k)
 		if n == nil {
 			return "", false, nil
 		}
-		s, err := l.str(n, field(p, k))
+		s, err := l.Str(n, yamldoc.Field(p, k))
 		return s, true, err
 	}
 	regex := func(src string, n *yaml.Node, rp string) error {
 		re := "^(?:" + src + ")$"
 		if _, err := regexp.Compile(src); err != nil {
-			return l.errorf(n, rp, "expected a regular expression Go's RE2 can run: %v", err)
+			return l.Errorf(n, rp, "expected a regular expression Go's RE2 can run: %v", err)
 		}
 		if _, err := regexp.Compile(re); err != nil {
-			return l.errorf(n, rp, "expected a regular expression Go's RE2 can run: %v", err)
+			return l.Errorf(n, rp, "expected a regular expression Go's RE2 can run: %v", err)
 		}
 		hm.Regex = re
 		return nil
@@ -1004,34 +968,34 @@ func (l *loader) headerValue(hm *contract.HeaderMatch, hn *yaml.Node, p string) 
 		if err != nil {
 			return err
 		}
-		return regex(v, get(hn, "regex_match"), field(p, "regex_match"))
+		return regex(v, yamldoc.Get(hn, "regex_match"), yamldoc.Field(p, "regex_match"))
 	}
-	if n := get(hn, "safe_regex_match"); n != nil {
-		rp := field(field(p, "safe_regex_match"), "regex")
-		v, err := l.str(get(n, "regex"), rp)
+	if n := yamldoc.Get(hn, "safe_regex_match"); n != nil {
+		rp := yamldoc.Field(yamldoc.Field(p, "safe_regex_match"), "regex")
+		v, err := l.Str(yamldoc.Get(n, "regex"), rp)
 		if err != nil {
 			return err
 		}
-		return regex(v, get(n, "regex"), rp)
+		return regex(v, yamldoc.Get(n, "regex"), rp)
 	}
-	if n := get(hn, "present_match"); n != nil {
-		present, _, err := l.boolean(n, field(p, "present_match"))
+	if n := yamldoc.Get(hn, "present_match"); n != nil {
+		present, _, err := l.Boolean(n, yamldoc.Field(p, "present_match"))
 		hm.Present = true
 		if !present {
 			hm.Invert = !hm.Invert // present_match: false asks for an absent header
 		}
 		return err
 	}
-	if n := get(hn, "range_match"); n != nil {
+	if n := yamldoc.Get(hn, "range_match"); n != nil {
 		hm.Regex = "^-?[0-9]+$" // a number; the range itself is not kept
 		return nil
 	}
-	if sm := get(hn, "string_match"); sm != nil {
-		sp := field(p, "string_match")
-		if _, err := l.mapping(sm, sp); err != nil {
+	if sm := yamldoc.Get(hn, "string_match"); sm != nil {
+		sp := yamldoc.Field(p, "string_match")
+		if _, err := l.Mapping(sm, sp); err != nil {
 			return err
 		}
-		ic, _, err := l.boolean(get(sm, "ignore_case"), field(sp, "ignore_case"))
+		ic, _, err := l.Boolean(yamldoc.Get(sm, "ignore_case"), yamldoc.Field(sp, "ignore_case"))
 		if err != nil {
 			return err
 		}
@@ -1040,11 +1004,11 @@ func (l *loader) headerValue(hm *contract.HeaderMatch, hn *yaml.Node, p string) 
 			flag = "(?i)"
 		}
 		for _, k := range []string{"exact", "prefix", "suffix", "contains"} {
-			n := get(sm, k)
+			n := yamldoc.Get(sm, k)
 			if n == nil {
 				continue
 			}
-			v, err := l.str(n, field(sp, k))
+			v, err := l.Str(n, yamldoc.Field(sp, k))
 			if err != nil {
 				return err
 			}
@@ -1065,15 +1029,15 @@ func (l *loader) headerValue(hm *contract.HeaderMatch, hn *yaml.Node, p string) 
 			}
 			return nil
 		}
-		if n := get(sm, "safe_regex"); n != nil {
-			rp := field(field(sp, "safe_regex"), "regex")
-			v, err := l.str(get(n, "regex"), rp)
+		if n := yamldoc.Get(sm, "safe_regex"); n != nil {
+			rp := yamldoc.Field(yamldoc.Field(sp, "safe_regex"), "regex")
+			v, err := l.Str(yamldoc.Get(n, "regex"), rp)
 			if err != nil {
 				return err
 			}
-			return regex(v, get(n, "regex"), rp)
+			return regex(v, yamldoc.Get(n, "regex"), rp)
 		}
-		return l.errorf(sm, sp, "expected one of exact, prefix, suffix, contains or safe_regex")
+		return l.Errorf(sm, sp, "expected one of exact, prefix, suffix, contains or safe_regex")
 	}
 	// A matcher with only a name asks for the header to be present.
 	hm.Present = true
@@ -1082,33 +1046,33 @@ func (l *loader) headerValue(hm *contract.HeaderMatch, hn *yaml.Node, p string) 
 
 // action reads a route action: its clusters, timeout and retries.
 func (l *loader) action(ep *contract.Endpoint, vh *vhost, an *yaml.Node, p string) error {
-	if _, err := l.mapping(an, p); err != nil {
+	if _, err := l.Mapping(an, p); err != nil {
 		return err
 	}
 	switch {
-	case get(an, "cluster") != nil:
-		name, err := l.str(get(an, "cluster"), field(p, "cluster"))
+	case yamldoc.Get(an, "cluster") != nil:
+		name, err := l.Str(yamldoc.Get(an, "cluster"), yamldoc.Field(p, "cluster"))
 		if err != nil {
 			return err
 		}
-		b, err := l.backend(name, get(an, "cluster"), field(p, "cluster"))
+		b, err := l.backend(name, yamldoc.Get(an, "cluster"), yamldoc.Field(p, "cluster"))
 		if err != nil {
 			return err
 		}
 		ep.Backends = []contract.Backend{b}
 		ep.Service = name
-	case get(an, "weighted_clusters") != nil:
-		wp := field(p, "weighted_clusters")
-		cs, err := l.list(get(get(an, "weighted_clusters"), "clusters"), field(wp, "clusters"))
+	case yamldoc.Get(an, "weighted_clusters") != nil:
+		wp := yamldoc.Field(p, "weighted_clusters")
+		cs, err := l.List(yamldoc.Get(yamldoc.Get(an, "weighted_clusters"), "clusters"), yamldoc.Field(wp, "clusters"))
 		if err != nil {
 			return err
 		}
 		if len(cs) == 0 {
-			return l.errorf(get(an, "weighted_clusters"), wp, "expected clusters: a list of {name, weight}")
+			return l.Errorf(yamldoc.Get(an, "weighted_clusters"), wp, "expected clusters: a list of {name, weight}")
 		}
 		for i, cn := range cs {
-			cp := index(field(wp, "clusters"), i)
-			name, err := l.str(get(cn, "name"), field(cp, "name"))
+			cp := yamldoc.Index(yamldoc.Field(wp, "clusters"), i)
+			name, err := l.Str(yamldoc.Get(cn, "name"), yamldoc.Field(cp, "name"))
 			if err != nil {
 				return err
 			}
@@ -1119,21 +1083,21 @@ func (l *loader) action(ep *contract.Endpoint, vh *vhost, an *yaml.Node, p strin
 			ep.Backends = append(ep.Backends, b)
 		}
 		ep.Service = ep.Backends[0].Name
-	case get(an, "cluster_header") != nil || get(an, "cluster_specifier_plugin") != nil || get(an, "inline_cluster_specifier_plugin") != nil:
-		l.note(an, p, "the cluster is chosen at run time (cluster_header or a cluster specifier plugin); the endpoint has no backends")
+	case yamldoc.Get(an, "cluster_header") != nil || yamldoc.Get(an, "cluster_specifier_plugin") != nil || yamldoc.Get(an, "inline_cluster_specifier_plugin") != nil:
+		l.Note(an, p, "the cluster is chosen at run time (cluster_header or a cluster specifier plugin); the endpoint has no backends")
 	default:
-		return l.errorf(an, p, "expected cluster or weighted_clusters in the route action")
+		return l.Errorf(an, p, "expected cluster or weighted_clusters in the route action")
 	}
 
 	ep.Timeout = DefaultRouteTimeout
-	if tn := get(an, "timeout"); !isNull(tn) {
-		d, err := l.duration(tn, field(p, "timeout"))
+	if tn := yamldoc.Get(an, "timeout"); !yamldoc.IsNull(tn) {
+		d, err := l.duration(tn, yamldoc.Field(p, "timeout"))
 		if err != nil {
 			return err
 		}
 		ep.Timeout = d // 0s disables the timeout
 	}
-	r, ok, err := l.retryPolicy(get(an, "retry_policy"), field(p, "retry_policy"))
+	r, ok, err := l.retryPolicy(yamldoc.Get(an, "retry_policy"), yamldoc.Field(p, "retry_policy"))
 	if err != nil {
 		return err
 	}
@@ -1149,12 +1113,12 @@ func (l *loader) action(ep *contract.Endpoint, vh *vhost, an *yaml.Node, p strin
 // backend is the named cluster with its hosts.
 func (l *loader) backend(name string, n *yaml.Node, p string) (contract.Backend, error) {
 	if name == "" {
-		return contract.Backend{}, l.errorf(n, p, "expected a cluster name")
+		return contract.Backend{}, l.Errorf(n, p, "expected a cluster name")
 	}
 	c := l.clusters[name]
 	if c == nil {
 		if !l.cds {
-			return contract.Backend{}, l.errorf(n, p, "cluster %q is not defined in static_resources.clusters", name)
+			return contract.Backend{}, l.Errorf(n, p, "cluster %q is not defined in static_resources.clusters", name)
 		}
 		return contract.Backend{Name: name}, nil
 	}
@@ -1163,25 +1127,25 @@ func (l *loader) backend(name string, n *yaml.Node, p string) (contract.Backend,
 
 // duration reads a protobuf Duration: "1.5s" or {seconds: 1, nanos: 5e8}.
 func (l *loader) duration(n *yaml.Node, p string) (time.Duration, error) {
-	r := resolve(n)
+	r := yamldoc.Resolve(n)
 	if r != nil && r.Kind == yaml.MappingNode {
-		s, _, err := l.number(get(r, "seconds"), field(p, "seconds"))
+		s, _, err := l.Number(yamldoc.Get(r, "seconds"), yamldoc.Field(p, "seconds"))
 		if err != nil {
 			return 0, err
 		}
-		ns, _, err := l.number(get(r, "nanos"), field(p, "nanos"))
+		ns, _, err := l.Number(yamldoc.Get(r, "nanos"), yamldoc.Field(p, "nanos"))
 		if err != nil {
 			return 0, err
 		}
 		return time.Duration(s*float64(time.Second) + ns), nil
 	}
-	s, err := l.str(n, p)
+	s, err := l.Str(n, p)
 	if err != nil {
 		return 0, err
 	}
 	d, perr := time.ParseDuration(s)
 	if perr != nil || d < 0 {
-		return 0, l.errorf(n, p, "expected a duration such as 15s or 0.25s, got %s", describe(n))
+		return 0, l.Errorf(n, p, "expected a duration such as 15s or 0.25s, got %s", yamldoc.Describe(n))
 	}
 	return d, nil
 }

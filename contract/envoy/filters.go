@@ -7,6 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/yamldoc"
 )
 
 // applyFilters sets the endpoint's Auth and RateLimit from the HTTP filters
@@ -18,23 +19,23 @@ func (l *loader) applyFilters(ep *contract.Endpoint, vh *vhost, filters []httpFi
 		return err
 	}
 	for _, f := range filters {
-		per, pp := get(rpf, f.name), field(field(p, "typed_per_filter_config"), f.name)
+		per, pp := yamldoc.Get(rpf, f.name), yamldoc.Field(yamldoc.Field(p, "typed_per_filter_config"), f.name)
 		if per == nil {
-			per, pp = get(vh.perFilter, f.name), "virtual host typed_per_filter_config."+f.name
+			per, pp = yamldoc.Get(vh.perFilter, f.name), "virtual host typed_per_filter_config."+f.name
 		}
-		per = resolve(per)
+		per = yamldoc.Resolve(per)
 		enabled := !f.disabled
 		if per != nil && strings.HasSuffix(typeURL(per), ".FilterConfig") {
 			// config.route.v3.FilterConfig wraps the per-route config and
 			// can switch the filter on or off.
-			dis, _, err := l.boolean(get(per, "disabled"), field(pp, "disabled"))
+			dis, _, err := l.Boolean(yamldoc.Get(per, "disabled"), yamldoc.Field(pp, "disabled"))
 			if err != nil {
 				return err
 			}
 			enabled = !dis
-			per, pp = resolve(get(per, "config")), field(pp, "config")
+			per, pp = yamldoc.Resolve(yamldoc.Get(per, "config")), yamldoc.Field(pp, "config")
 		} else if per != nil {
-			dis, _, err := l.boolean(get(per, "disabled"), field(pp, "disabled"))
+			dis, _, err := l.Boolean(yamldoc.Get(per, "disabled"), yamldoc.Field(pp, "disabled"))
 			if err != nil {
 				return err
 			}
@@ -58,7 +59,7 @@ func (l *loader) applyFilters(ep *contract.Endpoint, vh *vhost, filters []httpFi
 			ep.Auth.Kinds = appendUnique(ep.Auth.Kinds, f.kind)
 		case "local_ratelimit":
 			cfg, cp := f.cfg, f.path
-			if per != nil && get(per, "token_bucket") != nil {
+			if per != nil && yamldoc.Get(per, "token_bucket") != nil {
 				cfg, cp = per, pp
 			}
 			rl, err := l.localRateLimit(cfg, cp)
@@ -88,30 +89,30 @@ func appendUnique(dst []string, s string) []string {
 // the endpoint decides.
 func (l *loader) jwt(ep *contract.Endpoint, f httpFilter, per *yaml.Node, pp string) (has, required bool, err error) {
 	if per != nil {
-		name, err := l.str(get(per, "requirement_name"), field(pp, "requirement_name"))
+		name, err := l.Str(yamldoc.Get(per, "requirement_name"), yamldoc.Field(pp, "requirement_name"))
 		if err != nil {
 			return false, false, err
 		}
 		if name != "" {
-			req := get(get(f.cfg, "requirement_map"), name)
+			req := yamldoc.Get(yamldoc.Get(f.cfg, "requirement_map"), name)
 			if req == nil {
-				return false, false, l.errorf(get(per, "requirement_name"), field(pp, "requirement_name"),
+				return false, false, l.Errorf(yamldoc.Get(per, "requirement_name"), yamldoc.Field(pp, "requirement_name"),
 					"requirement %q is not in the jwt_authn filter's requirement_map", name)
 			}
 			return true, l.strict(f.cfg, req, 0), nil
 		}
 	}
-	rp := field(f.path, "rules")
-	rules, err := l.list(get(f.cfg, "rules"), rp)
+	rp := yamldoc.Field(f.path, "rules")
+	rules, err := l.List(yamldoc.Get(f.cfg, "rules"), rp)
 	if err != nil {
 		return false, false, err
 	}
 	for _, r := range rules {
-		if !covers(ep, get(r, "match")) {
+		if !covers(ep, yamldoc.Get(r, "match")) {
 			continue
 		}
-		req := get(r, "requires")
-		if isNull(req) {
+		req := yamldoc.Get(r, "requires")
+		if yamldoc.IsNull(req) {
 			return false, false, nil
 		}
 		return true, l.strict(f.cfg, req, 0), nil
@@ -122,17 +123,17 @@ func (l *loader) jwt(ep *contract.Endpoint, f httpFilter, per *yaml.Node, pp str
 // strict reports whether a JwtRequirement refuses a request without a
 // valid token.
 func (l *loader) strict(cfg, req *yaml.Node, depth int) bool {
-	req = resolve(req)
-	if isNull(req) || depth > maxAliasDepth {
+	req = yamldoc.Resolve(req)
+	if yamldoc.IsNull(req) || depth > yamldoc.MaxAliasDepth {
 		return false
 	}
 	switch {
-	case get(req, "provider_name") != nil, get(req, "provider_and_audiences") != nil:
+	case yamldoc.Get(req, "provider_name") != nil, yamldoc.Get(req, "provider_and_audiences") != nil:
 		return true
-	case get(req, "allow_missing") != nil, get(req, "allow_missing_or_failed") != nil:
+	case yamldoc.Get(req, "allow_missing") != nil, yamldoc.Get(req, "allow_missing_or_failed") != nil:
 		return false
-	case get(req, "requires_any") != nil:
-		rs := resolve(get(get(req, "requires_any"), "requirements"))
+	case yamldoc.Get(req, "requires_any") != nil:
+		rs := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(req, "requires_any"), "requirements"))
 		if rs == nil || rs.Kind != yaml.SequenceNode || len(rs.Content) == 0 {
 			return false
 		}
@@ -142,8 +143,8 @@ func (l *loader) strict(cfg, req *yaml.Node, depth int) bool {
 			}
 		}
 		return true
-	case get(req, "requires_all") != nil:
-		rs := resolve(get(get(req, "requires_all"), "requirements"))
+	case yamldoc.Get(req, "requires_all") != nil:
+		rs := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(req, "requires_all"), "requirements"))
 		if rs == nil || rs.Kind != yaml.SequenceNode {
 			return false
 		}
@@ -152,10 +153,10 @@ func (l *loader) strict(cfg, req *yaml.Node, depth int) bool {
 				return true
 			}
 		}
-	case get(req, "requirement_name") != nil:
-		name := resolve(get(req, "requirement_name"))
+	case yamldoc.Get(req, "requirement_name") != nil:
+		name := yamldoc.Resolve(yamldoc.Get(req, "requirement_name"))
 		if name != nil && name.Kind == yaml.ScalarNode {
-			return l.strict(cfg, get(get(cfg, "requirement_map"), name.Value), depth+1)
+			return l.strict(cfg, yamldoc.Get(yamldoc.Get(cfg, "requirement_map"), name.Value), depth+1)
 		}
 	}
 	return false
@@ -165,12 +166,12 @@ func (l *loader) strict(cfg, req *yaml.Node, depth int) bool {
 // request path of the endpoint. Rules that also look at headers or query
 // parameters cover only part of it.
 func covers(ep *contract.Endpoint, m *yaml.Node) bool {
-	m = resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode || get(m, "headers") != nil || get(m, "query_parameters") != nil {
+	m = yamldoc.Resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode || yamldoc.Get(m, "headers") != nil || yamldoc.Get(m, "query_parameters") != nil {
 		return false
 	}
 	text := func(k string) (string, bool) {
-		n := resolve(get(m, k))
+		n := yamldoc.Resolve(yamldoc.Get(m, k))
 		if n == nil || n.Kind != yaml.ScalarNode {
 			return "", false
 		}
@@ -186,8 +187,8 @@ func covers(ep *contract.Endpoint, m *yaml.Node) bool {
 	if p, ok := text("path_separated_prefix"); ok {
 		return plain && (ep.Path == p || strings.HasPrefix(ep.Path, p+"/"))
 	}
-	if sr := get(m, "safe_regex"); sr != nil {
-		src := resolve(get(sr, "regex"))
+	if sr := yamldoc.Get(m, "safe_regex"); sr != nil {
+		src := yamldoc.Resolve(yamldoc.Get(sr, "regex"))
 		if src == nil || ep.Match != contract.MatchExact {
 			return false
 		}
@@ -201,17 +202,17 @@ func covers(ep *contract.Endpoint, m *yaml.Node) bool {
 // only when filter_enabled and filter_enforced are above 0% (both default
 // to 0%), so nil is returned otherwise.
 func (l *loader) localRateLimit(cfg *yaml.Node, p string) (*contract.RateLimit, error) {
-	tb := get(cfg, "token_bucket")
-	if isNull(tb) {
+	tb := yamldoc.Get(cfg, "token_bucket")
+	if yamldoc.IsNull(tb) {
 		return nil, nil
 	}
-	tp := field(p, "token_bucket")
-	if _, err := l.mapping(tb, tp); err != nil {
+	tp := yamldoc.Field(p, "token_bucket")
+	if _, err := l.Mapping(tb, tp); err != nil {
 		return nil, err
 	}
 	on := func(k string) (bool, error) {
-		n := get(get(cfg, k), "default_value")
-		v, ok, err := l.number(get(n, "numerator"), field(field(field(p, k), "default_value"), "numerator"))
+		n := yamldoc.Get(yamldoc.Get(cfg, k), "default_value")
+		v, ok, err := l.Number(yamldoc.Get(n, "numerator"), yamldoc.Field(yamldoc.Field(yamldoc.Field(p, k), "default_value"), "numerator"))
 		return ok && v > 0, err
 	}
 	enabled, err := on("filter_enabled")
@@ -222,26 +223,26 @@ func (l *loader) localRateLimit(cfg *yaml.Node, p string) (*contract.RateLimit, 
 	if err != nil {
 		return nil, err
 	}
-	tokens, ok, err := l.number(get(tb, "tokens_per_fill"), field(tp, "tokens_per_fill"))
+	tokens, ok, err := l.Number(yamldoc.Get(tb, "tokens_per_fill"), yamldoc.Field(tp, "tokens_per_fill"))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		tokens = 1
 	}
-	if _, _, err := l.number(get(tb, "max_tokens"), field(tp, "max_tokens")); err != nil {
+	if _, _, err := l.Number(yamldoc.Get(tb, "max_tokens"), yamldoc.Field(tp, "max_tokens")); err != nil {
 		return nil, err
 	}
-	fi := get(tb, "fill_interval")
-	if isNull(fi) {
-		return nil, l.errorf(tb, tp, "expected fill_interval in the token bucket")
+	fi := yamldoc.Get(tb, "fill_interval")
+	if yamldoc.IsNull(fi) {
+		return nil, l.Errorf(tb, tp, "expected fill_interval in the token bucket")
 	}
-	period, err := l.duration(fi, field(tp, "fill_interval"))
+	period, err := l.duration(fi, yamldoc.Field(tp, "fill_interval"))
 	if err != nil {
 		return nil, err
 	}
 	if period <= 0 {
-		return nil, l.errorf(fi, field(tp, "fill_interval"), "expected a fill interval above 0")
+		return nil, l.Errorf(fi, yamldoc.Field(tp, "fill_interval"), "expected a fill interval above 0")
 	}
 	if !enabled || !enforced {
 		l.noteOnce(cfg, p, "local rate limit is not enforced: filter_enabled and filter_enforced must be above 0% (both default to 0%)")
@@ -252,10 +253,10 @@ func (l *loader) localRateLimit(cfg *yaml.Node, p string) (*contract.RateLimit, 
 
 // noteOnce adds a note about n unless one was already made for it.
 func (l *loader) noteOnce(n *yaml.Node, path, text string) {
-	for _, x := range l.notes {
-		if x.Pos == pos(n) && x.Text == text {
+	for _, x := range l.Notes {
+		if x.Pos == yamldoc.Pos(n) && x.Text == text {
 			return
 		}
 	}
-	l.note(n, path, "%s", text)
+	l.Note(n, path, "%s", text)
 }

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/yamldoc"
 )
 
 // exprPredicate is one comparison of a Kong expressions-router route:
@@ -24,7 +25,7 @@ func (l *loader) expression(ep *contract.Endpoint, expr string, n *yaml.Node, p 
 	unsupported := func(why string) {
 		ep.Path, ep.Match, ep.Regex, ep.Params = "/", contract.MatchPrefix, "", nil
 		ep.Methods, ep.Hosts, ep.Headers = nil, nil, nil
-		l.note(n, p, "route expression %q %s; the endpoint matches every path instead", expr, why)
+		l.Note(n, p, "route expression %q %s; the endpoint matches every path instead", expr, why)
 	}
 	if strings.Contains(expr, "||") {
 		unsupported("uses ||, which the contract cannot express")
@@ -91,8 +92,8 @@ func (l *loader) expression(ep *contract.Endpoint, expr string, n *yaml.Node, p 
 		default:
 			name := strings.ReplaceAll(strings.TrimPrefix(field, "http.headers."), "_", "-")
 			hm := contract.HeaderMatch{Name: name, Value: val}
-			if redactHeader(&hm) {
-				l.note(n, p, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
+			if yamldoc.RedactHeader(&hm) {
+				l.Note(n, p, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
 			}
 			ep.Headers = append(ep.Headers, hm)
 		}

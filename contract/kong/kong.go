@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/yamldoc"
 )
 
 // DefaultTimeout is Kong's default service read_timeout (60000 ms), used
@@ -42,12 +43,12 @@ var formatVersions = map[string]bool{"1.1": true, "2.1": true, "3.0": true}
 // Detect reports whether data looks like a Kong declarative configuration:
 // a YAML or JSON mapping with a _format_version key.
 func Detect(data []byte) bool {
-	d := &doc{}
-	root, err := d.parse(data)
+	d := &yamldoc.Doc{}
+	root, err := d.Parse(data)
 	if err != nil || root == nil || root.Kind != yaml.MappingNode {
 		return false
 	}
-	return get(root, "_format_version") != nil
+	return yamldoc.Get(root, "_format_version") != nil
 }
 
 // Load reads the Kong declarative configuration data, read from path, into
@@ -55,12 +56,12 @@ func Detect(data []byte) bool {
 // column, the element and what was expected.
 func Load(path string, data []byte) (*contract.Contract, error) {
 	l := &loader{
-		doc:       doc{file: path},
+		Doc:       yamldoc.Doc{File: path},
 		upstreams: map[string]*upstream{},
 		services:  map[string]*service{},
 		routeRefs: map[string]*route{},
 	}
-	root, err := l.parse(data)
+	root, err := l.Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -68,20 +69,20 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 		return nil, &contract.Error{File: path, Err: fmt.Errorf("%w: the file is empty", ErrNotKong)}
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &contract.Error{File: path, Pos: pos(root),
-			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with _format_version", ErrNotKong, describe(root))}
+		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
+			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with _format_version", ErrNotKong, yamldoc.Describe(root))}
 	}
-	fv := get(root, "_format_version")
+	fv := yamldoc.Get(root, "_format_version")
 	if fv == nil {
-		return nil, &contract.Error{File: path, Pos: pos(root),
+		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
 			Err: fmt.Errorf("%w: no _format_version; %s", ErrNotKong, looksLike(root))}
 	}
-	v, err := l.str(fv, "_format_version")
+	v, err := l.Str(fv, "_format_version")
 	if err != nil {
 		return nil, err
 	}
 	if !formatVersions[v] {
-		return nil, l.errorf(fv, "_format_version", "unsupported version %q: expected \"1.1\", \"2.1\" or \"3.0\"", v)
+		return nil, l.Errorf(fv, "_format_version", "unsupported version %q: expected \"1.1\", \"2.1\" or \"3.0\"", v)
 	}
 	l.version = v
 
@@ -94,11 +95,11 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 	}
 	l.read(root)
 	eps := l.endpoints()
-	if err := l.err(); err != nil {
+	if err := l.Err(); err != nil {
 		return nil, err
 	}
 	c.Endpoints = eps
-	c.Notes = l.notes
+	c.Notes = l.Notes
 	return c, nil
 }
 
@@ -106,11 +107,11 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 // control plane or a non-default workspace), else the file's base name.
 func configName(root *yaml.Node, path string) string {
 	for _, k := range [][2]string{{"_konnect", "control_plane_name"}, {"_konnect", "runtime_group_name"}} {
-		if n := resolve(get(get(root, k[0]), k[1])); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
+		if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, k[0]), k[1])); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
 			return n.Value
 		}
 	}
-	if n := resolve(get(root, "_workspace")); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
+	if n := yamldoc.Resolve(yamldoc.Get(root, "_workspace")); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
 		return n.Value
 	}
 	return filepath.Base(path)
@@ -119,10 +120,10 @@ func configName(root *yaml.Node, path string) string {
 // looksLike guesses what a file without _format_version is, for the error
 // that refuses it.
 func looksLike(root *yaml.Node) string {
-	ks := keys(root)
-	has := func(k string) bool { return get(root, k) != nil }
+	ks := yamldoc.Keys(root)
+	has := func(k string) bool { return yamldoc.Get(root, k) != nil }
 	kindOf := func(n *yaml.Node) yaml.Kind {
-		if n = resolve(n); n != nil {
+		if n = yamldoc.Resolve(n); n != nil {
 			return n.Kind
 		}
 		return 0
@@ -130,28 +131,28 @@ func looksLike(root *yaml.Node) string {
 	switch {
 	case has("apiVersion") && has("kind"):
 		k := ""
-		if n := resolve(get(root, "kind")); n != nil {
+		if n := yamldoc.Resolve(yamldoc.Get(root, "kind")); n != nil {
 			k = n.Value
 		}
 		if k == "ConfigMap" {
-			for _, dk := range keys(get(root, "data")) {
-				if n := resolve(get(get(root, "data"), dk)); n != nil && strings.Contains(n.Value, "_format_version") {
+			for _, dk := range yamldoc.Keys(yamldoc.Get(root, "data")) {
+				if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "data"), dk)); n != nil && strings.Contains(n.Value, "_format_version") {
 					return fmt.Sprintf("it looks like a Kubernetes ConfigMap; the Kong configuration is the text of data.%s, extract it into its own file", dk)
 				}
 			}
 		}
 		return fmt.Sprintf("it looks like a Kubernetes manifest (kind: %s)", k)
-	case kindOf(get(root, "services")) == yaml.MappingNode:
+	case kindOf(yamldoc.Get(root, "services")) == yaml.MappingNode:
 		return "it looks like a docker-compose file"
 	case has("static_resources") || has("dynamic_resources"):
 		return "it looks like an Envoy bootstrap configuration"
 	case has("endpoints") && has("version"):
 		return "it looks like a KrakenD configuration"
-	case get(get(root, "dblessConfig"), "config") != nil:
+	case yamldoc.Get(yamldoc.Get(root, "dblessConfig"), "config") != nil:
 		return "it looks like Helm values for the Kong chart; the Kong configuration is dblessConfig.config, extract it into its own file"
 	case countKeys(root, "image", "env", "ingressController", "proxy", "admin", "replicaCount", "deployment", "manager", "enterprise") >= 2:
 		return "it looks like Helm values for the Kong chart"
-	case kindOf(get(root, "services")) == yaml.SequenceNode || kindOf(get(root, "routes")) == yaml.SequenceNode:
+	case kindOf(yamldoc.Get(root, "services")) == yaml.SequenceNode || kindOf(yamldoc.Get(root, "routes")) == yaml.SequenceNode:
 		return `it has Kong services or routes but lacks the required first line _format_version: "3.0" (or the version it was written for)`
 	}
 	if len(ks) > 8 {
@@ -163,7 +164,7 @@ func looksLike(root *yaml.Node) string {
 func countKeys(m *yaml.Node, ks ...string) int {
 	n := 0
 	for _, k := range ks {
-		if get(m, k) != nil {
+		if yamldoc.Get(m, k) != nil {
 			n++
 		}
 	}
@@ -212,7 +213,7 @@ type plugin struct {
 
 // loader holds the state of one Load.
 type loader struct {
-	doc
+	yamldoc.Doc
 	version   string
 	upstreams map[string]*upstream
 	services  map[string]*service // by name and by id
@@ -220,125 +221,84 @@ type loader struct {
 	routeRefs map[string]*route // by name and by id
 	global    []*plugin
 	scoped    []*plugin // top-level plugins that name a service or route
-	notes     []contract.Note
-	errs      []error
-}
-
-func (l *loader) note(n *yaml.Node, path, format string, args ...any) {
-	l.notes = append(l.notes, contract.Note{Pos: pos(n), Path: path, Text: fmt.Sprintf(format, args...)})
-}
-
-// maxErrors bounds how many problems one Load reports.
-const maxErrors = 50
-
-// fail records a problem; loading goes on with the next element so that
-// every problem of the file is reported at once.
-func (l *loader) fail(err error) {
-	if len(l.errs) < maxErrors {
-		l.errs = append(l.errs, err)
-	}
-}
-
-// err returns the recorded problems: nil, the one *contract.Error, or all
-// of them joined, one per line, in file order.
-func (l *loader) err() error {
-	sort.SliceStable(l.errs, func(i, j int) bool {
-		return before(l.errs[i], l.errs[j])
-	})
-	switch len(l.errs) {
-	case 0:
-		return nil
-	case 1:
-		return l.errs[0]
-	}
-	return errors.Join(l.errs...)
 }
 
 // read collects upstreams, services, routes and plugins from the document.
 // Problems are recorded with fail; an element with a problem is left out.
 func (l *loader) read(root *yaml.Node) {
 	l.readUpstreams(root)
-	svcs, err := l.list(get(root, "services"), "services")
+	svcs, err := l.List(yamldoc.Get(root, "services"), "services")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for i, sn := range svcs {
-		p := index("services", i)
+		p := yamldoc.Index("services", i)
 		s, err := l.readService(sn, p)
 		if err != nil {
-			l.fail(err)
+			l.Fail(err)
 			continue
 		}
-		rs, err := l.list(get(sn, "routes"), field(p, "routes"))
+		rs, err := l.List(yamldoc.Get(sn, "routes"), yamldoc.Field(p, "routes"))
 		if err != nil {
-			l.fail(err)
+			l.Fail(err)
 			continue
 		}
 		for j, rn := range rs {
-			if err := l.addRoute(rn, index(field(p, "routes"), j), s); err != nil {
-				l.fail(err)
+			if err := l.addRoute(rn, yamldoc.Index(yamldoc.Field(p, "routes"), j), s); err != nil {
+				l.Fail(err)
 			}
 		}
 	}
-	rs, err := l.list(get(root, "routes"), "routes")
+	rs, err := l.List(yamldoc.Get(root, "routes"), "routes")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for j, rn := range rs {
-		if err := l.addTopLevelRoute(rn, index("routes", j)); err != nil {
-			l.fail(err)
+		if err := l.addTopLevelRoute(rn, yamldoc.Index("routes", j)); err != nil {
+			l.Fail(err)
 		}
 	}
-	ps, err := l.list(get(root, "plugins"), "plugins")
+	ps, err := l.List(yamldoc.Get(root, "plugins"), "plugins")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for i, pn := range ps {
-		if err := l.addTopLevelPlugin(pn, index("plugins", i)); err != nil {
-			l.fail(err)
+		if err := l.addTopLevelPlugin(pn, yamldoc.Index("plugins", i)); err != nil {
+			l.Fail(err)
 		}
 	}
 	// Consumers' own plugins apply only to that consumer's requests; they
 	// are checked for shape and otherwise left out of the endpoints.
-	cs, err := l.list(get(root, "consumers"), "consumers")
+	cs, err := l.List(yamldoc.Get(root, "consumers"), "consumers")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for i, cn := range cs {
-		p := index("consumers", i)
-		if _, err := l.mapping(cn, p); err != nil {
-			l.fail(err)
+		p := yamldoc.Index("consumers", i)
+		if _, err := l.Mapping(cn, p); err != nil {
+			l.Fail(err)
 			continue
 		}
-		if _, err := l.list(get(cn, "plugins"), field(p, "plugins")); err != nil {
-			l.fail(err)
+		if _, err := l.List(yamldoc.Get(cn, "plugins"), yamldoc.Field(p, "plugins")); err != nil {
+			l.Fail(err)
 		}
 	}
-}
-
-// before orders two errors by their place in the file.
-func before(a, b error) bool {
-	var ea, eb *contract.Error
-	if !errors.As(a, &ea) || !errors.As(b, &eb) {
-		return false
-	}
-	return ea.Pos.Line < eb.Pos.Line || (ea.Pos.Line == eb.Pos.Line && ea.Pos.Column < eb.Pos.Column)
 }
 
 // addTopLevelRoute reads a route of the top-level routes list, which names
 // its service.
 func (l *loader) addTopLevelRoute(rn *yaml.Node, p string) error {
-	if _, err := l.mapping(rn, p); err != nil {
+	if _, err := l.Mapping(rn, p); err != nil {
 		return err
 	}
 	var s *service
-	if ref := get(rn, "service"); !isNull(ref) {
-		name, err := l.reference(ref, field(p, "service"))
+	if ref := yamldoc.Get(rn, "service"); !yamldoc.IsNull(ref) {
+		name, err := l.reference(ref, yamldoc.Field(p, "service"))
 		if err != nil {
 			return err
 		}
 		if s = l.services[name]; s == nil {
-			return l.errorf(ref, field(p, "service"), "service %q is not defined in services", name)
+			return l.Errorf(ref, yamldoc.Field(p, "service"), "service %q is not defined in services", name)
 		}
 	}
 	return l.addRoute(rn, p, s)
@@ -351,12 +311,12 @@ func (l *loader) addTopLevelPlugin(pn *yaml.Node, p string) error {
 	if err != nil || pl == nil {
 		return err
 	}
-	if c := get(pn, "consumer"); !isNull(c) {
+	if c := yamldoc.Get(pn, "consumer"); !yamldoc.IsNull(c) {
 		return nil // applies to one consumer's requests only
 	}
 	for _, k := range []string{"route", "service"} {
-		if ref := get(pn, k); !isNull(ref) {
-			name, err := l.reference(ref, field(p, k))
+		if ref := yamldoc.Get(pn, k); !yamldoc.IsNull(ref) {
+			name, err := l.reference(ref, yamldoc.Field(p, k))
 			if err != nil {
 				return err
 			}
@@ -378,81 +338,81 @@ func (l *loader) addTopLevelPlugin(pn *yaml.Node, p string) error {
 // reference reads a foreign key: a name or id string, or {name: ...} or
 // {id: ...} as decK writes it.
 func (l *loader) reference(n *yaml.Node, path string) (string, error) {
-	r := resolve(n)
+	r := yamldoc.Resolve(n)
 	if r != nil && r.Kind == yaml.MappingNode {
 		for _, k := range []string{"name", "id"} {
-			if v := get(r, k); !isNull(v) {
-				return l.str(v, field(path, k))
+			if v := yamldoc.Get(r, k); !yamldoc.IsNull(v) {
+				return l.Str(v, yamldoc.Field(path, k))
 			}
 		}
-		return "", l.errorf(n, path, "expected a name or id, got a mapping with neither")
+		return "", l.Errorf(n, path, "expected a name or id, got a mapping with neither")
 	}
-	s, err := l.str(n, path)
+	s, err := l.Str(n, path)
 	if err == nil && s == "" {
-		return "", l.errorf(n, path, "expected a name or id, got an empty value")
+		return "", l.Errorf(n, path, "expected a name or id, got an empty value")
 	}
 	return s, err
 }
 
 func (l *loader) readUpstreams(root *yaml.Node) {
-	us, err := l.list(get(root, "upstreams"), "upstreams")
+	us, err := l.List(yamldoc.Get(root, "upstreams"), "upstreams")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for i, un := range us {
-		if err := l.readUpstream(un, index("upstreams", i)); err != nil {
-			l.fail(err)
+		if err := l.readUpstream(un, yamldoc.Index("upstreams", i)); err != nil {
+			l.Fail(err)
 		}
 	}
-	ts, err := l.list(get(root, "targets"), "targets")
+	ts, err := l.List(yamldoc.Get(root, "targets"), "targets")
 	if err != nil {
-		l.fail(err)
+		l.Fail(err)
 	}
 	for j, tn := range ts {
-		p := index("targets", j)
-		ref := get(tn, "upstream")
-		if isNull(ref) {
-			l.fail(l.errorf(tn, p, "expected the upstream this target belongs to"))
+		p := yamldoc.Index("targets", j)
+		ref := yamldoc.Get(tn, "upstream")
+		if yamldoc.IsNull(ref) {
+			l.Fail(l.Errorf(tn, p, "expected the upstream this target belongs to"))
 			continue
 		}
-		name, err := l.reference(ref, field(p, "upstream"))
+		name, err := l.reference(ref, yamldoc.Field(p, "upstream"))
 		if err != nil {
-			l.fail(err)
+			l.Fail(err)
 			continue
 		}
 		u := l.upstreams[name]
 		if u == nil {
-			l.fail(l.errorf(ref, field(p, "upstream"), "upstream %q is not defined in upstreams", name))
+			l.Fail(l.Errorf(ref, yamldoc.Field(p, "upstream"), "upstream %q is not defined in upstreams", name))
 			continue
 		}
 		if err := l.addTarget(u, tn, p); err != nil {
-			l.fail(err)
+			l.Fail(err)
 		}
 	}
 }
 
 func (l *loader) readUpstream(un *yaml.Node, p string) error {
-	if _, err := l.mapping(un, p); err != nil {
+	if _, err := l.Mapping(un, p); err != nil {
 		return err
 	}
-	name, err := l.str(get(un, "name"), field(p, "name"))
+	name, err := l.Str(yamldoc.Get(un, "name"), yamldoc.Field(p, "name"))
 	if err != nil {
 		return err
 	}
 	if name == "" {
-		return l.errorf(un, p, "expected a name for the upstream")
+		return l.Errorf(un, p, "expected a name for the upstream")
 	}
 	u := &upstream{name: name}
 	l.upstreams[name] = u
-	if id, _ := l.str(get(un, "id"), ""); id != "" {
+	if id, _ := l.Str(yamldoc.Get(un, "id"), ""); id != "" {
 		l.upstreams[id] = u
 	}
-	ts, err := l.list(get(un, "targets"), field(p, "targets"))
+	ts, err := l.List(yamldoc.Get(un, "targets"), yamldoc.Field(p, "targets"))
 	if err != nil {
 		return err
 	}
 	for j, tn := range ts {
-		if err := l.addTarget(u, tn, index(field(p, "targets"), j)); err != nil {
+		if err := l.addTarget(u, tn, yamldoc.Index(yamldoc.Field(p, "targets"), j)); err != nil {
 			return err
 		}
 	}
@@ -460,17 +420,17 @@ func (l *loader) readUpstream(un *yaml.Node, p string) error {
 }
 
 func (l *loader) addTarget(u *upstream, tn *yaml.Node, p string) error {
-	if _, err := l.mapping(tn, p); err != nil {
+	if _, err := l.Mapping(tn, p); err != nil {
 		return err
 	}
-	t, err := l.str(get(tn, "target"), field(p, "target"))
+	t, err := l.Str(yamldoc.Get(tn, "target"), yamldoc.Field(p, "target"))
 	if err != nil {
 		return err
 	}
 	if t == "" {
-		return l.errorf(tn, p, "expected target: host:port")
+		return l.Errorf(tn, p, "expected target: host:port")
 	}
-	w, ok, err := l.integer(get(tn, "weight"), field(p, "weight"))
+	w, ok, err := l.Integer(yamldoc.Get(tn, "weight"), yamldoc.Field(p, "weight"))
 	if err != nil {
 		return err
 	}
@@ -485,22 +445,22 @@ func (l *loader) addTarget(u *upstream, tn *yaml.Node, p string) error {
 var defaultPorts = map[string]string{"http": "80", "https": "443", "grpc": "80", "grpcs": "443", "ws": "80", "wss": "443"}
 
 func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
-	if _, err := l.mapping(sn, p); err != nil {
+	if _, err := l.Mapping(sn, p); err != nil {
 		return nil, err
 	}
 	if sn == nil || sn.Kind != yaml.MappingNode {
-		return nil, l.errorf(sn, p, "expected a service mapping, got %s", describe(sn))
+		return nil, l.Errorf(sn, p, "expected a service mapping, got %s", yamldoc.Describe(sn))
 	}
 	s := &service{node: sn, path: p, enabled: true}
 	var err error
-	if s.name, err = l.str(get(sn, "name"), field(p, "name")); err != nil {
+	if s.name, err = l.Str(yamldoc.Get(sn, "name"), yamldoc.Field(p, "name")); err != nil {
 		return nil, err
 	}
-	id, err := l.str(get(sn, "id"), field(p, "id"))
+	id, err := l.Str(yamldoc.Get(sn, "id"), yamldoc.Field(p, "id"))
 	if err != nil {
 		return nil, err
 	}
-	if en, ok, err := l.boolean(get(sn, "enabled"), field(p, "enabled")); err != nil {
+	if en, ok, err := l.Boolean(yamldoc.Get(sn, "enabled"), yamldoc.Field(p, "enabled")); err != nil {
 		return nil, err
 	} else if ok {
 		s.enabled = en
@@ -512,7 +472,7 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 			continue
 		}
 		if prev := l.services[k]; prev != nil && prev != s {
-			return nil, l.errorf(sn, p, "service %q is defined twice (first at %s)", k, pos(prev.node))
+			return nil, l.Errorf(sn, p, "service %q is defined twice (first at %s)", k, yamldoc.Pos(prev.node))
 		}
 		l.services[k] = s
 	}
@@ -522,25 +482,25 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 	s.label = firstNonEmpty(s.name, id, s.backend.Name)
 
 	s.timeout = DefaultTimeout
-	if ms, ok, err := l.integer(get(sn, "read_timeout"), field(p, "read_timeout")); err != nil {
+	if ms, ok, err := l.Integer(yamldoc.Get(sn, "read_timeout"), yamldoc.Field(p, "read_timeout")); err != nil {
 		return nil, err
 	} else if ok {
 		s.timeout = time.Duration(ms) * time.Millisecond
 	}
 	for _, k := range []string{"connect_timeout", "write_timeout"} {
-		if _, _, err := l.integer(get(sn, k), field(p, k)); err != nil {
+		if _, _, err := l.Integer(yamldoc.Get(sn, k), yamldoc.Field(p, k)); err != nil {
 			return nil, err
 		}
 	}
-	if r, ok, err := l.integer(get(sn, "retries"), field(p, "retries")); err != nil {
+	if r, ok, err := l.Integer(yamldoc.Get(sn, "retries"), yamldoc.Field(p, "retries")); err != nil {
 		return nil, err
 	} else if ok {
 		s.retries = r
 	}
-	if s.tags, err = l.strs(get(sn, "tags"), field(p, "tags")); err != nil {
+	if s.tags, err = l.Strs(yamldoc.Get(sn, "tags"), yamldoc.Field(p, "tags")); err != nil {
 		return nil, err
 	}
-	if s.plugins, err = l.readPlugins(get(sn, "plugins"), field(p, "plugins")); err != nil {
+	if s.plugins, err = l.readPlugins(yamldoc.Get(sn, "plugins"), yamldoc.Field(p, "plugins")); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -549,7 +509,7 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 // readBackend fills s.backend from url, or from host, port, protocol and
 // path; a host naming an upstream stands for that upstream's targets.
 func (l *loader) readBackend(s *service, sn *yaml.Node, p string) error {
-	raw, err := l.str(get(sn, "url"), field(p, "url"))
+	raw, err := l.Str(yamldoc.Get(sn, "url"), yamldoc.Field(p, "url"))
 	if err != nil {
 		return err
 	}
@@ -558,22 +518,22 @@ func (l *loader) readBackend(s *service, sn *yaml.Node, p string) error {
 	if raw != "" {
 		proto, host, port, upath = splitURL(raw)
 		if host == "" {
-			return l.errorf(get(sn, "url"), field(p, "url"), "expected a URL such as http://host:port/path, got %q", raw)
+			return l.Errorf(yamldoc.Get(sn, "url"), yamldoc.Field(p, "url"), "expected a URL such as http://host:port/path, got %q", raw)
 		}
 	} else {
-		if host, err = l.str(get(sn, "host"), field(p, "host")); err != nil {
+		if host, err = l.Str(yamldoc.Get(sn, "host"), yamldoc.Field(p, "host")); err != nil {
 			return err
 		}
 		if host == "" {
-			return l.errorf(sn, p, "expected url or host: a service needs an upstream")
+			return l.Errorf(sn, p, "expected url or host: a service needs an upstream")
 		}
-		if proto, err = l.str(get(sn, "protocol"), field(p, "protocol")); err != nil {
+		if proto, err = l.Str(yamldoc.Get(sn, "protocol"), yamldoc.Field(p, "protocol")); err != nil {
 			return err
 		}
-		if port, err = l.str(get(sn, "port"), field(p, "port")); err != nil {
+		if port, err = l.Str(yamldoc.Get(sn, "port"), yamldoc.Field(p, "port")); err != nil {
 			return err
 		}
-		if upath, err = l.str(get(sn, "path"), field(p, "path")); err != nil {
+		if upath, err = l.Str(yamldoc.Get(sn, "path"), yamldoc.Field(p, "path")); err != nil {
 			return err
 		}
 	}
@@ -593,7 +553,7 @@ func (l *loader) readBackend(s *service, sn *yaml.Node, p string) error {
 	if u := l.upstreams[host]; u != nil {
 		s.backend.Name = u.name
 		s.backend.Hosts = append([]string(nil), u.targets...)
-	} else if placeholder(host) && !strings.Contains(raw, host+":") {
+	} else if yamldoc.Placeholder(host) && !strings.Contains(raw, host+":") {
 		s.backend.Hosts = []string{host} // the placeholder may hold a port
 	} else {
 		s.backend.Hosts = []string{host + ":" + port}
@@ -657,13 +617,13 @@ func firstNonEmpty(ss ...string) string {
 }
 
 func (l *loader) readPlugins(n *yaml.Node, p string) ([]*plugin, error) {
-	ps, err := l.list(n, p)
+	ps, err := l.List(n, p)
 	if err != nil {
 		return nil, err
 	}
 	var out []*plugin
 	for i, pn := range ps {
-		pl, err := l.readPlugin(pn, index(p, i))
+		pl, err := l.readPlugin(pn, yamldoc.Index(p, i))
 		if err != nil {
 			return nil, err
 		}
@@ -677,27 +637,27 @@ func (l *loader) readPlugins(n *yaml.Node, p string) ([]*plugin, error) {
 // readPlugin reads one plugin; it returns nil for a disabled plugin, which
 // Kong leaves out entirely (it does not shadow one at a wider scope).
 func (l *loader) readPlugin(pn *yaml.Node, p string) (*plugin, error) {
-	if _, err := l.mapping(pn, p); err != nil {
+	if _, err := l.Mapping(pn, p); err != nil {
 		return nil, err
 	}
-	if isNull(pn) {
-		return nil, l.errorf(pn, p, "expected a plugin mapping, got null")
+	if yamldoc.IsNull(pn) {
+		return nil, l.Errorf(pn, p, "expected a plugin mapping, got null")
 	}
-	name, err := l.str(get(pn, "name"), field(p, "name"))
+	name, err := l.Str(yamldoc.Get(pn, "name"), yamldoc.Field(p, "name"))
 	if err != nil {
 		return nil, err
 	}
 	if name == "" {
-		return nil, l.errorf(pn, p, "expected the plugin's name")
+		return nil, l.Errorf(pn, p, "expected the plugin's name")
 	}
-	en, ok, err := l.boolean(get(pn, "enabled"), field(p, "enabled"))
+	en, ok, err := l.Boolean(yamldoc.Get(pn, "enabled"), yamldoc.Field(p, "enabled"))
 	if err != nil {
 		return nil, err
 	}
 	if ok && !en {
 		return nil, nil
 	}
-	cfg, err := l.mapping(get(pn, "config"), field(p, "config"))
+	cfg, err := l.Mapping(yamldoc.Get(pn, "config"), yamldoc.Field(p, "config"))
 	if err != nil {
 		return nil, err
 	}
@@ -706,19 +666,19 @@ func (l *loader) readPlugin(pn *yaml.Node, p string) (*plugin, error) {
 
 // addRoute records one route and the plugins declared inside it.
 func (l *loader) addRoute(rn *yaml.Node, p string, s *service) error {
-	if _, err := l.mapping(rn, p); err != nil {
+	if _, err := l.Mapping(rn, p); err != nil {
 		return err
 	}
-	if isNull(rn) {
-		return l.errorf(rn, p, "expected a route mapping, got null")
+	if yamldoc.IsNull(rn) {
+		return l.Errorf(rn, p, "expected a route mapping, got null")
 	}
 	r := &route{node: rn, path: p, svc: s}
 	var err error
-	if r.plugins, err = l.readPlugins(get(rn, "plugins"), field(p, "plugins")); err != nil {
+	if r.plugins, err = l.readPlugins(yamldoc.Get(rn, "plugins"), yamldoc.Field(p, "plugins")); err != nil {
 		return err
 	}
 	for _, k := range []string{"name", "id"} {
-		v, err := l.str(get(rn, k), field(p, k))
+		v, err := l.Str(yamldoc.Get(rn, k), yamldoc.Field(p, k))
 		if err != nil {
 			return err
 		}
@@ -726,7 +686,7 @@ func (l *loader) addRoute(rn *yaml.Node, p string, s *service) error {
 			continue
 		}
 		if prev := l.routeRefs[v]; prev != nil && prev != r {
-			return l.errorf(rn, p, "route %s %q is used twice (first at %s)", k, v, pos(prev.node))
+			return l.Errorf(rn, p, "route %s %q is used twice (first at %s)", k, v, yamldoc.Pos(prev.node))
 		}
 		l.routeRefs[v] = r
 	}
@@ -749,7 +709,7 @@ func (l *loader) endpoints() []contract.Endpoint {
 		case pl.route != "":
 			r := l.routeRefs[pl.route]
 			if r == nil {
-				l.fail(l.errorf(get(pl.node, "route"), field(pl.path, "route"), "route %q is not defined in this file", pl.route))
+				l.Fail(l.Errorf(yamldoc.Get(pl.node, "route"), yamldoc.Field(pl.path, "route"), "route %q is not defined in this file", pl.route))
 				continue
 			}
 			if pl.service != "" && (r.svc == nil || l.services[pl.service] != r.svc) {
@@ -759,7 +719,7 @@ func (l *loader) endpoints() []contract.Endpoint {
 		default:
 			s := l.services[pl.service]
 			if s == nil {
-				l.fail(l.errorf(get(pl.node, "service"), field(pl.path, "service"), "service %q is not defined in services", pl.service))
+				l.Fail(l.Errorf(yamldoc.Get(pl.node, "service"), yamldoc.Field(pl.path, "service"), "service %q is not defined in services", pl.service))
 				continue
 			}
 			s.plugins = append(s.plugins, pl)
@@ -769,7 +729,7 @@ func (l *loader) endpoints() []contract.Endpoint {
 	var eps []contract.Endpoint
 	used := map[string]bool{}
 	for _, r := range l.routes {
-		name, _ := l.str(get(r.node, "name"), "")
+		name, _ := l.Str(yamldoc.Get(r.node, "name"), "")
 		if name != "" {
 			used[name] = true
 		}
@@ -782,14 +742,14 @@ func (l *loader) endpoints() []contract.Endpoint {
 		unnamed++
 		ep, skip, err := l.endpoint(r)
 		if err != nil {
-			l.fail(err)
+			l.Fail(err)
 			continue
 		}
 		if skip {
 			continue
 		}
 		if ep.Name == "" {
-			if id, _ := l.str(get(r.node, "id"), ""); id != "" {
+			if id, _ := l.Str(yamldoc.Get(r.node, "id"), ""); id != "" {
 				ep.Name = id
 			} else if r.svc != nil {
 				ep.Name = fmt.Sprintf("%s-route-%d", r.svc.label, r.svc.nRoutes)
@@ -811,11 +771,11 @@ func (l *loader) endpoints() []contract.Endpoint {
 // does not serve over HTTP (stream protocols, a disabled service).
 func (l *loader) endpoint(r *route) (ep contract.Endpoint, skip bool, err error) {
 	rn, p := r.node, r.path
-	ep = contract.Endpoint{Pos: pos(rn), Public: true}
-	if ep.Name, err = l.str(get(rn, "name"), field(p, "name")); err != nil {
+	ep = contract.Endpoint{Pos: yamldoc.Pos(rn), Public: true}
+	if ep.Name, err = l.Str(yamldoc.Get(rn, "name"), yamldoc.Field(p, "name")); err != nil {
 		return ep, false, err
 	}
-	protos, err := l.strs(get(rn, "protocols"), field(p, "protocols"))
+	protos, err := l.Strs(yamldoc.Get(rn, "protocols"), yamldoc.Field(p, "protocols"))
 	if err != nil {
 		return ep, false, err
 	}
@@ -829,25 +789,25 @@ func (l *loader) endpoint(r *route) (ep contract.Endpoint, skip bool, err error)
 		}
 	}
 	if r.svc != nil && !r.svc.enabled {
-		l.note(rn, p, "route is not served: its service %q is disabled (enabled: false)", r.svc.label)
+		l.Note(rn, p, "route is not served: its service %q is disabled (enabled: false)", r.svc.label)
 		return ep, true, nil
 	}
-	if ep.Methods, err = l.strs(get(rn, "methods"), field(p, "methods")); err != nil {
+	if ep.Methods, err = l.Strs(yamldoc.Get(rn, "methods"), yamldoc.Field(p, "methods")); err != nil {
 		return ep, false, err
 	}
 	for i := range ep.Methods {
 		ep.Methods[i] = strings.ToUpper(ep.Methods[i])
 	}
-	if ep.Hosts, err = l.strs(get(rn, "hosts"), field(p, "hosts")); err != nil {
+	if ep.Hosts, err = l.Strs(yamldoc.Get(rn, "hosts"), yamldoc.Field(p, "hosts")); err != nil {
 		return ep, false, err
 	}
-	if en := get(rn, "expression"); !isNull(en) {
-		expr, err := l.str(en, field(p, "expression"))
+	if en := yamldoc.Get(rn, "expression"); !yamldoc.IsNull(en) {
+		expr, err := l.Str(en, yamldoc.Field(p, "expression"))
 		if err != nil {
 			return ep, false, err
 		}
-		l.expression(&ep, expr, en, field(p, "expression"))
-		prio, ok, err := l.integer(get(rn, "priority"), field(p, "priority"))
+		l.expression(&ep, expr, en, yamldoc.Field(p, "expression"))
+		prio, ok, err := l.Integer(yamldoc.Get(rn, "priority"), yamldoc.Field(p, "priority"))
 		if err != nil {
 			return ep, false, err
 		}
@@ -860,15 +820,15 @@ func (l *loader) endpoint(r *route) (ep contract.Endpoint, skip bool, err error)
 	if err := l.headers(&ep, rn, p); err != nil {
 		return ep, false, err
 	}
-	if prio, ok, err := l.integer(get(rn, "regex_priority"), field(p, "regex_priority")); err != nil {
+	if prio, ok, err := l.Integer(yamldoc.Get(rn, "regex_priority"), yamldoc.Field(p, "regex_priority")); err != nil {
 		return ep, false, err
 	} else if ok {
 		ep.Priority = prio
 	}
-	if _, _, err := l.boolean(get(rn, "strip_path"), field(p, "strip_path")); err != nil {
+	if _, _, err := l.Boolean(yamldoc.Get(rn, "strip_path"), yamldoc.Field(p, "strip_path")); err != nil {
 		return ep, false, err
 	}
-	tags, err := l.strs(get(rn, "tags"), field(p, "tags"))
+	tags, err := l.Strs(yamldoc.Get(rn, "tags"), yamldoc.Field(p, "tags"))
 	if err != nil {
 		return ep, false, err
 	}
@@ -913,8 +873,8 @@ var plainPath = regexp.MustCompile(`^[A-Za-z0-9\-._~/%]*$`)
 // are prefixes; "~" paths (and, before _format_version 3.0, paths with
 // regex characters) are regular expressions anchored at the start.
 func (l *loader) paths(ep *contract.Endpoint, rn *yaml.Node, p string) error {
-	pn := get(rn, "paths")
-	items, err := l.list(pn, field(p, "paths"))
+	pn := yamldoc.Get(rn, "paths")
+	items, err := l.List(pn, yamldoc.Field(p, "paths"))
 	if err != nil {
 		return err
 	}
@@ -925,25 +885,25 @@ func (l *loader) paths(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 	var pieces []pathPiece
 	anyRegex := false
 	for i, it := range items {
-		ip := index(field(p, "paths"), i)
-		s, err := l.str(it, ip)
+		ip := yamldoc.Index(yamldoc.Field(p, "paths"), i)
+		s, err := l.Str(it, ip)
 		if err != nil {
 			return err
 		}
 		switch {
-		case placeholder(s):
+		case yamldoc.Placeholder(s):
 			pieces = append(pieces, pathPiece{written: s, prefix: s})
 		case strings.HasPrefix(s, "~"):
 			pieces = append(pieces, l.regexPiece(it, ip, s, s[1:]))
 		case !strings.HasPrefix(s, "/"):
-			return l.errorf(it, ip, `expected a path starting with "/" (a prefix) or "~" (a regular expression), got %q`, s)
+			return l.Errorf(it, ip, `expected a path starting with "/" (a prefix) or "~" (a regular expression), got %q`, s)
 		case l.version != "3.0" && !plainPath.MatchString(s):
 			// Before 3.0 Kong guessed regex paths from their characters.
 			pieces = append(pieces, l.regexPiece(it, ip, s, s))
 		default:
 			if strings.ContainsAny(s, `\([*$^|{`) {
 				// Kong 3.0 stopped guessing: only "~" marks a regex.
-				l.note(it, ip, "path %q looks like a regular expression but has no \"~\" prefix; Kong %s matches it as a plain prefix (decK convert adds the \"~\")", s, l.version)
+				l.Note(it, ip, "path %q looks like a regular expression but has no \"~\" prefix; Kong %s matches it as a plain prefix (decK convert adds the \"~\")", s, l.version)
 			}
 			pieces = append(pieces, pathPiece{written: s, prefix: s})
 		}
@@ -977,7 +937,7 @@ func (l *loader) paths(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 	if err != nil {
 		// Each piece compiled alone; a combination failing is a limit
 		// such as repetition size.
-		return l.errorf(pn, field(p, "paths"), "the paths do not combine into one regular expression Go can run: %v", err)
+		return l.Errorf(pn, yamldoc.Field(p, "paths"), "the paths do not combine into one regular expression Go can run: %v", err)
 	}
 	for _, n := range re.SubexpNames() {
 		if n != "" {
@@ -1007,20 +967,20 @@ func (l *loader) regexPiece(n *yaml.Node, p, written, pcre string) (pc pathPiece
 	if pc.prefix == "" {
 		pc.prefix = "/"
 	}
-	l.note(n, p, "regex path %q %v; the endpoint matches it by its literal prefix %q instead", written, err, pc.prefix)
+	l.Note(n, p, "regex path %q %v; the endpoint matches it by its literal prefix %q instead", written, err, pc.prefix)
 	return pc
 }
 
 // headers reads Kong route headers: a mapping of header name to accepted
 // values ("~*" marks a regex value in Kong 3.x).
 func (l *loader) headers(ep *contract.Endpoint, rn *yaml.Node, p string) error {
-	hn, err := l.mapping(get(rn, "headers"), field(p, "headers"))
+	hn, err := l.Mapping(yamldoc.Get(rn, "headers"), yamldoc.Field(p, "headers"))
 	if err != nil || hn == nil {
 		return err
 	}
-	for _, name := range keys(hn) {
-		hp := field(field(p, "headers"), name)
-		vals, err := l.strs(get(hn, name), hp)
+	for _, name := range yamldoc.Keys(hn) {
+		hp := yamldoc.Field(yamldoc.Field(p, "headers"), name)
+		vals, err := l.Strs(yamldoc.Get(hn, name), hp)
 		if err != nil {
 			return err
 		}
@@ -1041,7 +1001,7 @@ func (l *loader) headers(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 				}
 				re, err := compilePath(v[2:])
 				if err != nil {
-					l.note(get(hn, name), hp, "header regex %q %v; the condition is reduced to the header being present", v, err)
+					l.Note(yamldoc.Get(hn, name), hp, "header regex %q %v; the condition is reduced to the header being present", v, err)
 					alts = nil
 					break
 				}
@@ -1053,8 +1013,8 @@ func (l *loader) headers(ep *contract.Endpoint, rn *yaml.Node, p string) error {
 			}
 			hm.Regex = "(?i)" + strings.Join(alts, "|")
 		}
-		if redactHeader(&hm) {
-			l.note(get(hn, name), hp, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
+		if yamldoc.RedactHeader(&hm) {
+			l.Note(yamldoc.Get(hn, name), hp, "the value of header %s is a credential and is not kept; the condition is reduced to the header being present", name)
 		}
 		ep.Headers = append(ep.Headers, hm)
 	}
@@ -1101,9 +1061,9 @@ func (l *loader) applyPlugins(ep *contract.Endpoint, r *route) error {
 
 	for _, name := range order {
 		pl := eff[name]
-		cp := field(pl.path, "config")
+		cp := yamldoc.Field(pl.path, "config")
 		if kind, ok := authPlugins[name]; ok {
-			anon, err := l.str(get(pl.config, "anonymous"), field(cp, "anonymous"))
+			anon, err := l.Str(yamldoc.Get(pl.config, "anonymous"), yamldoc.Field(cp, "anonymous"))
 			if err != nil {
 				return err
 			}
@@ -1131,7 +1091,7 @@ func (l *loader) applyPlugins(ep *contract.Endpoint, r *route) error {
 			}
 			ep.RateLimit = tighter(ep.RateLimit, rl)
 		case "request-termination":
-			code, ok, err := l.integer(get(pl.config, "status_code"), field(cp, "status_code"))
+			code, ok, err := l.Integer(yamldoc.Get(pl.config, "status_code"), yamldoc.Field(cp, "status_code"))
 			if err != nil {
 				return err
 			}
@@ -1187,12 +1147,12 @@ var rateLimitWindows = []struct {
 // rateLimiting reads the rate-limiting plugin: the shortest window that has
 // a limit becomes the RateLimit.
 func (l *loader) rateLimiting(pl *plugin, cp string) (*contract.RateLimit, error) {
-	by, err := l.str(get(pl.config, "limit_by"), field(cp, "limit_by"))
+	by, err := l.Str(yamldoc.Get(pl.config, "limit_by"), yamldoc.Field(cp, "limit_by"))
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range rateLimitWindows {
-		v, ok, err := l.number(get(pl.config, w.key), field(cp, w.key))
+		v, ok, err := l.Number(yamldoc.Get(pl.config, w.key), yamldoc.Field(cp, w.key))
 		if err != nil {
 			return nil, err
 		}
@@ -1206,28 +1166,28 @@ func (l *loader) rateLimiting(pl *plugin, cp string) (*contract.RateLimit, error
 // rateLimitingAdvanced reads rate-limiting-advanced: limit[i] requests per
 // window_size[i] seconds; the shortest window becomes the RateLimit.
 func (l *loader) rateLimitingAdvanced(pl *plugin, cp string) (*contract.RateLimit, error) {
-	limits, err := l.list(get(pl.config, "limit"), field(cp, "limit"))
+	limits, err := l.List(yamldoc.Get(pl.config, "limit"), yamldoc.Field(cp, "limit"))
 	if err != nil {
 		return nil, err
 	}
-	windows, err := l.list(get(pl.config, "window_size"), field(cp, "window_size"))
+	windows, err := l.List(yamldoc.Get(pl.config, "window_size"), yamldoc.Field(cp, "window_size"))
 	if err != nil {
 		return nil, err
 	}
 	if len(limits) != len(windows) {
-		return nil, l.errorf(pl.config, cp, "expected as many window_size values as limit values, got %d and %d", len(windows), len(limits))
+		return nil, l.Errorf(pl.config, cp, "expected as many window_size values as limit values, got %d and %d", len(windows), len(limits))
 	}
-	by, err := l.str(get(pl.config, "identifier"), field(cp, "identifier"))
+	by, err := l.Str(yamldoc.Get(pl.config, "identifier"), yamldoc.Field(cp, "identifier"))
 	if err != nil {
 		return nil, err
 	}
 	var best *contract.RateLimit
 	for i := range limits {
-		n, ok, err := l.number(limits[i], index(field(cp, "limit"), i))
+		n, ok, err := l.Number(limits[i], yamldoc.Index(yamldoc.Field(cp, "limit"), i))
 		if err != nil {
 			return nil, err
 		}
-		w, wok, err := l.number(windows[i], index(field(cp, "window_size"), i))
+		w, wok, err := l.Number(windows[i], yamldoc.Index(yamldoc.Field(cp, "window_size"), i))
 		if err != nil {
 			return nil, err
 		}

@@ -481,6 +481,23 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// TestParseBOMAndTabs checks that a byte order mark and JSON indented with
+// tabs are read as Kong writes and accepts them.
+func TestParseBOMAndTabs(t *testing.T) {
+	for name, data := range map[string]string{
+		"utf-8 byte order mark": "\xef\xbb\xbf_format_version: \"3.0\"\nservices: [{name: a, url: \"http://a\", routes: [{name: r, paths: [/r]}]}]\n",
+		"json with tabs":        "{\n\t\"_format_version\": \"3.0\",\n\t\"services\": [{\"name\": \"a\", \"url\": \"http://a\", \"routes\": [{\"name\": \"r\", \"paths\": [\"/r\"]}]}]\n}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.True(t, Detect([]byte(data)))
+			c, err := Load("kong.yml", []byte(data))
+			require.NoError(t, err)
+			require.Len(t, c.Endpoints, 1)
+			require.Equal(t, "r", c.Endpoints[0].Name)
+		})
+	}
+}
+
 // TestDetectOtherGateways checks that Envoy and KrakenD files of the corpus
 // are not taken for Kong, and that Load says what they look like.
 func TestDetectOtherGateways(t *testing.T) {
