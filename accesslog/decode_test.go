@@ -522,3 +522,23 @@ func TestEnvoyText(t *testing.T) {
 	}
 	runCases(t, func() accesslog.Decoder { return accesslog.NewEnvoyText(nil) }, cases)
 }
+
+// TestErrorsNameTheColumnNotTheValue: a malformed path or header value is
+// located by column and not echoed (queries and headers may carry
+// credentials).
+func TestErrorsNameTheColumnNotTheValue(t *testing.T) {
+	var e accesslog.Event
+	line := `  [GIN] 2024/05/02 - 10:11:12 | 200 |    3.127514ms |     203.0.113.9 | GET      "/v1/x?api_key=s3cr3t`
+	err := accesslog.NewKrakenD(nil).Decode([]byte(line), &e)
+	requireReason(t, err, "bad_field")
+	require.Equal(t, "bad_field: krakend: column 82: expected the path as a Go-quoted string", err.Error())
+	require.Equal(t, byte('"'), line[81])
+	require.NotContains(t, err.Error(), "s3cr3t")
+
+	line = ` [2024-05-02T10:11:12.345Z] "GET /x HTTP/1.1" 200 - 0 2 1 1 Bearer-s3cr3t "-"`
+	err = accesslog.NewEnvoyText(nil).Decode([]byte(line), &e)
+	requireReason(t, err, "bad_field")
+	require.Equal(t, "bad_field: envoy-text: column 61: expected a quoted value", err.Error())
+	require.Equal(t, byte('B'), line[60])
+	require.NotContains(t, err.Error(), "s3cr3t")
+}

@@ -209,7 +209,9 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 	e.Reset()
 	e.Raw = line
 	d.scratch = d.scratch[:0]
-	s := trimSpace(bstr(line))
+	full := trimSpace(bstr(line))
+	lead := len(bstr(line)) - len(trimLeft(bstr(line)))
+	s := full
 	if len(s) == 0 || s[0] != '[' {
 		return decodeErr(ReasonNotAccessLog, "envoy-text: line does not start with \"[START_TIME]\"")
 	}
@@ -239,7 +241,7 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 	// percent-encoded) but be tolerant and split at the first and last.
 	sp := strings.IndexByte(req, ' ')
 	if sp < 0 {
-		return decodeErr(ReasonMissingField, "envoy-text: request line %q has no path", truncate(req, 64))
+		return decodeErr(ReasonMissingField, "envoy-text: the request line has no path")
 	}
 	e.Method = upperMethod(req[:sp], &d.scratch)
 	rest := req[sp+1:]
@@ -295,7 +297,8 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 			break
 		}
 		if s[0] != '"' {
-			return decodeErr(ReasonBadField, "envoy-text: expected a quoted value, found %q", truncate(s, 32))
+			// Values are not echoed: headers may carry credentials.
+			return decodeErr(ReasonBadField, "envoy-text: column %d: expected a quoted value", lead+len(full)-len(s)+1)
 		}
 		body := s[1:]
 		k := strings.Index(body, `" "`)

@@ -52,7 +52,9 @@ func (d *KrakenDDecoder) Decode(line []byte, e *Event) error {
 		d.scratch = stripANSI(d.scratch, b)
 		b = d.scratch
 	}
+	n := len(b)
 	b = bytes.TrimLeft(b, " \t")
+	lead := n - len(b)
 	if !bytes.HasPrefix(b, []byte(ginPrefix)) {
 		return decodeErr(ReasonNotAccessLog, "krakend: not a gin access-log line (no %q prefix)", ginPrefix)
 	}
@@ -107,7 +109,8 @@ func (d *KrakenDDecoder) Decode(line []byte, e *Event) error {
 	s = trimLeft(s[k:])
 	p, ok := unquoteGo(s, &d.scratch)
 	if !ok {
-		return decodeErr(ReasonBadField, "krakend: bad quoted path %q", truncate(s, 64))
+		// The path is not echoed: its query may carry credentials.
+		return decodeErr(ReasonBadField, "krakend: column %d: expected the path as a Go-quoted string", lead+len(b)-len(s)+1)
 	}
 	e.setURI(p)
 	return nil
