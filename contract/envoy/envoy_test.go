@@ -14,22 +14,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/contracttest"
 )
 
 func load(t *testing.T, file string) (*contract.Contract, error) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return Load(path, data)
-}
-
-func summaries(c *contract.Contract) []string {
-	out := make([]string, 0, len(c.Endpoints))
-	for _, e := range c.Endpoints {
-		out = append(out, summary(e))
-	}
-	return out
+	return contracttest.LoadTestdata(t, Load, file)
 }
 
 func TestLoadGood(t *testing.T) {
@@ -146,7 +136,7 @@ func TestLoadGood(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			c, err := load(t, tc.file)
 			require.NoError(t, err)
-			require.Equal(t, tc.want, summaries(c))
+			require.Equal(t, tc.want, contracttest.Summaries(c))
 			var notes []string
 			for _, n := range c.Notes {
 				notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
@@ -213,23 +203,6 @@ func TestLoadBad(t *testing.T) {
 }
 
 const corpusDir = "../../../shared/corpus/envoy"
-
-func corpusFiles(t testing.TB, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("corpus %s not found; the corpus tests need the shared gateway corpus checked out beside the repository", dir)
-	}
-	require.NoError(t, err)
-	var files []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	require.NotEmpty(t, files)
-	return files
-}
 
 // wantRoute is what an independent reading of a corpus file says about one
 // route.
@@ -314,7 +287,7 @@ func independentRoutes(t *testing.T, data []byte) []wantRoute {
 // TestCorpus loads every real Envoy file and checks each endpoint against an
 // independent reading of the same file.
 func TestCorpus(t *testing.T) {
-	for _, path := range corpusFiles(t, corpusDir) {
+	for _, path := range contracttest.CorpusFiles(t, corpusDir) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
@@ -368,28 +341,11 @@ func TestCorpus(t *testing.T) {
 // TestDetectOtherGateways checks that Kong files of the corpus are not taken
 // for Envoy, and that Load says what they look like.
 func TestDetectOtherGateways(t *testing.T) {
-	for _, path := range corpusFiles(t, "../../../shared/corpus/kong") {
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		require.False(t, Detect(data), path)
-		_, err = Load(path, data)
-		require.ErrorIs(t, err, ErrNotEnvoy)
-		require.ErrorContains(t, err, "it looks like a Kong declarative configuration")
-	}
+	contracttest.CheckRefuses(t, "../../../shared/corpus/kong", Detect, Load, ErrNotEnvoy, "it looks like a Kong declarative configuration")
 }
 
 func FuzzLoad(f *testing.F) {
-	for _, dir := range []string{corpusDir, "testdata"} {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
-				f.Add(data)
-			}
-		}
-	}
+	contracttest.AddSeeds(f, corpusDir, "testdata")
 	f.Add([]byte("static_resources:\n  listeners: &l [*l]\n"))
 	f.Add([]byte("static_resources:\n  clusters:\n  - &c {name: a, <<: *c}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -417,20 +373,7 @@ func FuzzLoad(f *testing.F) {
 // BenchmarkLoad measures loading every file of the shared corpus once per
 // iteration.
 func BenchmarkLoad(b *testing.B) {
-	var files [][]byte
-	for _, path := range corpusFiles(b, corpusDir) {
-		data, err := os.ReadFile(path)
-		require.NoError(b, err)
-		files = append(files, data)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, data := range files {
-			if _, err := Load("bench.yaml", data); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	contracttest.BenchmarkLoad(b, corpusDir, Load)
 }
 
 // TestSecretsNotInContract checks that a credential a route matches on is

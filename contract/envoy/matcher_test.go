@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/contracttest"
 )
 
 // TestMatcher checks that the contracts this loader writes are read by the
@@ -18,27 +18,17 @@ func TestMatcher(t *testing.T) {
 	require.NoError(t, err)
 	u, err := load(t, "uri-template.good.yaml")
 	require.NoError(t, err)
-	for _, tc := range []struct {
-		c            *contract.Contract
-		method, path string
-		want         string
-	}{
-		{c, "GET", "/v1/users", "users-get"},
-		{c, "GET", "/v1/users/7", "http/api/1"},
-		{c, "GET", "/v1/users/7/x", "http/api/3"},
-		{c, "GET", "/v1/orders/9", "http/api/2"},
-		{c, "GET", "/v1/ordersx", "http/api/3"},
-		{h, "GET", "/items/1", "edge/api/0"},
-		{h, "POST", "/items", "edge/api/1"},
-		{h, "PATCH", "/items", "edge/api/2"},
-		{h, "DELETE", "/items", ""},
-		{u, "GET", "/v1/users/42", "user"},
-		{u, "GET", "/files/b/k/e/y", "files"},
-	} {
-		got := ""
-		if e := contract.NewMatcher(tc.c).Match(tc.method, tc.path); e != nil {
-			got = e.Name
-		}
-		require.Equal(t, tc.want, got, "%s %s", tc.method, tc.path)
-	}
+	contracttest.CheckMatches(t, []contracttest.Match{
+		{C: c, Method: "GET", Path: "/v1/users", Want: "users-get"},
+		{C: c, Method: "GET", Path: "/v1/users/7", Want: "http/api/1"},
+		{C: c, Method: "GET", Path: "/v1/users/7/x", Want: "http/api/3"},
+		{C: c, Method: "GET", Path: "/v1/orders/9", Want: "http/api/2"},
+		{C: c, Method: "GET", Path: "/v1/ordersx", Want: "http/api/3"},
+		{C: h, Method: "GET", Path: "/items/1", Want: "edge/api/0"},
+		{C: h, Method: "POST", Path: "/items", Want: "edge/api/1"},
+		{C: h, Method: "PATCH", Path: "/items", Want: "edge/api/2"},
+		{C: h, Method: "DELETE", Path: "/items", Want: ""},
+		{C: u, Method: "GET", Path: "/v1/users/42", Want: "user"},
+		{C: u, Method: "GET", Path: "/files/b/k/e/y", Want: "files"},
+	})
 }

@@ -14,22 +14,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/contracttest"
 )
 
 func load(t *testing.T, file string) (*contract.Contract, error) {
 	t.Helper()
-	path := filepath.Join("testdata", file)
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return Load(path, data)
-}
-
-func summaries(c *contract.Contract) []string {
-	out := make([]string, 0, len(c.Endpoints))
-	for _, e := range c.Endpoints {
-		out = append(out, summary(e))
-	}
-	return out
+	return contracttest.LoadTestdata(t, Load, file)
 }
 
 func TestLoadGood(t *testing.T) {
@@ -162,7 +152,7 @@ func TestLoadGood(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			c, err := load(t, tc.file)
 			require.NoError(t, err)
-			require.Equal(t, tc.want, summaries(c))
+			require.Equal(t, tc.want, contracttest.Summaries(c))
 			var notes []string
 			for _, n := range c.Notes {
 				notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
@@ -318,23 +308,6 @@ func TestLiteralPrefix(t *testing.T) {
 // corpusDir is the shared corpus of real Kong files, seen from this package.
 const corpusDir = "../../../shared/corpus/kong"
 
-func corpusFiles(t testing.TB, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("corpus %s not found; the corpus tests need the shared gateway corpus checked out beside the repository", dir)
-	}
-	require.NoError(t, err)
-	var files []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	require.NotEmpty(t, files)
-	return files
-}
-
 // independentRoutes decodes a Kong file into plain maps, without the
 // loader, and lists what the loader must find: every HTTP route of an
 // enabled service (or with none), with its service's settings.
@@ -428,7 +401,7 @@ var authPluginNames = map[string]bool{
 // TestCorpus loads every real Kong file and checks the endpoints against an
 // independent reading of the same file.
 func TestCorpus(t *testing.T) {
-	for _, path := range corpusFiles(t, corpusDir) {
+	for _, path := range contracttest.CorpusFiles(t, corpusDir) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
@@ -501,28 +474,11 @@ func TestParseBOMAndTabs(t *testing.T) {
 // TestDetectOtherGateways checks that Envoy and KrakenD files of the corpus
 // are not taken for Kong, and that Load says what they look like.
 func TestDetectOtherGateways(t *testing.T) {
-	for _, path := range corpusFiles(t, "../../../shared/corpus/envoy") {
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		require.False(t, Detect(data), path)
-		_, err = Load(path, data)
-		require.ErrorIs(t, err, ErrNotKong)
-		require.ErrorContains(t, err, "it looks like an Envoy bootstrap configuration")
-	}
+	contracttest.CheckRefuses(t, "../../../shared/corpus/envoy", Detect, Load, ErrNotKong, "it looks like an Envoy bootstrap configuration")
 }
 
 func FuzzLoad(f *testing.F) {
-	for _, dir := range []string{corpusDir, "testdata"} {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
-				f.Add(data)
-			}
-		}
-	}
+	contracttest.AddSeeds(f, corpusDir, "testdata")
 	f.Add([]byte("_format_version: \"3.0\"\nservices: &s [*s]\n"))
 	f.Add([]byte("_format_version: \"3.0\"\nx: &a {<<: *a}\nservices:\n  - <<: *a\n    url: http://a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -556,20 +512,7 @@ func FuzzLoad(f *testing.F) {
 // BenchmarkLoad measures loading every file of the shared corpus once per
 // iteration.
 func BenchmarkLoad(b *testing.B) {
-	var files [][]byte
-	for _, path := range corpusFiles(b, corpusDir) {
-		data, err := os.ReadFile(path)
-		require.NoError(b, err)
-		files = append(files, data)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, data := range files {
-			if _, err := Load("bench.yaml", data); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	contracttest.BenchmarkLoad(b, corpusDir, Load)
 }
 
 // FuzzTranslateRegex checks that translating never panics, that a

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/contract/internal/contracttest"
 )
 
 // TestMatcher checks that the contracts this loader writes are read by the
@@ -16,26 +16,16 @@ func TestMatcher(t *testing.T) {
 	require.NoError(t, err)
 	c2, err := load(t, "url-service.good.yaml")
 	require.NoError(t, err)
-	for _, tc := range []struct {
-		c            *contract.Contract
-		method, path string
-		want         string
-	}{
-		{c, "GET", "/users/42", "user-by-id"},
-		{c, "POST", "/users/42", ""},
-		{c, "GET", "/users/abc", ""},
-		{c, "GET", "/v2/users/42", ""},
-		{c, "PUT", "/static/app.js", "mixed"},
-		{c, "GET", "/files/report.pdf", "mixed"},
-		{c, "GET", "/api/v1/beta", "lookahead"},
-		{c2, "GET", "/orders/7", "orders-list"},
-		{c2, "DELETE", "/internal/orders", "orders-admin"},
-		{c2, "DELETE", "/orders", ""},
-	} {
-		got := ""
-		if e := contract.NewMatcher(tc.c).Match(tc.method, tc.path); e != nil {
-			got = e.Name
-		}
-		require.Equal(t, tc.want, got, "%s %s", tc.method, tc.path)
-	}
+	contracttest.CheckMatches(t, []contracttest.Match{
+		{C: c, Method: "GET", Path: "/users/42", Want: "user-by-id"},
+		{C: c, Method: "POST", Path: "/users/42", Want: ""},
+		{C: c, Method: "GET", Path: "/users/abc", Want: ""},
+		{C: c, Method: "GET", Path: "/v2/users/42", Want: ""},
+		{C: c, Method: "PUT", Path: "/static/app.js", Want: "mixed"},
+		{C: c, Method: "GET", Path: "/files/report.pdf", Want: "mixed"},
+		{C: c, Method: "GET", Path: "/api/v1/beta", Want: "lookahead"},
+		{C: c2, Method: "GET", Path: "/orders/7", Want: "orders-list"},
+		{C: c2, Method: "DELETE", Path: "/internal/orders", Want: "orders-admin"},
+		{C: c2, Method: "DELETE", Path: "/orders", Want: ""},
+	})
 }

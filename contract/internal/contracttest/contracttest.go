@@ -1,0 +1,210 @@
+// Package contracttest holds what the tests of the contract loaders share:
+// a one-line summary of an endpoint for tables of expected endpoints,
+// reading test files and the shared corpus of real gateway files, fuzz
+// seeds, the corpus benchmark and checks of how a loader's contracts match.
+// It is for tests only.
+package contracttest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/contract"
+)
+
+// LoadFunc is a loader's Load: it reads data, read from path, into a
+// contract.
+type LoadFunc func(path string, data []byte) (*contract.Contract, error)
+
+// Summary renders the fields of an endpoint a test checks as one line, so
+// tables of expected endpoints stay readable.
+func Summary(e contract.Endpoint) string {
+	var b strings.Builder
+	m := "ANY"
+	if len(e.Methods) > 0 {
+		m = strings.Join(e.Methods, ",")
+	}
+	fmt.Fprintf(&b, "%s %s %s %s", e.Name, m, e.Match, e.Path)
+	if len(e.Paths) > 0 {
+		fmt.Fprintf(&b, " paths=%s", strings.Join(e.Paths, "|"))
+	}
+	if e.Regex != "" {
+		fmt.Fprintf(&b, " re=%s", e.Regex)
+	}
+	if len(e.Params) > 0 {
+		fmt.Fprintf(&b, " params=%s", strings.Join(e.Params, ","))
+	}
+	if len(e.Hosts) > 0 {
+		fmt.Fprintf(&b, " hosts=%s", strings.Join(e.Hosts, ","))
+	}
+	for _, h := range e.Headers {
+		fmt.Fprintf(&b, " header=%s", h.Name)
+		switch {
+		case h.Value != "":
+			fmt.Fprintf(&b, "=%s", h.Value)
+		case h.Prefix != "":
+			fmt.Fprintf(&b, "^=%s", h.Prefix)
+		case h.Regex != "":
+			fmt.Fprintf(&b, "~%s", h.Regex)
+		case h.Present:
+			b.WriteString("?")
+		}
+		if h.Invert {
+			b.WriteString("!")
+		}
+	}
+	if e.Priority != 0 {
+		fmt.Fprintf(&b, " prio=%d", e.Priority)
+	}
+	for _, be := range e.Backends {
+		fmt.Fprintf(&b, " be=%s[%s]", be.Name, strings.Join(be.Hosts, ","))
+		if be.URL != "" {
+			fmt.Fprintf(&b, "(%s)", be.URL)
+		}
+	}
+	if e.DirectResponse != 0 {
+		fmt.Fprintf(&b, " direct=%d", e.DirectResponse)
+	}
+	fmt.Fprintf(&b, " timeout=%s retries=%d", e.Timeout, e.Retries)
+	if rl := e.RateLimit; rl != nil {
+		fmt.Fprintf(&b, " rl=%g/%s", rl.Requests, rl.Period)
+		if rl.PerClient {
+			b.WriteString("/client")
+		}
+	}
+	if e.Auth.Required || len(e.Auth.Kinds) > 0 {
+		req := "optional"
+		if e.Auth.Required {
+			req = "required"
+		}
+		fmt.Fprintf(&b, " auth=%s:%s", req, strings.Join(e.Auth.Kinds, ","))
+	}
+	if !e.Public {
+		b.WriteString(" internal")
+	}
+	if len(e.Tags) > 0 {
+		fmt.Fprintf(&b, " tags=%s", strings.Join(e.Tags, ","))
+	}
+	if e.Listener != "" {
+		fmt.Fprintf(&b, " listener=%s", e.Listener)
+	}
+	if e.Service != "" {
+		fmt.Fprintf(&b, " svc=%s", e.Service)
+	}
+	return b.String()
+}
+
+// Summaries is the Summary of each endpoint of c, in order.
+func Summaries(c *contract.Contract) []string {
+	out := make([]string, 0, len(c.Endpoints))
+	for _, e := range c.Endpoints {
+		out = append(out, Summary(e))
+	}
+	return out
+}
+
+// LoadTestdata loads the file testdata/file with load. A file that cannot
+// be read fails the test; load's error is returned.
+func LoadTestdata(tb testing.TB, load LoadFunc, file string) (*contract.Contract, error) {
+	tb.Helper()
+	path := filepath.Join("testdata", file)
+	data, err := os.ReadFile(path)
+	require.NoError(tb, err)
+	return load(path, data)
+}
+
+// CorpusFiles lists the files of the corpus folder dir. It skips the test
+// when dir does not exist (the corpus is checked out beside the
+// repository) and fails it when dir holds no file.
+func CorpusFiles(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Skipf("corpus %s not found; the corpus tests need the shared gateway corpus checked out beside the repository", dir)
+	}
+	require.NoError(tb, err)
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	require.NotEmpty(tb, files)
+	return files
+}
+
+// AddSeeds adds every file of the folders dirs to f's seed corpus. A folder
+// that cannot be read adds nothing.
+func AddSeeds(f *testing.F, dirs ...string) {
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if data, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+}
+
+// BenchmarkLoad measures load reading every file of the corpus folder dir
+// once per iteration.
+func BenchmarkLoad(b *testing.B, dir string, load LoadFunc) {
+	var files [][]byte
+	for _, path := range CorpusFiles(b, dir) {
+		data, err := os.ReadFile(path)
+		require.NoError(b, err)
+		files = append(files, data)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			if _, err := load("bench.yaml", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// CheckRefuses checks that no file of the corpus folder dir, another
+// gateway's, is detected by detect, and that load refuses each with an
+// error wrapping notMine that says what the file looks like.
+func CheckRefuses(t *testing.T, dir string, detect func([]byte) bool, load LoadFunc, notMine error, looksLike string) {
+	t.Helper()
+	for _, path := range CorpusFiles(t, dir) {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.False(t, detect(data), path)
+		_, err = load(path, data)
+		require.ErrorIs(t, err, notMine)
+		require.ErrorContains(t, err, looksLike)
+	}
+}
+
+// Match is one request and the endpoint the shared matcher must pick for
+// it in C: its name, or "" for none.
+type Match struct {
+	C            *contract.Contract
+	Method, Path string
+	Want         string
+}
+
+// CheckMatches checks each case with contract.NewMatcher.
+func CheckMatches(t *testing.T, cases []Match) {
+	t.Helper()
+	for _, tc := range cases {
+		got := ""
+		if e := contract.NewMatcher(tc.C).Match(tc.Method, tc.Path); e != nil {
+			got = e.Name
+		}
+		require.Equal(t, tc.Want, got, "%s %s", tc.Method, tc.Path)
+	}
+}
