@@ -23,14 +23,11 @@ import (
 // A Batch is reused after Reset; its memory is bounded by the batch size.
 type Batch struct {
 	body  []byte
-	raw   []byte
 	items []item
 }
 
 type item struct {
 	start, end   int // action and source lines in body
-	rawStart     int // raw line in raw
-	rawEnd       int
 	index, id    string
 	dlq          []byte // dead-letter action+source, once the item failed for good
 	deadLetter   bool   // sent to the dead-letter index from the start
@@ -58,34 +55,47 @@ func (b *Batch) Size() int { return len(b.body) }
 // Reset empties the batch, keeping its memory.
 func (b *Batch) Reset() {
 	b.body = b.body[:0]
-	b.raw = b.raw[:0]
 	for i := range b.items {
 		b.items[i] = item{}
 	}
 	b.items = b.items[:0]
 }
 
-// Add appends a create action for document src (a JSON object) with id
-// into index; raw is the (redacted) line, kept for the dead-letter index.
-// It returns the item's position in the batch.
-func (b *Batch) Add(index, id string, src, raw []byte) int {
+// Add appends a create action for document src (a JSON object on one
+// line) with id into index. The document's "message" field, the raw
+// line, is what a refused document leaves in the dead-letter index. It
+// returns the item's position in the batch.
+func (b *Batch) Add(index, id string, src []byte) int {
 	it := item{start: len(b.body), index: index, id: id}
 	b.body = appendAction(b.body, index, id)
 	b.body = append(b.body, src...)
 	b.body = append(b.body, '\n')
 	it.end = len(b.body)
-	it.rawStart = len(b.raw)
-	b.raw = append(b.raw, raw...)
-	it.rawEnd = len(b.raw)
 	b.items = append(b.items, it)
 	return len(b.items) - 1
+}
+
+// message returns the "message" field of item i's document.
+func (b *Batch) message(i int) []byte {
+	it := &b.items[i]
+	line := b.body[it.start:it.end]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[j+1:]
+	}
+	var d struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(line, &d) != nil || d.Message == "" {
+		return bytes.TrimSpace(line) // not ours: keep the whole document as text
+	}
+	return []byte(d.Message)
 }
 
 // AddDeadLetter is Add for a document that goes to the dead-letter index
 // from the start (a line that could not be decoded); it is counted as a
 // dead letter once stored.
-func (b *Batch) AddDeadLetter(index, id string, src, raw []byte) int {
-	i := b.Add(index, id, src, raw)
+func (b *Batch) AddDeadLetter(index, id string, src []byte) int {
+	i := b.Add(index, id, src)
 	b.items[i].deadLetter = true
 	return i
 }
@@ -294,7 +304,7 @@ func (c *Client) fail(b *Batch, i, status int, typ, reason string) {
 	it := &b.items[i]
 	it.status, it.errType, it.why = status, typ, reason
 	if it.dlq == nil && c.dlqIndex != "" {
-		it.dlq = appendDeadLetter(nil, c.dlqIndex, b.raw[it.rawStart:it.rawEnd], it, c.now())
+		it.dlq = appendDeadLetter(nil, c.dlqIndex, b.message(i), it, c.now())
 		return
 	}
 	it.state = dropped

@@ -40,7 +40,10 @@ func putTemplate(t *testing.T, srv *estest.Server, name string, body any) {
 }
 
 func doc(status any) []byte {
-	b, _ := json.Marshal(map[string]any{"@timestamp": "2026-11-22T10:00:00Z", "http": map[string]any{"response": map[string]any{"status_code": status}}})
+	b, _ := json.Marshal(map[string]any{
+		"@timestamp": "2026-11-22T10:00:00Z", "message": fmt.Sprintf("status=%v", status),
+		"http": map[string]any{"response": map[string]any{"status_code": status}},
+	})
 	return b
 }
 
@@ -56,14 +59,14 @@ func TestSendSettlesEveryItem(t *testing.T) {
 	c, m := testClient(t, srv, 5*time.Second)
 
 	var b Batch
-	b.Add("logs-gateway-2026.11.22", "a-1", doc(200), []byte("line one"))
+	b.Add("logs-gateway-2026.11.22", "a-1", doc(200))
 	require.NoError(t, c.Send(context.Background(), &b))
 	require.Equal(t, ResultStored, b.Outcome(0).Result)
 
 	b.Reset()
-	b.Add("logs-gateway-2026.11.22", "a-1", doc(200), []byte("line one again"))           // replay
-	b.Add("logs-gateway-2026.11.22", "a-2", doc("oops"), []byte(`token=abc status=oops`)) // mapping error
-	b.Add("logs-gateway-2026.11.22", "a-3", doc(404), []byte("line three"))
+	b.Add("logs-gateway-2026.11.22", "a-1", doc(200))    // replay
+	b.Add("logs-gateway-2026.11.22", "a-2", doc("oops")) // mapping error
+	b.Add("logs-gateway-2026.11.22", "a-3", doc(404))
 	require.NoError(t, c.Send(context.Background(), &b))
 	require.Equal(t, ResultDuplicate, b.Outcome(0).Result)
 	o := b.Outcome(1)
@@ -78,7 +81,7 @@ func TestSendSettlesEveryItem(t *testing.T) {
 	require.Equal(t, "a-2", dl[0].ID)
 	var d map[string]any
 	require.NoError(t, json.Unmarshal(dl[0].Source, &d))
-	require.Equal(t, `token=abc status=oops`, d["message"])
+	require.Equal(t, `status=oops`, d["message"])
 	require.Equal(t, "document_parsing_exception", d["error"].(map[string]any)["type"])
 	require.Equal(t, "logs-gateway-2026.11.22", d["gatewatch"].(map[string]any)["target_index"])
 
@@ -113,7 +116,7 @@ func TestSendFaults(t *testing.T) {
 			want := map[string]int{}
 			for i := range 200 {
 				id := fmt.Sprintf("f-%d", i)
-				b.Add("logs-gateway-2026.11.22", id, doc(200), []byte("x"))
+				b.Add("logs-gateway-2026.11.22", id, doc(200))
 				want[id] = 1
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -138,7 +141,7 @@ func TestSendDropsWhenDeadLetterFails(t *testing.T) {
 	c, m := testClient(t, srv, 5*time.Second)
 	srv.SetFaults(estest.Faults{Item400: 1})
 	var b Batch
-	b.Add("logs-gateway-2026.11.22", "d-1", doc(200), []byte("x"))
+	b.Add("logs-gateway-2026.11.22", "d-1", doc(200))
 	require.NoError(t, c.Send(context.Background(), &b))
 	require.Equal(t, ResultDropped, b.Outcome(0).Result)
 	require.Equal(t, 1.0, testutil.ToFloat64(m.docs.WithLabelValues(ResultDropped)))
@@ -151,7 +154,7 @@ func TestSendStopsWithContext(t *testing.T) {
 	c, _ := testClient(t, srv, time.Second)
 	srv.SetFaults(estest.Faults{RequestStatus: 503, RequestCount: -1})
 	var b Batch
-	b.Add("logs-gateway-2026.11.22", "s-1", doc(200), []byte("x"))
+	b.Add("logs-gateway-2026.11.22", "s-1", doc(200))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, c.Send(ctx, &b), context.DeadlineExceeded)

@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envCrashChild) != "" {
 		os.Exit(crashChild())
 	}
+	if os.Getenv(envServe) != "" {
+		os.Exit(serveChild())
+	}
 	os.Exit(m.Run())
 }
 

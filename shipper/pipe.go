@@ -234,9 +234,9 @@ func (p *pipe) handle(l tail.Line) error {
 		c.oldest = now
 	}
 	if index == p.dlq {
-		c.b.AddDeadLetter(index, id, p.doc, raw)
+		c.b.AddDeadLetter(index, id, p.doc)
 	} else {
-		c.b.Add(index, id, p.doc, raw)
+		c.b.Add(index, id, p.doc)
 	}
 	c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
 	full := c.b.Len() >= p.maxDocs || c.b.Size() >= p.maxBytes

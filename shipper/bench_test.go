@@ -1,0 +1,205 @@
+package shipper
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog/loggen"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/shipper/estest"
+)
+
+// Benchmarks run the test server in a child process (this test binary,
+// re-executed), so that the CPU time and memory measured are the
+// shipper's alone.
+const (
+	envServe       = "GATEWATCH_ESTEST_SERVE"
+	envServeFaults = "GATEWATCH_ESTEST_FAULTS"
+)
+
+// serveChild runs the test server until its standard input closes.
+func serveChild() int {
+	srv := estest.New()
+	srv.KeepSources(false)
+	switch os.Getenv(envServeFaults) {
+	case "down":
+		srv.SetFaults(estest.Faults{Down: true})
+	case "slow":
+		srv.SetFaults(estest.Faults{Delay: 2 * time.Second})
+	case "429":
+		srv.SetFaults(estest.Faults{Item429: 0.5})
+	case "hang":
+		srv.SetFaults(estest.Faults{HangCount: -1})
+	}
+	fmt.Println(srv.URL)
+	_, _ = bufio.NewReader(os.Stdin).ReadString(0)
+	srv.Close()
+	return 0
+}
+
+func startServer(b *testing.B, faults string) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), envServe+"=1", envServeFaults+"="+faults)
+	in, err := cmd.StdinPipe()
+	require.NoError(b, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(b, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(b, cmd.Start())
+	b.Cleanup(func() { in.Close(); _ = cmd.Wait() })
+	url, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(b, err)
+	return strings.TrimSpace(url)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func writeFile(b *testing.B, path, format string, rnd *rand.Rand, n int) int64 {
+	f, err := os.Create(path)
+	require.NoError(b, err)
+	w := bufio.NewWriterSize(f, 1<<20)
+	base := time.Now().UTC().Add(-time.Hour)
+	for i := range n {
+		_, _ = w.Write(loggen.Line(format, rnd, loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)}))
+		_ = w.WriteByte('\n')
+	}
+	require.NoError(b, w.Flush())
+	fi, err := f.Stat()
+	require.NoError(b, err)
+	require.NoError(b, f.Close())
+	return fi.Size()
+}
+
+// BenchmarkShip measures documents per CPU-second of the shipper, from
+// the file to the bulk test server: tail, decode, match, redact, build,
+// send, parse the answer, acknowledge.
+//
+//	go test ./shipper -run '^$' -bench BenchmarkShip -benchtime 3x
+func BenchmarkShip(b *testing.B) {
+	const lines = 50000
+	for _, format := range []string{"kong", "krakend", "envoy"} {
+		b.Run(format, func(b *testing.B) {
+			url := startServer(b, "")
+			dir := b.TempDir()
+			cfg, err := config.Load("gw.yaml", fmt.Appendf(nil, "sidecar:\n  logs: [{path: %q, format: %s}]\nshipper:\n  urls: [%q]\n", filepath.Join(dir, "*.log"), format, url))
+			require.NoError(b, err)
+			rnd := rand.New(rand.NewPCG(1, 2))
+			var cpu time.Duration
+			var docs, size int64
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				path := filepath.Join(dir, fmt.Sprintf("%d.log", i))
+				size += writeFile(b, path, format, rnd, lines)
+				s, err := New(cfg, testContract(), nil, nil)
+				require.NoError(b, err)
+				b.StartTimer()
+				c0 := cpuTime()
+				require.NoError(b, s.Replay(context.Background(), []string{path}, nil))
+				cpu += cpuTime() - c0
+				docs += s.docs.Load()
+				require.EqualValues(b, lines, s.docs.Load())
+			}
+			b.ReportMetric(float64(docs)/cpu.Seconds(), "docs/cpu-s")
+			b.ReportMetric(float64(size)/float64(docs), "bytes/line")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkRSSWhileDown measures the shipper's peak resident memory while
+// lines keep arriving and Elasticsearch is down (connections refused),
+// slow (2s answers), rejecting half the items with 429, or hanging. The
+// duration is GATEWATCH_RSS_SECONDS (default 60).
+//
+//	go test ./shipper -run '^$' -bench BenchmarkRSSWhileDown -benchtime 1x
+func BenchmarkRSSWhileDown(b *testing.B) {
+	secs := 60
+	if v, err := strconv.Atoi(os.Getenv("GATEWATCH_RSS_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	for _, faults := range []string{"down", "slow", "429", "hang"} {
+		b.Run(faults, func(b *testing.B) {
+			for b.Loop() {
+				url := startServer(b, faults)
+				dir := b.TempDir()
+				cfg, err := config.Load("gw.yaml", fmt.Appendf(nil, `
+sidecar:
+  logs: [{path: %q, format: kong}]
+  checkpoint_dir: %q
+shipper:
+  urls: [%q]
+  bootstrap: false
+  timeout: 5s
+`, filepath.Join(dir, "access.log"), dir, url))
+				require.NoError(b, err)
+				s, err := New(cfg, testContract(), nil, nil)
+				require.NoError(b, err)
+				ctx, cancel := context.WithCancel(context.Background())
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() { defer wg.Done(); _ = s.Run(ctx) }()
+
+				// 5,000 lines a second for the whole time.
+				f, err := os.Create(filepath.Join(dir, "access.log"))
+				require.NoError(b, err)
+				rnd := rand.New(rand.NewPCG(5, 5))
+				var written int64
+				var maxRSS int64
+				end := time.Now().Add(time.Duration(secs) * time.Second)
+				for time.Now().Before(end) {
+					var buf []byte
+					for range 500 {
+						buf = append(buf, loggen.Line("kong", rnd, loggen.Request{Time: time.Now().UTC()})...)
+						buf = append(buf, '\n')
+					}
+					n, err := f.Write(buf)
+					require.NoError(b, err)
+					written += int64(n)
+					time.Sleep(100 * time.Millisecond)
+					maxRSS = max(maxRSS, rss("VmRSS"))
+				}
+				cancel()
+				wg.Wait()
+				require.NoError(b, f.Close())
+				b.ReportMetric(float64(maxRSS)/(1<<20), "max-RSS-MiB")
+				b.ReportMetric(float64(rss("VmHWM"))/(1<<20), "peak-RSS-MiB")
+				b.ReportMetric(float64(written)/(1<<20), "written-MiB")
+				b.ReportMetric(float64(s.docs.Load()), "docs-acked")
+				b.ReportMetric(0, "ns/op")
+			}
+		})
+	}
+}
+
+// rss reads a size field (VmRSS, VmHWM) of /proc/self/status in bytes.
+func rss(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
