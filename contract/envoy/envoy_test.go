@@ -2,7 +2,6 @@ package envoy
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,9 @@ import (
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/contract/internal/contracttest"
 )
+
+// envoyLoader is this package's loader as the shared checks see it.
+var envoyLoader = contracttest.Loader{Gateway: contract.Envoy, Load: Load, Detect: Detect, NotMine: ErrNotEnvoy}
 
 func load(t *testing.T, file string) (*contract.Contract, error) {
 	t.Helper()
@@ -134,25 +136,7 @@ func TestLoadGood(t *testing.T) {
 		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := load(t, tc.file)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, contracttest.Summaries(c))
-			var notes []string
-			for _, n := range c.Notes {
-				notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
-			}
-			require.Equal(t, tc.notes, notes)
-			name := tc.name
-			if name == "" {
-				name = tc.file
-			}
-			require.Equal(t, name, c.Name)
-			require.Equal(t, contract.Envoy, c.Gateway)
-			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
-			require.NoError(t, err)
-			require.Equal(t, contract.HashSource(data), c.Hash)
-			require.Equal(t, contract.Defaults{Timeout: 15 * time.Second, Port: tc.port}, c.Defaults)
-			require.True(t, Detect(data))
+			envoyLoader.CheckGood(t, contracttest.Good{File: tc.file, Name: tc.name, Want: tc.want, Notes: tc.notes, Defaults: contract.Defaults{Timeout: 15 * time.Second, Port: tc.port}})
 		})
 	}
 }
@@ -188,16 +172,7 @@ func TestLoadBad(t *testing.T) {
 		{file: "empty.bad.yaml", err: "testdata/empty.bad.yaml: not an Envoy bootstrap configuration: the file is empty", notEnvoy: true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := load(t, tc.file)
-			require.Nil(t, c)
-			require.EqualError(t, err, tc.err)
-			var ce *contract.Error
-			require.ErrorAs(t, err, &ce)
-			require.Equal(t, filepath.Join("testdata", tc.file), ce.File)
-			require.Equal(t, tc.notEnvoy, errors.Is(err, ErrNotEnvoy))
-			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
-			require.NoError(t, err)
-			require.Equal(t, !tc.notEnvoy && !tc.undetected, Detect(data))
+			envoyLoader.CheckBad(t, tc.file, tc.err, tc.notEnvoy, !tc.notEnvoy && !tc.undetected)
 		})
 	}
 }
@@ -341,7 +316,7 @@ func TestCorpus(t *testing.T) {
 // TestDetectOtherGateways checks that Kong files of the corpus are not taken
 // for Envoy, and that Load says what they look like.
 func TestDetectOtherGateways(t *testing.T) {
-	contracttest.CheckRefuses(t, "../../../shared/corpus/kong", Detect, Load, ErrNotEnvoy, "it looks like a Kong declarative configuration")
+	envoyLoader.CheckRefuses(t, "../../../shared/corpus/kong", "it looks like a Kong declarative configuration")
 }
 
 func FuzzLoad(f *testing.F) {
@@ -373,7 +348,7 @@ func FuzzLoad(f *testing.F) {
 // BenchmarkLoad measures loading every file of the shared corpus once per
 // iteration.
 func BenchmarkLoad(b *testing.B) {
-	contracttest.BenchmarkLoad(b, corpusDir, Load)
+	envoyLoader.Benchmark(b, corpusDir)
 }
 
 // TestSecretsNotInContract checks that a credential a route matches on is

@@ -2,7 +2,6 @@ package kong
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,9 @@ import (
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/contract/internal/contracttest"
 )
+
+// kongLoader is this package's loader as the shared checks see it.
+var kongLoader = contracttest.Loader{Gateway: contract.Kong, Load: Load, Detect: Detect, NotMine: ErrNotKong}
 
 func load(t *testing.T, file string) (*contract.Contract, error) {
 	t.Helper()
@@ -150,26 +152,7 @@ func TestLoadGood(t *testing.T) {
 		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := load(t, tc.file)
-			require.NoError(t, err)
-			require.Equal(t, tc.want, contracttest.Summaries(c))
-			var notes []string
-			for _, n := range c.Notes {
-				notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
-			}
-			require.Equal(t, tc.notes, notes)
-			name := tc.name
-			if name == "" {
-				name = tc.file
-			}
-			require.Equal(t, name, c.Name)
-			require.Equal(t, contract.Kong, c.Gateway)
-			require.Equal(t, filepath.Join("testdata", tc.file), c.Source)
-			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
-			require.NoError(t, err)
-			require.Equal(t, contract.HashSource(data), c.Hash)
-			require.Equal(t, contract.Defaults{Timeout: 60 * time.Second, Port: 8000}, c.Defaults)
-			require.True(t, Detect(data))
+			kongLoader.CheckGood(t, contracttest.Good{File: tc.file, Name: tc.name, Want: tc.want, Notes: tc.notes, Defaults: contract.Defaults{Timeout: 60 * time.Second, Port: 8000}})
 		})
 	}
 }
@@ -204,18 +187,9 @@ func TestLoadBad(t *testing.T) {
 		{"advanced-windows.bad.yaml", "testdata/advanced-windows.bad.yaml:5:7: plugins[0].config: expected as many window_size values as limit values, got 1 and 2", false},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			c, err := load(t, tc.file)
-			require.Nil(t, c)
-			require.EqualError(t, err, tc.err)
-			var ce *contract.Error
-			require.ErrorAs(t, err, &ce)
-			require.Equal(t, filepath.Join("testdata", tc.file), ce.File)
-			require.Equal(t, tc.notKong, errors.Is(err, ErrNotKong))
-			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
-			require.NoError(t, err)
 			// Detect agrees: files that are not Kong configurations are
 			// not detected; broken Kong configurations still are.
-			require.Equal(t, !tc.notKong && tc.file != "syntax.bad.yaml", Detect(data))
+			kongLoader.CheckBad(t, tc.file, tc.err, tc.notKong, !tc.notKong && tc.file != "syntax.bad.yaml")
 		})
 	}
 }
@@ -474,7 +448,7 @@ func TestParseBOMAndTabs(t *testing.T) {
 // TestDetectOtherGateways checks that Envoy and KrakenD files of the corpus
 // are not taken for Kong, and that Load says what they look like.
 func TestDetectOtherGateways(t *testing.T) {
-	contracttest.CheckRefuses(t, "../../../shared/corpus/envoy", Detect, Load, ErrNotKong, "it looks like an Envoy bootstrap configuration")
+	kongLoader.CheckRefuses(t, "../../../shared/corpus/envoy", "it looks like an Envoy bootstrap configuration")
 }
 
 func FuzzLoad(f *testing.F) {
@@ -512,7 +486,7 @@ func FuzzLoad(f *testing.F) {
 // BenchmarkLoad measures loading every file of the shared corpus once per
 // iteration.
 func BenchmarkLoad(b *testing.B) {
-	contracttest.BenchmarkLoad(b, corpusDir, Load)
+	kongLoader.Benchmark(b, corpusDir)
 }
 
 // FuzzTranslateRegex checks that translating never panics, that a

@@ -109,6 +109,16 @@ func Summaries(c *contract.Contract) []string {
 	return out
 }
 
+// Notes renders each note of c as "line:column path: text", in order; nil
+// when c has none.
+func Notes(c *contract.Contract) []string {
+	var notes []string
+	for _, n := range c.Notes {
+		notes = append(notes, n.Pos.String()+" "+n.Path+": "+n.Text)
+	}
+	return notes
+}
+
 // LoadTestdata loads the file testdata/file with load. A file that cannot
 // be read fails the test; load's error is returned.
 func LoadTestdata(tb testing.TB, load LoadFunc, file string) (*contract.Contract, error) {
@@ -155,9 +165,88 @@ func AddSeeds(f *testing.F, dirs ...string) {
 	}
 }
 
-// BenchmarkLoad measures load reading every file of the corpus folder dir
-// once per iteration.
-func BenchmarkLoad(b *testing.B, dir string, load LoadFunc) {
+// Loader is one gateway's loader as its tests see it.
+type Loader struct {
+	// Gateway is the Kind the loader's contracts carry.
+	Gateway contract.Kind
+	// Load and Detect are the loader's own.
+	Load   LoadFunc
+	Detect func(data []byte) bool
+	// NotMine is the error Load wraps for a file of another kind.
+	NotMine error
+}
+
+// Good is what a loader must make of a good file of its testdata folder.
+type Good struct {
+	// File is the name of the file in testdata.
+	File string
+	// Name is the contract's name; "" means File.
+	Name string
+	// Want is the Summary of each endpoint, Notes each note as
+	// "line:column path: text".
+	Want, Notes []string
+	// Defaults are the contract's defaults.
+	Defaults contract.Defaults
+}
+
+// CheckGood loads testdata/tc.File and checks the contract against tc: its
+// endpoints, notes, name, gateway, source, hash and defaults, and that
+// Detect takes the file.
+func (l Loader) CheckGood(t *testing.T, tc Good) {
+	t.Helper()
+	c, err := LoadTestdata(t, l.Load, tc.File)
+	require.NoError(t, err)
+	require.Equal(t, tc.Want, Summaries(c))
+	require.Equal(t, tc.Notes, Notes(c))
+	name := tc.Name
+	if name == "" {
+		name = tc.File
+	}
+	require.Equal(t, name, c.Name)
+	require.Equal(t, l.Gateway, c.Gateway)
+	require.Equal(t, filepath.Join("testdata", tc.File), c.Source)
+	data, err := os.ReadFile(filepath.Join("testdata", tc.File))
+	require.NoError(t, err)
+	require.Equal(t, contract.HashSource(data), c.Hash)
+	require.Equal(t, tc.Defaults, c.Defaults)
+	require.True(t, l.Detect(data))
+}
+
+// CheckBad checks that Load refuses testdata/file with exactly the error
+// want, a *contract.Error naming the file, that wraps NotMine just when
+// notMine is set, and that Detect takes the file just when detected is set.
+func (l Loader) CheckBad(t *testing.T, file, want string, notMine, detected bool) {
+	t.Helper()
+	c, err := LoadTestdata(t, l.Load, file)
+	require.Nil(t, c)
+	require.EqualError(t, err, want)
+	var ce *contract.Error
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, filepath.Join("testdata", file), ce.File)
+	require.Equal(t, notMine, errors.Is(err, l.NotMine))
+	data, err := os.ReadFile(filepath.Join("testdata", file))
+	require.NoError(t, err)
+	require.Equal(t, detected, l.Detect(data))
+}
+
+// CheckRefuses checks that no file of the corpus folder dir, another
+// gateway's, is taken by Detect, and that Load refuses each with an error
+// wrapping NotMine that says what the file looks like.
+func (l Loader) CheckRefuses(t *testing.T, dir, looksLike string) {
+	t.Helper()
+	for _, path := range CorpusFiles(t, dir) {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.False(t, l.Detect(data), path)
+		_, err = l.Load(path, data)
+		require.ErrorIs(t, err, l.NotMine)
+		require.ErrorContains(t, err, looksLike)
+	}
+}
+
+// Benchmark measures Load reading every file of the corpus folder dir once
+// per iteration.
+func (l Loader) Benchmark(b *testing.B, dir string) {
 	var files [][]byte
 	for _, path := range CorpusFiles(b, dir) {
 		data, err := os.ReadFile(path)
@@ -167,25 +256,10 @@ func BenchmarkLoad(b *testing.B, dir string, load LoadFunc) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, data := range files {
-			if _, err := load("bench.yaml", data); err != nil {
+			if _, err := l.Load("bench.yaml", data); err != nil {
 				b.Fatal(err)
 			}
 		}
-	}
-}
-
-// CheckRefuses checks that no file of the corpus folder dir, another
-// gateway's, is detected by detect, and that load refuses each with an
-// error wrapping notMine that says what the file looks like.
-func CheckRefuses(t *testing.T, dir string, detect func([]byte) bool, load LoadFunc, notMine error, looksLike string) {
-	t.Helper()
-	for _, path := range CorpusFiles(t, dir) {
-		data, err := os.ReadFile(path)
-		require.NoError(t, err)
-		require.False(t, detect(data), path)
-		_, err = load(path, data)
-		require.ErrorIs(t, err, notMine)
-		require.ErrorContains(t, err, looksLike)
 	}
 }
 
