@@ -324,15 +324,10 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("static_resources:\n  listeners: &l [*l]\n"))
 	f.Add([]byte("static_resources:\n  clusters:\n  - &c {name: a, <<: *c}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		Detect(data)
-		c, err := Load("fuzz.yaml", data)
-		if err != nil {
-			var ce *contract.Error
-			require.ErrorAs(t, err, &ce)
-			require.Equal(t, "fuzz.yaml", ce.File)
+		c := envoyLoader.Fuzz(t, data)
+		if c == nil {
 			return
 		}
-		require.Equal(t, contract.Envoy, c.Gateway)
 		names := map[string]bool{}
 		for _, e := range c.Endpoints {
 			require.NotEmpty(t, e.Name)

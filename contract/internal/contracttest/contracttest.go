@@ -244,6 +244,23 @@ func (l Loader) CheckRefuses(t *testing.T, dir, looksLike string) {
 	}
 }
 
+// Fuzz runs Detect and Load on data, a fuzz input, and checks that a
+// refusal is a *contract.Error naming the file and that a contract carries
+// Gateway. It returns the contract, or nil when Load refused data.
+func (l Loader) Fuzz(t *testing.T, data []byte) *contract.Contract {
+	t.Helper()
+	l.Detect(data)
+	c, err := l.Load("fuzz.yaml", data)
+	if err != nil {
+		var ce *contract.Error
+		require.ErrorAs(t, err, &ce)
+		require.Equal(t, "fuzz.yaml", ce.File)
+		return nil
+	}
+	require.Equal(t, l.Gateway, c.Gateway)
+	return c
+}
+
 // Benchmark measures Load reading every file of the corpus folder dir once
 // per iteration.
 func (l Loader) Benchmark(b *testing.B, dir string) {
