@@ -504,7 +504,12 @@ var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true
 
 // strVal reads a string; numbers and booleans are returned as their text.
 func (s *jsonScanner) strVal() (v string, ok bool, err error) {
-	if s.pos < len(s.buf) && s.buf[s.pos] == '"' {
+	if buf, pos := s.buf, s.pos; pos < len(buf) && buf[pos] == '"' {
+		start := pos + 1
+		if i := indexQuoteOrBackslash(buf[start:]); i >= 0 && buf[start+i] == '"' {
+			s.pos = start + i + 1
+			return bstr(buf[start : start+i]), true, nil
+		}
 		v, err = s.str()
 		return v, err == nil, err
 	}
