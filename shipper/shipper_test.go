@@ -203,3 +203,56 @@ func TestShipThroughOutage(t *testing.T) {
 	}
 	waitFor(t, "lag back to zero", func() bool { return testutil.ToFloat64(s.m.lagBytes) == 0 })
 }
+
+func TestShipTLSAndAPIKey(t *testing.T) {
+	srv := estest.NewTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(ca, srv.CertificatePEM(), 0o600))
+	keyFile := filepath.Join(dir, "api-key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("a2V5LWlkOnNlY3JldA==\n"), 0o600))
+	srv.RequireAuth("ApiKey a2V5LWlkOnNlY3JldA==")
+
+	cfg := testConfig(t, dir, srv.URL, "index")
+	cfg.Shipper.TLS.CAFile = ca
+	cfg.Shipper.Auth.APIKey.File = keyFile
+	writeLines(t, filepath.Join(dir, "access.log"), rand.New(rand.NewPCG(9, 9)), time.Now().Add(-time.Hour), 20)
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	stop := runShipper(t, s)
+	waitFor(t, "20 documents over TLS with the API key", func() bool { return srv.Count("logs-gateway") == 20 })
+
+	// A rotated key is read at the next request, without a restart.
+	require.NoError(t, os.WriteFile(keyFile, []byte("bmV3LWtleQ=="), 0o600))
+	srv.RequireAuth("ApiKey bmV3LWtleQ==")
+	writeLines(t, filepath.Join(dir, "access.log"), rand.New(rand.NewPCG(10, 10)), time.Now().Add(-time.Hour), 5)
+	waitFor(t, "5 more with the new key", func() bool { return srv.Count("logs-gateway") == 25 })
+	stop()
+
+	// Without the CA the server's certificate is refused: nothing is
+	// shipped and Run still stops cleanly.
+	cfg.Shipper.TLS.CAFile = ""
+	require.NoError(t, os.Remove(cfg.ShipperCheckpointPath()))
+	s, err = New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	stop = runShipper(t, s)
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	require.Equal(t, 25, srv.Count("logs-gateway"))
+	require.Equal(t, 25, srv.Stats().Created, "no request got through")
+}
+
+func TestBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	require.NoError(t, os.WriteFile(pw, []byte("hunter2"), 0o600))
+	h := authHeader(config.ShipperAuth{Username: "gw", Password: config.SecretRef{File: pw}})
+	v, err := h()
+	require.NoError(t, err)
+	require.Equal(t, "Basic Z3c6aHVudGVyMg==", v)
+	require.NoError(t, os.Remove(pw))
+	_, err = h()
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+}

@@ -13,6 +13,7 @@ package estest
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -80,6 +81,7 @@ type Server struct {
 	aliases   map[string][]string
 	seq       int64
 	stats     Stats
+	auth      string
 }
 
 // Stats counts what the server saw.
@@ -153,6 +155,45 @@ func New() *Server {
 	return s
 }
 
+// NewTLS starts a server with TLS on a loopback port; CertificatePEM
+// gives its certificate for the client's CA file.
+func NewTLS() *Server {
+	s := newServer()
+	s.srv = httptest.NewTLSServer(s)
+	s.URL = s.srv.URL
+	return s
+}
+
+// CertificatePEM returns the server's TLS certificate in PEM form (nil
+// without TLS).
+func (s *Server) CertificatePEM() []byte {
+	c := s.srv.Certificate()
+	if c == nil {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+}
+
+// RequireAuth makes every request without this exact Authorization
+// header fail with 401, as a secured cluster does.
+func (s *Server) RequireAuth(header string) {
+	s.mu.Lock()
+	s.auth = header
+	s.mu.Unlock()
+}
+
+func newServer() *Server {
+	return &Server{
+		rnd:       rand.New(rand.NewPCG(1, 2)),
+		keep:      true,
+		indices:   map[string]*index{},
+		templates: map[string]*Template{},
+		policies:  map[string]json.RawMessage{},
+		streams:   map[string]*dataStream{},
+		aliases:   map[string][]string{},
+	}
+}
+
 // NewListener serves on l (for a server that keeps its address across a
 // restart, or runs in a child process).
 func NewListener(l net.Listener) *Server {
@@ -205,6 +246,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if down {
 		reset(w)
+		return
+	}
+	s.mu.Lock()
+	auth := s.auth
+	s.mu.Unlock()
+	if auth != "" && r.Header.Get("Authorization") != auth {
+		drain(r)
+		w.Header().Set("WWW-Authenticate", `ApiKey, Basic realm="security" charset="UTF-8"`)
+		writeError(w, 401, "security_exception", "missing authentication credentials for REST request ["+r.URL.Path+"]")
 		return
 	}
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
