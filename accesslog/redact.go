@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Redacted replaces the value of every sensitive header, cookie and query
@@ -96,17 +97,22 @@ func (r *Redactor) isName(w []byte) bool {
 }
 
 func (r *Redactor) sensitive(name string) bool {
-	for _, n := range r.names {
-		if len(n) == len(name) && strings.EqualFold(string(n), name) {
-			return true
-		}
-	}
-	return false
+	return r.isName(unsafe.Slice(unsafe.StringData(name), len(name)))
 }
 
 // redactQuery replaces the values of sensitive parameters of a raw query
 // string.
 func (r *Redactor) redactQuery(q string) string {
+	found := false
+	for part := range strings.SplitSeq(q, "&") {
+		if name, _, ok := strings.Cut(part, "="); ok && r.sensitive(name) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return q // the common case: no copy
+	}
 	changed := false
 	var b strings.Builder
 	for part := range strings.SplitSeq(q, "&") {
