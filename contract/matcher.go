@@ -37,8 +37,8 @@ import (
 // endpoints; an endpoint without Methods answers any method.
 //
 // Exact, template and prefix paths are looked up in a segment tree (KrakenD,
-// Envoy exact paths) or a radix tree on bytes (prefixes), never by a linear
-// scan; regular expressions are compiled once and filed in the radix tree
+// Envoy templates) or a radix tree on bytes (Envoy literal paths, prefixes),
+// never by a linear scan; regular expressions are compiled once and filed in the radix tree
 // under their literal prefix, so only those whose prefix fits the path run.
 // There is one set of trees per method. A Matcher is immutable after
 // NewMatcher and safe for concurrent use; Match does not allocate.
@@ -223,7 +223,17 @@ func (m *Matcher) add(t *table, i int32, e *Endpoint, tier int) {
 	default:
 		switch e.Match {
 		case MatchExact, "":
-			if segs, ok := parseTemplate(e.Path); ok {
+			if !strings.HasPrefix(e.Path, "/") {
+				break
+			}
+			if !strings.Contains(e.Path, "{") {
+				// A literal path: one node of the radix tree.
+				t.pfx.insert(e.Path, func(n *rnode) {
+					if n.ex < 0 {
+						n.ex = i
+					}
+				})
+			} else if segs, ok := parseTemplate(e.Path); ok {
 				t.seg.insert(segs, i, false)
 			}
 		case MatchPrefix:
@@ -641,9 +651,11 @@ type rnode struct {
 	// pfx2 and pats2 are Kong's second tier (routes without methods).
 	pfx2  int32
 	pats2 []pattern
+	// ex is the exact (literal path) route ending here, -1 if none.
+	ex int32
 }
 
-func newRNode(label string) *rnode { return &rnode{label: label, pfx: -1, seg: -1, pfx2: -1} }
+func newRNode(label string) *rnode { return &rnode{label: label, pfx: -1, seg: -1, pfx2: -1, ex: -1} }
 
 // insert finds or creates the node for key below n and calls set on it.
 func (n *rnode) insert(key string, set func(*rnode)) {
@@ -703,6 +715,7 @@ type rflat struct {
 	pfx  int32
 	seg  int32
 	pfx2 int32
+	ex   int32
 	// pats and pats2 index radix.pats, -1 for none.
 	pats  int32
 	pats2 int32
@@ -737,7 +750,7 @@ func freeze(root *rnode) radix {
 		n := queue[i]
 		r.nodes[i] = rflat{
 			lab: uint32(len(text)), labN: uint32(len(n.label)), kidN: uint32(len(n.kids)),
-			kids: int32(len(queue)), pfx: n.pfx, seg: n.seg, pfx2: n.pfx2,
+			kids: int32(len(queue)), pfx: n.pfx, seg: n.seg, pfx2: n.pfx2, ex: n.ex,
 			pats: r.addPats(n.pats), pats2: r.addPats(n.pats2),
 		}
 		text = append(text, n.label...)
@@ -760,10 +773,10 @@ func (r *radix) addPats(ps []pattern) int32 {
 }
 
 func (n *rnode) empty() bool {
-	return len(n.kids) == 0 && n.pfx < 0 && n.seg < 0 && n.pfx2 < 0 && len(n.pats) == 0 && len(n.pats2) == 0
+	return len(n.kids) == 0 && n.pfx < 0 && n.seg < 0 && n.pfx2 < 0 && n.ex < 0 && len(n.pats) == 0 && len(n.pats2) == 0
 }
 
-// minimum returns the lowest route index among the prefix,
+// minimum returns the lowest route index among the exact, prefix,
 // path_separated_prefix and pattern routes matching path, or best when none
 // is lower. Patterns are only tested when they could beat the best so far.
 func (r *radix) minimum(path string, best int32) int32 {
@@ -783,7 +796,7 @@ func (r *radix) minimum(path string, best int32) int32 {
 			best, _ = firstOf(r.pats[n.pats], path, best, -1)
 		}
 		if rest == "" {
-			return best
+			return lower(best, n.ex)
 		}
 		i = r.next(n, rest[0])
 	}
