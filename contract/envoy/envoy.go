@@ -11,7 +11,6 @@ package envoy
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -40,11 +39,7 @@ var hcmNames = map[string]bool{
 // Detect reports whether data looks like an Envoy bootstrap configuration:
 // a YAML or JSON mapping with static_resources or dynamic_resources.
 func Detect(data []byte) bool {
-	d := &yamldoc.Doc{}
-	root, err := d.Parse(data)
-	if err != nil || root == nil || root.Kind != yaml.MappingNode {
-		return false
-	}
+	root := yamldoc.Root(data)
 	for _, k := range []string{"static_resources", "dynamic_resources"} {
 		if n := yamldoc.Resolve(yamldoc.Get(root, k)); n != nil && n.Kind == yaml.MappingNode {
 			return true
@@ -58,22 +53,11 @@ func Detect(data []byte) bool {
 // column, the element and what was expected.
 func Load(path string, data []byte) (*contract.Contract, error) {
 	l := &loader{Doc: yamldoc.Doc{File: path}, clusters: map[string]*cluster{}, used: map[string]bool{}}
-	root, err := l.Parse(data)
+	root, err := l.ParseMapping(data, ErrNotEnvoy, looksLike, "static_resources", "dynamic_resources")
 	if err != nil {
 		return nil, err
 	}
-	if root == nil {
-		return nil, &contract.Error{File: path, Err: fmt.Errorf("%w: the file is empty", ErrNotEnvoy)}
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
-			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with static_resources", ErrNotEnvoy, yamldoc.Describe(root))}
-	}
 	sr, dr := yamldoc.Get(root, "static_resources"), yamldoc.Get(root, "dynamic_resources")
-	if sr == nil && dr == nil {
-		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
-			Err: fmt.Errorf("%w: no static_resources; %s", ErrNotEnvoy, looksLike(root))}
-	}
 	if sr, err = l.Mapping(sr, "static_resources"); err != nil {
 		return nil, err
 	}
@@ -119,21 +103,11 @@ func configName(root *yaml.Node, path string) string {
 
 // looksLike guesses what a file without static_resources is.
 func looksLike(root *yaml.Node) string {
+	if guess, ok := yamldoc.GuessManifest(root, "static_resources", "Envoy"); ok {
+		return guess
+	}
 	has := func(k string) bool { return yamldoc.Get(root, k) != nil }
 	switch {
-	case has("apiVersion") && has("kind"):
-		k := ""
-		if n := yamldoc.Resolve(yamldoc.Get(root, "kind")); n != nil {
-			k = n.Value
-		}
-		if k == "ConfigMap" {
-			for _, dk := range yamldoc.Keys(yamldoc.Get(root, "data")) {
-				if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "data"), dk)); n != nil && strings.Contains(n.Value, "static_resources") {
-					return fmt.Sprintf("it looks like a Kubernetes ConfigMap; the Envoy configuration is the text of data.%s, extract it into its own file", dk)
-				}
-			}
-		}
-		return fmt.Sprintf("it looks like a Kubernetes manifest (kind: %s)", k)
 	case has("_format_version"):
 		return "it looks like a Kong declarative configuration"
 	case has("endpoints") && has("version"):
@@ -145,11 +119,7 @@ func looksLike(root *yaml.Node) string {
 	case has("resources"):
 		return "it looks like an xDS resource file (resources:), which a bootstrap's dynamic_resources points to, not a bootstrap itself"
 	}
-	ks := yamldoc.Keys(root)
-	if len(ks) > 8 {
-		ks = append(ks[:8], "...")
-	}
-	return "its top-level keys are " + strings.Join(ks, ", ")
+	return yamldoc.GuessKeys(root)
 }
 
 // cluster is one static cluster and its endpoints as host:port.
@@ -169,27 +139,13 @@ type loader struct {
 }
 
 func (l *loader) readClusters(sr *yaml.Node) {
-	cs, err := l.List(yamldoc.Get(sr, "clusters"), "static_resources.clusters")
-	if err != nil {
-		l.Fail(err)
-	}
-	for i, cn := range cs {
-		if err := l.readCluster(cn, yamldoc.Index("static_resources.clusters", i)); err != nil {
-			l.Fail(err)
-		}
-	}
+	l.Each(yamldoc.Get(sr, "clusters"), "static_resources.clusters", l.readCluster)
 }
 
 func (l *loader) readCluster(cn *yaml.Node, p string) error {
-	if _, err := l.Mapping(cn, p); err != nil {
-		return err
-	}
-	name, err := l.Str(yamldoc.Get(cn, "name"), yamldoc.Field(p, "name"))
+	name, err := l.Name(cn, p, "expected the cluster's name")
 	if err != nil {
 		return err
-	}
-	if name == "" {
-		return l.Errorf(cn, p, "expected the cluster's name")
 	}
 	// Known before anything else can fail, so that routes naming a
 	// broken cluster report its problem, not a missing cluster.
@@ -888,15 +844,9 @@ func (l *loader) headers(ep *contract.Endpoint, mn *yaml.Node, mp string) error 
 	}
 	for i, hn := range hs {
 		p := yamldoc.Index(hp, i)
-		if _, err := l.Mapping(hn, p); err != nil {
-			return err
-		}
-		name, err := l.Str(yamldoc.Get(hn, "name"), yamldoc.Field(p, "name"))
+		name, err := l.Name(hn, p, "expected the header's name")
 		if err != nil {
 			return err
-		}
-		if name == "" {
-			return l.Errorf(hn, p, "expected the header's name")
 		}
 		hm := contract.HeaderMatch{Name: name}
 		if hm.Invert, _, err = l.Boolean(yamldoc.Get(hn, "invert_match"), yamldoc.Field(p, "invert_match")); err != nil {

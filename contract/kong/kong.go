@@ -43,12 +43,7 @@ var formatVersions = map[string]bool{"1.1": true, "2.1": true, "3.0": true}
 // Detect reports whether data looks like a Kong declarative configuration:
 // a YAML or JSON mapping with a _format_version key.
 func Detect(data []byte) bool {
-	d := &yamldoc.Doc{}
-	root, err := d.Parse(data)
-	if err != nil || root == nil || root.Kind != yaml.MappingNode {
-		return false
-	}
-	return yamldoc.Get(root, "_format_version") != nil
+	return yamldoc.Get(yamldoc.Root(data), "_format_version") != nil
 }
 
 // Load reads the Kong declarative configuration data, read from path, into
@@ -61,22 +56,11 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 		services:  map[string]*service{},
 		routeRefs: map[string]*route{},
 	}
-	root, err := l.Parse(data)
+	root, err := l.ParseMapping(data, ErrNotKong, looksLike, "_format_version")
 	if err != nil {
 		return nil, err
 	}
-	if root == nil {
-		return nil, &contract.Error{File: path, Err: fmt.Errorf("%w: the file is empty", ErrNotKong)}
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
-			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with _format_version", ErrNotKong, yamldoc.Describe(root))}
-	}
 	fv := yamldoc.Get(root, "_format_version")
-	if fv == nil {
-		return nil, &contract.Error{File: path, Pos: yamldoc.Pos(root),
-			Err: fmt.Errorf("%w: no _format_version; %s", ErrNotKong, looksLike(root))}
-	}
 	v, err := l.Str(fv, "_format_version")
 	if err != nil {
 		return nil, err
@@ -120,7 +104,9 @@ func configName(root *yaml.Node, path string) string {
 // looksLike guesses what a file without _format_version is, for the error
 // that refuses it.
 func looksLike(root *yaml.Node) string {
-	ks := yamldoc.Keys(root)
+	if guess, ok := yamldoc.GuessManifest(root, "_format_version", "Kong"); ok {
+		return guess
+	}
 	has := func(k string) bool { return yamldoc.Get(root, k) != nil }
 	kindOf := func(n *yaml.Node) yaml.Kind {
 		if n = yamldoc.Resolve(n); n != nil {
@@ -129,19 +115,6 @@ func looksLike(root *yaml.Node) string {
 		return 0
 	}
 	switch {
-	case has("apiVersion") && has("kind"):
-		k := ""
-		if n := yamldoc.Resolve(yamldoc.Get(root, "kind")); n != nil {
-			k = n.Value
-		}
-		if k == "ConfigMap" {
-			for _, dk := range yamldoc.Keys(yamldoc.Get(root, "data")) {
-				if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "data"), dk)); n != nil && strings.Contains(n.Value, "_format_version") {
-					return fmt.Sprintf("it looks like a Kubernetes ConfigMap; the Kong configuration is the text of data.%s, extract it into its own file", dk)
-				}
-			}
-		}
-		return fmt.Sprintf("it looks like a Kubernetes manifest (kind: %s)", k)
 	case kindOf(yamldoc.Get(root, "services")) == yaml.MappingNode:
 		return "it looks like a docker-compose file"
 	case has("static_resources") || has("dynamic_resources"):
@@ -155,10 +128,7 @@ func looksLike(root *yaml.Node) string {
 	case kindOf(yamldoc.Get(root, "services")) == yaml.SequenceNode || kindOf(yamldoc.Get(root, "routes")) == yaml.SequenceNode:
 		return `it has Kong services or routes but lacks the required first line _format_version: "3.0" (or the version it was written for)`
 	}
-	if len(ks) > 8 {
-		ks = append(ks[:8], "...")
-	}
-	return "its top-level keys are " + strings.Join(ks, ", ")
+	return yamldoc.GuessKeys(root)
 }
 
 func countKeys(m *yaml.Node, ks ...string) int {
@@ -227,62 +197,27 @@ type loader struct {
 // Problems are recorded with fail; an element with a problem is left out.
 func (l *loader) read(root *yaml.Node) {
 	l.readUpstreams(root)
-	svcs, err := l.List(yamldoc.Get(root, "services"), "services")
-	if err != nil {
-		l.Fail(err)
-	}
-	for i, sn := range svcs {
-		p := yamldoc.Index("services", i)
+	l.Each(yamldoc.Get(root, "services"), "services", func(sn *yaml.Node, p string) error {
 		s, err := l.readService(sn, p)
 		if err != nil {
-			l.Fail(err)
-			continue
+			return err
 		}
-		rs, err := l.List(yamldoc.Get(sn, "routes"), yamldoc.Field(p, "routes"))
-		if err != nil {
-			l.Fail(err)
-			continue
-		}
-		for j, rn := range rs {
-			if err := l.addRoute(rn, yamldoc.Index(yamldoc.Field(p, "routes"), j), s); err != nil {
-				l.Fail(err)
-			}
-		}
-	}
-	rs, err := l.List(yamldoc.Get(root, "routes"), "routes")
-	if err != nil {
-		l.Fail(err)
-	}
-	for j, rn := range rs {
-		if err := l.addTopLevelRoute(rn, yamldoc.Index("routes", j)); err != nil {
-			l.Fail(err)
-		}
-	}
-	ps, err := l.List(yamldoc.Get(root, "plugins"), "plugins")
-	if err != nil {
-		l.Fail(err)
-	}
-	for i, pn := range ps {
-		if err := l.addTopLevelPlugin(pn, yamldoc.Index("plugins", i)); err != nil {
-			l.Fail(err)
-		}
-	}
+		l.Each(yamldoc.Get(sn, "routes"), yamldoc.Field(p, "routes"), func(rn *yaml.Node, rp string) error {
+			return l.addRoute(rn, rp, s)
+		})
+		return nil
+	})
+	l.Each(yamldoc.Get(root, "routes"), "routes", l.addTopLevelRoute)
+	l.Each(yamldoc.Get(root, "plugins"), "plugins", l.addTopLevelPlugin)
 	// Consumers' own plugins apply only to that consumer's requests; they
 	// are checked for shape and otherwise left out of the endpoints.
-	cs, err := l.List(yamldoc.Get(root, "consumers"), "consumers")
-	if err != nil {
-		l.Fail(err)
-	}
-	for i, cn := range cs {
-		p := yamldoc.Index("consumers", i)
+	l.Each(yamldoc.Get(root, "consumers"), "consumers", func(cn *yaml.Node, p string) error {
 		if _, err := l.Mapping(cn, p); err != nil {
-			l.Fail(err)
-			continue
+			return err
 		}
-		if _, err := l.List(yamldoc.Get(cn, "plugins"), yamldoc.Field(p, "plugins")); err != nil {
-			l.Fail(err)
-		}
-	}
+		_, err := l.List(yamldoc.Get(cn, "plugins"), yamldoc.Field(p, "plugins"))
+		return err
+	})
 }
 
 // addTopLevelRoute reads a route of the top-level routes list, which names
@@ -355,52 +290,28 @@ func (l *loader) reference(n *yaml.Node, path string) (string, error) {
 }
 
 func (l *loader) readUpstreams(root *yaml.Node) {
-	us, err := l.List(yamldoc.Get(root, "upstreams"), "upstreams")
-	if err != nil {
-		l.Fail(err)
-	}
-	for i, un := range us {
-		if err := l.readUpstream(un, yamldoc.Index("upstreams", i)); err != nil {
-			l.Fail(err)
-		}
-	}
-	ts, err := l.List(yamldoc.Get(root, "targets"), "targets")
-	if err != nil {
-		l.Fail(err)
-	}
-	for j, tn := range ts {
-		p := yamldoc.Index("targets", j)
+	l.Each(yamldoc.Get(root, "upstreams"), "upstreams", l.readUpstream)
+	l.Each(yamldoc.Get(root, "targets"), "targets", func(tn *yaml.Node, p string) error {
 		ref := yamldoc.Get(tn, "upstream")
 		if yamldoc.IsNull(ref) {
-			l.Fail(l.Errorf(tn, p, "expected the upstream this target belongs to"))
-			continue
+			return l.Errorf(tn, p, "expected the upstream this target belongs to")
 		}
 		name, err := l.reference(ref, yamldoc.Field(p, "upstream"))
 		if err != nil {
-			l.Fail(err)
-			continue
+			return err
 		}
 		u := l.upstreams[name]
 		if u == nil {
-			l.Fail(l.Errorf(ref, yamldoc.Field(p, "upstream"), "upstream %q is not defined in upstreams", name))
-			continue
+			return l.Errorf(ref, yamldoc.Field(p, "upstream"), "upstream %q is not defined in upstreams", name)
 		}
-		if err := l.addTarget(u, tn, p); err != nil {
-			l.Fail(err)
-		}
-	}
+		return l.addTarget(u, tn, p)
+	})
 }
 
 func (l *loader) readUpstream(un *yaml.Node, p string) error {
-	if _, err := l.Mapping(un, p); err != nil {
-		return err
-	}
-	name, err := l.Str(yamldoc.Get(un, "name"), yamldoc.Field(p, "name"))
+	name, err := l.Name(un, p, "expected a name for the upstream")
 	if err != nil {
 		return err
-	}
-	if name == "" {
-		return l.Errorf(un, p, "expected a name for the upstream")
 	}
 	u := &upstream{name: name}
 	l.upstreams[name] = u
@@ -637,18 +548,12 @@ func (l *loader) readPlugins(n *yaml.Node, p string) ([]*plugin, error) {
 // readPlugin reads one plugin; it returns nil for a disabled plugin, which
 // Kong leaves out entirely (it does not shadow one at a wider scope).
 func (l *loader) readPlugin(pn *yaml.Node, p string) (*plugin, error) {
-	if _, err := l.Mapping(pn, p); err != nil {
-		return nil, err
-	}
 	if yamldoc.IsNull(pn) {
 		return nil, l.Errorf(pn, p, "expected a plugin mapping, got null")
 	}
-	name, err := l.Str(yamldoc.Get(pn, "name"), yamldoc.Field(p, "name"))
+	name, err := l.Name(pn, p, "expected the plugin's name")
 	if err != nil {
 		return nil, err
-	}
-	if name == "" {
-		return nil, l.Errorf(pn, p, "expected the plugin's name")
 	}
 	en, ok, err := l.Boolean(yamldoc.Get(pn, "enabled"), yamldoc.Field(p, "enabled"))
 	if err != nil {

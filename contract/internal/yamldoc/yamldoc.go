@@ -368,3 +368,106 @@ func RedactHeader(hm *contract.HeaderMatch) bool {
 	hm.Value, hm.Prefix, hm.Regex, hm.Present = "", "", "", true
 	return true
 }
+
+// Root returns the top-level mapping of data, or nil when data is not YAML
+// or JSON or its top level is not a mapping. It is for telling what kind of
+// file data is.
+func Root(data []byte) *yaml.Node {
+	d := &Doc{}
+	root, err := d.Parse(data)
+	if err != nil || root == nil || root.Kind != yaml.MappingNode {
+		return nil
+	}
+	return root
+}
+
+// ParseMapping parses data as Parse does and requires a top-level mapping
+// with at least one of keys, the keys that make a file the loader's kind.
+// An empty file, a top level of another type and a mapping with none of
+// keys are errors that wrap notMine, the error for a file of another kind;
+// for the last, guess says what the file looks like instead.
+func (d *Doc) ParseMapping(data []byte, notMine error, guess func(root *yaml.Node) string, keys ...string) (*yaml.Node, error) {
+	root, err := d.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if root == nil {
+		return nil, &contract.Error{File: d.File, Err: fmt.Errorf("%w: the file is empty", notMine)}
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &contract.Error{File: d.File, Pos: Pos(root),
+			Err: fmt.Errorf("%w: the top level is %s, expected a mapping with %s", notMine, Describe(root), keys[0])}
+	}
+	for _, k := range keys {
+		if Get(root, k) != nil {
+			return root, nil
+		}
+	}
+	return nil, &contract.Error{File: d.File, Pos: Pos(root),
+		Err: fmt.Errorf("%w: no %s; %s", notMine, keys[0], guess(root))}
+}
+
+// Each reads the list n at path and each of its items with read, given the
+// item and its path. Problems, the list's and each item's, are recorded
+// with Fail; an item with a problem does not stop the others.
+func (d *Doc) Each(n *yaml.Node, path string, read func(item *yaml.Node, path string) error) {
+	items, err := d.List(n, path)
+	if err != nil {
+		d.Fail(err)
+	}
+	for i, it := range items {
+		if err := read(it, Index(path, i)); err != nil {
+			d.Fail(err)
+		}
+	}
+}
+
+// Name checks that n is a mapping (or null) and returns its "name", which
+// must be a string that is not empty; missing is the text of the error
+// when it is absent or empty, such as "expected the cluster's name".
+func (d *Doc) Name(n *yaml.Node, path, missing string) (string, error) {
+	if _, err := d.Mapping(n, path); err != nil {
+		return "", err
+	}
+	name, err := d.Str(Get(n, "name"), Field(path, "name"))
+	if err != nil {
+		return "", err
+	}
+	if name == "" {
+		return "", d.Errorf(n, path, "%s", missing)
+	}
+	return name, nil
+}
+
+// GuessManifest says what root, the top level of a file a loader does not
+// take, is when it is a Kubernetes manifest: a ConfigMap with a data text
+// that contains marker is named with the key whose text is the product's
+// configuration; any other manifest by its kind. ok is false for a file
+// that is no manifest.
+func GuessManifest(root *yaml.Node, marker, product string) (guess string, ok bool) {
+	if Get(root, "apiVersion") == nil || Get(root, "kind") == nil {
+		return "", false
+	}
+	k := ""
+	if n := Resolve(Get(root, "kind")); n != nil {
+		k = n.Value
+	}
+	if k == "ConfigMap" {
+		for _, dk := range Keys(Get(root, "data")) {
+			if n := Resolve(Get(Get(root, "data"), dk)); n != nil && strings.Contains(n.Value, marker) {
+				return fmt.Sprintf("it looks like a Kubernetes ConfigMap; the %s configuration is the text of data.%s, extract it into its own file", product, dk), true
+			}
+		}
+	}
+	return fmt.Sprintf("it looks like a Kubernetes manifest (kind: %s)", k), true
+}
+
+// GuessKeys names the first eight top-level keys of root, for a file no
+// guess fits.
+func GuessKeys(root *yaml.Node) string {
+	ks := Keys(root)
+	if len(ks) > 8 {
+		ks = append(ks[:8], "...")
+	}
+	return "its top-level keys are " + strings.Join(ks, ", ")
+}

@@ -240,3 +240,83 @@ func FuzzParse(f *testing.F) {
 		Get(root, "missing")
 	})
 }
+
+var errNotMine = errors.New("not mine")
+
+func TestRootAndParseMapping(t *testing.T) {
+	require.NotNil(t, Root([]byte("a: 1\n")))
+	for _, src := range []string{"", "[1]\n", "a: [\n", "x"} {
+		require.Nil(t, Root([]byte(src)), "%q", src)
+	}
+	guess := func(root *yaml.Node) string { return GuessKeys(root) }
+	for _, tc := range []struct {
+		src, want string
+		notMine   bool
+	}{
+		{"a: 1\n", "", false},
+		{"b: 1\n", "", false},
+		{"", "t.yaml: not mine: the file is empty", true},
+		{"- a\n", "t.yaml:1:1: not mine: the top level is a list, expected a mapping with a", true},
+		{"c: 1\nd: 2\n", "t.yaml:1:1: not mine: no a; its top-level keys are c, d", true},
+		{"a: [\n", "t.yaml:1: invalid YAML: did not find expected node content", false},
+	} {
+		d := &Doc{File: "t.yaml"}
+		root, err := d.ParseMapping([]byte(tc.src), errNotMine, guess, "a", "b")
+		if tc.want == "" {
+			require.NoError(t, err)
+			require.Equal(t, yaml.MappingNode, root.Kind)
+			continue
+		}
+		require.Nil(t, root)
+		require.EqualError(t, err, tc.want)
+		require.Equal(t, tc.notMine, errors.Is(err, errNotMine), tc.src)
+	}
+}
+
+func TestEachAndName(t *testing.T) {
+	root := parse(t, `
+items:
+  - {name: a}
+  - {name: ""}
+  - [x]
+  - ~
+  - {name: e}
+notalist: {}
+`)
+	d := &Doc{File: "t.yaml"}
+	var names []string
+	d.Each(Get(root, "items"), "items", func(n *yaml.Node, p string) error {
+		name, err := d.Name(n, p, "expected the item's name")
+		if err == nil {
+			names = append(names, p+"="+name)
+		}
+		return err
+	})
+	d.Each(Get(root, "notalist"), "notalist", func(*yaml.Node, string) error {
+		t.Fatal("read called for an item of a mapping")
+		return nil
+	})
+	require.Equal(t, []string{"items[0]=a", "items[4]=e"}, names)
+	require.Equal(t, "t.yaml:4:5: items[1]: expected the item's name\n"+
+		"t.yaml:5:5: items[2]: expected a mapping, got a list\n"+
+		"t.yaml:6:5: items[3]: expected the item's name\n"+
+		"t.yaml:8:11: notalist: expected a list, got a mapping", d.Err().Error())
+}
+
+func TestGuesses(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+		ok        bool
+	}{
+		{"apiVersion: v1\nkind: ConfigMap\ndata:\n  other: x\n  gw.yaml: |\n    marker: 1\n", "it looks like a Kubernetes ConfigMap; the Gw configuration is the text of data.gw.yaml, extract it into its own file", true},
+		{"apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n", "it looks like a Kubernetes manifest (kind: ConfigMap)", true},
+		{"apiVersion: v1\nkind: Service\n", "it looks like a Kubernetes manifest (kind: Service)", true},
+		{"kind: Service\n", "", false},
+	} {
+		got, ok := GuessManifest(parse(t, tc.src), "marker", "Gw")
+		require.Equal(t, tc.ok, ok, tc.src)
+		require.Equal(t, tc.want, got, tc.src)
+	}
+	require.Equal(t, "its top-level keys are a, b, c, d, e, f, g, h, ...", GuessKeys(parse(t, "{a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1, i: 1}")))
+	require.Equal(t, "its top-level keys are a", GuessKeys(parse(t, "a: 1")))
+}
