@@ -2,8 +2,6 @@ package envoy
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -262,55 +260,48 @@ func independentRoutes(t *testing.T, data []byte) []wantRoute {
 // TestCorpus loads every real Envoy file and checks each endpoint against an
 // independent reading of the same file.
 func TestCorpus(t *testing.T) {
-	for _, path := range contracttest.CorpusFiles(t, corpusDir) {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.True(t, Detect(data))
-			c, err := Load(path, data)
-			require.NoError(t, err)
-			want := independentRoutes(t, data)
-			require.NotEmpty(t, want)
-			require.Len(t, c.Endpoints, len(want))
-			lines := strings.Split(string(data), "\n")
-			names := map[string]bool{}
-			for i, w := range want {
-				e := c.Endpoints[i]
-				require.False(t, names[e.Name], "endpoint name %q twice", e.Name)
-				names[e.Name] = true
-				if w.name != "" {
-					require.Equal(t, w.name, e.Name)
-				}
-				switch {
-				case w.prefix != "":
-					require.Equal(t, contract.MatchPrefix, e.Match)
-					require.Equal(t, w.prefix, e.Path)
-				case w.path != "":
-					require.Equal(t, contract.MatchExact, e.Match)
-					require.Equal(t, w.path, e.Path)
-				default:
-					require.Equal(t, contract.MatchRegex, e.Match)
-					_, err := regexp.Compile(e.Regex)
-					require.NoError(t, err)
-				}
-				var clusters []string
-				for _, b := range e.Backends {
-					clusters = append(clusters, b.Name)
-				}
-				require.Equal(t, w.clusters, clusters, e.Name)
-				require.Equal(t, w.timeout, e.Timeout, e.Name)
-				require.Equal(t, w.direct, e.DirectResponse, e.Name)
-				require.Equal(t, w.domains, e.Hosts, e.Name)
-				if w.method != "" {
-					require.Equal(t, []string{w.method}, e.Methods)
-				} else {
-					require.Empty(t, e.Methods)
-				}
-				line := lines[e.Pos.Line-1]
-				require.Regexp(t, `^(name|match|route|direct_response|redirect):`, line[e.Pos.Column-1:], "endpoint %s at %s", e.Name, e.Pos)
+	envoyLoader.EachCorpusFile(t, corpusDir, func(t *testing.T, c *contract.Contract, data []byte) {
+		want := independentRoutes(t, data)
+		require.NotEmpty(t, want)
+		require.Len(t, c.Endpoints, len(want))
+		lines := strings.Split(string(data), "\n")
+		names := map[string]bool{}
+		for i, w := range want {
+			e := c.Endpoints[i]
+			require.False(t, names[e.Name], "endpoint name %q twice", e.Name)
+			names[e.Name] = true
+			if w.name != "" {
+				require.Equal(t, w.name, e.Name)
 			}
-		})
-	}
+			switch {
+			case w.prefix != "":
+				require.Equal(t, contract.MatchPrefix, e.Match)
+				require.Equal(t, w.prefix, e.Path)
+			case w.path != "":
+				require.Equal(t, contract.MatchExact, e.Match)
+				require.Equal(t, w.path, e.Path)
+			default:
+				require.Equal(t, contract.MatchRegex, e.Match)
+				_, err := regexp.Compile(e.Regex)
+				require.NoError(t, err)
+			}
+			var clusters []string
+			for _, b := range e.Backends {
+				clusters = append(clusters, b.Name)
+			}
+			require.Equal(t, w.clusters, clusters, e.Name)
+			require.Equal(t, w.timeout, e.Timeout, e.Name)
+			require.Equal(t, w.direct, e.DirectResponse, e.Name)
+			require.Equal(t, w.domains, e.Hosts, e.Name)
+			if w.method != "" {
+				require.Equal(t, []string{w.method}, e.Methods)
+			} else {
+				require.Empty(t, e.Methods)
+			}
+			line := lines[e.Pos.Line-1]
+			require.Regexp(t, `^(name|match|route|direct_response|redirect):`, line[e.Pos.Column-1:], "endpoint %s at %s", e.Name, e.Pos)
+		}
+	})
 }
 
 // TestDetectOtherGateways checks that Kong files of the corpus are not taken
@@ -328,14 +319,11 @@ func FuzzLoad(f *testing.F) {
 		if c == nil {
 			return
 		}
-		names := map[string]bool{}
 		for _, e := range c.Endpoints {
-			require.NotEmpty(t, e.Name)
 			if e.Match == contract.MatchRegex {
 				_, err := regexp.Compile(e.Regex)
 				require.NoError(t, err)
 			}
-			names[e.Name] = true
 		}
 	})
 }

@@ -2,8 +2,6 @@ package kong
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -375,57 +373,50 @@ var authPluginNames = map[string]bool{
 // TestCorpus loads every real Kong file and checks the endpoints against an
 // independent reading of the same file.
 func TestCorpus(t *testing.T) {
-	for _, path := range contracttest.CorpusFiles(t, corpusDir) {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			require.NoError(t, err)
-			require.True(t, Detect(data), "every corpus file is a declarative configuration")
-			c, err := Load(path, data)
-			require.NoError(t, err)
-			require.Equal(t, contract.HashSource(data), c.Hash)
+	kongLoader.EachCorpusFile(t, corpusDir, func(t *testing.T, c *contract.Contract, data []byte) {
+		require.Equal(t, contract.HashSource(data), c.Hash)
 
-			want := independentRoutes(t, data)
-			require.Len(t, c.Endpoints, len(want))
-			lines := strings.Split(string(data), "\n")
-			got := map[string]contract.Endpoint{}
-			for _, e := range c.Endpoints {
-				got[e.Name] = e
-				// Pos points at the first key of the route's mapping.
-				require.Positive(t, e.Pos.Line)
-				line := lines[e.Pos.Line-1]
-				require.Regexp(t, `^[a-z_]+:`, line[e.Pos.Column-1:], "endpoint %s at %s", e.Name, e.Pos)
-				if e.Match == contract.MatchRegex {
-					_, err := regexp.Compile(e.Regex)
-					require.NoError(t, err)
-				}
+		want := independentRoutes(t, data)
+		require.Len(t, c.Endpoints, len(want))
+		lines := strings.Split(string(data), "\n")
+		got := map[string]contract.Endpoint{}
+		for _, e := range c.Endpoints {
+			got[e.Name] = e
+			// Pos points at the first key of the route's mapping.
+			require.Positive(t, e.Pos.Line)
+			line := lines[e.Pos.Line-1]
+			require.Regexp(t, `^[a-z_]+:`, line[e.Pos.Column-1:], "endpoint %s at %s", e.Name, e.Pos)
+			if e.Match == contract.MatchRegex {
+				_, err := regexp.Compile(e.Regex)
+				require.NoError(t, err)
 			}
-			for _, w := range want {
-				require.NotEmpty(t, w.name, "every corpus route is named")
-				e, ok := got[w.name]
-				require.True(t, ok, "route %s has an endpoint", w.name)
-				if len(w.methods) == 0 {
-					require.Empty(t, e.Methods)
-				} else {
-					require.Equal(t, w.methods, e.Methods)
-				}
-				written := e.Paths
-				if len(written) == 0 {
-					written = []string{e.Path}
-				}
-				require.Equal(t, w.paths, written, "route %s", w.name)
-				for _, p := range w.paths {
-					wantRegex := strings.HasPrefix(p, "~")
-					require.Equal(t, wantRegex, e.Match == contract.MatchRegex, "route %s path %s", w.name, p)
-				}
-				require.Equal(t, w.service, e.Service)
-				require.Equal(t, w.timeout, e.Timeout)
-				require.Equal(t, w.retries, e.Retries)
-				require.Equal(t, w.authAny, e.Auth.Required, "route %s", w.name)
-				require.Len(t, e.Backends, 1)
-				require.NotEmpty(t, e.Backends[0].Hosts)
+		}
+		for _, w := range want {
+			require.NotEmpty(t, w.name, "every corpus route is named")
+			e, ok := got[w.name]
+			require.True(t, ok, "route %s has an endpoint", w.name)
+			if len(w.methods) == 0 {
+				require.Empty(t, e.Methods)
+			} else {
+				require.Equal(t, w.methods, e.Methods)
 			}
-		})
-	}
+			written := e.Paths
+			if len(written) == 0 {
+				written = []string{e.Path}
+			}
+			require.Equal(t, w.paths, written, "route %s", w.name)
+			for _, p := range w.paths {
+				wantRegex := strings.HasPrefix(p, "~")
+				require.Equal(t, wantRegex, e.Match == contract.MatchRegex, "route %s path %s", w.name, p)
+			}
+			require.Equal(t, w.service, e.Service)
+			require.Equal(t, w.timeout, e.Timeout)
+			require.Equal(t, w.retries, e.Retries)
+			require.Equal(t, w.authAny, e.Auth.Required, "route %s", w.name)
+			require.Len(t, e.Backends, 1)
+			require.NotEmpty(t, e.Backends[0].Hosts)
+		}
+	})
 }
 
 // TestParseBOMAndTabs checks that a byte order mark and JSON indented with
@@ -462,7 +453,6 @@ func FuzzLoad(f *testing.F) {
 		}
 		names := map[string]bool{}
 		for _, e := range c.Endpoints {
-			require.NotEmpty(t, e.Name)
 			require.False(t, names[e.Name], "endpoint name %q twice", e.Name)
 			names[e.Name] = true
 			switch e.Match {

@@ -246,7 +246,8 @@ func (l Loader) CheckRefuses(t *testing.T, dir, looksLike string) {
 
 // Fuzz runs Detect and Load on data, a fuzz input, and checks that a
 // refusal is a *contract.Error naming the file and that a contract carries
-// Gateway. It returns the contract, or nil when Load refused data.
+// Gateway and names every endpoint. It returns the contract, or nil when
+// Load refused data.
 func (l Loader) Fuzz(t *testing.T, data []byte) *contract.Contract {
 	t.Helper()
 	l.Detect(data)
@@ -258,7 +259,27 @@ func (l Loader) Fuzz(t *testing.T, data []byte) *contract.Contract {
 		return nil
 	}
 	require.Equal(t, l.Gateway, c.Gateway)
+	for _, e := range c.Endpoints {
+		require.NotEmpty(t, e.Name)
+	}
 	return c
+}
+
+// EachCorpusFile reads every file of the corpus folder dir, each in a
+// subtest named after it, checks that Detect takes it and Load reads it,
+// and hands the contract and the file's data to check.
+func (l Loader) EachCorpusFile(t *testing.T, dir string, check func(t *testing.T, c *contract.Contract, data []byte)) {
+	t.Helper()
+	for _, path := range CorpusFiles(t, dir) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.True(t, l.Detect(data), "Detect does not take the corpus file")
+			c, err := l.Load(path, data)
+			require.NoError(t, err)
+			check(t, c, data)
+		})
+	}
 }
 
 // Benchmark measures Load reading every file of the corpus folder dir once
