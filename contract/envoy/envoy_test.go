@@ -17,11 +17,6 @@ import (
 // envoyLoader is this package's loader as the shared checks see it.
 var envoyLoader = contracttest.Loader{Gateway: contract.Envoy, Load: Load, Detect: Detect, NotMine: ErrNotEnvoy}
 
-func load(t *testing.T, file string) (*contract.Contract, error) {
-	t.Helper()
-	return contracttest.LoadTestdata(t, Load, file)
-}
-
 func TestLoadGood(t *testing.T) {
 	for _, tc := range []struct {
 		file  string
@@ -337,7 +332,7 @@ func BenchmarkLoad(b *testing.B) {
 // TestSecretsNotInContract checks that a credential a route matches on is
 // not kept in the contract.
 func TestSecretsNotInContract(t *testing.T) {
-	c, err := load(t, "headers.good.yaml")
+	c, err := envoyLoader.Testdata(t, "headers.good.yaml")
 	require.NoError(t, err)
 	out, err := json.Marshal(c)
 	require.NoError(t, err)

@@ -12,11 +12,11 @@ import (
 // shared matcher as Envoy routes them: first match wins, regexes match the
 // whole path, :method headers become methods.
 func TestMatcher(t *testing.T) {
-	c, err := load(t, "v3-matches.good.yaml")
+	c, err := envoyLoader.Testdata(t, "v3-matches.good.yaml")
 	require.NoError(t, err)
-	h, err := load(t, "headers.good.yaml")
+	h, err := envoyLoader.Testdata(t, "headers.good.yaml")
 	require.NoError(t, err)
-	u, err := load(t, "uri-template.good.yaml")
+	u, err := envoyLoader.Testdata(t, "uri-template.good.yaml")
 	require.NoError(t, err)
 	contracttest.CheckMatches(t, []contracttest.Match{
 		{C: c, Method: "GET", Path: "/v1/users", Want: "users-get"},

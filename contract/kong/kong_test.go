@@ -17,11 +17,6 @@ import (
 // kongLoader is this package's loader as the shared checks see it.
 var kongLoader = contracttest.Loader{Gateway: contract.Kong, Load: Load, Detect: Detect, NotMine: ErrNotKong}
 
-func load(t *testing.T, file string) (*contract.Contract, error) {
-	t.Helper()
-	return contracttest.LoadTestdata(t, Load, file)
-}
-
 func TestLoadGood(t *testing.T) {
 	for _, tc := range []struct {
 		file  string
@@ -245,7 +240,7 @@ func TestRedactURL(t *testing.T) {
 // TestSecretsNotInContract loads a service URL with a password and checks
 // that the password appears nowhere in the contract.
 func TestSecretsNotInContract(t *testing.T) {
-	c, err := load(t, "url-service.good.yaml")
+	c, err := kongLoader.Testdata(t, "url-service.good.yaml")
 	require.NoError(t, err)
 	out, err := json.Marshal(c)
 	require.NoError(t, err)

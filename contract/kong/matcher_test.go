@@ -12,9 +12,9 @@ import (
 // shared matcher as Kong routes them: regex paths anchored at the start,
 // plain paths as prefixes, methods honoured.
 func TestMatcher(t *testing.T) {
-	c, err := load(t, "regex-paths.good.yaml")
+	c, err := kongLoader.Testdata(t, "regex-paths.good.yaml")
 	require.NoError(t, err)
-	c2, err := load(t, "url-service.good.yaml")
+	c2, err := kongLoader.Testdata(t, "url-service.good.yaml")
 	require.NoError(t, err)
 	contracttest.CheckMatches(t, []contracttest.Match{
 		{C: c, Method: "GET", Path: "/users/42", Want: "user-by-id"},

@@ -119,16 +119,6 @@ func Notes(c *contract.Contract) []string {
 	return notes
 }
 
-// LoadTestdata loads the file testdata/file with load. A file that cannot
-// be read fails the test; load's error is returned.
-func LoadTestdata(tb testing.TB, load LoadFunc, file string) (*contract.Contract, error) {
-	tb.Helper()
-	path := filepath.Join("testdata", file)
-	data, err := os.ReadFile(path)
-	require.NoError(tb, err)
-	return load(path, data)
-}
-
 // CorpusFiles lists the files of the corpus folder dir. It skips the test
 // when dir does not exist (the corpus is checked out beside the
 // repository) and fails it when dir holds no file.
@@ -189,12 +179,22 @@ type Good struct {
 	Defaults contract.Defaults
 }
 
+// Testdata loads the file testdata/file with Load. A file that cannot be
+// read fails the test; Load's error is returned.
+func (l Loader) Testdata(tb testing.TB, file string) (*contract.Contract, error) {
+	tb.Helper()
+	path := filepath.Join("testdata", file)
+	data, err := os.ReadFile(path)
+	require.NoError(tb, err)
+	return l.Load(path, data)
+}
+
 // CheckGood loads testdata/tc.File and checks the contract against tc: its
 // endpoints, notes, name, gateway, source, hash and defaults, and that
 // Detect takes the file.
 func (l Loader) CheckGood(t *testing.T, tc Good) {
 	t.Helper()
-	c, err := LoadTestdata(t, l.Load, tc.File)
+	c, err := l.Testdata(t, tc.File)
 	require.NoError(t, err)
 	require.Equal(t, tc.Want, Summaries(c))
 	require.Equal(t, tc.Notes, Notes(c))
@@ -217,7 +217,7 @@ func (l Loader) CheckGood(t *testing.T, tc Good) {
 // notMine is set, and that Detect takes the file just when detected is set.
 func (l Loader) CheckBad(t *testing.T, file, want string, notMine, detected bool) {
 	t.Helper()
-	c, err := LoadTestdata(t, l.Load, file)
+	c, err := l.Testdata(t, file)
 	require.Nil(t, c)
 	require.EqualError(t, err, want)
 	var ce *contract.Error
