@@ -248,7 +248,6 @@ func TestRootAndParseMapping(t *testing.T) {
 	for _, src := range []string{"", "[1]\n", "a: [\n", "x"} {
 		require.Nil(t, Root([]byte(src)), "%q", src)
 	}
-	guess := func(root *yaml.Node) string { return GuessKeys(root) }
 	for _, tc := range []struct {
 		src, want string
 		notMine   bool
@@ -261,7 +260,7 @@ func TestRootAndParseMapping(t *testing.T) {
 		{"a: [\n", "t.yaml:1: invalid YAML: did not find expected node content", false},
 	} {
 		d := &Doc{File: "t.yaml"}
-		root, err := d.ParseMapping([]byte(tc.src), errNotMine, guess, "a", "b")
+		root, err := d.ParseMapping([]byte(tc.src), errNotMine, GuessKeys, "a", "b")
 		if tc.want == "" {
 			require.NoError(t, err)
 			require.Equal(t, yaml.MappingNode, root.Kind)
