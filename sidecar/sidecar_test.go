@@ -147,35 +147,66 @@ func writeLines(t *testing.T, path, format string, rnd *rand.Rand, n int) {
 	require.NoError(t, f.Close())
 }
 
-// TestRotationEndToEnd writes N lines while rotating the file by rename and
-// create, and requires exactly N requests counted: none lost, none
-// doubled.
+// TestRotationEndToEnd writes N lines while rotating the file — by rename
+// and create (logrotate's default, kubelet), and by copytruncate with a glob
+// that also matches the copies — and requires exactly N requests counted:
+// none lost, none doubled.
 func TestRotationEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	log := filepath.Join(dir, "access.log")
-	reg := prometheus.NewRegistry()
-	s, err := New(testConfig(t, filepath.Join(dir, "state"), log), testContract(), nil, reg, Options{})
-	require.NoError(t, err)
-	stop := start(t, s)
-
-	rnd := rand.New(rand.NewPCG(1, 2))
-	const rotations, perFile = 6, 700
-	for i := range rotations {
-		writeLines(t, log, "kong", rnd, perFile/2)
-		time.Sleep(30 * time.Millisecond) // let the reader catch up in the middle of a file
-		writeLines(t, log, "kong", rnd, perFile-perFile/2)
-		require.NoError(t, os.Rename(log, fmt.Sprintf("%s.%d", log, i+1)))
+	cases := []struct {
+		name   string
+		glob   bool
+		rotate func(t *testing.T, log string, i int)
+	}{
+		{"rename and create", false, func(t *testing.T, log string, i int) {
+			require.NoError(t, os.Rename(log, fmt.Sprintf("%s.%d", log, i)))
+		}},
+		{"copytruncate", true, func(t *testing.T, log string, i int) {
+			b, err := os.ReadFile(log)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(fmt.Sprintf("%s.%d", log, i), b, 0o644))
+			require.NoError(t, os.Truncate(log, 0))
+		}},
 	}
-	writeLines(t, log, "kong", rnd, 123)
-	const want = rotations*perFile + 123
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "access.log")
+			follow := log
+			if tc.glob {
+				follow = log + "*"
+			}
+			reg := prometheus.NewRegistry()
+			s, err := New(testConfig(t, filepath.Join(dir, "state"), follow), testContract(), nil, reg, Options{})
+			require.NoError(t, err)
+			stop := start(t, s)
 
-	waitFor(t, fmt.Sprintf("%d requests", want), func() bool {
-		return sum(t, reg, exporter.RequestsTotal.Name) >= want
-	})
-	require.NoError(t, stop())
-	require.Equal(t, float64(want), sum(t, reg, exporter.RequestsTotal.Name))
-	require.Equal(t, 0.0, sum(t, reg, exporter.DecodeErrors.Name))
-	require.Equal(t, float64(want), sum(t, reg, exporter.LinesRead.Name))
+			rnd := rand.New(rand.NewPCG(1, 2))
+			const rotations, perFile = 6, 700
+			for i := range rotations {
+				writeLines(t, log, "kong", rnd, perFile/2)
+				time.Sleep(30 * time.Millisecond) // let the reader catch up in the middle of a file
+				writeLines(t, log, "kong", rnd, perFile-perFile/2)
+				if i%2 == 1 {
+					// sometimes let the reader finish the file first
+					waitFor(t, "the reader to catch up", func() bool {
+						return sum(t, reg, exporter.RequestsTotal.Name) == float64((i+1)*perFile)
+					})
+				}
+				tc.rotate(t, log, i+1)
+			}
+			writeLines(t, log, "kong", rnd, 123)
+			const want = rotations*perFile + 123
+
+			waitFor(t, fmt.Sprintf("%d requests", want), func() bool {
+				return sum(t, reg, exporter.RequestsTotal.Name) >= want
+			})
+			time.Sleep(300 * time.Millisecond) // a doubled line would show up now
+			require.NoError(t, stop())
+			require.Equal(t, float64(want), sum(t, reg, exporter.RequestsTotal.Name))
+			require.Equal(t, 0.0, sum(t, reg, exporter.DecodeErrors.Name))
+			require.Equal(t, float64(want), sum(t, reg, exporter.LinesRead.Name))
+		})
+	}
 }
 
 // TestRestartResumesAtCheckpoint stops the sidecar (as on SIGTERM), writes
