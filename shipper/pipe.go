@@ -54,6 +54,8 @@ type pipe struct {
 
 	ev  accesslog.Event
 	doc []byte
+	// ctx ends the waits of handle for a free batch or the sender.
+	ctx context.Context
 
 	mu   sync.Mutex
 	cur  *pending
@@ -217,14 +219,19 @@ func (p *pipe) handle(l tail.Line) error {
 	p.mu.Lock()
 	if p.cur != nil && p.cur.b.Len() > 0 && p.cur.b.Size()+len(p.doc)+len(index)+len(id)+40 > p.maxBytes {
 		p.mu.Unlock()
-		if !p.handOver(context.Background(), false) {
-			return nil
+		if !p.handOver(p.ctx, false) {
+			return p.ctx.Err()
 		}
 		p.mu.Lock()
 	}
 	for p.cur == nil {
 		p.mu.Unlock()
-		b := <-p.free
+		var b *pending
+		select {
+		case b = <-p.free:
+		case <-p.ctx.Done():
+			return p.ctx.Err() // stopping while Elasticsearch holds both batches
+		}
 		p.mu.Lock()
 		p.cur = b
 	}
@@ -241,8 +248,8 @@ func (p *pipe) handle(l tail.Line) error {
 	c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
 	full := c.b.Len() >= p.maxDocs || c.b.Size() >= p.maxBytes
 	p.mu.Unlock()
-	if full {
-		p.handOver(context.Background(), false)
+	if full && !p.handOver(p.ctx, false) {
+		return p.ctx.Err()
 	}
 	return nil
 }

@@ -341,6 +341,7 @@ func (s *Shipper) run(ctx context.Context, opts tail.Options, hook func(*pipe)) 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	p.ctx = ctx
 	// The sender finishes the request in flight when ctx ends, for up to
 	// shutdownGrace, so that a clean stop leaves an exact checkpoint.
 	sendCtx, sendCancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -256,3 +256,34 @@ func TestBasicAuth(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "hunter2")
 }
+
+// TestStopDuringOutage stops the shipper while Elasticsearch is down and
+// both batches are held: Run must return promptly, acknowledging nothing
+// it could not ship.
+func TestStopDuringOutage(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, srv.URL, "index")
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	stop := runShipper(t, s)
+	waitFor(t, "bootstrap", func() bool { _, ok := srv.TemplateNamed("gatewatch-logs-gateway"); return ok })
+	srv.SetFaults(estest.Faults{Down: true})
+	writeLines(t, filepath.Join(dir, "access.log"), rand.New(rand.NewPCG(11, 11)), time.Now().Add(-time.Hour), 2000)
+	waitFor(t, "the reader to block", func() bool { return testutil.ToFloat64(s.m.lagBytes) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	require.Zero(t, srv.Count("logs-gateway"))
+	ck, _, err := tail.LoadCheckpoint(cfg.ShipperCheckpointPath())
+	require.NoError(t, err)
+	for _, f := range ck.Files {
+		require.Zero(t, f.Offset, "nothing was acknowledged")
+	}
+}
