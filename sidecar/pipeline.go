@@ -24,6 +24,10 @@ type pipeline struct {
 	matcher *contract.Matcher
 	logs    []logDecoder
 	byPath  map[string]int // Line.Path → index in logs
+	// byRoute finds an endpoint by the route name the gateway logged
+	// (Kong route.name, Envoy %ROUTE_NAME%): the gateway's own routing
+	// decision wins over matching the path again.
+	byRoute map[string]*contract.Endpoint
 	files   map[string]exporter.FileMetrics
 	ev      accesslog.Event
 
@@ -53,6 +57,20 @@ func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.E
 		lagFiles: map[string]bool{},
 	}
 	p.ev.Reset()
+	if c.Gateway == contract.Kong || c.Gateway == contract.Envoy {
+		p.byRoute = map[string]*contract.Endpoint{}
+		dup := map[string]bool{}
+		for i := range c.Endpoints {
+			name := c.Endpoints[i].Name
+			if _, ok := p.byRoute[name]; ok {
+				dup[name] = true
+			}
+			p.byRoute[name] = &c.Endpoints[i]
+		}
+		for name := range dup { // ambiguous: match the path instead
+			delete(p.byRoute, name)
+		}
+	}
 	for i, l := range sc.Logs {
 		format := l.DecoderFormat(c.Gateway)
 		dec, err := accesslog.NewDecoder(format, l.Mapping, accesslog.WithMaxLineSize(sc.MaxLineBytes))
@@ -134,8 +152,20 @@ func (p *pipeline) handle(l tail.Line) error {
 		}
 		return nil
 	}
-	p.exp.Record(&p.ev, p.matcher.Match(p.ev.Method, p.ev.Path))
+	p.exp.Record(&p.ev, p.endpoint())
 	return nil
+}
+
+// endpoint returns the contract endpoint of the decoded event: the route
+// the gateway logged when the contract has one of that name, else the
+// matcher's answer (nil: unmatched).
+func (p *pipeline) endpoint() *contract.Endpoint {
+	if p.ev.Route != "" && p.byRoute != nil {
+		if ep, ok := p.byRoute[p.ev.Route]; ok {
+			return ep
+		}
+	}
+	return p.matcher.Match(p.ev.Method, p.ev.Path)
 }
 
 // setLag publishes the unread bytes of every open file; files no longer

@@ -409,3 +409,30 @@ func TestExtraLabels(t *testing.T) {
 	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "web-frontend"))
 	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "other"))
 }
+
+// TestRouteNameWins: a Kong line names the route Kong chose; the endpoint
+// of that name is used even where the path alone would match another one
+// (or none).
+func TestRouteNameWins(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(15, 16))
+	f, err := os.Create(log)
+	require.NoError(t, err)
+	for _, r := range []loggen.Request{
+		{Method: "GET", Path: "/somewhere/else", Route: "orders"},    // route wins over the path
+		{Method: "GET", Path: "/v1/users/7", Route: "unknown-route"}, // unknown route: the path decides
+		{Method: "GET", Path: "/nowhere", Route: "not-in-contract"},  // neither: unmatched
+	} {
+		f.Write(loggen.Line("kong", rnd, r))
+		f.WriteString("\n")
+	}
+	require.NoError(t, f.Close())
+	reg := prometheus.NewRegistry()
+	s, err := New(testConfig(t, filepath.Join(dir, "state"), log), testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "orders"))
+	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "users"))
+	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "unmatched"))
+}
