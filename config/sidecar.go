@@ -84,14 +84,14 @@ type ScrapeGatewayConfig struct {
 
 // Sidecar defaults.
 const (
-	DefaultSidecarListen       = ":9145"
-	DefaultSidecarLog          = "/var/log/gateway/access.log"
-	DefaultCheckpointDir       = "/var/lib/gatewatch"
-	DefaultMaxLineBytes        = 64 << 10
-	DefaultPollInterval        = 250 * time.Millisecond
-	DefaultCheckpointInterval  = 5 * time.Second
-	DefaultGatewayScrapeTimout = 2 * time.Second
-	DefaultMaxBackends         = 100
+	DefaultSidecarListen        = ":9145"
+	DefaultSidecarLog           = "/var/log/gateway/access.log"
+	DefaultCheckpointDir        = "/var/lib/gatewatch"
+	DefaultMaxLineBytes         = 64 << 10
+	DefaultPollInterval         = 250 * time.Millisecond
+	DefaultCheckpointInterval   = 5 * time.Second
+	DefaultGatewayScrapeTimeout = 2 * time.Second
+	DefaultMaxBackends          = 100
 )
 
 // Start positions of the sidecar's reader.
@@ -135,7 +135,7 @@ func (c *SidecarConfig) applyDefaults() {
 		c.MaxBackends = DefaultMaxBackends
 	}
 	if c.ScrapeGateway != nil && c.ScrapeGateway.Timeout == 0 {
-		c.ScrapeGateway.Timeout = Duration(DefaultGatewayScrapeTimout)
+		c.ScrapeGateway.Timeout = Duration(DefaultGatewayScrapeTimeout)
 	}
 }
 
