@@ -18,35 +18,45 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/exporter"
 )
 
-// testExporter serves the request metrics of the schema through
-// client_golang in OpenMetrics form, as the sidecar does. Each scrape adds
-// traffic: perScrape requests to every series, errors of them 5xx on the
-// series of errEndpoint.
+// testExporter serves the sidecar's metrics through the real exporter
+// (package exporter, as the sidecar uses it: OpenMetrics exposition) and
+// records traffic at each scrape: perScrape requests to every endpoint and
+// method, half of them answered 503 on the burst series, all fast.
 type testExporter struct {
-	mu        sync.Mutex
-	requests  *prometheus.CounterVec
-	durations *prometheus.HistogramVec
-	series    [][2]string
-	errSeries [2]string
-	handler   http.Handler
+	mu      sync.Mutex
+	exp     *exporter.Exporter
+	series  []testSeries
+	burst   testSeries
+	handler http.Handler
 }
 
-func newTestExporter(buckets []float64, series [][2]string, errSeries [2]string) *testExporter {
+type testSeries struct {
+	ep     *contract.Endpoint
+	method string
+}
+
+func newTestExporter(c *contract.Contract, buckets []float64, burst [2]string) *testExporter {
 	reg := prometheus.NewRegistry()
-	e := &testExporter{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: exporter.RequestsTotal.Name, Help: exporter.RequestsTotal.Help,
-		}, exporter.RequestsTotal.Labels),
-		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: exporter.RequestDuration.Name, Help: exporter.RequestDuration.Help, Buckets: buckets,
-		}, exporter.RequestDuration.Labels),
-		series:    series,
-		errSeries: errSeries,
+	e := &testExporter{exp: exporter.New(reg, c, exporter.Options{Buckets: buckets})}
+	for i := range c.Endpoints {
+		ep := &c.Endpoints[i]
+		ms := ep.Methods
+		if len(ms) == 0 {
+			ms = []string{"GET"}
+		}
+		for _, m := range ms {
+			s := testSeries{ep, m}
+			e.series = append(e.series, s)
+			if ep.Name == burst[0] && m == burst[1] {
+				e.burst = s
+			}
+		}
 	}
-	reg.MustRegister(e.requests, e.durations)
 	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.tick()
@@ -59,18 +69,17 @@ func (e *testExporter) tick() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	const perScrape = 100
+	now := time.Now()
 	for _, s := range e.series {
-		fail := 0
-		if s == e.errSeries {
-			fail = perScrape / 2
-		}
-		// Label order of the schema: endpoint, method, code, track.
-		e.requests.WithLabelValues(s[0], s[1], "200", "stable").Add(float64(perScrape - fail))
-		if fail > 0 {
-			e.requests.WithLabelValues(s[0], s[1], "503", "stable").Add(float64(fail))
-		}
-		for range 10 {
-			e.durations.WithLabelValues(s[0], s[1], "stable").Observe(0.004)
+		for i := range perScrape {
+			ev := accesslog.Event{
+				Time: now, Method: s.method, Path: s.ep.Path, Status: http.StatusOK,
+				Duration: 4 * time.Millisecond, Upstream: -1, Overhead: -1, BytesIn: -1, BytesOut: -1,
+			}
+			if s == e.burst && i%2 == 0 {
+				ev.Status = http.StatusServiceUnavailable
+			}
+			e.exp.Record(&ev, s.ep)
 		}
 	}
 }
@@ -113,7 +122,7 @@ func promGet(base, path string, q url.Values) (*promResult, error) {
 }
 
 // TestPrometheus loads the generated rules, unchanged, into a real
-// Prometheus scraping a test exporter every second: every recording rule
+// Prometheus scraping the real exporter every second: every recording rule
 // must return data, and a burst of errors on one endpoint must make that
 // endpoint's availability page alert hold (pending: the rules keep their
 // real `for`, which the test does not wait out) while no other endpoint
@@ -131,17 +140,8 @@ func TestPrometheus(t *testing.T) {
 	s, err := Generate(c, cfg)
 	require.NoError(t, err)
 
-	var series [][2]string
-	for _, ep := range c.Endpoints {
-		for _, m := range ep.Methods {
-			series = append(series, [2]string{ep.Name, m})
-		}
-		if len(ep.Methods) == 0 {
-			series = append(series, [2]string{ep.Name, "GET"})
-		}
-	}
 	burst := [2]string{"/v1/orders/{id}", "GET"}
-	exp := newTestExporter(exporter.Buckets(cfg.LatencyThresholds(c)...), series, burst)
+	exp := newTestExporter(c, exporter.Buckets(cfg.LatencyThresholds(c)...), burst)
 	srv := httptest.NewServer(exp.handler)
 	t.Cleanup(srv.Close)
 
