@@ -76,7 +76,7 @@ func BenchmarkDecodeMatchRecord(b *testing.B) {
 				sc.Logs[0].Mapping = benchMapping(b)
 			}
 			exp := exporter.New(prometheus.NewRegistry(), c, exporter.Options{Buckets: exporter.Buckets(3 * time.Second)})
-			p, err := newPipeline(&sc, c, exp)
+			p, err := newPipeline(&sc, c, exp, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -3,8 +3,10 @@ package sidecar
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/config"
@@ -40,6 +42,12 @@ type pipeline struct {
 	lagMu    sync.Mutex
 	lagFiles map[string]bool
 
+	logger *slog.Logger
+	// warned is when a decode error of each reason was last logged;
+	// further ones are logged at most once a minute per reason.
+	warned     map[string]time.Time
+	suppressed map[string]int
+
 	lines, errors uint64
 }
 
@@ -48,13 +56,19 @@ type logDecoder struct {
 	dec     accesslog.Decoder
 }
 
-func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.Exporter) (*pipeline, error) {
+func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.Exporter, logger *slog.Logger) (*pipeline, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	p := &pipeline{
-		exp:      exp,
-		matcher:  contract.NewMatcher(c),
-		byPath:   map[string]int{},
-		files:    map[string]exporter.FileMetrics{},
-		lagFiles: map[string]bool{},
+		logger:     logger,
+		warned:     map[string]time.Time{},
+		suppressed: map[string]int{},
+		exp:        exp,
+		matcher:    contract.NewMatcher(c),
+		byPath:     map[string]int{},
+		files:      map[string]exporter.FileMetrics{},
+		lagFiles:   map[string]bool{},
 	}
 	p.ev.Reset()
 	if c.Gateway == contract.Kong || c.Gateway == contract.Envoy {
@@ -136,24 +150,39 @@ func (p *pipeline) handle(l tail.Line) error {
 	fm.Bytes.Add(float64(n))
 	p.lines++
 	if l.Cut {
-		p.errors++
-		p.exp.DecodeError(accesslog.ReasonTooLong)
+		p.decodeError(l, accesslog.ReasonTooLong, fmt.Sprintf("line longer than max_line_bytes (%d bytes skipped)", l.CutBytes))
 		return nil
 	}
 	if err := p.lastDec.Decode(l.Bytes, &p.ev); err != nil {
 		if errors.Is(err, accesslog.ErrPartial) {
 			return nil
 		}
-		p.errors++
 		if de, ok := accesslog.IsDecodeError(err); ok {
-			p.exp.DecodeError(de.Reason)
+			p.decodeError(l, de.Reason, de.Msg)
 		} else {
-			p.exp.DecodeError(ReasonOther)
+			p.decodeError(l, ReasonOther, err.Error())
 		}
 		return nil
 	}
 	p.exp.Record(&p.ev, p.endpoint())
 	return nil
+}
+
+// decodeError counts a line that could not be read and logs why — the
+// place and the decoder's message, never the line itself (it may hold
+// secrets) — at most once a minute per reason.
+func (p *pipeline) decodeError(l tail.Line, reason, msg string) {
+	p.errors++
+	p.exp.DecodeError(reason)
+	now := time.Now()
+	if last, ok := p.warned[reason]; ok && now.Sub(last) < time.Minute {
+		p.suppressed[reason]++
+		return
+	}
+	p.logger.Warn("access-log line not decoded", "file", l.Path, "offset", l.Offset, "reason", reason,
+		"error", msg, "suppressed_since_last", p.suppressed[reason])
+	p.warned[reason] = now
+	p.suppressed[reason] = 0
 }
 
 // endpoint returns the contract endpoint of the decoded event: the route

@@ -119,7 +119,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	})
 	s.exp.InitDecodeErrors(decodeReasons...)
 
-	pipe, err := newPipeline(sc, c, s.exp)
+	pipe, err := newPipeline(sc, c, s.exp, logger)
 	if err != nil {
 		return nil, err
 	}

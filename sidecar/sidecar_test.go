@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -255,7 +256,8 @@ func TestDecodeErrorsCounted(t *testing.T) {
 	cfg := testConfig(t, filepath.Join(dir, "state"), log)
 	cfg.Sidecar.MaxLineBytes = 4096
 	reg := prometheus.NewRegistry()
-	s, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	var logs strings.Builder
+	s, err := New(cfg, testContract(), slog.New(slog.NewTextHandler(&logs, nil)), reg, Options{Once: true})
 	require.NoError(t, err)
 	require.NoError(t, s.Run(context.Background()))
 	require.Equal(t, Summary{Lines: 14, DecodeErrors: 4}, s.Summary())
@@ -264,6 +266,15 @@ func TestDecodeErrorsCounted(t *testing.T) {
 	require.Equal(t, 1.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "too_long"))
 	require.Equal(t, 2.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "json"))
 	require.Equal(t, 1.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "missing_field"))
+
+	// Each reason is logged once (rate-limited), with its place, and the
+	// line itself never is.
+	out := logs.String()
+	require.Equal(t, 1, strings.Count(out, "reason=json"), out)
+	require.Equal(t, 1, strings.Count(out, "reason=too_long"), out)
+	require.Contains(t, out, "file="+log)
+	require.NotContains(t, out, "not json at all")
+	require.NotContains(t, out, "xxxxxxxx")
 }
 
 func appendFile(path, s string) error {
