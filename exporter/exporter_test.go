@@ -106,7 +106,7 @@ gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="DELET
 
 func TestEveryFamilyFromSchema(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	e := New(reg, testContract(), Options{})
+	e := New(reg, testContract(), Options{Fields: []FieldLabel{{Field: "tenant", Values: []string{"a"}}}})
 	e.File("/var/log/access.log").Lines.Inc()
 	e.DecodeError(accesslog.ReasonJSON)
 	ev := event("GET", 200, time.Millisecond)
@@ -128,7 +128,7 @@ func TestEveryFamilyFromSchema(t *testing.T) {
 		}
 	}
 	for _, m := range []Metric{RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
-		BackendResponses, DistinctClients, ContractInfo, LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge} {
+		BackendResponses, DistinctClients, ContractInfo, RequestsByField, LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge} {
 		require.Equal(t, m.Help, got[m.Name], m.Name)
 	}
 }
@@ -315,4 +315,38 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestNativeHistograms: the duration histograms carry native buckets
+// (factor 1.1 is schema 3) besides the classic ones.
+func TestNativeHistograms(t *testing.T) {
+	c := testContract()
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, c, Options{Buckets: Buckets(3 * time.Second)})
+	ev := event("GET", 200, 120*time.Millisecond)
+	ev.Upstream = 100 * time.Millisecond
+	e.Record(ev, &c.Endpoints[0])
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	seen := 0
+	for _, mf := range mfs {
+		if mf.GetName() != RequestDuration.Name && mf.GetName() != UpstreamDuration.Name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			h := m.GetHistogram()
+			require.NotNil(t, h.Schema, "%s has no native buckets", mf.GetName())
+			require.Equal(t, int32(3), h.GetSchema())
+			if h.GetSampleCount() == 1 {
+				seen++
+				require.NotEmpty(t, h.GetPositiveSpan())
+				var les []float64
+				for _, b := range h.GetBucket() {
+					les = append(les, b.GetUpperBound())
+				}
+				require.Contains(t, les, 3.0, "the endpoint timeout is a classic bucket")
+			}
+		}
+	}
+	require.Equal(t, 2, seen)
 }
