@@ -223,10 +223,9 @@ func (s *Sidecar) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The context: the group ends when the caller cancels.
-	if !s.opts.Once {
-		g.Add(func() error { <-ctx.Done(); return nil }, func(error) { cancel() })
-	}
+	// The context: the group ends when the caller cancels (with Once, also
+	// when the reader has read everything).
+	g.Add(func() error { <-ctx.Done(); return nil }, func(error) { cancel() })
 
 	// The metrics reader.
 	readCtx, stopRead := context.WithCancel(context.Background())

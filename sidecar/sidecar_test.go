@@ -447,3 +447,20 @@ func TestRouteNameWins(t *testing.T) {
 	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "users"))
 	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "unmatched"))
 }
+
+// TestOnceCancelled: a --once run whose context is cancelled (SIGTERM)
+// returns without error and writes its checkpoint.
+func TestOnceCancelled(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "kong", rand.New(rand.NewPCG(19, 20)), 20)
+	cfg := testConfig(t, filepath.Join(dir, "state"), log)
+	s, err := New(cfg, testContract(), nil, prometheus.NewRegistry(), Options{Once: true})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, s.Run(ctx))
+	_, ok, err := tail.LoadCheckpoint(filepath.Join(dir, "state", CheckpointFile))
+	require.NoError(t, err)
+	require.True(t, ok)
+}
