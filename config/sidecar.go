@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -152,6 +153,10 @@ func (c *SidecarConfig) validate(v *validator) {
 			stdin++
 		case seen[l.Path]:
 			v.errorf(append(la, "path"), "%q is listed twice", l.Path)
+		default:
+			if _, err := filepath.Match(l.Path, ""); err != nil {
+				v.errorf(append(la, "path"), "%q is not a valid glob (%v); expected a file or a pattern such as /var/log/gateway/access.log*", l.Path, err)
+			}
 		}
 		seen[l.Path] = true
 		if l.Format != "" && !slices.Contains(accesslog.Formats, l.Format) {

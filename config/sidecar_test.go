@@ -80,6 +80,7 @@ func TestSidecarErrors(t *testing.T) {
 		{"json without mapping", "sidecar:\n  logs:\n    - path: a\n      format: json\n", "gw.yaml:4:7: sidecar.logs[0].format: format json needs a mapping"},
 		{"bad mapping", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m}\n", "gw.yaml:5:7: sidecar.logs[0].mapping: mapping: path must be set"},
 		{"bad envelope", "sidecar:\n  logs:\n    - path: a\n      envelope: gzip\n", `gw.yaml:4:7: sidecar.logs[0].envelope: unknown envelope "gzip"`},
+		{"bad glob", "sidecar:\n  logs:\n    - path: /var/log/[access.log\n", `gw.yaml:3:7: sidecar.logs[0].path: "/var/log/[access.log" is not a valid glob`},
 		{"twice", "sidecar:\n  logs:\n    - path: a\n    - path: a\n", `gw.yaml:4:7: sidecar.logs[1].path: "a" is listed twice`},
 		{"stdin twice", "sidecar:\n  logs:\n    - path: '-'\n    - path: '-'\n", "gw.yaml:2:3: sidecar.logs: standard input (-) can be read only once"},
 		{"bad listen", "sidecar:\n  listen: 9145\n", `gw.yaml:2:3: sidecar.listen: "9145" is not a listen address`},
