@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -75,6 +76,9 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 	if cfg == nil {
 		cfg = config.Default()
 	}
+	if err := checkLabelValues(c, cfg); err != nil {
+		return nil, err
+	}
 	g := &generator{c: c, cfg: cfg, gateway: GatewayName(c, cfg)}
 	g.uid = DashboardUID(g.gateway)
 	g.series = endpointSeries(c)
@@ -106,6 +110,30 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 		Tests:              g.tests,
 	}
 	return s, nil
+}
+
+// checkLabelValues rejects names that cannot be Prometheus label values
+// (they must be valid UTF-8): no series could ever carry them.
+func checkLabelValues(c *contract.Contract, cfg *config.Config) error {
+	if g := GatewayName(c, cfg); !utf8.ValidString(g) {
+		return fmt.Errorf("%s: gateway name %q is not valid UTF-8, which a Prometheus label value must be", c.Source, g)
+	}
+	for i := range c.Endpoints {
+		ep := &c.Endpoints[i]
+		loc := c.Source
+		if p := ep.Pos.String(); p != "" {
+			loc += ":" + p
+		}
+		if !utf8.ValidString(ep.Name) {
+			return fmt.Errorf("%s: endpoint name %q is not valid UTF-8, which a Prometheus label value must be", loc, ep.Name)
+		}
+		for _, m := range ep.Methods {
+			if !utf8.ValidString(m) {
+				return fmt.Errorf("%s: endpoint %q: method %q is not valid UTF-8, which a Prometheus label value must be", loc, ep.Name, m)
+			}
+		}
+	}
+	return nil
 }
 
 // GatewayName is the gateway's name in labels: gatewatch.yaml's

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
@@ -411,4 +413,42 @@ func TestEmptyContract(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "promtool %v:\n%s", args, out)
 	}
+}
+
+// FuzzGenerate feeds endpoint names and methods as contract files may
+// write them (quotes, backslashes, braces, regex characters, non-ASCII):
+// the rules must parse and validate, templates included, and the unit
+// test series must parse.
+func FuzzGenerate(f *testing.F) {
+	f.Add("/v1/users/{id}", "GET", "catalog")
+	f.Add(`/a"b\c`, "post", `~/api/v[0-9]+/.*`)
+	f.Add("{{ .x }}", "", "/ü/€/{id}")
+	f.Add("a\nb", "GET,HEAD", "$labels")
+	p := parser.NewParser(parser.Options{})
+	f.Fuzz(func(t *testing.T, name, method, other string) {
+		c := &contract.Contract{Gateway: contract.Kong, Name: other, Endpoints: []contract.Endpoint{
+			{Name: name, Methods: strings.Split(method, ","), RateLimit: &contract.RateLimit{Requests: 1, Period: time.Second}},
+			{Name: other},
+			{Name: name},
+		}}
+		if method == "" {
+			c.Endpoints[0].Methods = nil
+		}
+		s, err := Generate(c, nil)
+		if !utf8.ValidString(name + method + other) {
+			require.ErrorContains(t, err, "is not valid UTF-8")
+			return
+		}
+		require.NoError(t, err)
+		b, err := s.RulesYAML()
+		require.NoError(t, err)
+		_, errs := rulefmt.Parse(b, false, model.UTF8Validation, p, slog.New(slog.DiscardHandler))
+		require.Empty(t, errs, "%s", b)
+		for _, tg := range s.Tests.Tests {
+			for _, in := range tg.InputSeries {
+				_, _, err := p.ParseSeriesDesc(in.Series + " " + in.Values)
+				require.NoError(t, err, in.Series)
+			}
+		}
+	})
 }
