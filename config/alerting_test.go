@@ -61,3 +61,25 @@ func TestAlertingErrors(t *testing.T) {
 		})
 	}
 }
+
+func FuzzAlertingSection(f *testing.F) {
+	f.Add("alerting: {}\n")
+	f.Add("alerting:\n  runbook_url: 'https://r/{{ .Alert | lower }}'\n  dashboard_url: 'https://g/d/{{ .UID }}?g={{ .Gateway | urlquery }}'\n")
+	f.Add("alerting:\n  pagerduty:\n    page: {routing_key_file: /k/p}\n    teams: {a: {page_routing_key_file: /k/a}}\n    url: http://127.0.0.1:1/v2/enqueue\n")
+	f.Add("alerting:\n  runbook_url: '{{ template \"x\" }}'\n  group_wait: 0s\n  job: ''\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := Load("gw.yaml", []byte(in))
+		if err != nil {
+			require.True(t, strings.HasPrefix(err.Error(), "gw.yaml"), "error without the file name: %v", err)
+			return
+		}
+		// A configuration that loads renders its links.
+		d := LinkData{Alert: "GatewatchSidecarDown", Gateway: "gw", UID: "gw-0"}
+		_, err = c.Alerting.RunbookFor(d)
+		require.NoError(t, err)
+		_, err = c.Alerting.DashboardFor(d)
+		require.NoError(t, err)
+		require.NotEmpty(t, c.Alerting.PagerDuty.Page.RoutingKeyFile)
+		require.NotEmpty(t, c.Alerting.Job)
+	})
+}
