@@ -288,7 +288,11 @@ func (c *Client) Send(ctx context.Context, b *Batch) error {
 		if retry > 0 {
 			c.m.docs.WithLabelValues(ResultRetried).Add(float64(retry))
 			d := c.backoff.Delay(attempt)
-			attempt++
+			// Back off further only when nothing got through: a cluster
+			// that accepts part of each request is making progress.
+			if retry == len(chunk) {
+				attempt++
+			}
 			if !sleep(ctx, d) {
 				return ctx.Err()
 			}
