@@ -91,7 +91,8 @@ func Run(ctx context.Context, cfg *config.Config, c *contract.Contract, logger *
 }
 
 // New checks the configuration, registers the sidecar's metrics (and the
-// Go and process collectors) with reg, builds one decoder per configured
+// Go and process collectors) with reg — which must not hold the sidecar's
+// metrics already — builds one decoder per configured
 // log, opens the checkpoint and, unless opts.Once, listens on the
 // configured address.
 func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *prometheus.Registry, opts Options) (*Sidecar, error) {
@@ -104,13 +105,17 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	for _, x := range sc.ExtraLabels {
 		fields = append(fields, exporter.FieldLabel{Field: x.Field, Values: x.Values})
 	}
-	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		if err := reg.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+	for _, col := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(col); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 			return nil, fmt.Errorf("sidecar: registering runtime metrics: %w", err)
 		}
 	}
+	gateway := cfg.Gateway.Name
+	if gateway == "" {
+		gateway = c.Name
+	}
 	s.exp = exporter.New(reg, c, exporter.Options{
-		Gateway:     c.Name,
+		Gateway:     gateway,
 		Track:       cfg.Gateway.Track,
 		Version:     cfg.Gateway.Version,
 		Buckets:     exporter.Buckets(cfg.LatencyThresholds(c)...),
