@@ -90,11 +90,10 @@ func Run(ctx context.Context, cfg *config.Config, c *contract.Contract, logger *
 	return s.Run(ctx)
 }
 
-// New checks the configuration, registers the sidecar's metrics (and the
-// Go and process collectors) with reg — which must not hold the sidecar's
-// metrics already — builds one decoder per configured
-// log, opens the checkpoint and, unless opts.Once, listens on the
-// configured address.
+// New registers the sidecar's metrics (and the Go and process collectors)
+// with reg, which must not hold the sidecar's metrics already; builds one
+// decoder per configured log; opens the checkpoint; and, unless opts.Once,
+// listens on the configured address.
 func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *prometheus.Registry, opts Options) (*Sidecar, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
