@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,14 @@ type RunnerFunc func(ctx context.Context) error
 
 // Run implements Runner.
 func (f RunnerFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// ShipperFactory builds the shipper's reader. It is nil until package
+// shipper sets it (in an init function, as database/sql drivers register
+// themselves), so that the sidecar does not depend on Elasticsearch code.
+// New calls it when cfg.Shipper.Enabled; the Runner it returns follows the
+// logs with its own tail.Tailer and checkpoint, independently of the
+// metrics reader.
+var ShipperFactory func(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg prometheus.Registerer) (Runner, error)
 
 // Options are the settings of a Sidecar that do not come from
 // gatewatch.yaml.
@@ -157,6 +166,17 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
+	}
+
+	if cfg.Shipper.Enabled && !opts.Once {
+		if ShipperFactory == nil {
+			return nil, errors.New("sidecar: shipper.enabled is set but this gatewatch has no shipper")
+		}
+		r, err := ShipperFactory(cfg, c, logger.With("component", "shipper"), reg)
+		if err != nil {
+			return nil, fmt.Errorf("sidecar: shipper: %w", err)
+		}
+		s.opts.Runners = append(slices.Clone(s.opts.Runners), r)
 	}
 
 	gs := prometheus.Gatherers{reg}
@@ -279,9 +299,9 @@ func (s *Sidecar) Run(ctx context.Context) error {
 		})
 	}
 
-	// Further independent readers. The shipper (package shipper) goes
-	// here when cfg.Shipper is enabled: its own tail.Tailer and checkpoint,
-	// so that Elasticsearch never holds back the metrics.
+	// Further independent readers: the shipper (see ShipperFactory), with
+	// its own tail.Tailer and checkpoint, so that Elasticsearch never holds
+	// back the metrics. A runner that returns ends the sidecar.
 	for _, r := range s.opts.Runners {
 		rctx, stop := context.WithCancel(context.Background())
 		g.Add(func() error { return r.Run(rctx) }, func(error) { stop() })

@@ -464,3 +464,47 @@ func TestOnceCancelled(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 }
+
+// TestShipperRunner: with shipper.enabled the factory's Runner runs beside
+// the metrics reader and is stopped with it; without a factory New says so.
+func TestShipperRunner(t *testing.T) {
+	old := ShipperFactory
+	t.Cleanup(func() { ShipperFactory = old })
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "kong", rand.New(rand.NewPCG(21, 22)), 5)
+	cfg := testConfig(t, filepath.Join(dir, "state"), log)
+	cfg.Sidecar.Start = config.StartBeginning
+	cfg.Shipper.Enabled = true
+
+	ShipperFactory = nil
+	_, err := New(cfg, testContract(), nil, prometheus.NewRegistry(), Options{})
+	require.ErrorContains(t, err, "shipper.enabled is set but this gatewatch has no shipper")
+
+	started, stopped := make(chan struct{}), make(chan struct{})
+	ShipperFactory = func(c *config.Config, _ *contract.Contract, _ *slog.Logger, _ prometheus.Registerer) (Runner, error) {
+		require.True(t, c.Shipper.Enabled)
+		return RunnerFunc(func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done()
+			close(stopped)
+			return nil
+		}), nil
+	}
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{})
+	require.NoError(t, err)
+	stop := start(t, s)
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the shipper runner did not start")
+	}
+	waitFor(t, "5 requests", func() bool { return sum(t, reg, exporter.RequestsTotal.Name) == 5 })
+	require.NoError(t, stop())
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("the shipper runner was not stopped with the sidecar")
+	}
+}
