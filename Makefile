@@ -28,7 +28,7 @@ demo: build
 
 ## bench: the benchmarks recorded in docs/benchmarks.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./contract/ ./accesslog/ ./exporter/ ./tail/ ./shipper/ ./rules/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./contract/... ./accesslog/ ./exporter/ ./sidecar/ ./tail/ ./shipper/ ./rules/ ./alerting/
 
 ## bench-compare: the sidecar's path against Debian's mtail on the same log
 bench-compare: build
