@@ -201,8 +201,8 @@ scrape_configs:
 		}
 		return out
 	}
-	require.Eventually(t, func() bool { return len(missing()) == 0 }, 90*time.Second, time.Second,
-		"recording rules without data: %v", missing())
+	waitFor(t, 90*time.Second, func() bool { return len(missing()) == 0 },
+		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
 
 	burnAlerts := func() []map[string]string {
 		r, err := promGet(base, "/api/v1/alerts", nil)
@@ -217,7 +217,7 @@ scrape_configs:
 		}
 		return out
 	}
-	require.Eventually(t, func() bool {
+	waitFor(t, 60*time.Second, func() bool {
 		for _, a := range burnAlerts() {
 			if a["alertname"] == AlertAvailabilityBurn && a[LabelSeverity] == SeverityPage && a[LabelWindow] == "1h" &&
 				a[exporter.LabelEndpoint] == burst[0] && a[exporter.LabelMethod] == burst[1] {
@@ -225,11 +225,26 @@ scrape_configs:
 			}
 		}
 		return false
-	}, 60*time.Second, time.Second, "the page alert of %s %s never held; alerts: %v", burst[1], burst[0], burnAlerts())
+	}, func() string {
+		return fmt.Sprintf("the page alert of %s %s never held; alerts: %v", burst[1], burst[0], burnAlerts())
+	})
 	for _, a := range burnAlerts() {
 		require.Equal(t, AlertAvailabilityBurn, a["alertname"], "no latency alert: every request is fast: %v", a)
 		require.Equal(t, burst[0], a[exporter.LabelEndpoint], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, burst[1], a[exporter.LabelMethod], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, "payments", a[LabelTeam])
+	}
+}
+
+// waitFor polls cond every second until it holds or timeout passes, then
+// fails with msg's message about the state at that moment.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg())
+		}
+		time.Sleep(time.Second)
 	}
 }

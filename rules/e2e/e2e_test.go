@@ -1,0 +1,285 @@
+// Package e2e runs the generated rules against the real pipeline:
+// access-log lines written to a file, the sidecar reading and matching
+// them, a real Prometheus scraping the sidecar and evaluating the rules.
+// It lives apart from package rules so that the rules tests do not depend
+// on the sidecar's build.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog/loggen"
+	"github.com/gatewatch/gatewatch/config"
+	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/rules"
+	"github.com/gatewatch/gatewatch/sidecar"
+)
+
+const gwConfig = `
+slo:
+  endpoints:
+    - endpoint: /v1/orders*
+      method: POST
+      availability: 99.95
+      latency: {threshold: 250ms, target: 95}
+owners:
+  default: platform
+  teams:
+    - name: payments
+      endpoints: [/v1/orders*]
+`
+
+func testContract() *contract.Contract {
+	return &contract.Contract{
+		// KrakenD: its matcher reads {id} as a path parameter.
+		Gateway: contract.KrakenD,
+		Name:    "shop",
+		Endpoints: []contract.Endpoint{
+			{Name: "/v1/orders/{id}", Path: "/v1/orders/{id}", Params: []string{"id"}, Match: contract.MatchExact, Methods: []string{"GET"}, Timeout: 2 * time.Second},
+			{Name: "/v1/orders/{id}", Path: "/v1/orders/{id}", Params: []string{"id"}, Match: contract.MatchExact, Methods: []string{"POST"}, Timeout: 4 * time.Second},
+			{Name: "/v1/users", Path: "/v1/users", Match: contract.MatchExact, Methods: []string{"GET"}, Timeout: 2 * time.Second},
+			{Name: "catalog", Path: "/catalog/*", Match: contract.MatchPrefix, Timeout: 500 * time.Millisecond},
+		},
+	}
+}
+
+// request is one kind of line the writer keeps appending.
+type request struct {
+	method, path string
+	fail         bool // every other request answered 503
+}
+
+// TestSidecarPrometheus: every recording rule returns data, and an error
+// burst on GET /v1/orders/{id} makes that endpoint's availability page
+// rule hold (pending counts: the rules keep their real `for`) while no
+// other endpoint has an SLO alert.
+func TestSidecarPrometheus(t *testing.T) {
+	const bin = "/usr/bin/prometheus"
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", bin)
+	}
+	if testing.Short() {
+		t.Skip("starts a sidecar and a Prometheus; skipped with -short")
+	}
+	dir := t.TempDir()
+	cfg, err := config.Load("gatewatch.yaml", []byte(gwConfig))
+	require.NoError(t, err)
+	c := testContract()
+	set, err := rules.Generate(c, cfg)
+	require.NoError(t, err)
+
+	logPath := filepath.Join(dir, "access.log")
+	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
+	// Kong's JSON log lines are the easiest to write exactly.
+	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
+	cfg.Sidecar.Listen = "127.0.0.1:0"
+	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
+	cfg.Sidecar.Start = config.StartBeginning
+	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
+	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+
+	// The writer appends 50 lines per kind of request every 200ms.
+	kinds := []request{
+		{"GET", "/v1/orders/42", true},
+		{"POST", "/v1/orders/42", false},
+		{"GET", "/v1/users", false},
+		{"GET", "/catalog/books", false},
+		{"PUT", "/catalog/books", false},
+	}
+	wctx, stopWriting := context.WithCancel(context.Background())
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		rnd := rand.New(rand.NewPCG(1, 2))
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return
+			}
+			w := bufio.NewWriter(f)
+			now := time.Now()
+			for _, k := range kinds {
+				for i := range 50 {
+					status := http.StatusOK
+					if k.fail && i%2 == 0 {
+						status = http.StatusServiceUnavailable
+					}
+					w.Write(loggen.Line("kong", rnd, loggen.Request{
+						Time: now, Method: k.method, Path: k.path, Status: status,
+						Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond,
+					}))
+					w.WriteByte('\n')
+				}
+			}
+			_ = w.Flush()
+			_ = f.Close()
+			select {
+			case <-wctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	t.Cleanup(func() { stopWriting(); <-written })
+
+	rulesYAML, err := set.RulesYAML()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, rules.RulesFileName), rulesYAML, 0o644))
+	promCfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%s]
+scrape_configs:
+  - job_name: %s
+    static_configs:
+      - targets: [%q]
+`, rules.RulesFileName, cfg.Alerting.Job, sc.Addr().String())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(promCfg), 0o644))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("prometheus log:\n%s", b)
+		}
+	})
+	base := "http://" + addr
+
+	var records []string
+	seen := map[string]bool{}
+	for _, g := range set.Rules.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" && !seen[r.Record] {
+				seen[r.Record] = true
+				records = append(records, r.Record)
+			}
+		}
+	}
+	missing := func() []string {
+		var out []string
+		for _, rec := range records {
+			var r result
+			if err := get(base+"/api/v1/query?"+url.Values{"query": {rec}}.Encode(), &r); err != nil || len(r.Data.Result) == 0 {
+				out = append(out, rec)
+			}
+		}
+		return out
+	}
+	waitFor(t, 90*time.Second, func() bool { return len(missing()) == 0 },
+		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
+
+	burn := func() []map[string]string {
+		var r result
+		if err := get(base+"/api/v1/alerts", &r); err != nil {
+			return nil
+		}
+		var out []map[string]string
+		for _, a := range r.Data.Alerts {
+			if a.Labels[rules.LabelSLO] != "" {
+				out = append(out, a.Labels)
+			}
+		}
+		return out
+	}
+	waitFor(t, 60*time.Second, func() bool {
+		for _, a := range burn() {
+			if a["alertname"] == rules.AlertAvailabilityBurn && a[rules.LabelWindow] == "1h" &&
+				a[exporter.LabelEndpoint] == "/v1/orders/{id}" && a[exporter.LabelMethod] == "GET" {
+				return true
+			}
+		}
+		return false
+	}, func() string {
+		return fmt.Sprintf("the page rule of GET /v1/orders/{id} never held; alerts: %v; 5xx ratios: %s", burn(), query(base, rules.ErrorRatio("5m")))
+	})
+	for _, a := range burn() {
+		require.Equal(t, rules.AlertAvailabilityBurn, a["alertname"], "every request is fast: %v", a)
+		require.Equal(t, "/v1/orders/{id}", a[exporter.LabelEndpoint], "only the failing endpoint alerts: %v", a)
+		require.Equal(t, "GET", a[exporter.LabelMethod], "only the failing endpoint alerts: %v", a)
+		require.Equal(t, "payments", a[rules.LabelTeam])
+	}
+}
+
+// query returns the result of an instant query as JSON, for messages.
+func query(base, q string) string {
+	var r result
+	if err := get(base+"/api/v1/query?"+url.Values{"query": {q}}.Encode(), &r); err != nil {
+		return err.Error()
+	}
+	b, _ := json.Marshal(r.Data.Result)
+	return string(b)
+}
+
+type result struct {
+	Status string `json:"status"`
+	Data   struct {
+		Result []json.RawMessage `json:"result"`
+		Alerts []struct {
+			Labels map[string]string `json:"labels"`
+		} `json:"alerts"`
+	} `json:"data"`
+}
+
+func get(u string, v *result) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return err
+	}
+	if v.Status != "success" {
+		return fmt.Errorf("status %s", v.Status)
+	}
+	return nil
+}
+
+// waitFor polls cond every second until it holds or timeout passes, then
+// fails with msg's message about the state at that moment.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg())
+		}
+		time.Sleep(time.Second)
+	}
+}
