@@ -11,7 +11,6 @@ import (
 
 func requestsTotal() string      { return exporter.RequestsTotal.Name }
 func durationBucketName() string { return exporter.RequestDuration.Name + exporter.BucketSuffix }
-func durationBucket() string     { return durationBucketName() }
 func durationCount() string      { return exporter.RequestDuration.Name + exporter.CountSuffix }
 func serverErrors() string       { return exporter.LabelCode + `=~"5.."` }
 func trackLabel() string         { return exporter.LabelTrack }

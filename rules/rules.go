@@ -226,7 +226,7 @@ func (g *generator) recordings() []Rule {
 	}
 	rs = append(rs, Rule{
 		Record: BucketRate("5m"),
-		Expr:   fmt.Sprintf("sum %s (rate(%s[5m]))", byEndpointMethodLE(), durationBucket()),
+		Expr:   fmt.Sprintf("sum %s (rate(%s[5m]))", byEndpointMethodLE(), durationBucketName()),
 	})
 	for _, q := range Quantiles {
 		rs = append(rs, Rule{
