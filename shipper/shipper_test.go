@@ -287,3 +287,32 @@ func TestStopDuringOutage(t *testing.T) {
 		require.Zero(t, f.Offset, "nothing was acknowledged")
 	}
 }
+
+func TestShipDataStreamMode(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, rand.New(rand.NewPCG(12, 12)), time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC), 100)
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("garbage\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	cfg := testConfig(t, dir, srv.URL, "data_stream")
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	stop := runShipper(t, s)
+	waitFor(t, "101 documents", func() bool { return srv.Count("*") == 101 })
+	stop()
+
+	backing := srv.DataStream("logs-gateway-default")
+	require.Len(t, backing, 1, "one data stream, created by its template on the first write")
+	require.Equal(t, 100, srv.Count("logs-gateway-default"))
+	require.Equal(t, 1, srv.Count("logs-gateway-dlq"))
+	require.Nil(t, srv.DataStream("logs-gateway-dlq"), "the dead-letter index is a plain index")
+	tmpl, ok := srv.TemplateNamed("gatewatch-logs-gateway-default")
+	require.True(t, ok)
+	require.NotNil(t, tmpl.DataStream)
+}
