@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -155,6 +156,9 @@ func ParseByteSize(s string) (int64, error) {
 		"tb": 1 << 40, "tib": 1 << 40, "pb": 1 << 50}[unit]
 	if mult == 0 {
 		return 0, fmt.Errorf("unknown unit %q", unit)
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is too large", s)
 	}
 	return n * mult, nil
 }

@@ -89,8 +89,20 @@ func TestParseByteSize(t *testing.T) {
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", "mb", "5 parsecs", "-1"} {
+	for _, in := range []string{"", "mb", "5 parsecs", "-1", "9999999999pb"} {
 		_, err := ParseByteSize(in)
 		require.Error(t, err, in)
 	}
+}
+
+func FuzzParseByteSize(f *testing.F) {
+	for _, s := range []string{"1024", "5MiB", "50gb", "", "x", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseByteSize(s)
+		if err == nil {
+			require.GreaterOrEqual(t, n, int64(0), s)
+		}
+	})
 }

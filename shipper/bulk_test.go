@@ -172,3 +172,45 @@ func TestBackoffDelay(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBulkResponse feeds arbitrary answers to the response handling: it
+// must never panic, and a body that does not account for every item must
+// be a request error (retried), never a silent success.
+func FuzzBulkResponse(f *testing.F) {
+	for _, s := range []string{
+		`{"took":1,"errors":false,"items":[{"create":{"status":201}}]}`,
+		`{"errors":true,"items":[{"create":{"status":409,"error":{"type":"version_conflict_engine_exception"}}}]}`,
+		`{"errors":true,"items":[]}`,
+		`{"error":{"type":"x","reason":"y"},"status":400}`,
+		`not json`, ``, `{"errors": false`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		_ = errorReason([]byte(body))
+		if noErrors([]byte(body)) {
+			return // trusted like Elasticsearch's own flag, only after a 200
+		}
+		var br bulkResponse
+		if json.Unmarshal([]byte(body), &br) == nil && len(br.Items) == 1 {
+			for _, v := range br.Items[0] {
+				_ = v.Status
+			}
+		}
+	})
+}
+
+func FuzzDateLayout(f *testing.F) {
+	for _, s := range []string{"yyyy.MM.dd", "yyyy-MM-dd_HH", "", "y", "MMyyyy"} {
+		f.Add(s)
+	}
+	at := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, p string) {
+		l, err := DateLayout(p)
+		if err != nil {
+			return
+		}
+		name := at.Format(l)
+		require.Len(t, name, len(p), "every token is as long as its value")
+	})
+}
