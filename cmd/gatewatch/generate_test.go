@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,4 +88,44 @@ func TestGenerateAlertmanagerWithoutContract(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, alertmanagerFile))
 	require.NoError(t, err)
 	require.Contains(t, string(b), "routing_key_file: /etc/alertmanager/secrets/pagerduty-page")
+}
+
+// BenchmarkGenerateAll1000 runs `gatewatch generate all` on a generated
+// 1,000-endpoint KrakenD contract: loading, rules, unit tests,
+// PrometheusRule, alertmanager.yml and the writes.
+func BenchmarkGenerateAll1000(b *testing.B) {
+	dir := b.TempDir()
+	type backend struct {
+		Host       []string `json:"host"`
+		URLPattern string   `json:"url_pattern"`
+	}
+	type endpoint struct {
+		Endpoint string    `json:"endpoint"`
+		Method   string    `json:"method"`
+		Timeout  string    `json:"timeout"`
+		Backend  []backend `json:"backend"`
+	}
+	var eps []endpoint
+	for i := range 1000 {
+		eps = append(eps, endpoint{
+			Endpoint: fmt.Sprintf("/v1/res%d/{id}", i),
+			Method:   []string{"GET", "POST", "PUT", "DELETE"}[i%4],
+			Timeout:  fmt.Sprintf("%ds", 1+i%3),
+			Backend:  []backend{{Host: []string{fmt.Sprintf("http://svc%d:8080", i%20)}, URLPattern: "/r/{id}"}},
+		})
+	}
+	b1, err := json.Marshal(map[string]any{"version": 3, "name": "big", "timeout": "3s", "endpoints": eps})
+	require.NoError(b, err)
+	path := filepath.Join(dir, "krakend.json")
+	require.NoError(b, os.WriteFile(path, b1, 0o644))
+	in := &inputs{contractFile: path}
+	old := stdout
+	stdout = io.Discard
+	defer func() { stdout = old }()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager"}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
