@@ -197,7 +197,9 @@ func (p *pipe) handle(l tail.Line) error {
 		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, ReasonNoTimestamp, time.Now(), src)
 		index = p.dlq
 	default:
-		p.ev.Raw = l.Bytes
+		if len(p.ev.Raw) == 0 {
+			p.ev.Raw = l.Bytes // envelope decoders give the inner, joined line
+		}
 		p.redact.Redact(&p.ev)
 		raw = p.ev.Raw
 		endpoint := contract.Unmatched

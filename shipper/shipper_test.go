@@ -316,3 +316,42 @@ func TestShipDataStreamMode(t *testing.T) {
 	require.True(t, ok)
 	require.NotNil(t, tmpl.DataStream)
 }
+
+// TestShipCRIPartialLines ships a line the container runtime split into
+// pieces: one document, with the id of the first piece, and the
+// checkpoint past the last piece only once it is stored.
+func TestShipCRIPartialLines(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	line := loggen.Line("kong", rand.New(rand.NewPCG(13, 13)), loggen.Request{Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), RequestID: "split0001"})
+	half := len(line) / 2
+	content := "2026-11-22T10:00:00.100000000Z stdout P " + string(line[:half]) + "\n" +
+		"2026-11-22T10:00:00.100000001Z stdout F " + string(line[half:]) + "\n" +
+		"2026-11-22T10:00:01.000000000Z stdout F " + string(loggen.Line("kong", rand.New(rand.NewPCG(14, 14)), loggen.Request{Time: time.Date(2026, 11, 22, 10, 0, 1, 0, time.UTC)})) + "\n"
+	require.NoError(t, os.WriteFile(log, []byte(content), 0o644))
+
+	cfg := testConfig(t, dir, srv.URL, "index")
+	cfg.Sidecar.Logs[0].Envelope = "cri"
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	stop := runShipper(t, s)
+	waitFor(t, "2 documents", func() bool { return srv.Count("logs-gateway") == 2 })
+	stop()
+	require.Zero(t, srv.Count("logs-gateway-dlq"))
+	var joined map[string]any
+	for _, d := range srv.Docs("logs-gateway") {
+		if strings.Contains(string(d.Source), "split0001") {
+			require.NoError(t, json.Unmarshal(d.Source, &joined))
+			require.True(t, strings.HasSuffix(d.ID, "-0"), "the id of the first piece: %s", d.ID)
+		}
+	}
+	require.NotNil(t, joined)
+	require.Equal(t, string(line), joined["message"], "the message is the joined inner line")
+	require.EqualValues(t, 0, joined["log"].(map[string]any)["offset"])
+	ck, _, err := tail.LoadCheckpoint(cfg.ShipperCheckpointPath())
+	require.NoError(t, err)
+	require.Len(t, ck.Files, 1)
+	require.EqualValues(t, len(content), ck.Files[0].Offset)
+}
