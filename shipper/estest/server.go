@@ -141,15 +141,7 @@ type dataStream struct {
 
 // New starts a server on a loopback port. Close it with Close.
 func New() *Server {
-	s := &Server{
-		rnd:       rand.New(rand.NewPCG(1, 2)),
-		keep:      true,
-		indices:   map[string]*index{},
-		templates: map[string]*Template{},
-		policies:  map[string]json.RawMessage{},
-		streams:   map[string]*dataStream{},
-		aliases:   map[string][]string{},
-	}
+	s := newServer()
 	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL
 	return s
@@ -197,15 +189,7 @@ func newServer() *Server {
 // NewListener serves on l (for a server that keeps its address across a
 // restart, or runs in a child process).
 func NewListener(l net.Listener) *Server {
-	s := &Server{
-		rnd:       rand.New(rand.NewPCG(1, 2)),
-		keep:      true,
-		indices:   map[string]*index{},
-		templates: map[string]*Template{},
-		policies:  map[string]json.RawMessage{},
-		streams:   map[string]*dataStream{},
-		aliases:   map[string][]string{},
-	}
+	s := newServer()
 	s.srv = httptest.NewUnstartedServer(s)
 	s.srv.Listener.Close()
 	s.srv.Listener = l
