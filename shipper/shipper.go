@@ -84,7 +84,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg prom
 		return nil, fmt.Errorf("shipper: Elasticsearch client: %w", err)
 	}
 	return &Shipper{
-		cfg: cfg, sc: sc, c: c, logger: logger.With("component", "shipper"),
+		cfg: cfg, sc: sc, c: c, logger: logger,
 		m: newMetrics(reg), es: es, auth: authHeader(sc.Auth),
 	}, nil
 }
