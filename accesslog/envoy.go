@@ -26,7 +26,40 @@ type EnvoyDecoder struct {
 	loc     *time.Location
 	scratch []byte
 	s       jsonScanner
+	keys    keyCache
 }
+
+// envoyKeys are the keys EnvoyDecoder reads; their ids (1 + index) are
+// the ek constants.
+var envoyKeys = [...]string{
+	"start_time", "method", "path", "response_code", "response_flags",
+	"bytes_received", "bytes_sent", "duration", "upstream_service_time",
+	"x_forwarded_for", "downstream_remote_address", "user_agent",
+	"request_id", "authority", "upstream_host", "upstream_cluster",
+	"route_name",
+}
+
+// Ids of envoyKeys.
+const (
+	ekUnknown = iota
+	ekStartTime
+	ekMethod
+	ekPath
+	ekResponseCode
+	ekResponseFlags
+	ekBytesReceived
+	ekBytesSent
+	ekDuration
+	ekUpstreamServiceTime
+	ekXForwardedFor
+	ekDownstreamRemoteAddress
+	ekUserAgent
+	ekRequestID
+	ekAuthority
+	ekUpstreamHost
+	ekUpstreamCluster
+	ekRouteName
+)
 
 // NewEnvoy returns a decoder for Envoy's JSON access log; loc (nil means
 // UTC) applies to start times without a zone.
@@ -51,8 +84,8 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		haveMethod, havePath, haveStatus bool
 		xff, remote                      string
 	)
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(&d.keys, i, first, envoyKeys[:])
 		if err != nil {
 			return err
 		}
@@ -62,7 +95,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		var v string
 		var ok bool
 		switch key {
-		case "start_time":
+		case ekStartTime:
 			v, ok, err = s.strVal()
 			if err == nil && ok && v != "" && v != "-" {
 				t, tok := parseRFC3339(v, d.loc)
@@ -71,15 +104,15 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 				}
 				e.Time = t
 			}
-		case "method":
+		case ekMethod:
 			v, ok, err = s.strVal()
 			e.Method = upperMethod(v, &d.scratch)
 			haveMethod = ok && e.Method != ""
-		case "path":
+		case ekPath:
 			v, ok, err = s.strVal()
 			havePath = ok && v != "" && v != "-"
 			e.setURI(v)
-		case "response_code":
+		case ekResponseCode:
 			var n int64
 			n, ok, err = s.intVal()
 			if err != nil {
@@ -91,39 +124,39 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 				}
 				e.Status, haveStatus = int(n), true
 			}
-		case "response_flags":
+		case ekResponseFlags:
 			v, _, err = s.strVal()
 			e.Flags = dash(v)
-		case "bytes_received":
+		case ekBytesReceived:
 			e.BytesIn, err = d.count()
-		case "bytes_sent":
+		case ekBytesSent:
 			e.BytesOut, err = d.count()
-		case "duration":
+		case ekDuration:
 			e.Duration, _, err = s.msVal()
-			err = durErr("envoy", key, err)
-		case "upstream_service_time":
+			err = durErr("envoy", "duration", err)
+		case ekUpstreamServiceTime:
 			e.Upstream, _, err = s.msVal()
-			err = durErr("envoy", key, err)
-		case "x_forwarded_for":
+			err = durErr("envoy", "upstream_service_time", err)
+		case ekXForwardedFor:
 			xff, _, err = s.strVal()
-		case "downstream_remote_address":
+		case ekDownstreamRemoteAddress:
 			remote, _, err = s.strVal()
-		case "user_agent":
+		case ekUserAgent:
 			v, _, err = s.strVal()
 			e.UserAgent = dash(v)
-		case "request_id":
+		case ekRequestID:
 			v, _, err = s.strVal()
 			e.RequestID = dash(v)
-		case "authority":
+		case ekAuthority:
 			v, _, err = s.strVal()
 			e.Host = dash(v)
-		case "upstream_host":
+		case ekUpstreamHost:
 			v, _, err = s.strVal()
 			e.UpstreamHost = dash(v)
-		case "upstream_cluster":
+		case ekUpstreamCluster:
 			v, _, err = s.strVal()
 			e.Service = dash(v)
-		case "route_name":
+		case ekRouteName:
 			v, _, err = s.strVal()
 			e.Route = dash(v)
 		default:

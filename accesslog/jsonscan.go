@@ -731,3 +731,80 @@ func trimSpace(s string) string {
 	}
 	return s
 }
+
+// Sizes of a keyCache.
+const (
+	maxCachedKeys = 32
+	keyCacheBytes = 512
+)
+
+// keyCache remembers the keys of one JSON object in the order the
+// previous line had them, with their ids. A gateway writes its fields in
+// the same order on every line, so the next key is almost always the
+// cached one at the same position: keyID then checks it with one
+// comparison instead of scanning for the closing quote and comparing the
+// key against every known name.
+type keyCache struct {
+	n    int                   // entries learned
+	ids  [maxCachedKeys]uint8  // id of entry i
+	ends [maxCachedKeys]uint16 // end of entry i's key in text
+	text [keyCacheBytes]byte   // the keys, one after the other
+}
+
+// keyID reads the i-th key (from 0) of the current object and the colon
+// after it, as nextKey does, and returns its id: 1 + its index in keys, or
+// 0 for a key not in keys. more is false (and the '}' consumed) at the end
+// of the object. It accepts exactly what nextKey accepts.
+func (s *jsonScanner) keyID(kc *keyCache, i int, first bool, keys []string) (id int, more bool, err error) {
+	if i < kc.n {
+		start := 0
+		if i > 0 {
+			start = int(kc.ends[i-1])
+		}
+		k := kc.text[start:kc.ends[i]]
+		buf, pos := s.buf, s.pos
+		if !first && pos < len(buf) && buf[pos] == ',' {
+			pos++
+		}
+		// [,]"key": in compact form; a cached key holds no '"' or '\\',
+		// so this is the string nextKey would read.
+		end := pos + 1 + len(k)
+		if (first || pos > s.pos) && end+1 < len(buf) && buf[pos] == '"' && buf[end] == '"' && buf[end+1] == ':' &&
+			bstr(buf[pos+1:end]) == bstr(k) {
+			s.pos = end + 2
+			return int(kc.ids[i]), true, nil
+		}
+	}
+	key, more, err := s.nextKey(first)
+	if err != nil || !more {
+		return 0, more, err
+	}
+	for j, k := range keys {
+		if key == k {
+			id = j + 1
+			break
+		}
+	}
+	kc.learn(i, key, id)
+	return id, true, nil
+}
+
+// learn records that the i-th key of the object is key, with id. A
+// different key at i forgets the entries from i on.
+func (kc *keyCache) learn(i int, key string, id int) {
+	if i > kc.n || i >= maxCachedKeys || id > 255 {
+		return
+	}
+	kc.n = i
+	start := 0
+	if i > 0 {
+		start = int(kc.ends[i-1])
+	}
+	if start+len(key) > len(kc.text) || indexQuoteOrBackslash(unsafeBytes(key)) >= 0 {
+		return
+	}
+	copy(kc.text[start:], key)
+	kc.ids[i] = uint8(id)
+	kc.ends[i] = uint16(start + len(key))
+	kc.n = i + 1
+}

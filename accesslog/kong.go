@@ -23,7 +23,36 @@ import "time"
 type KongDecoder struct {
 	scratch []byte
 	s       jsonScanner
+	// The key order of each object the decoder reads.
+	keys                                      keyCache
+	kRequest, kHeaders, kResponse, kLatencies keyCache
+	kTries, kRoute, kService, kConsumer       keyCache
 }
+
+// The keys KongDecoder reads in each object, and their ids.
+var (
+	kongKeys         = []string{"request", "response", "latencies", "started_at", "client_ip", "route", "service", "consumer", "tries"}
+	kongRequestKeys  = []string{"method", "uri", "size", "id", "headers"}
+	kongHeaderKeys   = []string{"host", "user-agent", "x-request-id"}
+	kongResponseKeys = []string{"status", "size"}
+	kongLatencyKeys  = []string{"request", "proxy", "kong"}
+	kongTryKeys      = []string{"ip", "port"}
+	// names(): the preferred name, then the fallback.
+	kongRouteKeys    = []string{"name", "id"}
+	kongConsumerKeys = []string{"username", "custom_id"}
+)
+
+const (
+	kkRequest = 1 + iota
+	kkResponse
+	kkLatencies
+	kkStartedAt
+	kkClientIP
+	kkRoute
+	kkService
+	kkConsumer
+	kkTries
+)
 
 // NewKong returns a decoder for Kong's log-plugin JSON.
 func NewKong() *KongDecoder { return &KongDecoder{} }
@@ -51,8 +80,8 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 		return err
 	}
 	var st kongState
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(&d.keys, i, first, kongKeys)
 		if err != nil {
 			return err
 		}
@@ -60,30 +89,30 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 			break
 		}
 		switch key {
-		case "request":
+		case kkRequest:
 			err = d.request(e, &st)
-		case "response":
+		case kkResponse:
 			err = d.response(e, &st)
-		case "latencies":
+		case kkLatencies:
 			err = d.latencies(e)
-		case "started_at":
+		case kkStartedAt:
 			var n int64
 			var ok bool
 			n, ok, err = s.intVal()
 			if err == nil && ok && n > 0 {
 				e.Time = time.UnixMilli(n).UTC()
 			}
-		case "client_ip":
+		case kkClientIP:
 			var v string
 			v, _, err = s.strVal()
 			e.Client = hostOnly(v)
-		case "route":
-			err = d.names(&st.routeName, &st.routeID, "name", "id")
-		case "service":
-			err = d.names(&st.serviceName, &st.serviceID, "name", "id")
-		case "consumer":
-			err = d.names(&st.username, &st.customID, "username", "custom_id")
-		case "tries":
+		case kkRoute:
+			err = d.names(&d.kRoute, &st.routeName, &st.routeID, kongRouteKeys)
+		case kkService:
+			err = d.names(&d.kService, &st.serviceName, &st.serviceID, kongRouteKeys)
+		case kkConsumer:
+			err = d.names(&d.kConsumer, &st.username, &st.customID, kongConsumerKeys)
+		case kkTries:
 			err = d.tries(&st)
 		default:
 			err = s.skip()
@@ -138,30 +167,30 @@ func (d *KongDecoder) request(e *Event, st *kongState) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(&d.kRequest, i, first, kongRequestKeys)
 		if err != nil || !more {
 			return err
 		}
 		switch key {
-		case "method":
+		case 1: // method
 			var v string
 			v, st.haveMethod, err = s.strVal()
 			e.Method = upperMethod(v, &d.scratch)
-		case "uri":
+		case 2: // uri
 			var v string
 			v, st.haveURI, err = s.strVal()
 			e.setURI(v)
-		case "size":
+		case 3: // size
 			var n int64
 			var ok bool
 			n, ok, err = s.intVal()
 			if ok {
 				e.BytesIn = n
 			}
-		case "id":
+		case 4: // id
 			st.requestID, _, err = s.strVal()
-		case "headers":
+		case 5: // headers
 			err = d.headers(e, st)
 		default:
 			err = s.skip()
@@ -180,18 +209,18 @@ func (d *KongDecoder) headers(e *Event, st *kongState) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(&d.kHeaders, i, first, kongHeaderKeys)
 		if err != nil || !more {
 			return err
 		}
 		// Kong lower-cases header names in serialize().
 		switch key {
-		case "host":
+		case 1: // host
 			e.Host, _, err = s.firstStrVal()
-		case "user-agent":
+		case 2: // user-agent
 			e.UserAgent, _, err = s.firstStrVal()
-		case "x-request-id":
+		case 3: // x-request-id
 			st.xRequestID, _, err = s.firstStrVal()
 		default:
 			err = s.skip()
@@ -210,13 +239,13 @@ func (d *KongDecoder) response(e *Event, st *kongState) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(&d.kResponse, i, first, kongResponseKeys)
 		if err != nil || !more {
 			return err
 		}
 		switch key {
-		case "status":
+		case 1: // status
 			var n int64
 			var ok bool
 			n, ok, err = s.intVal()
@@ -229,7 +258,7 @@ func (d *KongDecoder) response(e *Event, st *kongState) error {
 				}
 				e.Status, st.haveStatus = int(n), true
 			}
-		case "size":
+		case 2: // size
 			var n int64
 			var ok bool
 			n, ok, err = s.intVal()
@@ -253,32 +282,33 @@ func (d *KongDecoder) latencies(e *Event) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(&d.kLatencies, i, first, kongLatencyKeys)
 		if err != nil || !more {
 			return err
 		}
 		switch key {
-		case "request":
+		case 1: // request
 			e.Duration, _, err = s.msVal()
-		case "proxy":
+		case 2: // proxy
 			e.Upstream, _, err = s.msVal()
-		case "kong":
+		case 3: // kong
 			e.Overhead, _, err = s.msVal()
 		default:
 			err = s.skip()
 		}
 		if err != nil {
-			if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField {
-				return &DecodeError{Reason: ReasonBadDuration, Msg: "kong: latencies." + key + ": " + de.Msg}
+			if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField && key > 0 {
+				return &DecodeError{Reason: ReasonBadDuration, Msg: "kong: latencies." + kongLatencyKeys[key-1] + ": " + de.Msg}
 			}
 			return err
 		}
 	}
 }
 
-// names reads two string members of an object (route, service, consumer).
-func (d *KongDecoder) names(a, b *string, ka, kb string) error {
+// names reads two string members of an object (route, service,
+// consumer): keys[0] into a and keys[1] into b.
+func (d *KongDecoder) names(kc *keyCache, a, b *string, keys []string) error {
 	s := &d.s
 	if s.peek() != kindObject {
 		return s.skip()
@@ -286,15 +316,15 @@ func (d *KongDecoder) names(a, b *string, ka, kb string) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		key, more, err := s.nextKey(first)
+	for i, first := 0, true; ; i, first = i+1, false {
+		key, more, err := s.keyID(kc, i, first, keys)
 		if err != nil || !more {
 			return err
 		}
 		switch key {
-		case ka:
+		case 1:
 			*a, _, err = s.strVal()
-		case kb:
+		case 2:
 			*b, _, err = s.strVal()
 		default:
 			err = s.skip()
@@ -330,8 +360,8 @@ func (d *KongDecoder) tries(st *kongState) error {
 			return err
 		}
 		st.tryIP, st.tryPort = "", ""
-		for f := true; ; f = false {
-			key, more, err := s.nextKey(f)
+		for i, f := 0, true; ; i, f = i+1, false {
+			key, more, err := s.keyID(&d.kTries, i, f, kongTryKeys)
 			if err != nil {
 				return err
 			}
@@ -339,9 +369,9 @@ func (d *KongDecoder) tries(st *kongState) error {
 				break
 			}
 			switch key {
-			case "ip":
+			case 1: // ip
 				st.tryIP, _, err = s.strVal()
-			case "port":
+			case 2: // port
 				st.tryPort, _, err = s.strVal()
 			default:
 				err = s.skip()

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/axiomhq/hyperloglog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,6 +144,11 @@ type Exporter struct {
 	byPtr     map[*contract.Endpoint]*endpointSeries
 	byName    map[string]*endpointSeries
 	unmatched *endpointSeries
+	// eps is the contract's endpoint slice and series[i] the series of
+	// eps[i]: the matcher hands out pointers into eps, which endpoint
+	// turns into an index without a map lookup.
+	eps    []contract.Endpoint
+	series []*endpointSeries
 
 	maxBackends int
 	backends    map[string]*codeTable
@@ -156,6 +162,8 @@ type Exporter struct {
 	errMu     sync.Mutex
 	errByWhy  map[string]prometheus.Counter
 	lastEvSec float64
+	// lastEvWhole is lastEvSec's whole second.
+	lastEvWhole int64
 }
 
 type endpointSeries struct {
@@ -281,6 +289,8 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	info := gaugeVec(f, ContractInfo)
 	info.WithLabelValues(name, string(c.Gateway), c.Hash, o.Version, o.Track).Set(1)
 
+	e.eps = c.Endpoints
+	e.series = make([]*endpointSeries, len(c.Endpoints))
 	for i := range c.Endpoints {
 		ep := &c.Endpoints[i]
 		s, ok := e.byName[ep.Name]
@@ -289,6 +299,7 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 			e.byName[ep.Name] = s
 		}
 		e.byPtr[ep] = s
+		e.series[i] = s
 		if len(ep.Methods) == 0 {
 			e.methodSeries(s, 0)
 		}
@@ -332,6 +343,15 @@ func (e *Exporter) endpoint(ep *contract.Endpoint) *endpointSeries {
 	if ep == nil {
 		return e.unmatched
 	}
+	if n := len(e.eps); n > 0 {
+		// ep points into the contract's slice (the common case): its
+		// index, from the address, without hashing.
+		const size = unsafe.Sizeof(contract.Endpoint{})
+		base, p := uintptr(unsafe.Pointer(&e.eps[0])), uintptr(unsafe.Pointer(ep))
+		if p >= base && p < base+uintptr(n)*size && (p-base)%size == 0 {
+			return e.series[(p-base)/size]
+		}
+	}
 	if s, ok := e.byPtr[ep]; ok {
 		return s
 	}
@@ -346,7 +366,11 @@ func (e *Exporter) endpoint(ep *contract.Endpoint) *endpointSeries {
 // nil when none matched. Record does not allocate once the series of the
 // event's endpoint, method, status code and backend exist.
 func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
-	ms := e.methodSeries(e.endpoint(ep), methodIndex(ev.Method))
+	s := e.endpoint(ep)
+	ms := s.methods[methodIndex(ev.Method)]
+	if ms == nil {
+		ms = e.methodSeries(s, methodIndex(ev.Method))
+	}
 	ms.codes.get(ev.Status).Inc()
 	if ev.Duration >= 0 {
 		ms.duration.Observe(ev.Duration.Seconds())
@@ -364,20 +388,22 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 		e.backend(ev.UpstreamHost).get(ev.Status).Inc()
 	}
 	if len(e.fields) > 0 {
-		e.recordFields(ev, e.endpoint(ep))
+		e.recordFields(ev, s)
 	}
-	var sec int64
 	if !ev.Time.IsZero() {
-		sec = ev.Time.Unix()
-		if f := float64(ev.Time.UnixNano()) / 1e9; f > e.lastEvSec {
-			e.lastEvSec = f
-			e.lastEvent.Set(f)
+		sec := ev.Time.Unix()
+		if sec >= e.lastEvWhole {
+			// Only a newer second can raise the last event time.
+			if f := float64(ev.Time.UnixNano()) / 1e9; f > e.lastEvSec {
+				e.lastEvSec, e.lastEvWhole = f, sec
+				e.lastEvent.Set(f)
+			}
 		}
-	} else {
-		sec = e.now().Unix()
-	}
-	if ev.Client != "" {
-		e.clients.add(sec/60, ev.Client)
+		if ev.Client != "" {
+			e.clients.add(sec/60, ev.Client)
+		}
+	} else if ev.Client != "" {
+		e.clients.add(e.now().Unix()/60, ev.Client)
 	}
 }
 

@@ -1,0 +1,100 @@
+package accesslog
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// decodeResult is what a decoder made of a line: the event's copy, or the
+// error.
+type decodeResult struct {
+	ev  Event
+	err string
+}
+
+func decodeOnce(d Decoder, line []byte) decodeResult {
+	var e Event
+	if err := d.Decode(line, &e); err != nil {
+		return decodeResult{err: err.Error()}
+	}
+	c := e.Clone()
+	c.Raw = nil
+	return decodeResult{ev: c}
+}
+
+// keyCacheLines are lines whose keys differ from the cached order in
+// every way keyID must notice: another order, a missing or extra key, a
+// key that is a prefix of the cached one, escapes, white space, a
+// duplicate, truncation.
+var keyCacheLines = map[string][]string{
+	"envoy": {
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/a","response_code":200,"duration":3,"upstream_service_time":"2","user_agent":"curl","upstream_host":"10.0.0.1:80"}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/a","response_code":200,"duration":3,"upstream_service_time":"2","user_agent":"curl","upstream_host":"10.0.0.1:80"}`,
+		`{"method":"POST","start_time":"2024-05-02T10:11:12.345Z","path":"/b","response_code":201}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","meth":"GET","method":"PUT","path":"/c","response_code":204}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","meth\u006fd":"GET","path":"/d","response_code":200}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method" :"GET", "path":"/e" ,"response_code":200}`,
+		`{ "start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/f","response_code":200,"response_code":500}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/g","response_code":200,"x\"y":1}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/h","response_code":200,"x\"y":1}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/i","response_code":200`,
+		`{"start_time":"2024-05-02T10:11:12.345Z""method":"GET","path":"/j","response_code":200}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/k","response_code":200,"":1}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/l","response_code":200,"":1}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/m","response_code":200,"path"}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/n","response_code":200,"path`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/o","response_code":200,,"duration":1}`,
+	},
+	"kong": {
+		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80}],"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80}],"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":{"uri":"\/b","method":"POST","headers":{"user-agent":"u","host":"h"}},"response":{"size":2,"status":201},"latencies":{"proxy":-1,"request":3},"tries":[{"port":80,"ip":"10.0.0.2"},{"ip":"10.0.0.3"}],"route":{"id":"x","name":"r2"},"client_ip":"203.0.113.2"}`,
+		`{"request":{"method":"GET","uri":"\/c","headers":{"host":"h","user-agent":["u1","u2"]}},"response":{"status":200},"latencies":{"request":"x"},"route":{"name":"r"}}`,
+		`{"request":{"method":"GET","uri":"\/d"},"response":{"status":200},"latencies":{"requests":3,"request":4},"service":{"nam\u0065":"s"}}`,
+		`{"request":{"method":"GET","uri":"\/e"},"response":{"status":200},"consumer":{"custom_id":"c","username":"u"}}`,
+		`{"request":{"method":"GET","uri":"\/f"},"response":{"status":200},"consumer":{"custom_id":"c","username":"u"}`,
+	},
+}
+
+// TestKeyCacheSameResult: a decoder whose key cache was filled by other
+// lines decodes every line exactly as a fresh decoder does.
+func TestKeyCacheSameResult(t *testing.T) {
+	for format, lines := range keyCacheLines {
+		t.Run(format, func(t *testing.T) {
+			warm, err := NewDecoder(format, nil)
+			require.NoError(t, err)
+			for round := range 3 {
+				for i, l := range lines {
+					fresh, err := NewDecoder(format, nil)
+					require.NoError(t, err)
+					want := decodeOnce(fresh, []byte(l))
+					got := decodeOnce(warm, []byte(l))
+					require.Equal(t, want, got, "round %d, line %d: %s", round, i, l)
+				}
+			}
+		})
+	}
+}
+
+// FuzzKeyCache: after any cached key order, a line decodes as on a fresh
+// decoder.
+func FuzzKeyCache(f *testing.F) {
+	for format, lines := range keyCacheLines {
+		for i, l := range lines {
+			prev := lines[(i+len(lines)-1)%len(lines)]
+			f.Add(format == "kong", []byte(prev), []byte(l))
+		}
+	}
+	f.Fuzz(func(t *testing.T, kong bool, prev, line []byte) {
+		newDec := func() Decoder { return NewEnvoy(nil) }
+		if kong {
+			newDec = func() Decoder { return NewKong() }
+		}
+		warm := newDec()
+		decodeOnce(warm, prev)
+		decodeOnce(warm, line) // learn line's own order, too
+		want := decodeOnce(newDec(), line)
+		require.Equal(t, want, decodeOnce(warm, line))
+	})
+}
