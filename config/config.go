@@ -175,6 +175,13 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Sidecar.validate(v)
 	c.Shipper.validate(v)
 	c.Alerting.validate(v)
+	if c.Shipper.Enabled {
+		for i, l := range c.Sidecar.Logs {
+			if l.Path == "-" {
+				v.errorf([]any{"sidecar", "logs", i, "path"}, "standard input cannot feed both the metrics reader and the shipper, which read independently; have the gateway write its access log to a file (a shared emptyDir volume), or disable the shipper")
+			}
+		}
+	}
 	return v.err()
 }
 

@@ -24,6 +24,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad duration", "slo:\n  period: 30x\n", `gw.yaml: line 2:`},
 		{"missing endpoint", "slo:\n  endpoints:\n    - availability: 99\n", "gw.yaml:3:7: slo.endpoints[0]: endpoint must be set"},
 		{"syntax", "slo: [\n", "gw.yaml: "},
+		{"stdin with shipper", "sidecar:\n  logs:\n    - path: \"-\"\nshipper:\n  enabled: true\n", "gw.yaml:3:7: sidecar.logs[0].path: standard input cannot feed both"},
 		{"secret inline", "owners:\n  default: a\n  password: x\n", `gw.yaml:3:3: unknown key "password" in owners`},
 	}
 	for _, tc := range cases {

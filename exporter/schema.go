@@ -163,7 +163,7 @@ var (
 var (
 	ShippedDocuments = Metric{
 		Name:   "gatewatch_shipper_documents_total",
-		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried.",
+		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried, dropped (refused even as a dead letter; logged).",
 		Type:   Counter,
 		Labels: []string{LabelResult},
 	}
