@@ -745,10 +745,12 @@ const (
 // comparison instead of scanning for the closing quote and comparing the
 // key against every known name.
 type keyCache struct {
-	n    int                   // entries learned
-	ids  [maxCachedKeys]uint8  // id of entry i
-	ends [maxCachedKeys]uint16 // end of entry i's key in text
-	text [keyCacheBytes]byte   // the keys, one after the other
+	n int // entries learned
+	// Entry i is text[start[i]:end[i]], the key in quotes and its colon
+	// as in compact JSON (`"method":`), with id ids[i].
+	start, end [maxCachedKeys]uint16
+	ids        [maxCachedKeys]uint8
+	text       [keyCacheBytes]byte
 }
 
 // keyID reads the i-th key (from 0) of the current object and the colon
@@ -756,25 +758,28 @@ type keyCache struct {
 // 0 for a key not in keys. more is false (and the '}' consumed) at the end
 // of the object. It accepts exactly what nextKey accepts.
 func (s *jsonScanner) keyID(kc *keyCache, i int, first bool, keys []string) (id int, more bool, err error) {
-	if i < kc.n {
-		start := 0
-		if i > 0 {
-			start = int(kc.ends[i-1])
-		}
-		k := kc.text[start:kc.ends[i]]
-		buf, pos := s.buf, s.pos
-		if !first && pos < len(buf) && buf[pos] == ',' {
+	if uint(i) < uint(kc.n) && uint(i) < maxCachedKeys {
+		pos := s.pos
+		if !first {
+			if pos >= len(s.buf) || s.buf[pos] != ',' {
+				return s.keyIDSlow(kc, i, first, keys)
+			}
 			pos++
 		}
-		// [,]"key": in compact form; a cached key holds no '"' or '\\',
-		// so this is the string nextKey would read.
-		end := pos + 1 + len(k)
-		if (first || pos > s.pos) && end+1 < len(buf) && buf[pos] == '"' && buf[end] == '"' && buf[end+1] == ':' &&
-			bstr(buf[pos+1:end]) == bstr(k) {
-			s.pos = end + 2
+		// A cached key holds no '"' or '\\', so `"key":` is read by
+		// nextKey as key.
+		p := kc.text[kc.start[i]:kc.end[i]]
+		if end := pos + len(p); end <= len(s.buf) && bstr(s.buf[pos:end]) == bstr(p) {
+			s.pos = end
 			return int(kc.ids[i]), true, nil
 		}
 	}
+	return s.keyIDSlow(kc, i, first, keys)
+}
+
+// keyIDSlow is keyID without the cache: it reads the key with nextKey
+// and learns it.
+func (s *jsonScanner) keyIDSlow(kc *keyCache, i int, first bool, keys []string) (id int, more bool, err error) {
 	key, more, err := s.nextKey(first)
 	if err != nil || !more {
 		return 0, more, err
@@ -798,13 +803,17 @@ func (kc *keyCache) learn(i int, key string, id int) {
 	kc.n = i
 	start := 0
 	if i > 0 {
-		start = int(kc.ends[i-1])
+		start = int(kc.end[i-1])
 	}
-	if start+len(key) > len(kc.text) || indexQuoteOrBackslash(unsafeBytes(key)) >= 0 {
+	end := start + len(key) + 3
+	if end > len(kc.text) || indexQuoteOrBackslash(unsafeBytes(key)) >= 0 {
 		return
 	}
-	copy(kc.text[start:], key)
+	kc.text[start] = '"'
+	copy(kc.text[start+1:], key)
+	kc.text[end-2] = '"'
+	kc.text[end-1] = ':'
+	kc.start[i], kc.end[i] = uint16(start), uint16(end)
 	kc.ids[i] = uint8(id)
-	kc.ends[i] = uint16(start + len(key))
 	kc.n = i + 1
 }

@@ -317,36 +317,49 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestNativeHistograms: the duration histograms carry native buckets
-// (factor 1.1 is schema 3) besides the classic ones.
+// TestNativeHistograms: the request duration histogram carries native
+// buckets (factor 1.1 is schema 3) besides the classic ones; the upstream
+// one only with Options.NativeUpstream.
 func TestNativeHistograms(t *testing.T) {
-	c := testContract()
-	reg := prometheus.NewPedanticRegistry()
-	e := New(reg, c, Options{Buckets: Buckets(3 * time.Second)})
-	ev := event("GET", 200, 120*time.Millisecond)
-	ev.Upstream = 100 * time.Millisecond
-	e.Record(ev, &c.Endpoints[0])
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	seen := 0
-	for _, mf := range mfs {
-		if mf.GetName() != RequestDuration.Name && mf.GetName() != UpstreamDuration.Name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			h := m.GetHistogram()
-			require.NotNil(t, h.Schema, "%s has no native buckets", mf.GetName())
-			require.Equal(t, int32(3), h.GetSchema())
-			if h.GetSampleCount() == 1 {
-				seen++
-				require.NotEmpty(t, h.GetPositiveSpan())
-				var les []float64
-				for _, b := range h.GetBucket() {
-					les = append(les, b.GetUpperBound())
+	for _, nativeUpstream := range []bool{false, true} {
+		t.Run(fmt.Sprint("native_upstream=", nativeUpstream), func(t *testing.T) {
+			c := testContract()
+			reg := prometheus.NewPedanticRegistry()
+			e := New(reg, c, Options{Buckets: Buckets(3 * time.Second), NativeUpstream: nativeUpstream})
+			ev := event("GET", 200, 120*time.Millisecond)
+			ev.Upstream = 100 * time.Millisecond
+			e.Record(ev, &c.Endpoints[0])
+			mfs, err := reg.Gather()
+			require.NoError(t, err)
+			seen := 0
+			for _, mf := range mfs {
+				if mf.GetName() != RequestDuration.Name && mf.GetName() != UpstreamDuration.Name {
+					continue
 				}
-				require.Contains(t, les, 3.0, "the endpoint timeout is a classic bucket")
+				native := mf.GetName() == RequestDuration.Name || nativeUpstream
+				for _, m := range mf.GetMetric() {
+					h := m.GetHistogram()
+					if !native {
+						require.Nil(t, h.Schema, "%s has native buckets", mf.GetName())
+						require.Empty(t, h.GetPositiveSpan())
+					} else {
+						require.NotNil(t, h.Schema, "%s has no native buckets", mf.GetName())
+						require.Equal(t, int32(3), h.GetSchema())
+					}
+					if h.GetSampleCount() == 1 {
+						seen++
+						if native {
+							require.NotEmpty(t, h.GetPositiveSpan())
+						}
+						var les []float64
+						for _, b := range h.GetBucket() {
+							les = append(les, b.GetUpperBound())
+						}
+						require.Contains(t, les, 3.0, "the endpoint timeout is a classic bucket")
+					}
+				}
 			}
-		}
+			require.Equal(t, 2, seen)
+		})
 	}
-	require.Equal(t, 2, seen)
 }
