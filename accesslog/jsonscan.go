@@ -741,15 +741,19 @@ const (
 // keyCache remembers the keys of one JSON object in the order the
 // previous line had them, with their ids. A gateway writes its fields in
 // the same order on every line, so the next key is almost always the
-// cached one at the same position: keyID then checks it with one
-// comparison instead of scanning for the closing quote and comparing the
-// key against every known name.
+// cached one at the same position: keyID then checks it with one or two
+// word comparisons instead of scanning for the closing quote and
+// comparing the key against every known name.
 type keyCache struct {
 	n int // entries learned
 	// Entry i is text[start[i]:end[i]], the key in quotes and its colon
-	// as in compact JSON (`"method":`), with id ids[i].
+	// as in compact JSON (`"method":`), with id ids[i]. head[i] is its
+	// first 8 bytes (little-endian; masked by mask[i] when shorter) and
+	// tail[i] its last 8.
 	start, end [maxCachedKeys]uint16
 	ids        [maxCachedKeys]uint8
+	head, tail [maxCachedKeys]uint64
+	mask       [maxCachedKeys]uint64
 	text       [keyCacheBytes]byte
 }
 
@@ -758,20 +762,36 @@ type keyCache struct {
 // 0 for a key not in keys. more is false (and the '}' consumed) at the end
 // of the object. It accepts exactly what nextKey accepts.
 func (s *jsonScanner) keyID(kc *keyCache, i int, first bool, keys []string) (id int, more bool, err error) {
+	buf, pos := s.buf, s.pos
+	if pos < len(buf) && buf[pos] == '}' {
+		s.pos++ // as nextKey: the end of the object
+		return 0, false, nil
+	}
 	if uint(i) < uint(kc.n) && uint(i) < maxCachedKeys {
-		pos := s.pos
 		if !first {
-			if pos >= len(s.buf) || s.buf[pos] != ',' {
+			if pos >= len(buf) || buf[pos] != ',' {
 				return s.keyIDSlow(kc, i, first, keys)
 			}
 			pos++
 		}
 		// A cached key holds no '"' or '\\', so `"key":` is read by
 		// nextKey as key.
-		p := kc.text[kc.start[i]:kc.end[i]]
-		if end := pos + len(p); end <= len(s.buf) && bstr(s.buf[pos:end]) == bstr(p) {
-			s.pos = end
-			return int(kc.ids[i]), true, nil
+		n := int(kc.end[i]) - int(kc.start[i])
+		if end := pos + n; pos+8 <= len(buf) && end <= len(buf) {
+			x := binary.LittleEndian.Uint64(buf[pos:])
+			var match bool
+			switch {
+			case n <= 8:
+				match = x&kc.mask[i] == kc.head[i]
+			case n <= 16:
+				match = x == kc.head[i] && binary.LittleEndian.Uint64(buf[end-8:]) == kc.tail[i]
+			default:
+				match = x == kc.head[i] && bstr(buf[pos:end]) == bstr(kc.text[kc.start[i]:kc.end[i]])
+			}
+			if match {
+				s.pos = end
+				return int(kc.ids[i]), true, nil
+			}
 		}
 	}
 	return s.keyIDSlow(kc, i, first, keys)
@@ -815,5 +835,14 @@ func (kc *keyCache) learn(i int, key string, id int) {
 	kc.text[end-1] = ':'
 	kc.start[i], kc.end[i] = uint16(start), uint16(end)
 	kc.ids[i] = uint8(id)
+	var w [8]byte
+	copy(w[:], kc.text[start:end])
+	kc.head[i] = binary.LittleEndian.Uint64(w[:])
+	kc.mask[i] = ^uint64(0)
+	if n := end - start; n < 8 {
+		kc.mask[i] = 1<<(8*n) - 1
+	} else {
+		kc.tail[i] = binary.LittleEndian.Uint64(kc.text[end-8 : end])
+	}
 	kc.n = i + 1
 }

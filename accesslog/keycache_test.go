@@ -54,6 +54,10 @@ var keyCacheLines = map[string][]string{
 		`{"request":{"method":"GET","uri":"\/d"},"response":{"status":200},"latencies":{"requests":3,"request":4},"service":{"nam\u0065":"s"}}`,
 		`{"request":{"method":"GET","uri":"\/e"},"response":{"status":200},"consumer":{"custom_id":"c","username":"u"}}`,
 		`{"request":{"method":"GET","uri":"\/f"},"response":{"status":200},"consumer":{"custom_id":"c","username":"u"}`,
+		`{"request":{"method":"GET","uri" :"\/g","size":1},"response":{"status":200}}`,
+		`{"request":{"method":"GET","uri"`,
+		`{"request":{"method":"GET","uri":"\/h","size"}}`,
+		`{"request":{"method":"GET","uri":"\/i","sizes":1},"response":{"status":200}}`,
 	},
 }
 
