@@ -23,15 +23,35 @@ var DefaultRedactNames = []string{
 // keeps scratch buffers: it is not safe for concurrent use.
 type Redactor struct {
 	names   [][]byte // lower case, longest first
-	lengths uint64   // bit n set when a name has n bytes
+	anchors []anchor // how the names are looked for in a line
 	out     []byte
 	spans   []span
 }
 
+// anchor is one byte (in both cases) that a group of names contains: a
+// line is searched for it with bytes.IndexByte, and only around its
+// occurrences for the names. Each name is anchored on its rarest byte, so
+// most lines are ruled out by a few vectorised scans.
+type anchor struct {
+	lower, upper byte
+	names        []anchored
+}
+
+type anchored struct {
+	name []byte
+	off  int // offset of the anchor byte in name
+}
+
 type span struct {
 	start, end int
+	at         int  // where the name was found: orders spans that start together
 	quote      bool // the replacement is a whole JSON value: "REDACTED"
 }
+
+// byteRarity ranks the bytes a name can hold from rarest to most common in
+// access logs (roughly English letter frequency; digits, '-' and '_' are
+// common in ids and JSON keys).
+const byteRarity = "zqjxkvbwyfgpmucdlhrsniotae_0123456789-"
 
 // NewRedactor returns a Redactor for names (headers, cookies and query
 // parameters; case-insensitive).
@@ -45,11 +65,32 @@ func NewRedactor(names []string) *Redactor {
 		}
 		seen[n] = true
 		r.names = append(r.names, []byte(n))
-		if len(n) < 64 {
-			r.lengths |= 1 << len(n)
-		}
 	}
 	slices.SortFunc(r.names, func(a, b []byte) int { return len(b) - len(a) })
+	for _, n := range r.names {
+		// Only whole words (letters, digits, '-', '_') shorter than 64
+		// bytes can match.
+		if len(n) >= 64 || slices.ContainsFunc(n, func(c byte) bool { return !nameByte[c] }) {
+			continue
+		}
+		off := 0
+		for k, c := range n {
+			if strings.IndexByte(byteRarity, c) < strings.IndexByte(byteRarity, n[off]) {
+				off = k
+			}
+		}
+		c := n[off]
+		i := slices.IndexFunc(r.anchors, func(a anchor) bool { return a.lower == c })
+		if i < 0 {
+			up := c
+			if c >= 'a' && c <= 'z' {
+				up = c - ('a' - 'A')
+			}
+			r.anchors = append(r.anchors, anchor{lower: c, upper: up})
+			i = len(r.anchors) - 1
+		}
+		r.anchors[i].names = append(r.anchors[i].names, anchored{name: n, off: off})
+	}
 	return r
 }
 
@@ -58,6 +99,13 @@ func NewRedactor(names []string) *Redactor {
 // and ev.Raw (see RedactLine). ev.Raw then points into the Redactor's
 // buffer, valid until the next call.
 func (r *Redactor) Redact(ev *Event) {
+	r.RedactFields(ev)
+	ev.Raw = r.RedactLine(ev.Raw)
+}
+
+// RedactFields is Redact without ev.Raw: for a caller that writes the raw
+// line out with AppendLine.
+func (r *Redactor) RedactFields(ev *Event) {
 	if ev.Query != "" {
 		ev.Query = r.redactQuery(ev.Query)
 	}
@@ -70,7 +118,6 @@ func (r *Redactor) Redact(ev *Event) {
 			ev.Fields[k] = Redacted
 		}
 	}
-	ev.Raw = r.RedactLine(ev.Raw)
 }
 
 // isName reports whether w is one of the names, ignoring case.
@@ -147,50 +194,122 @@ func (r *Redactor) redactQuery(q string) string {
 // It returns line itself when nothing is sensitive, and otherwise a slice
 // of the Redactor's buffer, valid until the next call.
 func (r *Redactor) RedactLine(line []byte) []byte {
-	if len(line) == 0 || len(r.names) == 0 {
+	if !r.scan(line) {
 		return line
 	}
-	r.spans = r.spans[:0]
-	// Names only count as whole words (a word being a run of letters,
-	// digits, '-' and '_'), so look at each word once.
-	for i := 0; i < len(line); {
-		if !nameByte[line[i]] {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(line) && nameByte[line[j]] {
-			j++
-		}
-		w := i
-		if j-i > 5 && i > 0 && line[i-1] == '\\' && (line[i] == 'u' || line[i] == 'U') && string(line[i+1:i+5]) == "0026" {
-			w = i + 5 // \u0026name: an escaped '&' before a parameter
-		}
-		if l := j - w; l < 64 && r.lengths&(1<<l) != 0 && r.isName(line[w:j]) {
-			r.match(line, w, j)
-		}
-		i = j
+	r.out = r.appendRedacted(r.out[:0], line, nil)
+	return r.out
+}
+
+// AppendLine appends line, redacted as RedactLine does, to dst in one
+// pass: the text between redactions and the replacements go through
+// appendText (for example a JSON string escaper), with no intermediate
+// copy of the line. appendText nil appends the bytes as they are.
+func (r *Redactor) AppendLine(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
+	if appendText == nil {
+		appendText = func(dst, text []byte) []byte { return append(dst, text...) }
 	}
-	if len(r.spans) == 0 {
-		return line
+	if !r.scan(line) {
+		return appendText(dst, line)
 	}
-	slices.SortFunc(r.spans, func(a, b span) int { return a.start - b.start })
-	r.out = r.out[:0]
+	return r.appendRedacted(dst, line, appendText)
+}
+
+var (
+	redactedText   = []byte(Redacted)
+	redactedQuoted = []byte(`"` + Redacted + `"`)
+)
+
+// appendRedacted appends line with the spans found by scan replaced.
+func (r *Redactor) appendRedacted(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
 	last := 0
 	for _, s := range r.spans {
 		if s.start < last { // overlaps an earlier redaction
 			continue
 		}
-		r.out = append(r.out, line[last:s.start]...)
+		repl := redactedText
 		if s.quote {
-			r.out = append(r.out, `"`+Redacted+`"`...)
+			repl = redactedQuoted
+		}
+		if appendText == nil {
+			dst = append(dst, line[last:s.start]...)
+			dst = append(dst, repl...)
 		} else {
-			r.out = append(r.out, Redacted...)
+			dst = appendText(dst, line[last:s.start])
+			dst = appendText(dst, repl)
 		}
 		last = s.end
 	}
-	r.out = append(r.out, line[last:]...)
-	return r.out
+	if appendText == nil {
+		return append(dst, line[last:]...)
+	}
+	return appendText(dst, line[last:])
+}
+
+// scan records in r.spans, in order, the values of line to redact, and
+// reports whether there are any.
+//
+// Names only count as whole words (a word being a run of letters, digits,
+// '-' and '_'; or such a run after a JSON-escaped '&', \u0026). Rather
+// than looking at every word, scan looks for each name's anchor byte with
+// bytes.IndexByte and compares the name around it: a line without any
+// anchor byte costs a few vectorised passes.
+func (r *Redactor) scan(line []byte) bool {
+	r.spans = r.spans[:0]
+	if len(line) == 0 {
+		return false
+	}
+	for ai := range r.anchors {
+		a := &r.anchors[ai]
+		r.scanByte(line, a, a.lower)
+		if a.upper != a.lower {
+			r.scanByte(line, a, a.upper)
+		}
+	}
+	if len(r.spans) == 0 {
+		return false
+	}
+	if len(r.spans) > 1 {
+		slices.SortFunc(r.spans, func(a, b span) int {
+			if a.start != b.start {
+				return a.start - b.start
+			}
+			return a.at - b.at
+		})
+	}
+	return true
+}
+
+// scanByte matches the names of a around every occurrence of c in line.
+func (r *Redactor) scanByte(line []byte, a *anchor, c byte) {
+	for i := 0; i < len(line); {
+		k := bytes.IndexByte(line[i:], c)
+		if k < 0 {
+			return
+		}
+		h := i + k
+		for _, n := range a.names {
+			p := h - n.off
+			if p >= 0 && p+len(n.name) <= len(line) && equalFold(line[p:p+len(n.name)], n.name) {
+				r.match(line, p, p+len(n.name))
+			}
+		}
+		i = h + 1
+	}
+}
+
+// equalFold reports whether w equals the lower-case name n, ignoring the
+// case of ASCII letters.
+func equalFold(w, n []byte) bool {
+	for k, c := range w {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != n[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // match looks at an occurrence of a name at line[i:j] and records the
@@ -209,10 +328,10 @@ func (r *Redactor) match(line []byte, i, j int) {
 	switch {
 	case prev == '"' && j < len(line) && line[j] == '"':
 		// A JSON member name.
-		r.jsonValue(line, j+1, false)
+		r.jsonValue(line, j+1, false, i)
 	case prev == '"' && i >= 2 && line[i-2] == '\\' && j+1 < len(line) && line[j] == '\\' && line[j+1] == '"':
 		// A member name of JSON held in a JSON string: \"name\":\"value\".
-		r.jsonValue(line, j+2, true)
+		r.jsonValue(line, j+2, true, i)
 	case (prev == '?' || prev == '&' || prev == ';' || hasUnicodeAmp(line, i)) && j < len(line) && line[j] == '=':
 		k := j + 1
 		e := k
@@ -220,7 +339,7 @@ func (r *Redactor) match(line []byte, i, j int) {
 			e++
 		}
 		if e > k && string(line[k:e]) != Redacted {
-			r.spans = append(r.spans, span{start: k, end: e})
+			r.spans = append(r.spans, span{start: k, end: e, at: i})
 		}
 	default:
 		// Header text: name, optional spaces, ':' and the value up to the
@@ -244,7 +363,7 @@ func (r *Redactor) match(line []byte, i, j int) {
 			e++
 		}
 		if e > k && string(line[k:e]) != Redacted {
-			r.spans = append(r.spans, span{start: k, end: e})
+			r.spans = append(r.spans, span{start: k, end: e, at: i})
 		}
 	}
 }
@@ -252,7 +371,7 @@ func (r *Redactor) match(line []byte, i, j int) {
 // jsonValue records the JSON value after a member name whose closing quote
 // ends just before k: spaces, ':', spaces, then a string, number, literal,
 // array or object. In escaped JSON (inside a string) quotes are \".
-func (r *Redactor) jsonValue(line []byte, k int, escaped bool) {
+func (r *Redactor) jsonValue(line []byte, k int, escaped bool, at int) {
 	for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
 		k++
 	}
@@ -274,7 +393,7 @@ func (r *Redactor) jsonValue(line []byte, k int, escaped bool) {
 				return
 			}
 			if string(line[s:s+e]) != Redacted {
-				r.spans = append(r.spans, span{start: s, end: s + e})
+				r.spans = append(r.spans, span{start: s, end: s + e, at: at})
 			}
 		}
 		return
@@ -293,18 +412,18 @@ func (r *Redactor) jsonValue(line []byte, k int, escaped bool) {
 			e = len(line)
 		}
 		if string(line[s:e]) != Redacted {
-			r.spans = append(r.spans, span{start: s, end: e})
+			r.spans = append(r.spans, span{start: s, end: e, at: at})
 		}
 	case '[', '{':
 		e := skipComposite(line, k)
-		r.spans = append(r.spans, span{start: k, end: e, quote: true})
+		r.spans = append(r.spans, span{start: k, end: e, at: at, quote: true})
 	default:
 		e := k
 		for e < len(line) && line[e] != ',' && line[e] != '}' && line[e] != ']' && line[e] != ' ' {
 			e++
 		}
 		if e > k && string(line[k:e]) != "null" {
-			r.spans = append(r.spans, span{start: k, end: e, quote: true})
+			r.spans = append(r.spans, span{start: k, end: e, at: at, quote: true})
 		}
 	}
 }

@@ -1,11 +1,16 @@
 package accesslog
 
 import (
+	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog/loggen"
 )
 
 func TestRedactLine(t *testing.T) {
@@ -124,11 +129,117 @@ func FuzzRedactLine(f *testing.F) {
 	})
 }
 
+// BenchmarkRedactLine compares RedactLine with the word-by-word
+// reference scan, on a short clean Kong line and on a full loggen Kong
+// line (which holds "authorization":"REDACTED").
 func BenchmarkRedactLine(b *testing.B) {
-	line := []byte(`{"request":{"id":"7f3c1a9e2b4d","method":"GET","uri":"/v1/users/42?expand=true","headers":{"host":"api.example.com","user-agent":"curl/8.5.0","accept":"*/*"},"size":118},"response":{"status":200,"size":734},"latencies":{"kong":2,"proxy":37,"request":40},"client_ip":"203.0.113.9","started_at":1714644672123}`)
-	r := NewRedactor(DefaultRedactNames)
-	b.SetBytes(int64(len(line)))
-	for b.Loop() {
-		r.RedactLine(line)
+	short := []byte(`{"request":{"id":"7f3c1a9e2b4d","method":"GET","uri":"/v1/users/42?expand=true","headers":{"host":"api.example.com","user-agent":"curl/8.5.0","accept":"*/*"},"size":118},"response":{"status":200,"size":734},"latencies":{"kong":2,"proxy":37,"request":40},"client_ip":"203.0.113.9","started_at":1714644672123}`)
+	kong := loggen.Line("kong", rand.New(rand.NewPCG(1, 2)), loggen.Request{})
+	for _, c := range []struct {
+		name string
+		line []byte
+	}{{"short", short}, {"kong", kong}} {
+		r := NewRedactor(DefaultRedactNames)
+		b.Run(c.name+"/anchors", func(b *testing.B) {
+			b.SetBytes(int64(len(c.line)))
+			for b.Loop() {
+				r.RedactLine(c.line)
+			}
+		})
+		b.Run(c.name+"/words", func(b *testing.B) {
+			b.SetBytes(int64(len(c.line)))
+			for b.Loop() {
+				referenceRedactLine(r, c.line)
+			}
+		})
 	}
+}
+
+// referenceRedactLine is the word-by-word scan RedactLine used before it
+// searched for anchor bytes: every word of the line is compared with the
+// names. The two must agree on every line.
+func referenceRedactLine(r *Redactor, line []byte) []byte {
+	r.spans = r.spans[:0]
+	for i := 0; i < len(line); {
+		if !nameByte[line[i]] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(line) && nameByte[line[j]] {
+			j++
+		}
+		w := i
+		if j-i > 5 && i > 0 && line[i-1] == '\\' && (line[i] == 'u' || line[i] == 'U') && string(line[i+1:i+5]) == "0026" {
+			w = i + 5
+		}
+		if j-w < 64 && r.isName(line[w:j]) {
+			r.match(line, w, j)
+		}
+		i = j
+	}
+	if len(r.spans) == 0 {
+		return line
+	}
+	slices.SortStableFunc(r.spans, func(a, b span) int { return a.start - b.start })
+	return r.appendRedacted(nil, line, nil)
+}
+
+var redactSamples = []string{
+	`{"request":{"headers":{"authorization":"Bearer abc"}}}`,
+	`{"set-cookie":["a","b"],"x":{"token":{"a":[1,2]}}}`,
+	`{"log":"{\"token\":\"x\"}"}`,
+	`GET /a?token=1&b=2 Authorization: Basic x`,
+	`{"a":"\u0026token=zz"}`,
+	`{"a":"x\u0026token=zz\U0026Api_Key=1;secret=2"}`,
+	`"token":`,
+	`token`,
+	`{"token" :`,
+	`{"Proxy-Authorization":"Basic x","authorization":"y","TOKEN":1,"access_token":[{"a":"]"}],"my_token":"k","tokenizer":2}`,
+	`Cookie: a=b; c=d Set-Cookie: e=f PASSWORD: x`,
+	`{"k":"\"password\":\"x\"","x-api-key":"s","apikey":"t","api_key":"u"}`,
+}
+
+// TestRedactLineMatchesWordScan compares RedactLine with the word-by-word
+// reference on the samples, every line loggen writes and their upper-case
+// versions.
+func TestRedactLineMatchesWordScan(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames)
+	ref := NewRedactor(DefaultRedactNames)
+	var lines []string
+	lines = append(lines, redactSamples...)
+	for _, s := range redactSamples {
+		lines = append(lines, strings.ToUpper(s))
+	}
+	for _, l := range lines {
+		want := string(referenceRedactLine(ref, []byte(l)))
+		require.Equal(t, want, string(r.RedactLine([]byte(l))), "%s", l)
+		require.Equal(t, `"`+want+`"`, string(r.AppendLine([]byte(`"`), []byte(l), nil))+`"`, "%s", l)
+	}
+}
+
+// TestAppendLineEscapes checks that AppendLine passes the text and the
+// replacements through appendText.
+func TestAppendLineEscapes(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames)
+	upper := func(dst, b []byte) []byte { return append(dst, bytes.ToUpper(b)...) }
+	require.Equal(t, `>{"A":1,"TOKEN":"REDACTED"}`, string(r.AppendLine([]byte(">"), []byte(`{"a":1,"token":"s"}`), upper)))
+	require.Equal(t, `>{"A":1}`, string(r.AppendLine([]byte(">"), []byte(`{"a":1}`), upper)))
+}
+
+// FuzzRedactLineMatchesWordScan checks RedactLine against the word-by-word
+// reference, with the default names and with names of the fuzzer's
+// choosing.
+func FuzzRedactLineMatchesWordScan(f *testing.F) {
+	for _, s := range redactSamples {
+		f.Add(s, "x-trace")
+	}
+	f.Add(`{"a.b":"x","u0026k":"y","\u0026u0026k=z"}`, "u0026k")
+	f.Fuzz(func(t *testing.T, s, name string) {
+		for _, names := range [][]string{DefaultRedactNames, {name, "token"}} {
+			r, ref := NewRedactor(names), NewRedactor(names)
+			want := string(referenceRedactLine(ref, []byte(s)))
+			require.Equal(t, want, string(r.RedactLine([]byte(s))))
+		}
+	})
 }
