@@ -149,17 +149,46 @@ func validStatus(n int64) bool { return n >= 0 && n <= 999 }
 // missing zone, read in loc, are accepted) without allocating. The result
 // is in UTC when the text has a zone.
 func parseRFC3339(s string, loc *time.Location) (time.Time, bool) {
+	return parseRFC3339Cached(s, loc, nil)
+}
+
+// timeCache remembers the date and time to the second of the last
+// timestamp parseRFC3339Cached read: the lines of a busy log share their
+// second, and only the fraction and zone differ.
+type timeCache struct {
+	ok     bool
+	prefix [19]byte // "2024-05-02T10:11:12"
+	fields [6]int   // year, month, day, hour, minute, second
+	unix   int64    // the prefix read as UTC, in Unix seconds
+}
+
+// parseRFC3339Cached is parseRFC3339 that reuses (and updates) c when the
+// timestamp's first 19 bytes are those of the previous one; c may be nil.
+func parseRFC3339Cached(s string, loc *time.Location, c *timeCache) (time.Time, bool) {
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	year, ok1 := atoiN(s[0:4])
-	month, ok2 := atoiN(s[5:7])
-	day, ok3 := atoiN(s[8:10])
-	hour, ok4 := atoiN(s[11:13])
-	minute, ok5 := atoiN(s[14:16])
-	sec, ok6 := atoiN(s[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
-		return time.Time{}, false
+	var f [6]int
+	var unix int64
+	if c != nil && c.ok && s[:19] == bstr(c.prefix[:]) {
+		f, unix = c.fields, c.unix
+	} else {
+		var ok [6]bool
+		f[0], ok[0] = atoiN(s[0:4])
+		f[1], ok[1] = atoiN(s[5:7])
+		f[2], ok[2] = atoiN(s[8:10])
+		f[3], ok[3] = atoiN(s[11:13])
+		f[4], ok[4] = atoiN(s[14:16])
+		f[5], ok[5] = atoiN(s[17:19])
+		if !(ok[0] && ok[1] && ok[2] && ok[3] && ok[4] && ok[5]) || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60 {
+			return time.Time{}, false
+		}
+		unix = time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], 0, time.UTC).Unix()
+		if c != nil {
+			c.ok = true
+			copy(c.prefix[:], s[:19])
+			c.fields, c.unix = f, unix
+		}
 	}
 	rest := s[19:]
 	nsec := 0
@@ -183,9 +212,9 @@ func parseRFC3339(s string, loc *time.Location) (time.Time, bool) {
 		if loc == nil {
 			loc = time.UTC
 		}
-		return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc), true
+		return time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], nsec, loc), true
 	case rest == "Z" || rest == "z":
-		return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+		return time.Unix(unix, int64(nsec)).UTC(), true
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':',
 		len(rest) == 5 && (rest[0] == '+' || rest[0] == '-'):
 		hh, ok1 := atoiN(rest[1:3])
@@ -193,12 +222,11 @@ func parseRFC3339(s string, loc *time.Location) (time.Time, bool) {
 		if !ok1 || !ok2 || hh > 23 || mm > 59 {
 			return time.Time{}, false
 		}
-		off := (hh*60 + mm) * 60
+		off := int64(hh*60+mm) * 60
 		if rest[0] == '-' {
 			off = -off
 		}
-		t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-		return t.Add(-time.Duration(off) * time.Second), true
+		return time.Unix(unix-off, int64(nsec)).UTC(), true
 	}
 	return time.Time{}, false
 }

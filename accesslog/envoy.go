@@ -27,6 +27,7 @@ type EnvoyDecoder struct {
 	scratch []byte
 	s       jsonScanner
 	keys    keyCache
+	times   timeCache
 }
 
 // envoyKeys are the keys EnvoyDecoder reads; their ids (1 + index) are
@@ -98,7 +99,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		case ekStartTime:
 			v, ok, err = s.strVal()
 			if err == nil && ok && v != "" && v != "-" {
-				t, tok := parseRFC3339(v, d.loc)
+				t, tok := parseRFC3339Cached(v, d.loc, &d.times)
 				if !tok {
 					return decodeErr(ReasonBadTime, "envoy: bad start_time %q", truncate(v, 64))
 				}

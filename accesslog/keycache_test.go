@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -100,5 +101,34 @@ func FuzzKeyCache(f *testing.F) {
 		decodeOnce(warm, line) // learn line's own order, too
 		want := decodeOnce(newDec(), line)
 		require.Equal(t, want, decodeOnce(warm, line))
+	})
+}
+
+// FuzzTimeCache: a timestamp parses the same with a time cache filled by
+// another one (or by itself) as without; and as time.Parse reads it.
+func FuzzTimeCache(f *testing.F) {
+	for _, p := range [][2]string{
+		{"2024-05-02T10:11:12.345Z", "2024-05-02T10:11:12.999Z"},
+		{"2024-05-02T10:11:12.345Z", "2024-05-02T10:11:12+02:00"},
+		{"2024-05-02T10:11:12Z", "2024-05-02T10:11:12"},
+		{"2024-02-31T23:59:60.5-0130", "2024-02-31T23:59:60.5-0130"},
+		{"2024-05-02T10:11:12.345Z", "2024-05-02T10:11:13.345Z"},
+		{"2024-05-02 10:11:12,5z", "2024-05-02 10:11:12x"},
+	} {
+		f.Add(p[0], p[1])
+	}
+	loc := time.FixedZone("X", 3600)
+	f.Fuzz(func(t *testing.T, prev, s string) {
+		var c timeCache
+		parseRFC3339Cached(prev, loc, &c)
+		want, wantOK := parseRFC3339(s, loc)
+		for range 2 { // after prev, then after s itself
+			got, ok := parseRFC3339Cached(s, loc, &c)
+			require.Equal(t, wantOK, ok)
+			require.Equal(t, want, got)
+		}
+		if tp, err := time.Parse(time.RFC3339Nano, s); err == nil && wantOK {
+			require.True(t, tp.Equal(want), "%s: %v, time.Parse %v", s, want, tp)
+		}
 	})
 }
