@@ -28,7 +28,10 @@ type Batch struct {
 
 type item struct {
 	start, end   int // action and source lines in body
-	index, id    string
+	index        string
+	idBuf        [maxIDLen]byte // the _id, kept here so that adding allocates nothing
+	idLen        uint8
+	longID       string // the _id when longer than idBuf
 	dlq          []byte // dead-letter action+source, once the item failed for good
 	deadLetter   bool   // sent to the dead-letter index from the start
 	state        itemState
@@ -66,13 +69,32 @@ func (b *Batch) Reset() {
 // line, is what a refused document leaves in the dead-letter index. It
 // returns the item's position in the batch.
 func (b *Batch) Add(index, id string, src []byte) int {
-	it := item{start: len(b.body), index: index, id: id}
+	start := len(b.body)
 	b.body = appendAction(b.body, index, id)
 	b.body = append(b.body, src...)
 	b.body = append(b.body, '\n')
-	it.end = len(b.body)
-	b.items = append(b.items, it)
+	return b.addItem(start, index, id, false)
+}
+
+// addItem records the item whose action and document the caller appended
+// to b.body from start on.
+func (b *Batch) addItem(start int, index, id string, deadLetter bool) int {
+	b.items = append(b.items, item{start: start, end: len(b.body), index: index, deadLetter: deadLetter})
+	it := &b.items[len(b.items)-1]
+	if len(id) <= maxIDLen {
+		it.idLen = uint8(copy(it.idBuf[:], id))
+	} else {
+		it.longID = id
+	}
 	return len(b.items) - 1
+}
+
+// id returns the item's _id.
+func (it *item) id() string {
+	if it.longID != "" {
+		return it.longID
+	}
+	return string(it.idBuf[:it.idLen])
 }
 
 // message returns the "message" field of item i's document.
@@ -313,7 +335,7 @@ func (c *Client) fail(b *Batch, i, status int, typ, reason string) {
 	}
 	it.state = dropped
 	c.m.docs.WithLabelValues(ResultDropped).Inc()
-	c.logger.Error("Elasticsearch refused a document and its dead-letter copy; it is not stored", "index", it.index, "id", it.id, "status", status, "type", typ, "reason", reason)
+	c.logger.Error("Elasticsearch refused a document and its dead-letter copy; it is not stored", "index", it.index, "id", it.id(), "status", status, "type", typ, "reason", reason)
 }
 
 // send makes one request for the items in chunk and settles what it can.

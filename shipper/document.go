@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,12 @@ type Source struct {
 // contract endpoint's name, or contract.Unmatched), to dst. ev.Raw must
 // already be redacted. ev.Time must not be zero.
 func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src Source) []byte {
+	return b.appendDoc(dst, ev, endpoint, src, nil)
+}
+
+// appendDoc is Append, redacting ev.Raw with r (when not nil) while it is
+// escaped into dst.
+func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = ev.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
 	dst = append(dst, '"')
@@ -158,7 +165,7 @@ func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src S
 
 	dst = appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
-	dst = appendBytes(dst, ev.Raw)
+	dst = appendMessage(dst, ev.Raw, r)
 	return append(dst, '}')
 }
 
@@ -166,6 +173,12 @@ func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src S
 // decoded: the raw (redacted) message with the decoder's reason, stamped
 // with at, for the dead-letter index.
 func (b *Builder) AppendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source) []byte {
+	return b.appendUndecoded(dst, raw, reason, at, src, nil)
+}
+
+// appendUndecoded is AppendUndecoded, redacting raw with r (when not nil)
+// while it is escaped into dst.
+func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
 	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":"decode","message":`...)
@@ -175,7 +188,7 @@ func (b *Builder) AppendUndecoded(dst []byte, raw []byte, reason string, at time
 	dst = append(dst, '}')
 	dst = appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
-	dst = appendBytes(dst, raw)
+	dst = appendMessage(dst, raw, r)
 	return append(dst, '}')
 }
 
@@ -191,7 +204,7 @@ func appendLog(dst []byte, src Source) []byte {
 // a refused item into the dead-letter index: the raw line and
 // Elasticsearch's error, under the same _id.
 func appendDeadLetter(dst []byte, index string, raw []byte, it *item, at time.Time) []byte {
-	dst = appendAction(dst, index, it.id)
+	dst = appendAction(dst, index, it.id())
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
 	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":`...)
@@ -211,11 +224,19 @@ func appendDeadLetter(dst []byte, index string, raw []byte, it *item, at time.Ti
 // fingerprint: the same line always gets the same id, wherever and
 // however often it is shipped.
 func DocID(fingerprint uint64, offset int64) string {
-	var b [40]byte
-	d := strconv.AppendUint(b[:0], fingerprint, 16)
-	d = append(d, '-')
-	d = strconv.AppendInt(d, offset, 10)
-	return string(d)
+	var b [maxIDLen]byte
+	return string(appendDocID(b[:0], fingerprint, offset))
+}
+
+// maxIDLen bounds the length of a DocID: 16 hex digits, '-', and an
+// int64 in decimal.
+const maxIDLen = 40
+
+// appendDocID appends the DocID of fingerprint and offset to dst.
+func appendDocID(dst []byte, fingerprint uint64, offset int64) []byte {
+	dst = strconv.AppendUint(dst, fingerprint, 16)
+	dst = append(dst, '-')
+	return strconv.AppendInt(dst, offset, 10)
 }
 
 // IndexNamer chooses the index of a document from its @timestamp: a
@@ -287,60 +308,79 @@ func DateLayout(pattern string) (string, error) {
 }
 
 // appendString appends s as a JSON string, escaping what JSON requires
-// and replacing invalid UTF-8 with U+FFFD. Runs of plain ASCII, most of a
-// log line, are copied eight bytes at a time.
+// and replacing invalid UTF-8 with U+FFFD.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	start := 0
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// appendEscaped appends s escaped as the contents of a JSON string. It
+// grows dst once for the common case and then writes into it directly:
+// runs of plain ASCII, most of a log line, eight bytes at a time, and the
+// bytes around escapes one at a time without a copy call per run (a JSON
+// log line has a quote every few bytes).
+func appendEscaped(dst []byte, s string) []byte {
+	n := len(dst)
+	buf := slices.Grow(dst, len(s)+len(s)/8+16)
+	buf = buf[:cap(buf)]
 	for i := 0; i < len(s); {
-		for i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
-			i += 8
+		if len(buf)-n < 16 { // room for 8 plain bytes or one escape
+			buf = slices.Grow(buf[:n], len(s)-i+(len(s)-i)/4+16)
+			buf = buf[:cap(buf)]
 		}
-		for i < len(s) && jsonPlain[s[i]] {
-			i++
-		}
-		if i >= len(s) {
-			break
+		if i+8 <= len(s) {
+			if x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)); plain8(x) {
+				binary.LittleEndian.PutUint64(buf[n:], x)
+				n += 8
+				i += 8
+				continue
+			}
 		}
 		c := s[i]
+		if jsonPlain[c] {
+			buf[n] = c
+			n++
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
-				dst = append(dst, '\\', c)
+				buf[n], buf[n+1] = '\\', c
+				n += 2
 			case '\n':
-				dst = append(dst, '\\', 'n')
+				buf[n], buf[n+1] = '\\', 'n'
+				n += 2
 			case '\r':
-				dst = append(dst, '\\', 'r')
+				buf[n], buf[n+1] = '\\', 'r'
+				n += 2
 			case '\t':
-				dst = append(dst, '\\', 't')
+				buf[n], buf[n+1] = '\\', 't'
+				n += 2
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				n += copy(buf[n:], []byte{'\\', 'u', '0', '0', hex[c>>4], hex[c&0xf]})
 			}
 			i++
-			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += copy(buf[n:], `\ufffd`)
+		case r == '\u2028' || r == '\u2029':
+			n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hex[r&0xf]})
+		default:
+			n += copy(buf[n:], s[i:i+size])
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return buf[:n]
 }
+
+// appendEscapedBytes is appendEscaped for a byte slice, in the shape
+// accesslog.Redactor.AppendLine takes.
+func appendEscapedBytes(dst, b []byte) []byte { return appendEscaped(dst, unsafeString(b)) }
 
 // jsonPlain marks the bytes copied into a JSON string as they are.
 var jsonPlain = func() (t [256]bool) {
@@ -362,6 +402,18 @@ func plain8(x uint64) bool {
 
 func appendBytes(dst []byte, b []byte) []byte {
 	return appendString(dst, unsafeString(b))
+}
+
+// appendMessage appends the raw line as the JSON string of "message",
+// redacted by r (nil: raw is already redacted) and escaped in one pass.
+func appendMessage(dst, raw []byte, r *accesslog.Redactor) []byte {
+	dst = append(dst, '"')
+	if r == nil {
+		dst = appendEscapedBytes(dst, raw)
+	} else {
+		dst = r.AppendLine(dst, raw, appendEscapedBytes)
+	}
+	return append(dst, '"')
 }
 
 const hex = "0123456789abcdef"

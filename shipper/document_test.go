@@ -96,11 +96,13 @@ func TestDocID(t *testing.T) {
 // FuzzAppendString checks that appendString always writes a JSON string
 // that decodes to the input (invalid UTF-8 replaced by U+FFFD).
 func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", "quote\" back\\slash", "\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "é€😀"} {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "é€😀",
+		strings.Repeat(`{"a":"b\"c\\/d"},`, 30), strings.Repeat("\x01", 300), strings.Repeat("\xff\u2028", 100), "12345678\"12345678\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := appendString(nil, s)
+		require.Equal(t, string(out), string(appendString([]byte("prefix"), s)[len("prefix"):]))
 		var got string
 		require.NoError(t, json.Unmarshal(out, &got), "%q", out)
 		var want strings.Builder

@@ -171,7 +171,11 @@ func (p *pipe) handle(l tail.Line) error {
 	}
 	src := Source{Path: l.Path, Offset: start}
 	var index string
+	// The raw line is redacted while it is escaped into the batch; an
+	// undecoded line goes to the dead-letter index with its reason.
 	var raw []byte
+	var reason string
+	undecoded := true
 	now := time.Time{}
 	p.ev.Reset()
 	err := p.decoder(l.Path).Decode(l.Bytes, &p.ev)
@@ -182,33 +186,25 @@ func (p *pipe) handle(l tail.Line) error {
 		return nil
 	}
 	delete(p.partial, fp)
+	endpoint := contract.Unmatched
 	switch {
 	case l.Cut:
-		raw = p.redact.RedactLine(l.Bytes)
-		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, accesslog.ReasonTooLong, time.Now(), src)
-		index = p.dlq
+		raw, reason, index = l.Bytes, accesslog.ReasonTooLong, p.dlq
 	case err != nil:
-		reason := err.Error()
-		raw = p.redact.RedactLine(l.Bytes)
-		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, reason, time.Now(), src)
-		index = p.dlq
+		raw, reason, index = l.Bytes, err.Error(), p.dlq
 	case p.ev.Time.IsZero():
-		raw = p.redact.RedactLine(l.Bytes)
-		p.doc = p.builder.AppendUndecoded(p.doc[:0], raw, ReasonNoTimestamp, time.Now(), src)
-		index = p.dlq
+		raw, reason, index = l.Bytes, ReasonNoTimestamp, p.dlq
 	default:
+		undecoded = false
 		if len(p.ev.Raw) == 0 {
 			p.ev.Raw = l.Bytes // envelope decoders give the inner, joined line
 		}
-		p.redact.Redact(&p.ev)
-		raw = p.ev.Raw
-		endpoint := contract.Unmatched
+		p.redact.RedactFields(&p.ev)
 		if p.matcher != nil {
 			if ep := p.matcher.Match(p.ev.Method, p.ev.Path); ep != nil {
 				endpoint = ep.Name
 			}
 		}
-		p.doc = p.builder.Append(p.doc[:0], &p.ev, endpoint, src)
 		now = p.ev.Time
 		if p.stream != "" {
 			index = p.stream
@@ -216,37 +212,46 @@ func (p *pipe) handle(l tail.Line) error {
 			index = p.namer.Name(p.ev.Time)
 		}
 	}
-	id := DocID(fp, start)
+	var idBuf [maxIDLen]byte
+	id := unsafeString(appendDocID(idBuf[:0], fp, start))
 
+	// The action and document are written straight into the current
+	// batch's body; one that would make the batch too big moves to the
+	// next batch (once per batch).
 	p.mu.Lock()
-	if p.cur != nil && p.cur.b.Len() > 0 && p.cur.b.Size()+len(p.doc)+len(index)+len(id)+40 > p.maxBytes {
+	c, err := p.current()
+	if err != nil {
+		return err
+	}
+	mark := len(c.b.body)
+	c.b.body = appendAction(c.b.body, index, id)
+	docStart := len(c.b.body)
+	if undecoded {
+		c.b.body = p.builder.appendUndecoded(c.b.body, raw, reason, time.Now(), src, p.redact)
+	} else {
+		c.b.body = p.builder.appendDoc(c.b.body, &p.ev, endpoint, src, p.redact)
+	}
+	docLen := len(c.b.body) - docStart
+	c.b.body = append(c.b.body, '\n')
+	if c.b.Len() > 0 && mark+docLen+len(index)+len(id)+40 > p.maxBytes {
+		p.doc = append(p.doc[:0], c.b.body[mark:]...)
+		c.b.body = c.b.body[:mark]
 		p.mu.Unlock()
 		if !p.handOver(p.ctx, false) {
 			return p.ctx.Err()
 		}
 		p.mu.Lock()
-	}
-	for p.cur == nil {
-		p.mu.Unlock()
-		var b *pending
-		select {
-		case b = <-p.free:
-		case <-p.ctx.Done():
-			return p.ctx.Err() // stopping while Elasticsearch holds both batches
+		if c, err = p.current(); err != nil {
+			return err
 		}
-		p.mu.Lock()
-		p.cur = b
+		mark = len(c.b.body)
+		c.b.body = append(c.b.body, p.doc...)
 	}
-	c := p.cur
 	if c.b.Len() == 0 {
 		c.first = time.Now()
 		c.oldest = now
 	}
-	if index == p.dlq {
-		c.b.AddDeadLetter(index, id, p.doc)
-	} else {
-		c.b.Add(index, id, p.doc)
-	}
+	c.b.addItem(mark, index, id, index == p.dlq)
 	c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
 	full := c.b.Len() >= p.maxDocs || c.b.Size() >= p.maxBytes
 	p.mu.Unlock()
@@ -254,6 +259,24 @@ func (p *pipe) handle(l tail.Line) error {
 		return p.ctx.Err()
 	}
 	return nil
+}
+
+// current returns the batch being filled, waiting for a free one when
+// both are with the sender. It is called with p.mu held and returns with
+// it held, except on error (ctx ended), when it is released.
+func (p *pipe) current() (*pending, error) {
+	for p.cur == nil {
+		p.mu.Unlock()
+		var b *pending
+		select {
+		case b = <-p.free:
+		case <-p.ctx.Done():
+			return nil, p.ctx.Err() // stopping while Elasticsearch holds both batches
+		}
+		p.mu.Lock()
+		p.cur = b
+	}
+	return p.cur, nil
 }
 
 // handOver passes the current batch to the sender. With onlyIfOld false it
