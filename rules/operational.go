@@ -32,10 +32,9 @@ type opAlert struct {
 	// summary and description get a function that writes a series label
 	// (as a template or as the test's value).
 	summary, description func(l, lit func(string) string) string
-	// fire makes the alert fire at fireAt with these series labels;
-	// quiet must not fire it at fireAt.
+	// fire makes the alert fire at opFireAt with these series labels;
+	// quiet must not fire it at opFireAt. Both run opSamples minutes.
 	fire, quiet []Series
-	fireAt      time.Duration
 	fireLabels  map[string]string
 }
 
@@ -58,9 +57,8 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			description: func(l, lit func(string) string) string {
 				return "Prometheus cannot scrape the gatewatch sidecar " + l(instance) + " (job " + lit(job) + ") for 5 minutes: per-endpoint metrics and log shipping of " + lit(g.gateway) + " are blind."
 			},
-			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "0x20"}},
-			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "1x20"}},
-			fireAt:     10 * time.Minute,
+			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), opRepeat(0)}},
+			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), opRepeat(1)}},
 			fireLabels: map[string]string{sidecarJob: job, instance: inst},
 		},
 		{
@@ -71,9 +69,8 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			description: func(_, lit func(string) string) string {
 				return "Prometheus has no target in job " + lit(job) + " for 10 minutes: the sidecar is not deployed, or service discovery lost it."
 			},
-			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: "other", instance: inst}), "1x20"}},
-			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), "1x20"}},
-			fireAt:     15 * time.Minute,
+			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: "other", instance: inst}), opRepeat(1)}},
+			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), opRepeat(1)}},
 			fireLabels: map[string]string{sidecarJob: job},
 		},
 		{
@@ -83,14 +80,13 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 				return "All external probes of " + lit(g.gateway) + " have failed for 2 minutes: the gateway is down or unreachable for clients."
 			},
 			fire: []Series{
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), "0x10"},
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x10"},
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(0)},
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
 			},
 			quiet: []Series{
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), "1x10"},
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x10"},
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(1)},
+				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
 			},
-			fireAt:     5 * time.Minute,
 			fireLabels: map[string]string{},
 		},
 		{
@@ -101,9 +97,8 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			description: func(l, lit func(string) string) string {
 				return "The external probe " + l(probeCheck) + " has failed for 5 minutes while clients may still be served by other routes."
 			},
-			fire:       []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "0x20"}},
-			quiet:      []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), "1x20"}},
-			fireAt:     10 * time.Minute,
+			fire:       []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)}},
+			quiet:      []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(1)}},
 			fireLabels: map[string]string{probeCheck: "orders"},
 		},
 		{
@@ -114,9 +109,8 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			description: func(l, lit func(string) string) string {
 				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
 			},
-			fire:       []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, 60)}},
-			quiet:      []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), "3x60"}},
-			fireAt:     50 * time.Minute,
+			fire:       []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, opSamples)}},
+			quiet:      []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), opRepeat(3)}},
 			fireLabels: map[string]string{sidecarJob: job, instance: inst},
 		},
 		{
@@ -131,14 +125,13 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
 			},
 			fire: []Series{
-				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, 40)},
-				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(600, 40)},
+				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
+				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(600, opSamples)},
 			},
 			quiet: []Series{
-				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, 40)},
-				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(6, 40)},
+				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
+				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(6, opSamples)},
 			},
-			fireAt:     30 * time.Minute,
 			fireLabels: map[string]string{sidecarJob: job, instance: inst},
 		},
 		{
@@ -156,7 +149,6 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			},
 			fire:       canarySeries(600, 3, 600, 120),
 			quiet:      canarySeries(600, 3, 600, 3),
-			fireAt:     20 * time.Minute,
 			fireLabels: map[string]string{exporter.LabelTrack: "canary"},
 		},
 		{
@@ -172,23 +164,25 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			},
 			fire:       backendSeries(600, 120),
 			quiet:      backendSeries(600, 6),
-			fireAt:     15 * time.Minute,
 			fireLabels: map[string]string{exporter.LabelBackend: "orders:8080"},
 		},
 	}
 	var rs []Rule
+	var tests []opTest
 	for _, o := range ops {
 		o.team = g.defaultTeam
-		r, err := g.opRule(o)
+		r, ts, err := g.opRule(o)
 		if err != nil {
 			return nil, err
 		}
 		rs = append(rs, r)
+		tests = append(tests, ts[:]...)
 	}
-	rl, err := g.rateLimitAlerts()
+	rl, rlTests, err := g.rateLimitAlerts()
 	if err != nil {
 		return nil, err
 	}
+	g.addOpTests(append(tests, rlTests...))
 	return append(rs, rl...), nil
 }
 
@@ -196,7 +190,7 @@ func canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
 	s := func(track, code string, v float64) Series {
 		return Series{seriesString(requestsTotal(), map[string]string{
 			exporter.LabelEndpoint: "/health", exporter.LabelMethod: "GET", exporter.LabelCode: code, exporter.LabelTrack: track,
-		}), counter(v, 40)}
+		}), counter(v, opSamples)}
 	}
 	return []Series{
 		s("stable", "200", stable-stableFail), s("stable", "500", stableFail),
@@ -208,7 +202,7 @@ func backendSeries(total, fail float64) []Series {
 	s := func(code string, v float64) Series {
 		return Series{seriesString(exporter.BackendResponses.Name, map[string]string{
 			exporter.LabelBackend: "orders:8080", exporter.LabelCode: code, exporter.LabelTrack: "stable",
-		}), counter(v, 30)}
+		}), counter(v, opSamples)}
 	}
 	return []Series{s("200", total-fail), s("503", fail)}
 }
@@ -229,8 +223,12 @@ func escapeLabels(m map[string]string) map[string]string {
 	return out
 }
 
-// opRule writes an operational alert rule and its two tests.
-func (g *generator) opRule(o opAlert) (Rule, error) {
+// opRule writes an operational alert rule and its two tests, which it
+// returns for the caller to add with addOpTests.
+func (g *generator) opRule(o opAlert) (Rule, [2]opTest, error) {
+	if testEval+roundUp(o.hold, testEval) > opFireAt {
+		return Rule{}, [2]opTest{}, fmt.Errorf("%s: a hold time of %s does not fit the unit tests, which look at %s", o.name, shortDuration(o.hold), shortDuration(opFireAt))
+	}
 	labels := g.labels(LabelSeverity, o.severity, LabelTeam, o.team)
 	maps.Copy(labels, o.extra)
 	render := func(l, lit func(string) string) (map[string]string, error) {
@@ -238,35 +236,42 @@ func (g *generator) opRule(o opAlert) (Rule, error) {
 	}
 	ann, err := render(tmplLabel, escapeTemplate)
 	if err != nil {
-		return Rule{}, err
+		return Rule{}, [2]opTest{}, err
 	}
 	expLabels := maps.Clone(labels)
 	maps.Copy(expLabels, o.fireLabels)
 	expAnn, err := render(func(n string) string { return o.fireLabels[n] }, func(s string) string { return s })
 	if err != nil {
-		return Rule{}, err
+		return Rule{}, [2]opTest{}, err
 	}
-	at := shortDuration(o.fireAt)
-	g.tests = append(g.tests,
-		TestGroup{
-			Name: o.name + " fires", Interval: "1m", InputSeries: o.fire,
-			AlertRuleTests: []AlertTest{{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{{ExpLabels: expLabels, ExpAnnotations: expAnn}}}},
+	reads, err := g.reads(o.expr)
+	if err != nil {
+		return Rule{}, [2]opTest{}, fmt.Errorf("%s: %w", o.name, err)
+	}
+	at := shortDuration(opFireAt)
+	tests := [2]opTest{
+		{
+			name: o.name + " fires", input: o.fire, reads: reads,
+			test: AlertTest{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{{ExpLabels: expLabels, ExpAnnotations: expAnn}}},
 		},
-		TestGroup{
-			Name: o.name + " stays quiet", Interval: "1m", InputSeries: o.quiet,
-			AlertRuleTests: []AlertTest{{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{}}},
-		})
-	return Rule{Alert: o.name, Expr: o.expr, For: shortDuration(o.hold), Labels: escapeLabels(labels), Annotations: ann}, nil
+		{
+			name: o.name + " stays quiet", input: o.quiet, reads: reads,
+			test: AlertTest{EvalTime: at, Alertname: o.name, ExpAlerts: []ExpAlert{}},
+		},
+	}
+	return Rule{Alert: o.name, Expr: o.expr, For: shortDuration(o.hold), Labels: escapeLabels(labels), Annotations: ann}, tests, nil
 }
 
 // rateLimitAlerts watch endpoints with a rate limit: a ticket when more
 // than 5% of their requests are refused with 429 for 15 minutes. One rule
-// per owning team.
-func (g *generator) rateLimitAlerts() ([]Rule, error) {
+// per owning team. Its two tests cover every team at once: an endpoint of
+// each team is refused often, or rarely.
+func (g *generator) rateLimitAlerts() ([]Rule, []opTest, error) {
 	classes := classify(g.series, func(s series) (string, bool) {
 		return g.cfg.OwnerOf(s.ep), s.ep.RateLimit != nil
 	})
 	var rs []Rule
+	var tests []opTest
 	for _, cl := range classes {
 		var parts []string
 		for _, t := range cl.targets {
@@ -283,8 +288,8 @@ func (g *generator) rateLimitAlerts() ([]Rule, error) {
 				return map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m, exporter.LabelCode: code, exporter.LabelTrack: "stable"}
 			}
 			return []Series{
-				{seriesString(requestsTotal(), l("200")), counter(600-limited, 40)},
-				{seriesString(requestsTotal(), l("429")), counter(limited, 40)},
+				{seriesString(requestsTotal(), l("200")), counter(600-limited, opSamples)},
+				{seriesString(requestsTotal(), l("429")), counter(limited, opSamples)},
 			}
 		}
 		o := opAlert{
@@ -297,14 +302,28 @@ func (g *generator) rateLimitAlerts() ([]Rule, error) {
 			description: func(l, lit func(string) string) string {
 				return "More than 5% of the requests to " + l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " were refused by the gateway's rate limit over the last 5 minutes, for 15 minutes: raise the limit or find the client."
 			},
-			fire: in(60), quiet: in(6), fireAt: 25 * time.Minute,
+			fire: in(60), quiet: in(6),
 			fireLabels: map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m},
 		}
-		r, err := g.opRule(o)
+		r, ts, err := g.opRule(o)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rs = append(rs, r)
+		if len(tests) == 0 {
+			tests = ts[:]
+			continue
+		}
+		for i := range tests {
+			tests[i].input = append(tests[i].input, ts[i].input...)
+			tests[i].test.ExpAlerts = append(tests[i].test.ExpAlerts, ts[i].test.ExpAlerts...)
+			maps.Copy(tests[i].reads, ts[i].reads)
+		}
 	}
-	return rs, nil
+	if len(classes) > 1 {
+		for i := range tests {
+			tests[i].name += fmt.Sprintf(" (endpoints of %d teams)", len(classes))
+		}
+	}
+	return rs, tests, nil
 }

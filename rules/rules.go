@@ -87,6 +87,10 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 
 	recordings := g.recordings()
 	latency := g.latencyRecordings()
+	g.recorded = map[string][]string{}
+	for _, r := range append(slices.Clone(recordings), latency...) {
+		g.recorded[r.Record] = append(g.recorded[r.Record], r.Expr)
+	}
 	slo, err := g.sloAlerts()
 	if err != nil {
 		return nil, err
@@ -106,10 +110,19 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 	s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-operational-alerts", Rules: ops})
 	s.Tests = TestFile{
 		RuleFiles:          []string{RulesFileName},
-		EvaluationInterval: fmt.Sprintf("%dm", testEvalMinutes),
+		EvaluationInterval: shortDuration(testEval),
+		GroupEvalOrder:     groupNames(s.Rules.Groups),
 		Tests:              g.tests,
 	}
 	return s, nil
+}
+
+func groupNames(gs []Group) []string {
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		out[i] = g.Name
+	}
+	return out
 }
 
 // checkLabelValues rejects names that cannot be Prometheus label values
@@ -176,6 +189,8 @@ type generator struct {
 	series      []series
 	burns       []burnRule
 	tests       []TestGroup
+	// recorded maps a recording rule's name to its expressions.
+	recorded map[string][]string
 }
 
 // labels returns the labels of an alert: the gateway, the given pairs.

@@ -7,15 +7,23 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gatewatch/gatewatch/exporter"
 )
 
 // TestFile is a promtool (2.42) rule unit test file.
 type TestFile struct {
-	RuleFiles          []string    `yaml:"rule_files"`
-	EvaluationInterval string      `yaml:"evaluation_interval"`
-	Tests              []TestGroup `yaml:"tests"`
+	RuleFiles          []string `yaml:"rule_files"`
+	EvaluationInterval string   `yaml:"evaluation_interval"`
+	// GroupEvalOrder lists every rule group, recordings first: at an
+	// evaluation interval longer than the lookback (5m) an alert must
+	// read the recordings of the same evaluation, not the last one.
+	GroupEvalOrder []string    `yaml:"group_eval_order"`
+	Tests          []TestGroup `yaml:"tests"`
 }
 
 // TestGroup is one test: input series and the alerts expected from them.
@@ -76,16 +84,65 @@ func counter(step float64, n int) string {
 	return "0+" + strconv.FormatFloat(step, 'g', -1, 64) + "x" + strconv.Itoa(n)
 }
 
-// burnEvalMinutes are the evaluation times of the burn-rate tests: after
-// the page rows' hold times and after the ticket rows'.
-var burnEvalMinutes = []int{30, 240}
+// testEval is the evaluation interval of the unit tests. promtool
+// evaluates every rule of rules.yml at every interval of a test group up to
+// its last eval_time, so the tests cost (last eval_time / testEval) × test
+// groups × the rules: the interval is coarse and the tests are few. A
+// condition on rates holds from the first evaluation after the start (one
+// sample makes no rate), so an alert held for h fires at testEval + h
+// rounded up to testEval.
+const testEval = 30 * time.Minute
 
-// testEvalMinutes is the evaluation interval of the unit tests; rules
-// become pending at the first evaluation (minute 5) and the hold times of
-// every row are whole multiples of it.
-const testEvalMinutes = 5
+// opFireAt is when the operational tests look: every operational alert
+// holds for at most one interval, so each has fired by then.
+const opFireAt = 2 * testEval
 
-const burnSamples = 240
+// opSamples is the length of the operational tests' series, sampled every
+// minute: they last until opFireAt.
+const opSamples = int(opFireAt / time.Minute)
+
+// opRepeat writes a gauge that stays at v until opFireAt.
+func opRepeat(v float64) string {
+	return strconv.FormatFloat(v, 'g', -1, 64) + "x" + strconv.Itoa(opSamples)
+}
+
+// roundUp rounds d up to a multiple of m.
+func roundUp(d, m time.Duration) time.Duration { return (d + m - 1) / m * m }
+
+// burnEvals are the evaluation times of the burn-rate tests: when the page
+// rows have fired (and the ticket rows still hold back), and when every
+// row has.
+var burnEvals = func() []time.Duration {
+	var page, all time.Duration
+	for _, r := range burnRows {
+		if r.severity == SeverityPage {
+			page = max(page, r.hold)
+		}
+		all = max(all, r.hold)
+	}
+	return []time.Duration{testEval + roundUp(page, testEval), testEval + roundUp(all, testEval)}
+}()
+
+// burnSamples is the length of the burn-rate tests' series, sampled every
+// minute.
+var burnSamples = int(burnEvals[len(burnEvals)-1] / time.Minute)
+
+// longestWindow is the longest window of the burn-rate rows.
+var longestWindow = func() time.Duration {
+	var l time.Duration
+	for _, r := range burnRows {
+		l = max(l, mustDuration(r.long))
+	}
+	return l
+}()
+
+func mustDuration(s string) time.Duration {
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		panic(fmt.Sprintf("burn-rate window %q: %v", s, err))
+	}
+	return time.Duration(d)
+}
 
 // burnTests makes three tests of every SLO kind, each with one endpoint of
 // every class: one where the endpoints burn their budget fast (the page
@@ -119,7 +176,7 @@ func (g *generator) burnTests(kind sloKind, classes []class[sloKey], burns []bur
 			Name:     fmt.Sprintf("%s: endpoints of %d SLO classes %s", kind.alert, len(classes), c.what),
 			Interval: "1m",
 		}
-		exp := make([][]ExpAlert, len(burnEvalMinutes))
+		exp := make([][]ExpAlert, len(burnEvals))
 		for i := range exp {
 			exp[i] = []ExpAlert{}
 		}
@@ -127,13 +184,13 @@ func (g *generator) burnTests(kind sloKind, classes []class[sloKey], burns []bur
 			e, m := cl.targets[0].sample()
 			total, fail := c.total(cl.key), c.fail(cl.key)
 			tg.InputSeries = append(tg.InputSeries, burnInput(kind, cl.key, e, m, total, fail)...)
-			for i, at := range burnEvalMinutes {
+			for i, at := range burnEvals {
 				exp[i] = append(exp[i], expectBurn(burns, e, m, fail/total, total, at)...)
 			}
 		}
-		for i, at := range burnEvalMinutes {
+		for i, at := range burnEvals {
 			tg.AlertRuleTests = append(tg.AlertRuleTests, AlertTest{
-				EvalTime:  fmt.Sprintf("%dm", at),
+				EvalTime:  shortDuration(at),
 				Alertname: kind.alert,
 				ExpAlerts: exp[i],
 			})
@@ -143,8 +200,11 @@ func (g *generator) burnTests(kind sloKind, classes []class[sloKey], burns []bur
 }
 
 // burnTraffic is the requests a minute of a test endpoint: plenty, and
-// well above the traffic guard.
-func burnTraffic(k sloKey) float64 { return math.Max(100000, math.Ceil(k.minReq/60*4)) }
+// above the traffic guard from the first evaluation on, when the longest
+// window holds only testEval of the series.
+func burnTraffic(k sloKey) float64 {
+	return math.Max(100000, math.Ceil(k.minReq/60*2*longestWindow.Minutes()/testEval.Minutes()))
+}
 
 // burnInput writes the series of an endpoint serving total requests a
 // minute of which fail (5xx, or slower than the threshold) fail.
@@ -172,23 +232,35 @@ func burnInput(kind sloKind, k sloKey, e, m string, total, fail float64) []Serie
 	}
 }
 
-// expectBurn works out which burn-rate rules fire at minute at for an
+// expectBurn works out which burn-rate rules fire at time at for an
 // endpoint with a constant failure ratio and traffic (requests a minute)
-// since minute 0: the rule selects the series, the ratio is above the
-// row's threshold, traffic is above the guard, and the condition has held
-// from the first evaluation for the row's hold time.
-func expectBurn(burns []burnRule, e, m string, ratio, perMinute float64, at int) []ExpAlert {
+// since time 0: the rule selects the series, the ratio is above the row's
+// threshold, and at every evaluation from testEval on for the row's hold
+// time the traffic the long window saw is above the guard. The series
+// start at 0, so rate() over a window longer than the data does not
+// extrapolate: it sees perMinute × the minutes of data / the window.
+func expectBurn(burns []burnRule, e, m string, ratio, perMinute float64, at time.Duration) []ExpAlert {
 	out := []ExpAlert{}
 	for _, b := range burns {
 		minReq, ok := b.matches(e, m)
 		if !ok {
 			continue
 		}
-		threshold := b.row.factor * b.budget
-		if !(ratio > threshold) || perMinute*60 < minReq {
+		if !(ratio > b.row.factor*b.budget) {
 			continue
 		}
-		if float64(at-testEvalMinutes) < b.row.hold.Minutes() {
+		long := mustDuration(b.row.long)
+		since := time.Duration(-1)
+		for t := testEval; t <= at; t += testEval {
+			if perMinute*60*min(t, long).Hours()/long.Hours() >= minReq {
+				if since < 0 {
+					since = t
+				}
+			} else {
+				since = -1
+			}
+		}
+		if since < 0 || at-since < b.row.hold {
 			continue
 		}
 		labels := maps.Clone(b.labels)
@@ -197,4 +269,131 @@ func expectBurn(burns []burnRule, e, m string, ratio, perMinute float64, at int)
 		out = append(out, ExpAlert{ExpLabels: labels, ExpAnnotations: b.annotate(e, m)})
 	}
 	return out
+}
+
+// opTest is one test of an operational alert, before addOpTests packs the
+// tests into test groups.
+type opTest struct {
+	name  string
+	input []Series
+	test  AlertTest
+	// reads are the metric names the alert's rule reads, through the
+	// recording rules.
+	reads map[string]bool
+}
+
+// addOpTests packs the operational tests into as few test groups as
+// possible (promtool loads and evaluates every rule for every group): a
+// test joins a group when no other test there adds a series of a metric
+// its rule reads (or the same series with other values), and no test there
+// checks the same alert. Each alert therefore sees exactly the input it
+// would see alone.
+func (g *generator) addOpTests(tests []opTest) {
+	// adds reports whether b's input leaves what a reads unchanged.
+	adds := func(a, b opTest) bool {
+		for _, s := range b.input {
+			if a.reads[metricOf(s.Series)] && !slices.Contains(a.input, s) {
+				return true
+			}
+		}
+		return false
+	}
+	var groups []*opGroup
+next:
+	for _, t := range tests {
+		for _, gr := range groups {
+			ok := true
+			for _, o := range gr.tests {
+				if o.test.Alertname == t.test.Alertname || adds(o, t) || adds(t, o) {
+					ok = false
+					break
+				}
+			}
+			for _, s := range t.input {
+				if v, dup := gr.seen[s.Series]; dup && v != s.Values {
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+			gr.add(t)
+			continue next
+		}
+		gr := &opGroup{seen: map[string]string{}, tg: TestGroup{Interval: "1m"}}
+		gr.add(t)
+		groups = append(groups, gr)
+	}
+	for _, gr := range groups {
+		gr.tg.Name = strings.Join(gr.names, "; ")
+		g.tests = append(g.tests, gr.tg)
+	}
+}
+
+// opGroup is a test group of operational tests being packed.
+type opGroup struct {
+	tests []opTest
+	names []string
+	seen  map[string]string // series → values
+	tg    TestGroup
+}
+
+func (gr *opGroup) add(t opTest) {
+	gr.tests = append(gr.tests, t)
+	gr.names = append(gr.names, t.name)
+	for _, s := range t.input {
+		if _, dup := gr.seen[s.Series]; dup {
+			continue
+		}
+		gr.seen[s.Series] = s.Values
+		gr.tg.InputSeries = append(gr.tg.InputSeries, s)
+	}
+	gr.tg.AlertRuleTests = append(gr.tg.AlertRuleTests, t.test)
+}
+
+// metricOf is the metric name of a series in promtool's notation.
+func metricOf(series string) string {
+	if i := strings.IndexByte(series, '{'); i >= 0 {
+		return series[:i]
+	}
+	return series
+}
+
+// reads returns the metric names expr reads, following recording rules
+// to the metrics they read.
+func (g *generator) reads(expr string) (map[string]bool, error) {
+	out := map[string]bool{}
+	var walk func(expr string) error
+	walk = func(expr string) error {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+		if err != nil {
+			return fmt.Errorf("parsing %q: %w", expr, err)
+		}
+		var names []string
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				name := vs.Name
+				for _, m := range vs.LabelMatchers {
+					if m.Name == "__name__" {
+						name = m.Value
+					}
+				}
+				names = append(names, name)
+			}
+			return nil
+		})
+		for _, n := range names {
+			if out[n] {
+				continue
+			}
+			out[n] = true
+			for _, r := range g.recorded[n] {
+				if err := walk(r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return out, walk(expr)
 }
