@@ -145,6 +145,22 @@ func (s *jsonScanner) nextKey(first bool) (key string, ok bool, err error) {
 	return key, true, nil
 }
 
+// enterObject consumes '{' (after white space) and returns true when the
+// next value is an object; else it consumes nothing but the white space.
+// It is peek() == kindObject followed by beginObject in one step.
+func (s *jsonScanner) enterObject() bool {
+	if s.pos < len(s.buf) && s.buf[s.pos] == '{' {
+		s.pos++
+		return true
+	}
+	s.ws()
+	if s.pos < len(s.buf) && s.buf[s.pos] == '{' {
+		s.pos++
+		return true
+	}
+	return false
+}
+
 // beginArray consumes '['.
 func (s *jsonScanner) beginArray() error {
 	s.ws()
@@ -608,14 +624,14 @@ func (s *jsonScanner) fastInt() (int64, bool) {
 		i++
 	}
 	start := i
+	end := min(len(buf), start+18)
 	var n int64
-	for i < len(buf) && i-start < 18 {
-		c := buf[i]
-		if c < '0' || c > '9' {
+	for ; i < end; i++ {
+		c := buf[i] - '0'
+		if c > 9 {
 			break
 		}
-		n = n*10 + int64(c-'0')
-		i++
+		n = n*10 + int64(c)
 	}
 	if i == start || (i < len(buf) && numChar[buf[i]]) {
 		return 0, false // not a number, or a fraction, exponent or long number

@@ -161,11 +161,8 @@ func firstNonEmpty(a, b string) string {
 
 func (d *KongDecoder) request(e *Event, st *kongState) error {
 	s := &d.s
-	if s.peek() != kindObject {
+	if !s.enterObject() {
 		return s.skip()
-	}
-	if err := s.beginObject(); err != nil {
-		return err
 	}
 	for i, first := 0, true; ; i, first = i+1, false {
 		key, more, err := s.keyID(&d.kRequest, i, first, kongRequestKeys)
@@ -203,11 +200,8 @@ func (d *KongDecoder) request(e *Event, st *kongState) error {
 
 func (d *KongDecoder) headers(e *Event, st *kongState) error {
 	s := &d.s
-	if s.peek() != kindObject {
+	if !s.enterObject() {
 		return s.skip()
-	}
-	if err := s.beginObject(); err != nil {
-		return err
 	}
 	for i, first := 0, true; ; i, first = i+1, false {
 		key, more, err := s.keyID(&d.kHeaders, i, first, kongHeaderKeys)
@@ -233,11 +227,8 @@ func (d *KongDecoder) headers(e *Event, st *kongState) error {
 
 func (d *KongDecoder) response(e *Event, st *kongState) error {
 	s := &d.s
-	if s.peek() != kindObject {
+	if !s.enterObject() {
 		return s.skip()
-	}
-	if err := s.beginObject(); err != nil {
-		return err
 	}
 	for i, first := 0, true; ; i, first = i+1, false {
 		key, more, err := s.keyID(&d.kResponse, i, first, kongResponseKeys)
@@ -276,11 +267,8 @@ func (d *KongDecoder) response(e *Event, st *kongState) error {
 
 func (d *KongDecoder) latencies(e *Event) error {
 	s := &d.s
-	if s.peek() != kindObject {
+	if !s.enterObject() {
 		return s.skip()
-	}
-	if err := s.beginObject(); err != nil {
-		return err
 	}
 	for i, first := 0, true; ; i, first = i+1, false {
 		key, more, err := s.keyID(&d.kLatencies, i, first, kongLatencyKeys)
@@ -310,11 +298,8 @@ func (d *KongDecoder) latencies(e *Event) error {
 // consumer): keys[0] into a and keys[1] into b.
 func (d *KongDecoder) names(kc *keyCache, a, b *string, keys []string) error {
 	s := &d.s
-	if s.peek() != kindObject {
+	if !s.enterObject() {
 		return s.skip()
-	}
-	if err := s.beginObject(); err != nil {
-		return err
 	}
 	for i, first := 0, true; ; i, first = i+1, false {
 		key, more, err := s.keyID(kc, i, first, keys)
@@ -350,14 +335,11 @@ func (d *KongDecoder) tries(st *kongState) error {
 		if err != nil || !more {
 			return err
 		}
-		if s.peek() != kindObject {
+		if !s.enterObject() {
 			if err := s.skip(); err != nil {
 				return err
 			}
 			continue
-		}
-		if err := s.beginObject(); err != nil {
-			return err
 		}
 		st.tryIP, st.tryPort = "", ""
 		for i, f := 0, true; ; i, f = i+1, false {
