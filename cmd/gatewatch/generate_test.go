@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,8 +20,8 @@ const corpusDir = "../../../shared/corpus"
 // corpus; the rules must pass `promtool check rules` and `promtool test
 // rules`, and alertmanager.yml `amtool check-config`. Files the loaders
 // refuse on purpose (KrakenD flexible-configuration templates) are
-// skipped. With -short, promtool's unit tests run on the first file of
-// each gateway only (they take seconds per file).
+// skipped. The contracts are checked in parallel; generating runs one at a
+// time (gw swaps the command's output streams).
 func TestGenerateCorpus(t *testing.T) {
 	if _, err := os.Stat(corpusDir); err != nil {
 		t.Skipf("corpus not found at %s (it lives in shared/ beside the checkout): %v", corpusDir, err)
@@ -31,32 +32,42 @@ func TestGenerateCorpus(t *testing.T) {
 			t.Skipf("%s is not installed; install the prometheus and prometheus-alertmanager packages to run this test", bin)
 		}
 	}
-	n := 0
-	for _, kind := range []string{"krakend", "kong", "envoy"} {
-		files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*"))
-		require.NoError(t, err)
-		tested := false
-		for _, f := range files {
-			t.Run(kind+"/"+filepath.Base(f), func(t *testing.T) {
-				dir := t.TempDir()
-				code, out, errOut := gw(t, "generate", "all", "--contract", f, "-o", dir)
-				if code != 0 && strings.Contains(errOut, "flexible-configuration template") {
-					t.Skipf("refused on purpose by the loader: %s", strings.TrimSpace(errOut))
-				}
-				require.Equal(t, 0, code, errOut)
-				n++
-				for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, alertmanagerFile} {
-					require.Contains(t, out, filepath.Join(dir, name))
-				}
-				runTool(t, dir, promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", rulesFile)
-				runTool(t, dir, amtool, "check-config", alertmanagerFile)
-				if !testing.Short() || !tested {
-					tested = true
-					runTool(t, dir, promtool, "test", "rules", rulesTestFile)
-				}
-			})
+	var (
+		mu sync.Mutex // serialises gw; counts n
+		n  int
+	)
+	generate := func(t *testing.T, f, dir string) (int, string, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		code, out, errOut := gw(t, "generate", "all", "--contract", f, "-o", dir)
+		if code == 0 {
+			n++
 		}
+		return code, out, errOut
 	}
+	t.Run("corpus", func(t *testing.T) {
+		for _, kind := range []string{"krakend", "kong", "envoy"} {
+			files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*"))
+			require.NoError(t, err)
+			for _, f := range files {
+				t.Run(kind+"/"+filepath.Base(f), func(t *testing.T) {
+					t.Parallel()
+					dir := t.TempDir()
+					code, out, errOut := generate(t, f, dir)
+					if code != 0 && strings.Contains(errOut, "flexible-configuration template") {
+						t.Skipf("refused on purpose by the loader: %s", strings.TrimSpace(errOut))
+					}
+					require.Equal(t, 0, code, errOut)
+					for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, alertmanagerFile} {
+						require.Contains(t, out, filepath.Join(dir, name))
+					}
+					runTool(t, dir, promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", rulesFile)
+					runTool(t, dir, amtool, "check-config", alertmanagerFile)
+					runTool(t, dir, promtool, "test", "rules", rulesTestFile)
+				})
+			}
+		}
+	})
 	require.Greater(t, n, 30)
 }
 
