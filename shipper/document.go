@@ -3,6 +3,7 @@ package shipper
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -330,12 +331,19 @@ func appendEscaped(dst []byte, s string) []byte {
 			buf = buf[:cap(buf)]
 		}
 		if i+8 <= len(s) {
-			if x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)); plain8(x) {
-				binary.LittleEndian.PutUint64(buf[n:], x)
+			// Store all eight bytes and keep those before the first that
+			// needs escaping (the mask's lowest flag is exact).
+			x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+			binary.LittleEndian.PutUint64(buf[n:], x)
+			m := notPlain8(x)
+			if m == 0 {
 				n += 8
 				i += 8
 				continue
 			}
+			k := bits.TrailingZeros64(m) >> 3
+			n += k
+			i += k
 		}
 		c := s[i]
 		if jsonPlain[c] {
@@ -390,14 +398,16 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
-// plain8 reports whether none of the eight bytes in x needs escaping in
-// a JSON string: none is a control byte, '"', '\\' or outside ASCII.
-func plain8(x uint64) bool {
+// notPlain8 flags (with the high bit of the byte) the bytes of x, read
+// little-endian, that need escaping in a JSON string: control bytes, '"',
+// '\\' and bytes outside ASCII. The lowest flag is exact; flags above it
+// may be false (a borrow), so callers use only the lowest.
+func notPlain8(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	ctl := (x - lo*0x20) & ^x & hi
 	q := x ^ (lo * '"')
 	bs := x ^ (lo * '\\')
-	return (ctl | ((q - lo) &^ q & hi) | ((bs - lo) &^ bs & hi) | (x & hi)) == 0
+	return ctl | ((q - lo) &^ q & hi) | ((bs - lo) &^ bs & hi) | (x & hi)
 }
 
 func appendBytes(dst []byte, b []byte) []byte {

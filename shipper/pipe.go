@@ -52,8 +52,9 @@ type pipe struct {
 	maxDocs, maxBytes int
 	interval          time.Duration
 
-	ev  accesslog.Event
-	doc []byte
+	ev    accesslog.Event
+	doc   []byte         // a document moving to the next batch
+	idBuf [maxIDLen]byte // the _id of the line being handled
 	// ctx ends the waits of handle for a free batch or the sender.
 	ctx context.Context
 
@@ -212,8 +213,7 @@ func (p *pipe) handle(l tail.Line) error {
 			index = p.namer.Name(p.ev.Time)
 		}
 	}
-	var idBuf [maxIDLen]byte
-	id := unsafeString(appendDocID(idBuf[:0], fp, start))
+	id := unsafeString(appendDocID(p.idBuf[:0], fp, start)) // copied by addItem
 
 	// The action and document are written straight into the current
 	// batch's body; one that would make the batch too big moves to the
