@@ -115,6 +115,7 @@ func budgetOf(objective float64) float64 { return round(1 - objective/100) }
 // sloAlerts writes the burn-rate alerts of every SLO class and their tests.
 func (g *generator) sloAlerts() ([]Rule, error) {
 	var rs []Rule
+	var sets []burnSet
 	for _, kind := range g.sloKinds() {
 		classes := classify(g.series, kind.key)
 		first := len(g.burns)
@@ -128,8 +129,9 @@ func (g *generator) sloAlerts() ([]Rule, error) {
 				rs = append(rs, b.rule(kind))
 			}
 		}
-		g.burnTests(kind, classes, g.burns[first:])
+		sets = append(sets, burnSet{kind: kind, classes: classes, burns: g.burns[first:]})
 	}
+	g.burnTests(sets)
 	return rs, nil
 }
 

@@ -144,56 +144,140 @@ func mustDuration(s string) time.Duration {
 	return time.Duration(d)
 }
 
-// burnTests makes three tests of every SLO kind, each with one endpoint of
-// every class: one where the endpoints burn their budget fast (the page
-// rows fire, then the ticket rows), one where they are healthy and one
-// where they fail but are below the traffic guard. The expected alerts are
-// worked out from every rule of the kind, so a series that two classes
-// select is expected from both.
-func (g *generator) burnTests(kind sloKind, classes []class[sloKey], burns []burnRule) {
-	if len(classes) == 0 {
+// burnSet is the classes and the burn-rate rules of one SLO kind.
+type burnSet struct {
+	kind    sloKind
+	classes []class[sloKey]
+	burns   []burnRule
+}
+
+// burnEndpoint is an endpoint of the burn-rate tests with its class in
+// every SLO kind that has it.
+type burnEndpoint struct {
+	endpoint, method string
+	keys             map[string]sloKey // kind name → class
+}
+
+// burnTests makes three tests for the SLO kinds together, each with one
+// endpoint of every class of every kind: one where the endpoints burn
+// their availability and latency budgets fast (the page rows fire, then
+// the ticket rows), one where they are healthy and one where they fail but
+// are below the traffic guard. Every endpoint fails as 5xx and as slow
+// requests alike, so one test group serves both kinds (promtool evaluates
+// every rule for every group). The expected alerts are worked out from
+// every rule of each kind, so a series that two classes select is expected
+// from both.
+func (g *generator) burnTests(sets []burnSet) {
+	var eps []*burnEndpoint
+	idx := map[[2]string]*burnEndpoint{}
+	for _, set := range sets {
+		for _, cl := range set.classes {
+			e, m := cl.targets[0].sample()
+			if idx[[2]string{e, m}] == nil {
+				be := &burnEndpoint{endpoint: e, method: m, keys: map[string]sloKey{}}
+				idx[[2]string{e, m}] = be
+				eps = append(eps, be)
+			}
+		}
+	}
+	if len(eps) == 0 {
 		return
+	}
+	// Each endpoint's class in every kind, also where another kind's
+	// class picked it.
+	for _, be := range eps {
+		for _, set := range sets {
+			for _, cl := range set.classes {
+				if _, ok := be.keys[set.kind.name]; ok {
+					break
+				}
+				for _, t := range cl.targets {
+					if t.matches(be.endpoint, be.method) {
+						be.keys[set.kind.name] = cl.key
+						break
+					}
+				}
+			}
+		}
+	}
+	// over folds f over the endpoint's classes with pick.
+	over := func(be *burnEndpoint, f func(sloKey) float64, pick func(a, b float64) float64) float64 {
+		first, v := true, 0.0
+		for _, set := range sets {
+			k, ok := be.keys[set.kind.name]
+			if !ok {
+				continue
+			}
+			if first {
+				first, v = false, f(k)
+				continue
+			}
+			v = pick(v, f(k))
+		}
+		return v
 	}
 	cases := []struct {
 		what        string
-		total, fail func(k sloKey) float64
+		total, fail func(be *burnEndpoint) float64
 	}{
-		{"burn their budget",
-			func(k sloKey) float64 { return burnTraffic(k) },
-			func(k sloKey) float64 {
-				n := burnTraffic(k)
-				return math.Min(n, math.Max(1, math.Round(2*burnRows[0].factor*budgetOf(k.objective)*n)))
+		{"burn their budgets",
+			func(be *burnEndpoint) float64 { return over(be, burnTraffic, math.Max) },
+			func(be *burnEndpoint) float64 {
+				n := over(be, burnTraffic, math.Max)
+				return over(be, func(k sloKey) float64 {
+					return math.Min(n, math.Max(1, math.Round(2*burnRows[0].factor*budgetOf(k.objective)*n)))
+				}, math.Max)
 			}},
 		{"are healthy",
-			func(k sloKey) float64 { return burnTraffic(k) },
-			func(k sloKey) float64 { return math.Floor(budgetOf(k.objective) / 2 * burnTraffic(k)) }},
+			func(be *burnEndpoint) float64 { return over(be, burnTraffic, math.Max) },
+			func(be *burnEndpoint) float64 {
+				n := over(be, burnTraffic, math.Max)
+				return over(be, func(k sloKey) float64 { return math.Floor(budgetOf(k.objective) / 2 * n) }, math.Min)
+			}},
 		{"fail below the traffic guard",
-			func(k sloKey) float64 { return k.minReq / 240 },
-			func(k sloKey) float64 { return k.minReq / 480 }},
+			func(be *burnEndpoint) float64 {
+				return over(be, func(k sloKey) float64 { return k.minReq / 240 }, math.Min)
+			},
+			func(be *burnEndpoint) float64 {
+				return over(be, func(k sloKey) float64 { return k.minReq / 480 }, math.Min)
+			}},
+	}
+	var what []string
+	for _, set := range sets {
+		if len(set.classes) > 0 {
+			what = append(what, fmt.Sprintf("%d %s", len(set.classes), set.kind.name))
+		}
 	}
 	for _, c := range cases {
 		tg := TestGroup{
-			Name:     fmt.Sprintf("%s: endpoints of %d SLO classes %s", kind.alert, len(classes), c.what),
+			Name:     fmt.Sprintf("SLO burn rates: endpoints of %s SLO classes %s", strings.Join(what, " and "), c.what),
 			Interval: "1m",
 		}
-		exp := make([][]ExpAlert, len(burnEvals))
+		exp := make([][]ExpAlert, len(sets)*len(burnEvals))
 		for i := range exp {
 			exp[i] = []ExpAlert{}
 		}
-		for _, cl := range classes {
-			e, m := cl.targets[0].sample()
-			total, fail := c.total(cl.key), c.fail(cl.key)
-			tg.InputSeries = append(tg.InputSeries, burnInput(kind, cl.key, e, m, total, fail)...)
-			for i, at := range burnEvals {
-				exp[i] = append(exp[i], expectBurn(burns, e, m, fail/total, total, at)...)
+		for _, be := range eps {
+			total, fail := c.total(be), c.fail(be)
+			tg.InputSeries = append(tg.InputSeries, burnInput(be, total, fail)...)
+			for j, set := range sets {
+				for i, at := range burnEvals {
+					k := j*len(burnEvals) + i
+					exp[k] = append(exp[k], expectBurn(set.burns, be.endpoint, be.method, fail/total, total, at)...)
+				}
 			}
 		}
-		for i, at := range burnEvals {
-			tg.AlertRuleTests = append(tg.AlertRuleTests, AlertTest{
-				EvalTime:  shortDuration(at),
-				Alertname: kind.alert,
-				ExpAlerts: exp[i],
-			})
+		for j, set := range sets {
+			if len(set.classes) == 0 {
+				continue
+			}
+			for i, at := range burnEvals {
+				tg.AlertRuleTests = append(tg.AlertRuleTests, AlertTest{
+					EvalTime:  shortDuration(at),
+					Alertname: set.kind.alert,
+					ExpAlerts: exp[j*len(burnEvals)+i],
+				})
+			}
 		}
 		g.tests = append(g.tests, tg)
 	}
@@ -207,9 +291,11 @@ func burnTraffic(k sloKey) float64 {
 }
 
 // burnInput writes the series of an endpoint serving total requests a
-// minute of which fail (5xx, or slower than the threshold) fail.
-func burnInput(kind sloKind, k sloKey, e, m string, total, fail float64) []Series {
-	l := map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m, exporter.LabelTrack: "stable"}
+// minute of which fail fail: with a 5xx status where it has an
+// availability class, and slower than its threshold where it has a
+// latency class.
+func burnInput(be *burnEndpoint, total, fail float64) []Series {
+	l := map[string]string{exporter.LabelEndpoint: be.endpoint, exporter.LabelMethod: be.method, exporter.LabelTrack: "stable"}
 	with := func(kv ...string) map[string]string {
 		c := maps.Clone(l)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -217,19 +303,22 @@ func burnInput(kind sloKind, k sloKey, e, m string, total, fail float64) []Serie
 		}
 		return c
 	}
-	if kind.name == SLOAvailability {
-		return []Series{
-			{seriesString(requestsTotal(), with(exporter.LabelCode, "200")), counter(total-fail, burnSamples)},
-			{seriesString(requestsTotal(), with(exporter.LabelCode, "500")), counter(fail, burnSamples)},
-		}
+	var out []Series
+	if _, ok := be.keys[SLOAvailability]; ok {
+		out = append(out,
+			Series{seriesString(requestsTotal(), with(exporter.LabelCode, "200")), counter(total-fail, burnSamples)},
+			Series{seriesString(requestsTotal(), with(exporter.LabelCode, "500")), counter(fail, burnSamples)})
+	} else {
+		out = append(out, Series{seriesString(requestsTotal(), with(exporter.LabelCode, "200")), counter(total, burnSamples)})
 	}
-	le := exporter.LE(k.threshold.Seconds())
-	return []Series{
-		{seriesString(requestsTotal(), with(exporter.LabelCode, "200")), counter(total, burnSamples)},
-		{seriesString(durationBucketName(), with(exporter.LabelLE, le)), counter(total-fail, burnSamples)},
-		{seriesString(durationBucketName(), with(exporter.LabelLE, "+Inf")), counter(total, burnSamples)},
-		{seriesString(durationCount(), l), counter(total, burnSamples)},
+	if k, ok := be.keys[SLOLatency]; ok {
+		le := exporter.LE(k.threshold.Seconds())
+		out = append(out,
+			Series{seriesString(durationBucketName(), with(exporter.LabelLE, le)), counter(total-fail, burnSamples)},
+			Series{seriesString(durationBucketName(), with(exporter.LabelLE, "+Inf")), counter(total, burnSamples)},
+			Series{seriesString(durationCount(), l), counter(total, burnSamples)})
 	}
+	return out
 }
 
 // expectBurn works out which burn-rate rules fire at time at for an
