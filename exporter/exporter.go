@@ -98,7 +98,7 @@ type Options struct {
 	// NativeUpstream gives the upstream duration histogram native
 	// buckets too. Off by default: the request duration histogram always
 	// has them (SLOs and quantiles are computed from it), the upstream one
-	// is for comparison, and native buckets cost about a sixth of the
+	// is for comparison, and native buckets cost about a tenth of the
 	// per-line CPU time (a sync.Map lookup per observation in
 	// client_golang).
 	NativeUpstream bool
