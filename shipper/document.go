@@ -76,7 +76,7 @@ func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src S
 // escaped into dst.
 func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = ev.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+	dst = appendTimestamp(dst, ev.Time)
 	dst = append(dst, '"')
 
 	// http.*
@@ -181,7 +181,7 @@ func (b *Builder) AppendUndecoded(dst []byte, raw []byte, reason string, at time
 // while it is escaped into dst.
 func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+	dst = appendTimestamp(dst, at)
 	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":"decode","message":`...)
 	dst = appendString(dst, reason)
 	dst = append(dst, `},"gatewatch":{"endpoint":""`...)
@@ -191,6 +191,44 @@ func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time
 	dst = append(dst, `,"message":`...)
 	dst = appendMessage(dst, raw, r)
 	return append(dst, '}')
+}
+
+// timestampLayout is the layout of @timestamp: UTC with nanoseconds.
+const timestampLayout = "2006-01-02T15:04:05.000000000Z"
+
+// appendTimestamp appends t in UTC as timestampLayout does, without
+// interpreting the layout for every document; years outside 0–9999 take
+// time's own formatting.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, timestampLayout)
+	}
+	hour, minute, sec := t.Clock()
+	ns := t.Nanosecond()
+	var b [len(timestampLayout)]byte
+	put := func(at, v, digits int) {
+		for k := at + digits - 1; k >= at; k-- {
+			b[k] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, day, 2)
+	b[10] = 'T'
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	b[19] = '.'
+	put(20, ns, 9)
+	b[29] = 'Z'
+	return append(dst, b[:]...)
 }
 
 func appendLog(dst []byte, src Source) []byte {
@@ -207,7 +245,7 @@ func appendLog(dst []byte, src Source) []byte {
 func appendDeadLetter(dst []byte, index string, raw []byte, it *item, at time.Time) []byte {
 	dst = appendAction(dst, index, it.id())
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = at.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z")
+	dst = appendTimestamp(dst, at)
 	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":`...)
 	dst = appendString(dst, it.errType)
 	dst = append(dst, `,"message":`...)
@@ -322,19 +360,20 @@ func appendString(dst []byte, s string) []byte {
 // bytes around escapes one at a time without a copy call per run (a JSON
 // log line has a quote every few bytes).
 func appendEscaped(dst []byte, s string) []byte {
+	src := unsafe.Slice(unsafe.StringData(s), len(s))
 	n := len(dst)
 	buf := slices.Grow(dst, len(s)+len(s)/8+16)
 	buf = buf[:cap(buf)]
-	for i := 0; i < len(s); {
+	for i := 0; i < len(src); {
 		if len(buf)-n < 16 { // room for 8 plain bytes or one escape
-			buf = slices.Grow(buf[:n], len(s)-i+(len(s)-i)/4+16)
+			buf = slices.Grow(buf[:n], len(src)-i+(len(src)-i)/4+16)
 			buf = buf[:cap(buf)]
 		}
-		if i+8 <= len(s) {
+		if i+8 <= len(src) {
 			// Store all eight bytes and keep those before the first that
 			// needs escaping (the mask's lowest flag is exact).
-			x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-			binary.LittleEndian.PutUint64(buf[n:], x)
+			x := binary.LittleEndian.Uint64(src[i : i+8 : i+8])
+			binary.LittleEndian.PutUint64(buf[n:n+8:n+8], x)
 			m := notPlain8(x)
 			if m == 0 {
 				n += 8
@@ -344,8 +383,14 @@ func appendEscaped(dst []byte, s string) []byte {
 			k := bits.TrailingZeros64(m) >> 3
 			n += k
 			i += k
+			if c := src[i]; c == '"' || c == '\\' { // the common escape in a JSON line
+				buf[n], buf[n+1] = '\\', c
+				n += 2
+				i++
+				continue
+			}
 		}
-		c := s[i]
+		c := src[i]
 		if jsonPlain[c] {
 			buf[n] = c
 			n++
@@ -372,14 +417,14 @@ func appendEscaped(dst []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRune(src[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			n += copy(buf[n:], `\ufffd`)
 		case r == '\u2028' || r == '\u2029':
 			n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hex[r&0xf]})
 		default:
-			n += copy(buf[n:], s[i:i+size])
+			n += copy(buf[n:], src[i:i+size])
 		}
 		i += size
 	}

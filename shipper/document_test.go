@@ -114,3 +114,30 @@ func FuzzAppendString(f *testing.F) {
 		require.Equal(t, want.String(), got)
 	})
 }
+
+// TestAppendTimestamp compares appendTimestamp with time's formatting of
+// timestampLayout, years beyond four digits included.
+func TestAppendTimestamp(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 11, 22, 10, 11, 12, 345000000, time.FixedZone("CET", 3600)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, 0),
+		time.Unix(1<<40, 123456789),
+	} {
+		require.Equal(t, at.UTC().Format(timestampLayout), string(appendTimestamp([]byte("x"), at)[1:]), "%v", at)
+	}
+}
+
+// FuzzAppendTimestamp checks appendTimestamp against time's formatting.
+func FuzzAppendTimestamp(f *testing.F) {
+	f.Add(int64(1763806272), int64(345000000))
+	f.Add(int64(-62135596800), int64(0))
+	f.Add(int64(253402300800), int64(1))
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		at := time.Unix(sec, nsec)
+		require.Equal(t, at.UTC().Format(timestampLayout), string(appendTimestamp(nil, at)))
+	})
+}
