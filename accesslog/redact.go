@@ -73,10 +73,18 @@ func NewRedactor(names []string) *Redactor {
 		if len(n) >= 64 || slices.ContainsFunc(n, func(c byte) bool { return !nameByte[c] }) {
 			continue
 		}
+		// The rarest byte, or a fairly rare one that another name is
+		// already anchored on: every anchor costs a scan of the line.
 		off := 0
 		for k, c := range n {
 			if strings.IndexByte(byteRarity, c) < strings.IndexByte(byteRarity, n[off]) {
 				off = k
+			}
+		}
+		for k, c := range n {
+			if strings.IndexByte(byteRarity[:10], c) >= 0 && slices.ContainsFunc(r.anchors, func(a anchor) bool { return a.lower == c }) {
+				off = k
+				break
 			}
 		}
 		c := n[off]
