@@ -132,3 +132,28 @@ func FuzzTimeCache(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStrVal: strVal's word-at-a-time fast path reads a string value
+// exactly as str does.
+func FuzzStrVal(f *testing.F) {
+	for _, s := range []string{`"GET"`, `"a\"b"`, `"12345678"x`, `"1234567"`, `"abc\\d","e"`, `"-","x":1`, `"` + "\xff\x00" + `"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 || in[0] != '"' {
+			return
+		}
+		var sa, sb []byte
+		var a, b jsonScanner
+		a.reset(in, &sa)
+		b.reset(in, &sb)
+		want, wantErr := b.str()
+		got, ok, err := a.strVal()
+		require.Equal(t, wantErr == nil, err == nil)
+		if err == nil {
+			require.True(t, ok)
+			require.Equal(t, want, got)
+			require.Equal(t, b.pos, a.pos)
+		}
+	})
+}
