@@ -429,15 +429,15 @@ func (c *Client) send(ctx context.Context, b *Batch, chunk []int, body []byte) (
 func (c *Client) settle(it *item, s itemState) {
 	if (it.dlq != nil || it.deadLetter) && (s == stored || s == duplicate) {
 		it.state = deadLettered
-		c.m.docs.WithLabelValues(ResultDeadLetter).Inc()
+		c.m.deadLet.Inc()
 		return
 	}
 	it.state = s
 	switch s {
 	case stored:
-		c.m.docs.WithLabelValues(ResultStored).Inc()
+		c.m.stored.Inc()
 	case duplicate:
-		c.m.docs.WithLabelValues(ResultDuplicate).Inc()
+		c.m.duplicate.Inc()
 	}
 }
 

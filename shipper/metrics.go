@@ -32,6 +32,9 @@ const (
 // metrics are the shipper's self-metrics, named by the exporter's schema.
 type metrics struct {
 	docs      *prometheus.CounterVec
+	stored    prometheus.Counter // docs{result="stored"}, looked up once
+	duplicate prometheus.Counter
+	deadLet   prometheus.Counter
 	lagBytes  prometheus.Gauge
 	lagSecs   prometheus.Gauge
 	lostBytes *prometheus.CounterVec
@@ -49,6 +52,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped} {
 		m.docs.WithLabelValues(r)
 	}
+	m.stored = m.docs.WithLabelValues(ResultStored)
+	m.duplicate = m.docs.WithLabelValues(ResultDuplicate)
+	m.deadLet = m.docs.WithLabelValues(ResultDeadLetter)
 	if reg != nil {
 		reg.MustRegister(m.docs, m.lagBytes, m.lagSecs, m.lostBytes, m.errors)
 	}

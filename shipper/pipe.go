@@ -128,8 +128,11 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		}
 		p.logs = append(p.logs, logDecoder{pattern: "*", dec: dec})
 	}
-	p.free <- &pending{}
-	p.free <- &pending{}
+	// Batch bodies start at about their usual size (1 KiB a document,
+	// within batch_bytes, at most 8 MiB) rather than growing by doubling.
+	for range 2 {
+		p.free <- &pending{b: Batch{body: make([]byte, 0, max(0, min(p.maxBytes, p.maxDocs<<10, 8<<20)))}}
+	}
 	p.ev.Reset()
 	return p, nil
 }
