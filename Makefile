@@ -12,7 +12,7 @@ all: build
 
 ## build: the static gatewatch binary in bin/
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatewatch
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatewatch
 
 ## test: the whole suite (unit, golden, fuzz seeds, integration with the real
 ## Prometheus, promtool, Alertmanager and mtail when installed)
@@ -24,6 +24,7 @@ vet:
 
 ## demo: the main job on the bundled example (examples/)
 demo: build
+	$(GO) build -o bin/gen ./bench/gen
 	./scripts/demo.sh $(BIN) examples $(DEMO_OUT)
 
 ## bench: the benchmarks recorded in docs/benchmarks.md
