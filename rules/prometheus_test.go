@@ -3,13 +3,11 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
-	"net"
+	"github.com/gatewatch/gatewatch/internal/promtest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -84,14 +82,6 @@ func (e *testExporter) tick() {
 	}
 }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 type promResult struct {
 	Status string `json:"status"`
 	Data   struct {
@@ -145,41 +135,12 @@ func TestPrometheus(t *testing.T) {
 	srv := httptest.NewServer(exp.handler)
 	t.Cleanup(srv.Close)
 
-	dir := t.TempDir()
 	rulesYAML, err := s.RulesYAML()
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, RulesFileName), rulesYAML, 0o644))
-	target := srv.Listener.Addr().String()
-	promCfg := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%s]
-scrape_configs:
-  - job_name: %s
-    static_configs:
-      - targets: [%q]
-`, RulesFileName, cfg.Alerting.Job, target)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(promCfg), 0o644))
-
-	addr := freePort(t)
-	cmd := exec.Command(bin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn")
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("prometheus log:\n%s", b)
-		}
+	base := promtest.Start(t, t.TempDir(), map[string][]byte{
+		RulesFileName:    rulesYAML,
+		"prometheus.yml": promtest.ScrapeConfig(cfg.Alerting.Job, srv.Listener.Addr().String(), RulesFileName),
 	})
-	base := "http://" + addr
 
 	var records []string
 	seen := map[string]bool{}
@@ -201,7 +162,7 @@ scrape_configs:
 		}
 		return out
 	}
-	waitFor(t, 90*time.Second, func() bool { return len(missing()) == 0 },
+	promtest.WaitFor(t, 90*time.Second, func() bool { return len(missing()) == 0 },
 		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
 
 	burnAlerts := func() []map[string]string {
@@ -217,7 +178,7 @@ scrape_configs:
 		}
 		return out
 	}
-	waitFor(t, 60*time.Second, func() bool {
+	promtest.WaitFor(t, 60*time.Second, func() bool {
 		for _, a := range burnAlerts() {
 			if a["alertname"] == AlertAvailabilityBurn && a[LabelSeverity] == SeverityPage && a[LabelWindow] == "1h" &&
 				a[exporter.LabelEndpoint] == burst[0] && a[exporter.LabelMethod] == burst[1] {
@@ -233,18 +194,5 @@ scrape_configs:
 		require.Equal(t, burst[0], a[exporter.LabelEndpoint], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, burst[1], a[exporter.LabelMethod], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, "payments", a[LabelTeam])
-	}
-}
-
-// waitFor polls cond every second until it holds or timeout passes, then
-// fails with msg's message about the state at that moment.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(msg())
-		}
-		time.Sleep(time.Second)
 	}
 }

@@ -10,12 +10,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gatewatch/gatewatch/internal/promtest"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -150,36 +149,10 @@ func TestSidecarPrometheus(t *testing.T) {
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, rules.RulesFileName), rulesYAML, 0o644))
-	promCfg := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%s]
-scrape_configs:
-  - job_name: %s
-    static_configs:
-      - targets: [%q]
-`, rules.RulesFileName, cfg.Alerting.Job, sc.Addr().String())
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(promCfg), 0o644))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	require.NoError(t, err)
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("prometheus log:\n%s", b)
-		}
+	base := promtest.Start(t, dir, map[string][]byte{
+		rules.RulesFileName: rulesYAML,
+		"prometheus.yml":    promtest.ScrapeConfig(cfg.Alerting.Job, sc.Addr().String(), rules.RulesFileName),
 	})
-	base := "http://" + addr
 
 	var records []string
 	seen := map[string]bool{}
@@ -201,7 +174,7 @@ scrape_configs:
 		}
 		return out
 	}
-	waitFor(t, 90*time.Second, func() bool { return len(missing()) == 0 },
+	promtest.WaitFor(t, 90*time.Second, func() bool { return len(missing()) == 0 },
 		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
 
 	burn := func() []map[string]string {
@@ -217,7 +190,7 @@ scrape_configs:
 		}
 		return out
 	}
-	waitFor(t, 60*time.Second, func() bool {
+	promtest.WaitFor(t, 60*time.Second, func() bool {
 		for _, a := range burn() {
 			if a["alertname"] == rules.AlertAvailabilityBurn && a[rules.LabelWindow] == "1h" &&
 				a[exporter.LabelEndpoint] == "/v1/orders/{id}" && a[exporter.LabelMethod] == "GET" {
@@ -269,17 +242,4 @@ func get(u string, v *result) error {
 		return fmt.Errorf("status %s", v.Status)
 	}
 	return nil
-}
-
-// waitFor polls cond every second until it holds or timeout passes, then
-// fails with msg's message about the state at that moment.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, msg func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal(msg())
-		}
-		time.Sleep(time.Second)
-	}
 }
