@@ -3,16 +3,22 @@
 // histograms, backend responses, distinct clients, the contract info gauge
 // and the sidecar's self-metrics.
 //
-// Record is the hot path: every label child an event can need is created
-// once (at New for the contract's endpoints and declared methods, lazily for
-// status codes and backends) and found again through fixed tables, so that
-// recording an event allocates nothing in steady state.
+// Record is the hot path: every series an event can need is created once (at
+// New for the contract's endpoints and declared methods, lazily for status
+// codes and backends) and found again through fixed tables, so that
+// recording an event allocates nothing in steady state. The request metrics
+// are the Exporter's own collector rather than client_golang vectors: the
+// reader adds to plain counters and Flush publishes them under one lock
+// (cells.go), which costs a fraction of client_golang's atomic operations
+// per observation and gives scrapes a consistent view.
 package exporter
 
 import (
 	"hash/maphash"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,13 +27,18 @@ import (
 	"github.com/axiomhq/hyperloglog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/contract"
 )
 
 // Native histogram settings of the request duration histogram (and of the
-// upstream one with Options.NativeUpstream).
+// upstream one with Options.NativeUpstream), as client_golang's
+// HistogramOpts would name them. Unlike client_golang, the exporter never
+// resets a histogram that has more than NativeMaxBucketNumber buckets: it
+// lowers the resolution. NativeMinResetDuration is what a client_golang
+// histogram with the same exposition uses (the tests compare the two).
 const (
 	NativeBucketFactor     = 1.1
 	NativeMaxBucketNumber  = 160
@@ -96,11 +107,9 @@ type Options struct {
 	// Now is the clock for the checkpoint age; nil means time.Now.
 	Now func() time.Time
 	// NativeUpstream gives the upstream duration histogram native
-	// buckets too. Off by default: the request duration histogram always
-	// has them (SLOs and quantiles are computed from it), the upstream one
-	// is for comparison, and native buckets cost about a tenth of the
-	// per-line CPU time (a sync.Map lookup per observation in
-	// client_golang).
+	// buckets too (4 KiB more per series). Off by default: the request
+	// duration histogram always has them (SLOs and quantiles are computed
+	// from it); the upstream one is for comparison.
 	NativeUpstream bool
 }
 
@@ -127,24 +136,29 @@ type fieldLabel struct {
 	index  map[string]int
 }
 
-// Exporter records Events as metrics. Record must be called from one
-// goroutine at a time (the sidecar's metrics reader); everything else is
-// safe for concurrent use.
+// Exporter records Events as metrics. Record, File's FileMetrics.Line and
+// Flush must be called from one goroutine (the sidecar's metrics reader);
+// everything else is safe for concurrent use. Recorded lines become visible
+// to scrapes at the next Flush.
 type Exporter struct {
-	track string
-	now   func() time.Time
+	track   string
+	now     func() time.Time
+	start   time.Time
+	bounds  []float64
+	nativeU bool
 
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	upstream      *prometheus.HistogramVec
-	reqBytes      *prometheus.CounterVec
-	respBytes     *prometheus.CounterVec
-	backendResp   *prometheus.CounterVec
-	linesRead     *prometheus.CounterVec
-	bytesRead     *prometheus.CounterVec
+	// mu guards the published halves of every cell, the lists Collect
+	// walks and the allocation of code classes.
+	mu    sync.Mutex
+	batch batch
+
+	descRequests, descDuration, descUpstream  *prometheus.Desc
+	descReqBytes, descRespBytes, descBackends *prometheus.Desc
+	descByField, descLines, descBytes         *prometheus.Desc
+	descLastEvent                             *prometheus.Desc
+
 	decodeErrors  *prometheus.CounterVec
 	lagBytes      *prometheus.GaugeVec
-	lastEvent     prometheus.Gauge
 	checkpointSet atomic.Int64 // unix nanoseconds; 0 = never
 
 	// byPtr and byName find an endpoint's series; unmatched is the series
@@ -158,86 +172,63 @@ type Exporter struct {
 	eps    []contract.Endpoint
 	series []*endpointSeries
 
+	// The series Collect walks, in creation order (under mu).
+	methodList  []*methodSeries
+	backendList []*labelledCodes
+	fieldList   []*labelledCodes
+	fileList    []*fileCounters
+	files       map[string]*fileCounters
+
 	maxBackends int
-	backends    map[string]*codeTable
-	otherBack   *codeTable
+	backends    map[string]*labelledCodes
+	otherBack   *labelledCodes
 
 	clients clientCounter
 
-	byField *prometheus.CounterVec
-	fields  []fieldLabel
+	fields []fieldLabel
 
-	errMu     sync.Mutex
-	errByWhy  map[string]prometheus.Counter
-	lastEvSec float64
-	// lastEvWhole is lastEvSec's whole second.
-	lastEvWhole int64
+	errMu    sync.Mutex
+	errByWhy map[string]prometheus.Counter
+
+	// lastEvSec is the newest event time seen by the reader, lastEvWhole
+	// its whole second; lastEvPublished is what Flush published (under mu).
+	lastEvSec       float64
+	lastEvWhole     int64
+	lastEvPublished float64
 }
 
 type endpointSeries struct {
 	name    string
 	methods [numMethods]*methodSeries
 	// fields[i][j] counts value j of field i by status code.
-	fields [][]*codeTable
+	fields [][]*labelledCodes
 }
 
+// methodSeries holds the series of one endpoint and method.
 type methodSeries struct {
-	duration  prometheus.Observer
-	upstream  prometheus.Observer
-	reqBytes  prometheus.Counter
-	respBytes prometheus.Counter
-	codes     codeTable
+	endpoint, method    string
+	codes               codeCounts
+	duration, upstream  *histogram
+	reqBytes, respBytes cell
 }
 
-// codeTable holds one counter per status code 0..999, created on first use:
-// ten classes of a hundred codes each.
-type codeTable struct {
-	classes [10]*[100]prometheus.Counter
-	// child creates the counter of one code.
-	child func(code string) prometheus.Counter
+// labelledCodes are status code counters with the other labels of their
+// series (backend responses, requests by field).
+type labelledCodes struct {
+	labels []string // every label but the code, in the metric's order with "" for the code
+	codeAt int      // index of the code label
+	codes  codeCounts
 }
 
-func (t *codeTable) get(status int) prometheus.Counter {
-	if status < 0 || status > 999 {
-		status = 0
-	}
-	cl := t.classes[status/100]
-	if cl == nil {
-		cl = new([100]prometheus.Counter)
-		t.classes[status/100] = cl
-	}
-	c := cl[status%100]
-	if c == nil {
-		c = t.child(strconv.Itoa(status))
-		cl[status%100] = c
-	}
-	return c
+type fileCounters struct {
+	path         string
+	lines, bytes cell
 }
 
-func counterVec(f promauto.Factory, m Metric) *prometheus.CounterVec {
-	return f.NewCounterVec(prometheus.CounterOpts{Name: m.Name, Help: m.Help}, m.Labels)
-}
-
-func gaugeVec(f promauto.Factory, m Metric) *prometheus.GaugeVec {
-	return f.NewGaugeVec(prometheus.GaugeOpts{Name: m.Name, Help: m.Help}, m.Labels)
-}
-
-// histogramVec makes a histogram with classic buckets, and native ones
-// too when native is true.
-func histogramVec(f promauto.Factory, m Metric, buckets []float64, native bool) *prometheus.HistogramVec {
-	o := prometheus.HistogramOpts{Name: m.Name, Help: m.Help, Buckets: buckets}
-	if native {
-		o.NativeHistogramBucketFactor = NativeBucketFactor
-		o.NativeHistogramMaxBucketNumber = NativeMaxBucketNumber
-		o.NativeHistogramMinResetDuration = NativeMinResetDuration
-	}
-	return f.NewHistogramVec(o, m.Labels)
-}
-
-// New registers every metric family of the sidecar with reg and returns an
-// Exporter for contract c. The series of every endpoint of c and each of
-// its declared methods (GET for endpoints that accept any method) exist
-// from the start, at zero.
+// New registers every metric family of the sidecar with reg (nil: none)
+// and returns an Exporter for contract c. The series of every endpoint of c
+// and each of its declared methods (GET for endpoints that accept any
+// method) exist from the start, at zero.
 func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	if o.Track == "" {
 		o.Track = "stable"
@@ -253,33 +244,37 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	}
 	f := promauto.With(reg)
 	e := &Exporter{
-		track:        o.Track,
-		now:          o.Now,
-		requests:     counterVec(f, RequestsTotal),
-		duration:     histogramVec(f, RequestDuration, o.Buckets, true),
-		upstream:     histogramVec(f, UpstreamDuration, o.Buckets, o.NativeUpstream),
-		reqBytes:     counterVec(f, RequestBytes),
-		respBytes:    counterVec(f, ResponseBytes),
-		backendResp:  counterVec(f, BackendResponses),
-		linesRead:    counterVec(f, LinesRead),
-		bytesRead:    counterVec(f, BytesRead),
-		decodeErrors: counterVec(f, DecodeErrors),
-		lagBytes:     gaugeVec(f, LagBytes),
-		lastEvent:    f.NewGauge(prometheus.GaugeOpts{Name: LastEvent.Name, Help: LastEvent.Help}),
-		byPtr:        map[*contract.Endpoint]*endpointSeries{},
-		byName:       map[string]*endpointSeries{},
-		maxBackends:  o.MaxBackends,
-		backends:     map[string]*codeTable{},
-		errByWhy:     map[string]prometheus.Counter{},
+		track:         o.Track,
+		now:           o.Now,
+		start:         o.Now(),
+		bounds:        slices.Clone(o.Buckets),
+		nativeU:       o.NativeUpstream,
+		descRequests:  desc(RequestsTotal),
+		descDuration:  desc(RequestDuration),
+		descUpstream:  desc(UpstreamDuration),
+		descReqBytes:  desc(RequestBytes),
+		descRespBytes: desc(ResponseBytes),
+		descBackends:  desc(BackendResponses),
+		descByField:   desc(RequestsByField),
+		descLines:     desc(LinesRead),
+		descBytes:     desc(BytesRead),
+		descLastEvent: desc(LastEvent),
+		decodeErrors:  counterVec(f, DecodeErrors),
+		lagBytes:      gaugeVec(f, LagBytes),
+		byPtr:         map[*contract.Endpoint]*endpointSeries{},
+		byName:        map[string]*endpointSeries{},
+		files:         map[string]*fileCounters{},
+		maxBackends:   o.MaxBackends,
+		backends:      map[string]*labelledCodes{},
+		errByWhy:      map[string]prometheus.Counter{},
 	}
 	e.clients.reset()
-	e.byField = counterVec(f, RequestsByField)
 	for _, fl := range o.Fields {
-		l := fieldLabel{field: fl.Field, values: []string{FieldNone, FieldOther}, index: map[string]int{}}
+		l := fieldLabel{field: labelValue(fl.Field), values: []string{FieldNone, FieldOther}, index: map[string]int{}}
 		for _, v := range fl.Values {
 			if _, dup := l.index[v]; !dup && v != "" {
 				l.index[v] = len(l.values)
-				l.values = append(l.values, v)
+				l.values = append(l.values, labelValue(v))
 			}
 		}
 		e.fields = append(e.fields, l)
@@ -296,7 +291,7 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		name = c.Name
 	}
 	info := gaugeVec(f, ContractInfo)
-	info.WithLabelValues(name, string(c.Gateway), c.Hash, o.Version, o.Track).Set(1)
+	info.WithLabelValues(labelValue(name), string(c.Gateway), c.Hash, labelValue(o.Version), o.Track).Set(1)
 
 	e.eps = c.Endpoints
 	e.series = make([]*endpointSeries, len(c.Endpoints))
@@ -304,7 +299,7 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		ep := &c.Endpoints[i]
 		s, ok := e.byName[ep.Name]
 		if !ok {
-			s = &endpointSeries{name: ep.Name}
+			s = &endpointSeries{name: labelValue(ep.Name)}
 			e.byName[ep.Name] = s
 		}
 		e.byPtr[ep] = s
@@ -318,33 +313,64 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	}
 	e.unmatched = &endpointSeries{name: contract.Unmatched}
 	e.otherBack = e.newBackend(OtherBackend)
+	if reg != nil {
+		reg.MustRegister(e)
+	}
 	return e
 }
+
+func counterVec(f promauto.Factory, m Metric) *prometheus.CounterVec {
+	return f.NewCounterVec(prometheus.CounterOpts{Name: m.Name, Help: m.Help}, m.Labels)
+}
+
+func gaugeVec(f promauto.Factory, m Metric) *prometheus.GaugeVec {
+	return f.NewGaugeVec(prometheus.GaugeOpts{Name: m.Name, Help: m.Help}, m.Labels)
+}
+
+func desc(m Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
+
+// labelValue makes s a valid label value: client_golang refuses invalid
+// UTF-8, which log fields may hold.
+func labelValue(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 func (e *Exporter) methodSeries(s *endpointSeries, mi int) *methodSeries {
 	if ms := s.methods[mi]; ms != nil {
 		return ms
 	}
-	m := Methods[mi]
 	ms := &methodSeries{
-		duration:  e.duration.WithLabelValues(s.name, m, e.track),
-		upstream:  e.upstream.WithLabelValues(s.name, m, e.track),
-		reqBytes:  e.reqBytes.WithLabelValues(s.name, m, e.track),
-		respBytes: e.respBytes.WithLabelValues(s.name, m, e.track),
+		endpoint: s.name,
+		method:   Methods[mi],
+		duration: newHistogram(e.bounds, true),
+		upstream: newHistogram(e.bounds, e.nativeU),
 	}
-	name, track := s.name, e.track
-	ms.codes.child = func(code string) prometheus.Counter {
-		return e.requests.WithLabelValues(name, m, code, track)
-	}
+	e.mu.Lock()
+	e.methodList = append(e.methodList, ms)
+	e.mu.Unlock()
 	s.methods[mi] = ms
 	return ms
 }
 
-func (e *Exporter) newBackend(host string) *codeTable {
-	track := e.track
-	return &codeTable{child: func(code string) prometheus.Counter {
-		return e.backendResp.WithLabelValues(host, code, track)
-	}}
+// code returns the counter of status (0 when out of range) in t.
+func (e *Exporter) code(t *codeCounts, status int) *cell {
+	if status < 0 || status > 999 {
+		status = 0
+	}
+	cl := t.classes[status/100]
+	if cl == nil {
+		e.mu.Lock()
+		cl = new([100]cell)
+		t.classes[status/100] = cl
+		e.mu.Unlock()
+	}
+	return &cl[status%100]
+}
+
+func (e *Exporter) newBackend(host string) *labelledCodes {
+	t := &labelledCodes{labels: []string{labelValue(host), "", e.track}, codeAt: 1}
+	e.mu.Lock()
+	e.backendList = append(e.backendList, t)
+	e.mu.Unlock()
+	return t
 }
 
 // endpoint returns the series of ep (nil: unmatched).
@@ -373,28 +399,31 @@ func (e *Exporter) endpoint(ep *contract.Endpoint) *endpointSeries {
 
 // Record counts one request. ep is the endpoint the matcher chose for it,
 // nil when none matched. Record does not allocate once the series of the
-// event's endpoint, method, status code and backend exist.
+// event's endpoint, method, status code and backend exist. Scrapes see it
+// after the next Flush.
 func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 	s := e.endpoint(ep)
-	ms := s.methods[methodIndex(ev.Method)]
+	mi := methodIndex(ev.Method)
+	ms := s.methods[mi]
 	if ms == nil {
-		ms = e.methodSeries(s, methodIndex(ev.Method))
+		ms = e.methodSeries(s, mi)
 	}
-	ms.codes.get(ev.Status).Inc()
+	b := &e.batch
+	b.inc(e.code(&ms.codes, ev.Status))
 	if ev.Duration >= 0 {
-		ms.duration.Observe(ev.Duration.Seconds())
+		ms.duration.observe(b, e.bounds, ev.Duration)
 	}
 	if ev.Upstream >= 0 {
-		ms.upstream.Observe(ev.Upstream.Seconds())
+		ms.upstream.observe(b, e.bounds, ev.Upstream)
 	}
 	if ev.BytesIn > 0 {
-		ms.reqBytes.Add(float64(ev.BytesIn))
+		b.add(&ms.reqBytes, uint64(ev.BytesIn))
 	}
 	if ev.BytesOut > 0 {
-		ms.respBytes.Add(float64(ev.BytesOut))
+		b.add(&ms.respBytes, uint64(ev.BytesOut))
 	}
 	if ev.UpstreamHost != "" {
-		e.backend(ev.UpstreamHost).get(ev.Status).Inc()
+		b.inc(e.code(&e.backend(ev.UpstreamHost).codes, ev.Status))
 	}
 	if len(e.fields) > 0 {
 		e.recordFields(ev, s)
@@ -405,7 +434,6 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 			// Only a newer second can raise the last event time.
 			if f := float64(ev.Time.UnixNano()) / 1e9; f > e.lastEvSec {
 				e.lastEvSec, e.lastEvWhole = f, sec
-				e.lastEvent.Set(f)
 			}
 		}
 		if ev.Client != "" {
@@ -416,11 +444,21 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 	}
 }
 
+// Flush publishes what Record and FileMetrics.Line counted since the last
+// Flush, at once: a scrape sees whole lines. The metrics reader calls it
+// after each read from a log (tail.Options.AfterRead).
+func (e *Exporter) Flush() {
+	e.mu.Lock()
+	e.batch.publish()
+	e.lastEvPublished = e.lastEvSec
+	e.mu.Unlock()
+}
+
 func (e *Exporter) recordFields(ev *accesslog.Event, s *endpointSeries) {
 	if s.fields == nil {
-		s.fields = make([][]*codeTable, len(e.fields))
+		s.fields = make([][]*labelledCodes, len(e.fields))
 		for i := range e.fields {
-			s.fields[i] = make([]*codeTable, len(e.fields[i].values))
+			s.fields[i] = make([]*labelledCodes, len(e.fields[i].values))
 		}
 	}
 	for i := range e.fields {
@@ -435,17 +473,17 @@ func (e *Exporter) recordFields(ev *accesslog.Event, s *endpointSeries) {
 		}
 		t := s.fields[i][j]
 		if t == nil {
-			name, track, field, value := s.name, e.track, fl.field, fl.values[j]
-			t = &codeTable{child: func(code string) prometheus.Counter {
-				return e.byField.WithLabelValues(name, code, track, field, value)
-			}}
+			t = &labelledCodes{labels: []string{s.name, "", e.track, fl.field, fl.values[j]}, codeAt: 1}
+			e.mu.Lock()
+			e.fieldList = append(e.fieldList, t)
+			e.mu.Unlock()
 			s.fields[i][j] = t
 		}
-		t.get(ev.Status).Inc()
+		e.batch.inc(e.code(&t.codes, ev.Status))
 	}
 }
 
-func (e *Exporter) backend(host string) *codeTable {
+func (e *Exporter) backend(host string) *labelledCodes {
 	if t, ok := e.backends[host]; ok {
 		return t
 	}
@@ -456,6 +494,86 @@ func (e *Exporter) backend(host string) *codeTable {
 	t := e.newBackend(host)
 	e.backends[host] = t
 	return t
+}
+
+// Describe implements prometheus.Collector for the families the Exporter
+// keeps itself.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		e.descRequests, e.descDuration, e.descUpstream, e.descReqBytes, e.descRespBytes,
+		e.descBackends, e.descByField, e.descLines, e.descBytes, e.descLastEvent,
+	} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector: the published values, taken
+// under the lock Flush publishes under.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	var ms []prometheus.Metric
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		m, err := prometheus.NewConstMetricWithCreatedTimestamp(d, prometheus.CounterValue, float64(v), e.start, labels...)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ms = append(ms, m)
+	}
+	codes := func(d *prometheus.Desc, t *labelledCodes) {
+		t.codes.each(func(code int, n uint64) {
+			labels := slices.Clone(t.labels)
+			labels[t.codeAt] = strconv.Itoa(code)
+			counter(d, n, labels...)
+		})
+	}
+
+	e.mu.Lock()
+	for _, s := range e.methodList {
+		s.codes.each(func(code int, n uint64) {
+			counter(e.descRequests, n, s.endpoint, s.method, strconv.Itoa(code), e.track)
+		})
+		ms = append(ms,
+			e.histMetric(e.descDuration, s.duration, s.endpoint, s.method, e.track),
+			e.histMetric(e.descUpstream, s.upstream, s.endpoint, s.method, e.track))
+		counter(e.descReqBytes, s.reqBytes.published, s.endpoint, s.method, e.track)
+		counter(e.descRespBytes, s.respBytes.published, s.endpoint, s.method, e.track)
+	}
+	for _, t := range e.backendList {
+		codes(e.descBackends, t)
+	}
+	for _, t := range e.fieldList {
+		codes(e.descByField, t)
+	}
+	for _, f := range e.fileList {
+		counter(e.descLines, f.lines.published, f.path)
+		counter(e.descBytes, f.bytes.published, f.path)
+	}
+	last := e.lastEvPublished
+	e.mu.Unlock()
+
+	ms = append(ms, prometheus.MustNewConstMetric(e.descLastEvent, prometheus.GaugeValue, last))
+	for _, m := range ms {
+		ch <- m
+	}
+}
+
+// histMetric is a histogram's state at one scrape; called with mu held.
+func (e *Exporter) histMetric(d *prometheus.Desc, h *histogram, labels ...string) prometheus.Metric {
+	return &constHistogram{desc: d, labels: prometheus.MakeLabelPairs(d, labels), h: h.write(e.bounds, e.start)}
+}
+
+// constHistogram is a prometheus.Metric with classic and native buckets
+// (client_golang's const histograms have one kind or the other).
+type constHistogram struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	h      *dto.Histogram
+}
+
+func (m *constHistogram) Desc() *prometheus.Desc { return m.desc }
+
+func (m *constHistogram) Write(out *dto.Metric) error {
+	out.Label, out.Histogram = m.labels, m.h
+	return nil
 }
 
 // DecodeError counts a line that could not be decoded, by its bounded
@@ -486,18 +604,33 @@ func (e *Exporter) InitDecodeErrors(reasons ...string) {
 
 // FileMetrics are the self-metrics of one followed file.
 type FileMetrics struct {
-	Lines prometheus.Counter
-	Bytes prometheus.Counter
-	Lag   prometheus.Gauge
+	e *Exporter
+	c *fileCounters
+	// Lag is the file's unread bytes; safe for concurrent use.
+	Lag prometheus.Gauge
+}
+
+// Line counts one line of n bytes read from the file. Like Record, it is
+// for the metrics reader's goroutine and published by Flush.
+func (f FileMetrics) Line(n int64) {
+	f.e.batch.inc(&f.c.lines)
+	if n > 0 {
+		f.e.batch.add(&f.c.bytes, uint64(n))
+	}
 }
 
 // File returns the self-metrics of a followed file, creating them at zero.
 func (e *Exporter) File(path string) FileMetrics {
-	return FileMetrics{
-		Lines: e.linesRead.WithLabelValues(path),
-		Bytes: e.bytesRead.WithLabelValues(path),
-		Lag:   e.lagBytes.WithLabelValues(path),
+	e.mu.Lock()
+	c, ok := e.files[path]
+	if !ok {
+		path = string(append([]byte(nil), path...))
+		c = &fileCounters{path: labelValue(path)}
+		e.files[path] = c
+		e.fileList = append(e.fileList, c)
 	}
+	e.mu.Unlock()
+	return FileMetrics{e: e, c: c, Lag: e.lagBytes.WithLabelValues(c.path)}
 }
 
 // CheckpointWritten records that the metrics reader's checkpoint was

@@ -49,6 +49,9 @@ func TestRecordCounts(t *testing.T) {
 	e.Record(event("get", 200, -1), nil)     // not upper case: OTHER
 	e.Record(event("BREW", 999, -1), nil)    // non-standard method
 	e.Record(event("DELETE", 1234, -1), nil) // out of range status: "0"
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(""), RequestsTotal.Name),
+		"nothing is visible before Flush")
+	e.Flush()
 
 	want := `
 # HELP gatewatch_http_requests_total Requests served by the gateway, by contract endpoint, method, status code and track.
@@ -107,12 +110,13 @@ gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="DELET
 func TestEveryFamilyFromSchema(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	e := New(reg, testContract(), Options{Fields: []FieldLabel{{Field: "tenant", Values: []string{"a"}}}})
-	e.File("/var/log/access.log").Lines.Inc()
+	e.File("/var/log/access.log").Line(100)
 	e.DecodeError(accesslog.ReasonJSON)
 	ev := event("GET", 200, time.Millisecond)
 	ev.Upstream, ev.UpstreamHost, ev.Time, ev.Client = time.Millisecond, "10.0.0.1:8080", time.Unix(1000, 0), "1.2.3.4"
 	ev.BytesIn, ev.BytesOut = 10, 20
 	e.Record(ev, nil)
+	e.Flush()
 
 	mfs, err := reg.Gather()
 	require.NoError(t, err)
@@ -154,6 +158,7 @@ func TestBackendsBounded(t *testing.T) {
 		ev.UpstreamHost = h
 		e.Record(ev, nil)
 	}
+	e.Flush()
 	want := `
 # HELP gatewatch_http_backend_responses_total Responses by upstream host and status code, where the log format names the upstream.
 # TYPE gatewatch_http_backend_responses_total counter
@@ -199,6 +204,8 @@ func TestCheckpointAgeAndLastEvent(t *testing.T) {
 	e.Record(ev, nil)
 	ev.Time = time.Unix(3000, 0) // an older line does not move it back
 	e.Record(ev, nil)
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, LastEvent.Name)), "published by Flush")
+	e.Flush()
 	require.Equal(t, 4000.5, testutil.ToFloat64(gaugeOf(t, reg, LastEvent.Name)))
 }
 
@@ -237,10 +244,12 @@ func TestRecordDoesNotAllocate(t *testing.T) {
 	for i := range evs { // warm up: create the series
 		e.Record(evs[i], eps[i])
 	}
+	e.Flush()
 	allocs := testing.AllocsPerRun(1000, func() {
 		for i := range evs {
 			e.Record(evs[i], eps[i])
 		}
+		e.Flush()
 	})
 	require.Zero(t, allocs)
 }
@@ -256,6 +265,7 @@ func TestFieldLabels(t *testing.T) {
 	}
 	ev := event("GET", 500, -1) // no Fields at all
 	e.Record(ev, nil)
+	e.Flush()
 	want := `
 # HELP gatewatch_http_requests_by_field_total Requests by contract endpoint, status code and the value of an allow-listed access-log field (sidecar.extra_labels).
 # TYPE gatewatch_http_requests_by_field_total counter
@@ -303,6 +313,9 @@ func BenchmarkRecord(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		e.Record(evs[i%64], eps[i%4])
+		if i%256 == 255 { // as the metrics reader does after each read
+			e.Flush()
+		}
 	}
 	b.StopTimer()
 	// On a shared machine wall time per op includes waiting for a CPU;
@@ -329,6 +342,7 @@ func TestNativeHistograms(t *testing.T) {
 			ev := event("GET", 200, 120*time.Millisecond)
 			ev.Upstream = 100 * time.Millisecond
 			e.Record(ev, &c.Endpoints[0])
+			e.Flush()
 			mfs, err := reg.Gather()
 			require.NoError(t, err)
 			seen := 0

@@ -157,6 +157,49 @@ var (
 		Help: "Seconds since the metrics reader's checkpoint was last written.",
 		Type: Gauge,
 	}
+	OpenFiles = Metric{
+		Name: "gatewatch_sidecar_open_files",
+		Help: "Access-log files the metrics reader has open, rotated ones still being drained included.",
+		Type: Gauge,
+	}
+	Rotations = Metric{
+		Name: "gatewatch_sidecar_rotations_total",
+		Help: "New files found at a followed path that held another file (rename and create, delete and create).",
+		Type: Counter,
+	}
+	Truncations = Metric{
+		Name: "gatewatch_sidecar_truncations_total",
+		Help: "Followed files found shorter than the read offset or with a changed first line (copytruncate), read again from the start.",
+		Type: Counter,
+	}
+	SkippedBytes = Metric{
+		Name:   "gatewatch_sidecar_skipped_bytes_total",
+		Help:   "Bytes of followed files not delivered as lines, by reason: too_long (the rest of lines over max_line_bytes), nul (NUL padding at line starts), lost (rotated, truncated or deleted before they were read; an upper bound, as the partial last line of a truncated file may still come from its copy).",
+		Type:   Counter,
+		Labels: []string{LabelReason},
+	}
+	DuplicateFiles = Metric{
+		Name: "gatewatch_sidecar_duplicate_files_total",
+		Help: "Files not read because a file with the same fingerprint (a copy) is being read.",
+		Type: Counter,
+	}
+	FileErrors = Metric{
+		Name: "gatewatch_sidecar_file_errors_total",
+		Help: "Followed files abandoned after an I/O error (found again at the next scan).",
+		Type: Counter,
+	}
+	CheckpointErrors = Metric{
+		Name: "gatewatch_sidecar_checkpoint_errors_total",
+		Help: "Failed writes of the metrics reader's checkpoint (retried at the next interval).",
+		Type: Counter,
+	}
+)
+
+// Reasons of SkippedBytes.
+const (
+	SkippedTooLong = "too_long"
+	SkippedNUL     = "nul"
+	SkippedLost    = "lost"
 )
 
 // Shipper self-metrics.
@@ -216,6 +259,7 @@ var Schema = []Metric{
 	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
+	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
 	ProbeSuccess, CanaryVerdict,
 }

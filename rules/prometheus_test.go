@@ -80,6 +80,7 @@ func (e *testExporter) tick() {
 			e.exp.Record(&ev, s.ep)
 		}
 	}
+	e.exp.Flush()
 }
 
 type promResult struct {

@@ -141,13 +141,11 @@ func (p *pipeline) handle(l tail.Line) error {
 		p.lastFile, p.lastDec = p.file(l.Path), p.decoder(l.Path)
 		p.lastPath = l.Path
 	}
-	fm := p.lastFile
-	fm.Lines.Inc()
 	n := l.End - l.Offset
 	if n <= 0 {
 		n = int64(len(l.Bytes)) + 1
 	}
-	fm.Bytes.Add(float64(n))
+	p.lastFile.Line(n)
 	p.lines++
 	if l.Cut {
 		p.decodeError(l, accesslog.ReasonTooLong, fmt.Sprintf("line longer than max_line_bytes (%d bytes skipped)", l.CutBytes))

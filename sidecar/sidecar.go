@@ -163,9 +163,13 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		PollInterval:       sc.PollInterval.Std(),
 		OneShot:            opts.Once,
 		Stdin:              opts.Stdin,
+		AfterRead:          s.exp.Flush, // publish each read's lines at once
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
+	}
+	if err := reg.Register(newTailCollector(s.tailer.Stats)); err != nil {
+		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
 	}
 
 	if cfg.Shipper.Enabled && !opts.Once {
@@ -257,6 +261,7 @@ func (s *Sidecar) Run(ctx context.Context) error {
 		s.ready.Store(true)
 		s.logger.Info("following access logs", "paths", len(s.cfg.Sidecar.Logs), "start", s.cfg.Sidecar.Start, "checkpoint", s.ckpt)
 		err := s.tailer.Run(readCtx, s.pipe.handle)
+		s.exp.Flush()
 		s.exp.CheckpointWritten(time.Now())
 		s.updateLag()
 		if err != nil {

@@ -206,6 +206,20 @@ func TestRotationEndToEnd(t *testing.T) {
 			require.Equal(t, float64(want), sum(t, reg, exporter.RequestsTotal.Name))
 			require.Equal(t, 0.0, sum(t, reg, exporter.DecodeErrors.Name))
 			require.Equal(t, float64(want), sum(t, reg, exporter.LinesRead.Name))
+
+			// The file metrics saw the rotations, and nothing lost.
+			rotated, truncated := sum(t, reg, exporter.Rotations.Name), sum(t, reg, exporter.Truncations.Name)
+			if tc.glob {
+				require.Equal(t, 0.0, rotated)
+				require.InDelta(t, 3.5, truncated, 2.5, "1 to 6 truncations seen")
+			} else {
+				require.InDelta(t, 3.5, rotated, 2.5, "1 to 6 rotations seen")
+				require.Equal(t, 0.0, truncated)
+			}
+			if !tc.glob {
+				require.Equal(t, 0.0, value(t, reg, exporter.SkippedBytes.Name, "reason", exporter.SkippedLost))
+			} // with copytruncate, "lost" is an upper bound: a partial line pending at the truncation, which the copy delivered
+			require.Equal(t, 0.0, value(t, reg, exporter.SkippedBytes.Name, "reason", exporter.SkippedTooLong))
 		})
 	}
 }

@@ -70,6 +70,7 @@ func (s *stdinReader) emitter(t *Tailer, handle func(Line) error) func(l *Line) 
 
 func (s *stdinReader) process(t *Tailer, chunk []byte, handle func(Line) error) error {
 	err := s.sp.process(chunk, s.off, s.emitter(t, handle))
+	t.afterRead()
 	s.off += int64(len(chunk))
 	t.bytes.Add(uint64(len(chunk)))
 	s.free <- chunk[:cap(chunk)]
@@ -77,5 +78,7 @@ func (s *stdinReader) process(t *Tailer, chunk []byte, handle func(Line) error) 
 }
 
 func (s *stdinReader) finish(t *Tailer, handle func(Line) error) error {
-	return s.sp.flush(s.off, s.emitter(t, handle))
+	err := s.sp.flush(s.off, s.emitter(t, handle))
+	t.afterRead()
+	return err
 }

@@ -142,6 +142,11 @@ type Options struct {
 	Stdin io.Reader
 	// Logger receives rotations, truncations and errors (default: none).
 	Logger *slog.Logger
+	// AfterRead, when set, is called on Run's goroutine after the lines of
+	// each read (up to ReadBufferBytes of a file, a chunk of standard
+	// input, or the unterminated last line of a finished file) have been
+	// handled: a handler that batches its work publishes it there.
+	AfterRead func()
 }
 
 // Stats are counters since New and the state of every open file.
@@ -861,6 +866,7 @@ func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (
 			grew = true
 			base := r.off
 			perr := r.sp.process(r.buf[:n], base, emit)
+			t.afterRead()
 			t.mu.Lock()
 			if lastEnd > base {
 				s := max(lastEnd-checkBytes, base)
@@ -898,6 +904,12 @@ func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (
 	}
 }
 
+func (t *Tailer) afterRead() {
+	if t.opts.AfterRead != nil {
+		t.opts.AfterRead()
+	}
+}
+
 // finish delivers r's last unterminated line and closes it.
 func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 	if r.done {
@@ -920,6 +932,7 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 			end = l.End
 			return nil
 		})
+		t.afterRead()
 		if err != nil {
 			r.sp.lineStart = l0
 			return err

@@ -1,0 +1,59 @@
+package sidecar
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/tail"
+)
+
+// tailCollector exports the metrics reader's tail.Stats: what happened to
+// the followed files (rotations, truncations, bytes never delivered as
+// lines) that the per-line metrics cannot show.
+type tailCollector struct {
+	stats func() tail.Stats
+
+	open, rotations, truncations, skipped, duplicates, fileErrors, ckptErrors *prometheus.Desc
+}
+
+func newTailCollector(stats func() tail.Stats) *tailCollector {
+	d := func(m exporter.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
+	return &tailCollector{
+		stats:       stats,
+		open:        d(exporter.OpenFiles),
+		rotations:   d(exporter.Rotations),
+		truncations: d(exporter.Truncations),
+		skipped:     d(exporter.SkippedBytes),
+		duplicates:  d(exporter.DuplicateFiles),
+		fileErrors:  d(exporter.FileErrors),
+		ckptErrors:  d(exporter.CheckpointErrors),
+	}
+}
+
+func (c *tailCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.open, c.rotations, c.truncations, c.skipped, c.duplicates, c.fileErrors, c.ckptErrors} {
+		ch <- d
+	}
+}
+
+func (c *tailCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	open := 0
+	for _, f := range st.Files {
+		if f.Path != "-" {
+			open++
+		}
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(open))
+	counter(c.rotations, st.Rotations)
+	counter(c.truncations, st.Truncations)
+	counter(c.skipped, st.CutBytes, exporter.SkippedTooLong)
+	counter(c.skipped, st.NULBytes, exporter.SkippedNUL)
+	counter(c.skipped, st.LostBytes, exporter.SkippedLost)
+	counter(c.duplicates, st.Duplicates)
+	counter(c.fileErrors, st.Errors)
+	counter(c.ckptErrors, st.CheckpointErrors)
+}
