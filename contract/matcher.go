@@ -630,11 +630,13 @@ func lower(a, b int32) int32 {
 }
 
 func cutSegment(path string) (seg, rest string, more bool) {
-	i := strings.IndexByte(path, '/')
-	if i < 0 {
-		return path, "", false
+	// Segments are short: a plain loop beats IndexByte's call and set-up.
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' {
+			return path[:i], path[i+1:], true
+		}
 	}
-	return path[:i], path[i+1:], true
+	return path, "", false
 }
 
 // rnode is a node of a radix tree on the bytes of path prefixes.
