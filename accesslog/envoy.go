@@ -27,11 +27,12 @@ type EnvoyDecoder struct {
 	scratch []byte
 	s       jsonScanner
 	keys    keyCache
+	vals    fieldVals
 	times   timeCache
 }
 
-// envoyKeys are the keys EnvoyDecoder reads; their ids (1 + index) are
-// the ek constants.
+// envoyKeys are the keys EnvoyDecoder reads; their field ids (1 + index)
+// are the ek constants.
 var envoyKeys = [...]string{
 	"start_time", "method", "path", "response_code", "response_flags",
 	"bytes_received", "bytes_sent", "duration", "upstream_service_time",
@@ -68,7 +69,7 @@ func NewEnvoy(loc *time.Location) *EnvoyDecoder {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &EnvoyDecoder{loc: loc}
+	return &EnvoyDecoder{loc: loc, keys: newKeyCache(0, envoyKeys[:]...)}
 }
 
 // Decode implements Decoder.
@@ -81,94 +82,48 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	var (
-		haveMethod, havePath, haveStatus bool
-		xff, remote                      string
-	)
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(&d.keys, i, first, envoyKeys[:])
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		var v string
-		var ok bool
-		switch key {
-		case ekStartTime:
-			v, ok, err = s.strVal()
-			if err == nil && ok && v != "" && v != "-" {
-				t, tok := parseRFC3339Cached(v, d.loc, &d.times)
-				if !tok {
-					return decodeErr(ReasonBadTime, "envoy: bad start_time %q", truncate(v, 64))
-				}
-				e.Time = t
-			}
-		case ekMethod:
-			v, ok, err = s.strVal()
-			e.Method = upperMethod(v, &d.scratch)
-			haveMethod = ok && e.Method != ""
-		case ekPath:
-			v, ok, err = s.strVal()
-			havePath = ok && v != "" && v != "-"
-			e.setURI(v)
-		case ekResponseCode:
-			var n int64
-			n, ok, err = s.intVal()
-			if err != nil {
-				return statusErr("envoy", err)
-			}
-			if ok {
-				if !validStatus(n) {
-					return decodeErr(ReasonBadStatus, "envoy: response_code %d out of range", n)
-				}
-				e.Status, haveStatus = int(n), true
-			}
-		case ekResponseFlags:
-			v, _, err = s.strVal()
-			e.Flags = dash(v)
-		case ekBytesReceived:
-			e.BytesIn, err = d.count()
-		case ekBytesSent:
-			e.BytesOut, err = d.count()
-		case ekDuration:
-			e.Duration, _, err = s.msVal()
-			err = durErr("envoy", "duration", err)
-		case ekUpstreamServiceTime:
-			e.Upstream, _, err = s.msVal()
-			err = durErr("envoy", "upstream_service_time", err)
-		case ekXForwardedFor:
-			xff, _, err = s.strVal()
-		case ekDownstreamRemoteAddress:
-			remote, _, err = s.strVal()
-		case ekUserAgent:
-			v, _, err = s.strVal()
-			e.UserAgent = dash(v)
-		case ekRequestID:
-			v, _, err = s.strVal()
-			e.RequestID = dash(v)
-		case ekAuthority:
-			v, _, err = s.strVal()
-			e.Host = dash(v)
-		case ekUpstreamHost:
-			v, _, err = s.strVal()
-			e.UpstreamHost = dash(v)
-		case ekUpstreamCluster:
-			v, _, err = s.strVal()
-			e.Service = dash(v)
-		case ekRouteName:
-			v, _, err = s.strVal()
-			e.Route = dash(v)
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			return err
-		}
+	f := &d.vals
+	f.reset()
+	if err := s.readFields(&d.keys, f); err != nil {
+		return err
 	}
 	if err := s.end(); err != nil {
 		return err
+	}
+	if v, ok := f.str(ekStartTime); ok && v != "" && v != "-" {
+		t, tok := parseRFC3339Cached(v, d.loc, &d.times)
+		if !tok {
+			return decodeErr(ReasonBadTime, "envoy: bad start_time %q", truncate(v, 64))
+		}
+		e.Time = t
+	}
+	v, ok := f.str(ekMethod)
+	e.Method = upperMethod(v, &d.scratch)
+	haveMethod := ok && e.Method != ""
+	v, ok = f.str(ekPath)
+	havePath := ok && v != "" && v != "-"
+	e.setURI(v)
+	n, haveStatus, err := f.int(ekResponseCode)
+	if err != nil {
+		return statusErr("envoy", err)
+	}
+	if haveStatus {
+		if !validStatus(n) {
+			return decodeErr(ReasonBadStatus, "envoy: response_code %d out of range", n)
+		}
+		e.Status = int(n)
+	}
+	if e.BytesIn, err = d.count(ekBytesReceived); err != nil {
+		return err
+	}
+	if e.BytesOut, err = d.count(ekBytesSent); err != nil {
+		return err
+	}
+	if e.Duration, _, err = f.ms(ekDuration); err != nil {
+		return durErr("envoy", "duration", err)
+	}
+	if e.Upstream, _, err = f.ms(ekUpstreamServiceTime); err != nil {
+		return durErr("envoy", "upstream_service_time", err)
 	}
 	switch {
 	case !haveMethod:
@@ -178,16 +133,24 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	case !haveStatus:
 		return missing("envoy", "response_code")
 	}
-	e.Client = hostOnly(remote)
+	e.Flags = dash(f.text(ekResponseFlags))
+	e.UserAgent = dash(f.text(ekUserAgent))
+	e.RequestID = dash(f.text(ekRequestID))
+	e.Host = dash(f.text(ekAuthority))
+	e.UpstreamHost = dash(f.text(ekUpstreamHost))
+	e.Service = dash(f.text(ekUpstreamCluster))
+	e.Route = dash(f.text(ekRouteName))
+	e.Client = hostOnly(f.text(ekDownstreamRemoteAddress))
 	if e.Client == "" {
-		e.Client = firstXFF(xff)
+		e.Client = firstXFF(f.text(ekXForwardedFor))
 	}
 	setOverhead(e)
 	return nil
 }
 
-func (d *EnvoyDecoder) count() (int64, error) {
-	n, ok, err := d.s.intVal()
+// count reads a byte count; unknown is -1.
+func (d *EnvoyDecoder) count(id int) (int64, error) {
+	n, ok, err := d.vals.int(id)
 	if err != nil {
 		if de, isDE := IsDecodeError(err); isDE && de.Reason == ReasonBadField {
 			return -1, &DecodeError{Reason: ReasonBadField, Msg: "envoy: " + de.Msg}

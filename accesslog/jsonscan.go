@@ -253,9 +253,6 @@ func indexQuoteOrBackslash(b []byte) int {
 	return -1
 }
 
-// littleEndian enables the word-at-a-time loads (unaligned loads are fine
-// on every little-endian platform Go supports).
-var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // strEscaped unescapes a string from start whose first backslash is at i
 // into the scratch buffer.
@@ -757,27 +754,79 @@ const (
 // keyCache remembers the keys of one JSON object in the order the
 // previous line had them, with their ids. A gateway writes its fields in
 // the same order on every line, so the next key is almost always the
-// cached one at the same position: keyID then checks it with one or two
-// word comparisons instead of scanning for the closing quote and
-// comparing the key against every known name.
+// cached one at the same position: field and keyID then check it with
+// two word comparisons (more only for keys longer than 16 bytes) instead
+// of scanning for the closing quote and comparing the key against every
+// known name.
 type keyCache struct {
-	n int // entries learned
-	// Entry i is text[start[i]:end[i]], the key in quotes and its colon
-	// as in compact JSON (`"method":`), with id ids[i]. head[i] is its
-	// first 8 bytes (little-endian; masked by mask[i] when shorter) and
-	// tail[i] its last 8.
-	start, end [maxCachedKeys]uint16
-	ids        [maxCachedKeys]uint8
-	head, tail [maxCachedKeys]uint64
-	mask       [maxCachedKeys]uint64
-	text       [keyCacheBytes]byte
+	// names are the keys the decoder reads in this object; the i-th
+	// has the field id base+i+1, any other key the id 0.
+	names []string
+	base  int
+	n     int // entries learned, at most maxCachedKeys
+	e     [maxCachedKeys]keyEntry
+	// text holds the entries' `"key":` one after the other.
+	text [keyCacheBytes]byte
+}
+
+// keyEntry is one cached key: `"key":` as in compact JSON, n bytes long
+// at text[start:]. A key matches when the words of the input at offsets
+// 0, moff and toff, masked by hmask, mmask and tmask, equal head, mid and
+// tail: the first 8 bytes (masked when the key is shorter), the 8 bytes
+// from 8 when it is longer than 16 (else nothing: mmask 0), and the last
+// 8 (or the head again for a key shorter than 8). Keys longer than 24
+// bytes compare their other middle words too. Words are in native byte
+// order, as load64 reads them.
+type keyEntry struct {
+	head, hmask uint64
+	mid, mmask  uint64
+	tail, tmask uint64
+	n, start    uint16
+	moff, toff  uint8
+	id          uint8
+}
+
+// load64 reads the 8 bytes at b[i:] as a native-order word; the caller
+// guarantees i+8 <= len(b).
+func load64(b []byte, i int) uint64 {
+	if !littleEndian {
+		return binary.NativeEndian.Uint64(b[i : i+8])
+	}
+	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
+}
+
+// matches reports whether buf[pos:] starts with the entry's `"key":`;
+// the caller guarantees pos+max(8, e.n) <= len(buf).
+func (kc *keyCache) matches(e *keyEntry, buf []byte, pos int) bool {
+	d := (load64(buf, pos)&e.hmask ^ e.head) | (load64(buf, pos+int(e.moff))&e.mmask ^ e.mid) | (load64(buf, pos+int(e.toff))&e.tmask ^ e.tail)
+	return d == 0 && (e.n <= 24 || kc.matchLong(e, buf, pos))
+}
+
+// matchLong compares the words from 16 to the tail of a key longer than
+// 24 bytes.
+func (kc *keyCache) matchLong(e *keyEntry, buf []byte, pos int) bool {
+	for j := 16; j < int(e.toff); j += 8 {
+		if load64(buf, pos+j) != load64(kc.text[:], int(e.start)+j) {
+			return false
+		}
+	}
+	return true
+}
+
+// newKeyCache returns a cache for an object whose keys names have the
+// field ids base+1, base+2, ...
+func newKeyCache(base int, names ...string) keyCache {
+	if base+len(names) >= maxFieldIDs {
+		panic("accesslog: too many field ids")
+	}
+	return keyCache{names: names, base: base}
 }
 
 // keyID reads the i-th key (from 0) of the current object and the colon
-// after it, as nextKey does, and returns its id: 1 + its index in keys, or
-// 0 for a key not in keys. more is false (and the '}' consumed) at the end
-// of the object. It accepts exactly what nextKey accepts.
-func (s *jsonScanner) keyID(kc *keyCache, i int, first bool, keys []string) (id int, more bool, err error) {
+// after it, as nextKey does, and returns its field id (see keyCache.names),
+// 0 for a key not in names. more is false (and the '}' consumed) at the
+// end of the object. It accepts exactly what nextKey accepts.
+func (s *jsonScanner) keyID(kc *keyCache, i int, first bool) (id int, more bool, err error) {
 	buf, pos := s.buf, s.pos
 	if pos < len(buf) && buf[pos] == '}' {
 		s.pos++ // as nextKey: the end of the object
@@ -786,43 +835,31 @@ func (s *jsonScanner) keyID(kc *keyCache, i int, first bool, keys []string) (id 
 	if uint(i) < uint(kc.n) && uint(i) < maxCachedKeys {
 		if !first {
 			if pos >= len(buf) || buf[pos] != ',' {
-				return s.keyIDSlow(kc, i, first, keys)
+				return s.keyIDSlow(kc, i, first)
 			}
 			pos++
 		}
 		// A cached key holds no '"' or '\\', so `"key":` is read by
 		// nextKey as key.
-		n := int(kc.end[i]) - int(kc.start[i])
-		if end := pos + n; pos+8 <= len(buf) && end <= len(buf) {
-			x := binary.LittleEndian.Uint64(buf[pos:])
-			var match bool
-			switch {
-			case n <= 8:
-				match = x&kc.mask[i] == kc.head[i]
-			case n <= 16:
-				match = x == kc.head[i] && binary.LittleEndian.Uint64(buf[end-8:]) == kc.tail[i]
-			default:
-				match = x == kc.head[i] && bstr(buf[pos:end]) == bstr(kc.text[kc.start[i]:kc.end[i]])
-			}
-			if match {
-				s.pos = end
-				return int(kc.ids[i]), true, nil
-			}
+		e := &kc.e[i]
+		if pos+max(8, int(e.n)) <= len(buf) && kc.matches(e, buf, pos) {
+			s.pos = pos + int(e.n)
+			return int(e.id), true, nil
 		}
 	}
-	return s.keyIDSlow(kc, i, first, keys)
+	return s.keyIDSlow(kc, i, first)
 }
 
 // keyIDSlow is keyID without the cache: it reads the key with nextKey
 // and learns it.
-func (s *jsonScanner) keyIDSlow(kc *keyCache, i int, first bool, keys []string) (id int, more bool, err error) {
+func (s *jsonScanner) keyIDSlow(kc *keyCache, i int, first bool) (id int, more bool, err error) {
 	key, more, err := s.nextKey(first)
 	if err != nil || !more {
 		return 0, more, err
 	}
-	for j, k := range keys {
+	for j, k := range kc.names {
 		if key == k {
-			id = j + 1
+			id = kc.base + j + 1
 			break
 		}
 	}
@@ -833,32 +870,45 @@ func (s *jsonScanner) keyIDSlow(kc *keyCache, i int, first bool, keys []string) 
 // learn records that the i-th key of the object is key, with id. A
 // different key at i forgets the entries from i on.
 func (kc *keyCache) learn(i int, key string, id int) {
-	if i > kc.n || i >= maxCachedKeys || id > 255 {
+	if i > kc.n || i >= maxCachedKeys || id >= maxFieldIDs {
 		return
 	}
 	kc.n = i
 	start := 0
 	if i > 0 {
-		start = int(kc.end[i-1])
+		start = int(kc.e[i-1].start) + int(kc.e[i-1].n)
 	}
-	end := start + len(key) + 3
-	if end > len(kc.text) || indexQuoteOrBackslash(unsafeBytes(key)) >= 0 {
+	n := len(key) + 3
+	end := start + n
+	// end+8: room for a full word at every entry's start (match reads
+	// middle words from text).
+	if end+8 > len(kc.text) || n > 255 || indexQuoteOrBackslash(unsafeBytes(key)) >= 0 {
 		return
 	}
 	kc.text[start] = '"'
 	copy(kc.text[start+1:], key)
 	kc.text[end-2] = '"'
 	kc.text[end-1] = ':'
-	kc.start[i], kc.end[i] = uint16(start), uint16(end)
-	kc.ids[i] = uint8(id)
 	var w [8]byte
 	copy(w[:], kc.text[start:end])
-	kc.head[i] = binary.LittleEndian.Uint64(w[:])
-	kc.mask[i] = ^uint64(0)
-	if n := end - start; n < 8 {
-		kc.mask[i] = 1<<(8*n) - 1
-	} else {
-		kc.tail[i] = binary.LittleEndian.Uint64(kc.text[end-8 : end])
+	e := keyEntry{n: uint16(n), start: uint16(start), id: uint8(id), hmask: ^uint64(0), tmask: ^uint64(0)}
+	if n > 16 {
+		e.moff, e.mmask = 8, ^uint64(0)
+		e.mid = load64(kc.text[:], start+8)
 	}
+	e.head = load64(w[:], 0)
+	if n < 8 {
+		var m [8]byte
+		for j := range n {
+			m[j] = 0xff
+		}
+		e.hmask = load64(m[:], 0)
+		e.head &= e.hmask
+		e.tail, e.tmask = e.head, e.hmask
+	} else {
+		e.toff = uint8(n - 8)
+		e.tail = load64(kc.text[:], end-8)
+	}
+	kc.e[i] = e
 	kc.n = i + 1
 }

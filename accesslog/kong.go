@@ -23,47 +23,67 @@ import "time"
 type KongDecoder struct {
 	scratch []byte
 	s       jsonScanner
+	vals    fieldVals
 	// The key order of each object the decoder reads.
 	keys                                      keyCache
 	kRequest, kHeaders, kResponse, kLatencies keyCache
 	kTries, kRoute, kService, kConsumer       keyCache
 }
 
-// The keys KongDecoder reads in each object, and their ids.
-var (
-	kongKeys         = []string{"request", "response", "latencies", "started_at", "client_ip", "route", "service", "consumer", "tries"}
-	kongRequestKeys  = []string{"method", "uri", "size", "id", "headers"}
-	kongHeaderKeys   = []string{"host", "user-agent", "x-request-id"}
-	kongResponseKeys = []string{"status", "size"}
-	kongLatencyKeys  = []string{"request", "proxy", "kong"}
-	kongTryKeys      = []string{"ip", "port"}
-	// names(): the preferred name, then the fallback.
-	kongRouteKeys    = []string{"name", "id"}
-	kongConsumerKeys = []string{"username", "custom_id"}
-)
-
+// Field ids of the keys KongDecoder reads, in all its objects.
 const (
-	kkRequest = 1 + iota
-	kkResponse
-	kkLatencies
-	kkStartedAt
-	kkClientIP
-	kkRoute
-	kkService
-	kkConsumer
-	kkTries
+	// The top-level object.
+	kfRequest = 1 + iota
+	kfResponse
+	kfLatencies
+	kfStartedAt
+	kfClientIP
+	kfRoute
+	kfService
+	kfConsumer
+	kfTries
+	// request
+	kfMethod
+	kfURI
+	kfRequestSize
+	kfRequestID
+	kfHeaders
+	// request.headers (Kong lower-cases header names in serialize())
+	kfHost
+	kfUserAgent
+	kfXRequestID
+	// response
+	kfStatus
+	kfResponseSize
+	// latencies
+	kfLatRequest
+	kfLatProxy
+	kfLatKong
+	// tries[]
+	kfTryIP
+	kfTryPort
+	// route, service, consumer: the preferred name, then the fallback
+	kfRouteName
+	kfRouteID
+	kfServiceName
+	kfServiceID
+	kfUsername
+	kfCustomID
 )
 
 // NewKong returns a decoder for Kong's log-plugin JSON.
-func NewKong() *KongDecoder { return &KongDecoder{} }
-
-type kongState struct {
-	haveMethod, haveURI, haveStatus bool
-	requestID, xRequestID           string
-	routeName, routeID              string
-	serviceName, serviceID          string
-	username, customID              string
-	tryIP, tryPort                  string
+func NewKong() *KongDecoder {
+	return &KongDecoder{
+		keys:       newKeyCache(0, "request", "response", "latencies", "started_at", "client_ip", "route", "service", "consumer", "tries"),
+		kRequest:   newKeyCache(kfMethod-1, "method", "uri", "size", "id", "headers"),
+		kHeaders:   newKeyCache(kfHost-1, "host", "user-agent", "x-request-id"),
+		kResponse:  newKeyCache(kfStatus-1, "status", "size"),
+		kLatencies: newKeyCache(kfLatRequest-1, "request", "proxy", "kong"),
+		kTries:     newKeyCache(kfTryIP-1, "ip", "port"),
+		kRoute:     newKeyCache(kfRouteName-1, "name", "id"),
+		kService:   newKeyCache(kfServiceName-1, "name", "id"),
+		kConsumer:  newKeyCache(kfUsername-1, "username", "custom_id"),
+	}
 }
 
 // Decode implements Decoder.
@@ -79,77 +99,93 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 	if err := s.beginObject(); err != nil {
 		return err
 	}
-	var st kongState
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(&d.keys, i, first, kongKeys)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		switch key {
-		case kkRequest:
-			err = d.request(e, &st)
-		case kkResponse:
-			err = d.response(e, &st)
-		case kkLatencies:
-			err = d.latencies(e)
-		case kkStartedAt:
-			var n int64
-			var ok bool
-			n, ok, err = s.intVal()
-			if err == nil && ok && n > 0 {
-				e.Time = time.UnixMilli(n).UTC()
-			}
-		case kkClientIP:
-			var v string
-			v, _, err = s.strVal()
-			e.Client = hostOnly(v)
-		case kkRoute:
-			err = d.names(&d.kRoute, &st.routeName, &st.routeID, kongRouteKeys)
-		case kkService:
-			err = d.names(&d.kService, &st.serviceName, &st.serviceID, kongRouteKeys)
-		case kkConsumer:
-			err = d.names(&d.kConsumer, &st.username, &st.customID, kongConsumerKeys)
-		case kkTries:
-			err = d.tries(&st)
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			return err
-		}
+	f := &d.vals
+	f.reset()
+	if err := d.object(&d.keys); err != nil {
+		return err
 	}
 	if err := s.end(); err != nil {
 		return err
 	}
+
+	v, haveMethod := f.str(kfMethod)
+	e.Method = upperMethod(v, &d.scratch)
+	v, haveURI := f.str(kfURI)
+	e.setURI(v)
+	n, ok, err := f.int(kfRequestSize)
+	if err != nil {
+		return err
+	}
+	if ok {
+		e.BytesIn = n
+	}
+	n, haveStatus, err := f.int(kfStatus)
+	if err != nil {
+		return statusErr("kong", err)
+	}
+	if haveStatus {
+		if !validStatus(n) {
+			return decodeErr(ReasonBadStatus, "kong: response.status %d out of range", n)
+		}
+		e.Status = int(n)
+	}
+	if n, ok, err = f.int(kfResponseSize); err != nil {
+		return err
+	}
+	if ok {
+		e.BytesOut = n
+	}
+	if e.Duration, _, err = f.ms(kfLatRequest); err != nil {
+		return latencyErr("request", err)
+	}
+	if e.Upstream, _, err = f.ms(kfLatProxy); err != nil {
+		return latencyErr("proxy", err)
+	}
+	if e.Overhead, _, err = f.ms(kfLatKong); err != nil {
+		return latencyErr("kong", err)
+	}
+	if n, ok, err = f.int(kfStartedAt); err != nil {
+		return err
+	}
+	if ok && n > 0 {
+		e.Time = time.UnixMilli(n).UTC()
+	}
 	switch {
-	case !st.haveMethod:
+	case !haveMethod:
 		return missing("kong", "request.method")
-	case !st.haveURI:
+	case !haveURI:
 		return missing("kong", "request.uri")
-	case !st.haveStatus:
+	case !haveStatus:
 		return missing("kong", "response.status")
 	}
-	e.RequestID = firstNonEmpty(st.requestID, st.xRequestID)
-	e.Route = firstNonEmpty(st.routeName, st.routeID)
-	e.Service = firstNonEmpty(st.serviceName, st.serviceID)
-	e.Consumer = firstNonEmpty(st.username, st.customID)
-	if st.tryIP != "" {
-		if st.tryPort == "" {
-			e.UpstreamHost = st.tryIP
+	e.Client = hostOnly(f.text(kfClientIP))
+	e.Host = f.text(kfHost)
+	e.UserAgent = f.text(kfUserAgent)
+	e.RequestID = firstNonEmpty(f.text(kfRequestID), f.text(kfXRequestID))
+	e.Route = firstNonEmpty(f.text(kfRouteName), f.text(kfRouteID))
+	e.Service = firstNonEmpty(f.text(kfServiceName), f.text(kfServiceID))
+	e.Consumer = firstNonEmpty(f.text(kfUsername), f.text(kfCustomID))
+	if ip := f.text(kfTryIP); ip != "" {
+		if port := f.text(kfTryPort); port == "" {
+			e.UpstreamHost = ip
 		} else {
 			out := d.scratch
 			base := len(out)
-			out = append(out, st.tryIP...)
+			out = append(out, ip...)
 			out = append(out, ':')
-			out = append(out, st.tryPort...)
+			out = append(out, port...)
 			d.scratch = out
 			e.UpstreamHost = bstr(out[base:])
 		}
 	}
 	return nil
+}
+
+func latencyErr(key string, err error) error {
+	if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField {
+		return &DecodeError{Reason: ReasonBadDuration, Msg: "kong: latencies." + key + ": " + de.Msg}
+	}
+	return err
 }
 
 func firstNonEmpty(a, b string) string {
@@ -159,170 +195,84 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func (d *KongDecoder) request(e *Event, st *kongState) error {
+// object reads the rest of an object (after its '{'), whose key order kc
+// caches, into d.vals.
+func (d *KongDecoder) object(kc *keyCache) error {
 	s := &d.s
-	if !s.enterObject() {
-		return s.skip()
-	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(&d.kRequest, i, first, kongRequestKeys)
-		if err != nil || !more {
-			return err
-		}
-		switch key {
-		case 1: // method
-			var v string
-			v, st.haveMethod, err = s.strVal()
-			e.Method = upperMethod(v, &d.scratch)
-		case 2: // uri
-			var v string
-			v, st.haveURI, err = s.strVal()
-			e.setURI(v)
-		case 3: // size
-			var n int64
-			var ok bool
-			n, ok, err = s.intVal()
-			if ok {
-				e.BytesIn = n
+	for i := 0; ; {
+		next, stop := s.scanObject(kc, i, &d.vals)
+		id := 0
+		switch stop {
+		case stopEnd:
+			return nil
+		case stopValue:
+			id = int(kc.e[(next-1)%maxCachedKeys].id)
+		case stopMiss:
+			var more bool
+			var err error
+			id, more, err = s.keyID(kc, next, next == 0)
+			if err != nil || !more {
+				return err
 			}
-		case 4: // id
-			st.requestID, _, err = s.strVal()
-		case 5: // headers
-			err = d.headers(e, st)
-		default:
-			err = s.skip()
+			next++
 		}
-		if err != nil {
+		if err := d.value(id); err != nil {
 			return err
 		}
+		i = next
 	}
 }
 
-func (d *KongDecoder) headers(e *Event, st *kongState) error {
+// value reads the value of the key with field id: into d.vals, or, for
+// the objects the decoder reads, key by key.
+func (d *KongDecoder) value(id int) error {
 	s := &d.s
-	if !s.enterObject() {
-		return s.skip()
-	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(&d.kHeaders, i, first, kongHeaderKeys)
-		if err != nil || !more {
-			return err
-		}
-		// Kong lower-cases header names in serialize().
-		switch key {
-		case 1: // host
-			e.Host, _, err = s.firstStrVal()
-		case 2: // user-agent
-			e.UserAgent, _, err = s.firstStrVal()
-		case 3: // x-request-id
-			st.xRequestID, _, err = s.firstStrVal()
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func (d *KongDecoder) response(e *Event, st *kongState) error {
-	s := &d.s
-	if !s.enterObject() {
-		return s.skip()
-	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(&d.kResponse, i, first, kongResponseKeys)
-		if err != nil || !more {
-			return err
-		}
-		switch key {
-		case 1: // status
-			var n int64
-			var ok bool
-			n, ok, err = s.intVal()
+	var kc *keyCache
+	switch id {
+	case kfRequest:
+		kc = &d.kRequest
+	case kfHeaders:
+		kc = &d.kHeaders
+	case kfResponse:
+		kc = &d.kResponse
+	case kfLatencies:
+		kc = &d.kLatencies
+	case kfRoute:
+		kc = &d.kRoute
+	case kfService:
+		kc = &d.kService
+	case kfConsumer:
+		kc = &d.kConsumer
+	case kfTries:
+		return d.tries()
+	case kfHost, kfUserAgent, kfXRequestID:
+		if s.peek() == kindArray {
+			// A repeated header: its first value.
+			v, ok, err := s.firstStrVal()
 			if err != nil {
-				return statusErr("kong", err)
+				return err
 			}
+			kind := uint8(fvNull)
 			if ok {
-				if !validStatus(n) {
-					return decodeErr(ReasonBadStatus, "kong: response.status %d out of range", n)
-				}
-				e.Status, st.haveStatus = int(n), true
+				kind = fvStr
 			}
-		case 2: // size
-			var n int64
-			var ok bool
-			n, ok, err = s.intVal()
-			if ok {
-				e.BytesOut = n
-			}
-		default:
-			err = s.skip()
+			d.vals.kind[id%maxFieldIDs] = kind
+			d.vals.val[id%maxFieldIDs] = fieldVal{s: v, end: s.pos}
+			return nil
 		}
-		if err != nil {
-			return err
-		}
+		return s.readValue(id, &d.vals)
+	default:
+		return s.readValue(id, &d.vals)
 	}
-}
-
-func (d *KongDecoder) latencies(e *Event) error {
-	s := &d.s
 	if !s.enterObject() {
 		return s.skip()
 	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(&d.kLatencies, i, first, kongLatencyKeys)
-		if err != nil || !more {
-			return err
-		}
-		switch key {
-		case 1: // request
-			e.Duration, _, err = s.msVal()
-		case 2: // proxy
-			e.Upstream, _, err = s.msVal()
-		case 3: // kong
-			e.Overhead, _, err = s.msVal()
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			if de, ok := IsDecodeError(err); ok && de.Reason == ReasonBadField && key > 0 {
-				return &DecodeError{Reason: ReasonBadDuration, Msg: "kong: latencies." + kongLatencyKeys[key-1] + ": " + de.Msg}
-			}
-			return err
-		}
-	}
-}
-
-// names reads two string members of an object (route, service,
-// consumer): keys[0] into a and keys[1] into b.
-func (d *KongDecoder) names(kc *keyCache, a, b *string, keys []string) error {
-	s := &d.s
-	if !s.enterObject() {
-		return s.skip()
-	}
-	for i, first := 0, true; ; i, first = i+1, false {
-		key, more, err := s.keyID(kc, i, first, keys)
-		if err != nil || !more {
-			return err
-		}
-		switch key {
-		case 1:
-			*a, _, err = s.strVal()
-		case 2:
-			*b, _, err = s.strVal()
-		default:
-			err = s.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
+	return d.object(kc)
 }
 
 // tries keeps the ip and port of the last try: the one that produced the
 // response.
-func (d *KongDecoder) tries(st *kongState) error {
+func (d *KongDecoder) tries() error {
 	s := &d.s
 	if s.peek() != kindArray {
 		return s.skip()
@@ -341,26 +291,9 @@ func (d *KongDecoder) tries(st *kongState) error {
 			}
 			continue
 		}
-		st.tryIP, st.tryPort = "", ""
-		for i, f := 0, true; ; i, f = i+1, false {
-			key, more, err := s.keyID(&d.kTries, i, f, kongTryKeys)
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
-			switch key {
-			case 1: // ip
-				st.tryIP, _, err = s.strVal()
-			case 2: // port
-				st.tryPort, _, err = s.strVal()
-			default:
-				err = s.skip()
-			}
-			if err != nil {
-				return err
-			}
+		d.vals.kind[kfTryIP], d.vals.kind[kfTryPort] = fvAbsent, fvAbsent
+		if err := d.object(&d.kTries); err != nil {
+			return err
 		}
 	}
 }

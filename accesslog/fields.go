@@ -1,0 +1,347 @@
+package accesslog
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"strconv"
+	"time"
+	"unsafe"
+)
+
+// The Envoy and Kong decoders read a line in two steps. The first reads
+// the JSON object and stores the value of each key they know by the
+// key's field id (fieldVals), without interpreting it; only malformed
+// JSON is an error there. The second (apply) turns the stored values
+// into the Event, in a fixed order. Known keys come in the same order on
+// every line, so the first step is mostly scanObject's loop: the cached
+// key at each position checked with a few word comparisons, and its value
+// read in the same loop when it is a string without escapes, a short
+// integer or null. Everything else goes through keyID and token, which
+// read exactly what the first loop would have read.
+
+// maxFieldIDs bounds the field ids of one decoder (id 0 is for keys the
+// decoder does not read).
+const maxFieldIDs = 64
+
+// Kinds of a stored value, ordered so that every kind from fvStr on has
+// a text.
+const (
+	// fvAbsent: the key was not on the line.
+	fvAbsent = iota
+	// fvNull: null.
+	fvNull
+	// fvOther: an object or an array (skipped).
+	fvOther
+	// fvStr: a string; s is its unescaped text.
+	fvStr
+	// fvInt: an integer of at most 18 digits: n, and its text in s.
+	fvInt
+	// fvNum: another number; s is its text.
+	fvNum
+	// fvBool: true or false; s is the literal.
+	fvBool
+)
+
+// fieldVal is the value of one key.
+type fieldVal struct {
+	s   string
+	n   int64
+	end int // offset just past the value, for error messages
+}
+
+// fieldVals holds the values of one line by field id.
+type fieldVals struct {
+	kind [maxFieldIDs]uint8
+	val  [maxFieldIDs]fieldVal
+}
+
+// reset forgets the previous line's values.
+func (f *fieldVals) reset() { f.kind = [maxFieldIDs]uint8{} }
+
+// Where scanObject stopped.
+const (
+	// stopEnd: at the end of the object; the '}' was consumed.
+	stopEnd = iota
+	// stopMiss: before a key that is not the cached one at its position,
+	// or before anything else scanObject does not expect (white space, a
+	// missing comma, the end of the input): nothing of it was consumed.
+	// Read the key with keyID.
+	stopMiss
+	// stopValue: after the key at position next-1, whose value
+	// scanObject does not read (an object, an escaped string, a
+	// fraction, true, ...): the scanner is at the value.
+	stopValue
+)
+
+// scanObject reads the keys of the current object from position i on, as
+// long as each is the cached one at its position, and their values when
+// they are strings without escapes, integers of at most 18 digits or
+// null, into f. It returns the position of the next key and why it
+// stopped. It has no calls on its path: the per-key cost is a few word
+// comparisons, and eight bytes of a string per step.
+func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop int) {
+	buf, pos := s.buf, s.pos
+	for ; i < kc.n && i < maxCachedKeys; i++ {
+		p := pos
+		if p >= len(buf) {
+			break
+		}
+		if c := buf[p]; c == '}' {
+			s.pos = p + 1
+			return i, stopEnd
+		} else if i > 0 {
+			if c != ',' {
+				break
+			}
+			p++
+		}
+		e := &kc.e[i]
+		if p+max(8, int(e.n)) > len(buf) {
+			break
+		}
+		// keyCache.matches, inlined (the loop stays free of calls).
+		if (load64(buf, p)&e.hmask^e.head)|(load64(buf, p+int(e.moff))&e.mmask^e.mid)|(load64(buf, p+int(e.toff))&e.tmask^e.tail) != 0 {
+			break
+		}
+		if e.n > 24 {
+			long := true
+			for j := 16; j < int(e.toff); j += 8 {
+				if load64(buf, p+j) != load64(kc.text[:], int(e.start)+j) {
+					long = false
+					break
+				}
+			}
+			if !long {
+				break
+			}
+		}
+		p += int(e.n)
+		pos = p
+		if p >= len(buf) {
+			break // keyID reads the key again, then token reports the end
+		}
+		id := e.id % maxFieldIDs
+		v := &f.val[id]
+		switch c := buf[p]; {
+		case c == '"':
+			j := p + 1
+			if littleEndian {
+				for ; j+8 <= len(buf); j += 8 {
+					x := load64(buf, j)
+					if m := swarHas(x, '"') | swarHas(x, '\\'); m != 0 {
+						j += bits.TrailingZeros64(m) >> 3
+						goto quote
+					}
+				}
+			}
+			for ; j < len(buf) && buf[j] != '"' && buf[j] != '\\'; j++ {
+			}
+		quote:
+			if j >= len(buf) || buf[j] != '"' {
+				s.pos = p
+				return i + 1, stopValue
+			}
+			v.s = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p+1)), j-p-1)
+			pos = j + 1
+			f.kind[id] = fvStr
+		case c-'0' <= 9 || c == '-':
+			j := p
+			if c == '-' {
+				j++
+			}
+			digits := j
+			end := min(len(buf), digits+18)
+			var n int64
+			for ; j < end; j++ {
+				d := buf[j] - '0'
+				if d > 9 {
+					break
+				}
+				n = n*10 + int64(d)
+			}
+			if j == digits || (j < len(buf) && numChar[buf[j]]) {
+				s.pos = p
+				return i + 1, stopValue // a fraction, an exponent, a long number
+			}
+			if c == '-' {
+				n = -n
+			}
+			v.s = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p)), j-p)
+			v.n = n
+			pos = j
+			f.kind[id] = fvInt
+		case c == 'n' && p+4 <= len(buf) && bstr(buf[p:p+4]) == "null":
+			v.s = ""
+			pos = p + 4
+			f.kind[id] = fvNull
+		default:
+			s.pos = p
+			return i + 1, stopValue
+		}
+		v.end = pos
+	}
+	s.pos = pos
+	return i, stopMiss
+}
+
+// readValue reads the value of the key with field id into f, as scanObject
+// would have; a key the decoder does not read is skipped.
+func (s *jsonScanner) readValue(id int, f *fieldVals) error {
+	if id == 0 {
+		return s.skip()
+	}
+	var kind uint8
+	var v string
+	var n int64
+	var err error
+	switch s.peek() {
+	case kindString:
+		kind = fvStr
+		v, err = s.str()
+	case kindNumber:
+		start := s.pos
+		var ok bool
+		if n, ok = s.fastInt(); ok {
+			kind, v = fvInt, bstr(s.buf[start:s.pos])
+		} else {
+			kind = fvNum
+			v, err = s.number()
+		}
+	case kindNull:
+		kind = fvNull
+		err = s.literal("null")
+	case kindTrue:
+		kind, v = fvBool, "true"
+		err = s.literal("true")
+	case kindFalse:
+		kind, v = fvBool, "false"
+		err = s.literal("false")
+	default:
+		kind = fvOther
+		err = s.skip() // an object or array; else the error
+	}
+	if err != nil {
+		return err
+	}
+	f.kind[id%maxFieldIDs] = kind
+	f.val[id%maxFieldIDs] = fieldVal{s: v, n: n, end: s.pos}
+	return nil
+}
+
+// readFields reads the rest of the current object (after its '{') into f.
+func (s *jsonScanner) readFields(kc *keyCache, f *fieldVals) error {
+	for i := 0; ; {
+		next, stop := s.scanObject(kc, i, f)
+		id := 0
+		switch stop {
+		case stopEnd:
+			return nil
+		case stopValue:
+			id = int(kc.e[(next-1)%maxCachedKeys].id)
+		case stopMiss:
+			var more bool
+			var err error
+			id, more, err = s.keyID(kc, next, next == 0)
+			if err != nil || !more {
+				return err
+			}
+			next++
+		}
+		if err := s.readValue(id, f); err != nil {
+			return err
+		}
+		i = next
+	}
+}
+
+// str returns field id as strVal reads a value: strings, numbers and
+// booleans as their text; ok is false for null, objects, arrays and an
+// absent key.
+func (f *fieldVals) str(id int) (v string, ok bool) {
+	if f.kind[id%maxFieldIDs] < fvStr {
+		return "", false
+	}
+	return f.val[id%maxFieldIDs].s, true
+}
+
+// text is str without ok.
+func (f *fieldVals) text(id int) string {
+	v, _ := f.str(id)
+	return v
+}
+
+// has reports whether the key of field id was on the line.
+func (f *fieldVals) has(id int) bool { return f.kind[id%maxFieldIDs] != fvAbsent }
+
+// numText is the text of field id as a number, as the scanner's numText
+// reads it: a number's, or a string's trimmed; ok is false for anything
+// else, "" and "-".
+func (f *fieldVals) numText(id int) (string, bool) {
+	t := f.val[id%maxFieldIDs].s
+	switch f.kind[id%maxFieldIDs] {
+	case fvNum, fvInt:
+		return t, true
+	case fvStr:
+		t = trimSpace(t)
+		return t, t != "" && t != "-"
+	}
+	return "", false
+}
+
+func (f *fieldVals) badNumber(id int, t string) error {
+	return &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", f.val[id%maxFieldIDs].end, t)}
+}
+
+// int returns field id as intVal reads a value: an integer (a fraction
+// truncated), from a number or a string.
+func (f *fieldVals) int(id int) (int64, bool, error) {
+	if f.kind[id%maxFieldIDs] == fvInt {
+		return f.val[id%maxFieldIDs].n, true, nil
+	}
+	t, ok := f.numText(id)
+	if !ok {
+		return 0, false, nil
+	}
+	if n, isInt := parseInt(t); isInt {
+		return n, true, nil
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || v > math.MaxInt64 || v < math.MinInt64 {
+		return 0, false, f.badNumber(id, t)
+	}
+	return int64(v), true, nil
+}
+
+// ms returns field id as msVal reads a value: milliseconds (integer or
+// fractional, number or string) as a Duration; negative values mean
+// unknown.
+func (f *fieldVals) ms(id int) (time.Duration, bool, error) {
+	if f.kind[id%maxFieldIDs] == fvInt {
+		n := f.val[id%maxFieldIDs].n
+		if n < 0 {
+			return -1, false, nil
+		}
+		if n <= math.MaxInt64/int64(time.Millisecond) {
+			return time.Duration(n) * time.Millisecond, true, nil
+		}
+	}
+	t, ok := f.numText(id)
+	if !ok {
+		return -1, false, nil
+	}
+	var v float64
+	if n, isInt := parseInt(t); isInt {
+		v = float64(n)
+	} else {
+		var err error
+		v, err = strconv.ParseFloat(t, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return -1, false, f.badNumber(id, t)
+		}
+	}
+	if v < 0 {
+		return -1, false, nil
+	}
+	return floatDur(v, float64(time.Millisecond)), true, nil
+}
