@@ -128,8 +128,7 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			j := p + 1
 			if littleEndian {
 				for ; j+8 <= len(buf); j += 8 {
-					x := load64(buf, j)
-					if m := swarHas(x, '"') | swarHas(x, '\\'); m != 0 {
+					if m := swarQuoteOrBackslash(load64(buf, j)); m != 0 {
 						j += bits.TrailingZeros64(m) >> 3
 						goto quote
 					}

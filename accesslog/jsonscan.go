@@ -231,6 +231,15 @@ func swarHas(x uint64, c byte) uint64 {
 	return (y - swarLo) &^ y & swarHi
 }
 
+// swarQuoteOrBackslash marks (high bit) the bytes of x that are '"' or
+// '\\'; the lowest mark is exact. It is swarHas(x, '"') |
+// swarHas(x, '\\') with one operation less.
+func swarQuoteOrBackslash(x uint64) uint64 {
+	q := x ^ (swarLo * '"')
+	b := x ^ (swarLo * '\\')
+	return ((q-swarLo)&^q | (b-swarLo)&^b) & swarHi
+}
+
 // indexQuoteOrBackslash returns the index of the first '"' or '\\' in b,
 // or -1, looking at eight bytes at a time (measured: faster than two
 // vectorised IndexByte calls for the short strings of access logs).
@@ -239,8 +248,7 @@ func indexQuoteOrBackslash(b []byte) int {
 	if littleEndian && len(b) >= 8 {
 		p := unsafe.Pointer(unsafe.SliceData(b))
 		for ; i <= len(b)-8; i += 8 {
-			x := *(*uint64)(unsafe.Add(p, i))
-			if m := swarHas(x, '"') | swarHas(x, '\\'); m != 0 {
+			if m := swarQuoteOrBackslash(*(*uint64)(unsafe.Add(p, i))); m != 0 {
 				return i + bits.TrailingZeros64(m)>>3
 			}
 		}
@@ -252,7 +260,6 @@ func indexQuoteOrBackslash(b []byte) int {
 	}
 	return -1
 }
-
 
 // strEscaped unescapes a string from start whose first backslash is at i
 // into the scratch buffer.
