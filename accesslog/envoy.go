@@ -76,7 +76,7 @@ func NewEnvoy(loc *time.Location) *EnvoyDecoder {
 func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	e.Reset()
 	e.Raw = line
-	d.scratch = d.scratch[:0]
+	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s
 	s.reset(line, &d.scratch)
 	if err := s.beginObject(); err != nil {

@@ -58,8 +58,8 @@ type Event struct {
 // Reset clears e for reuse, keeping its Fields map.
 func (e *Event) Reset() {
 	f := e.Fields
-	for k := range f {
-		delete(f, k)
+	if len(f) > 0 {
+		clear(f)
 	}
 	*e = Event{Duration: -1, Upstream: -1, Overhead: -1, BytesIn: -1, BytesOut: -1, Fields: f}
 }

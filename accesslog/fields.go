@@ -137,12 +137,60 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			for ; j < len(buf) && buf[j] != '"' && buf[j] != '\\'; j++ {
 			}
 		quote:
-			if j >= len(buf) || buf[j] != '"' {
-				s.pos = p
-				return i + 1, stopValue
+			if j < len(buf) && buf[j] == '"' {
+				v.s = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p+1)), j-p-1)
+				pos = j + 1
+			} else {
+				// unescapeSimple, inlined by hand (the loop stays free
+				// of calls): \/, \\ and \" into the scratch buffer.
+				sc := s.scratch
+				base := len(*sc)
+				if !littleEndian || j+8 > len(buf) || cap(*sc)-base < len(buf)-p+8 {
+					s.pos = p
+					return i + 1, stopValue
+				}
+				dst := unsafe.Pointer(unsafe.SliceData(*sc))
+				// Before the first backslash, 8 bytes at a time: the
+				// loads end before j+8 <= len(buf), the stores within
+				// the room checked.
+				for k := p + 1; k < j; k += 8 {
+					*(*uint64)(unsafe.Add(dst, base+k-p-1)) = load64(buf, k)
+				}
+				w := base + j - p - 1
+				for {
+					// buf[j] is a backslash, and j+8 <= len(buf).
+					if c := buf[j+1]; c == '/' || c == '\\' || c == '"' {
+						*(*byte)(unsafe.Add(dst, w)) = c
+						w++
+						j += 2
+					} else {
+						s.pos = p
+						return i + 1, stopValue
+					}
+					for {
+						if j+8 > len(buf) {
+							s.pos = p
+							return i + 1, stopValue
+						}
+						x := load64(buf, j)
+						*(*uint64)(unsafe.Add(dst, w)) = x
+						if m := swarQuoteOrBackslash(x); m != 0 {
+							k := bits.TrailingZeros64(m) >> 3
+							j += k
+							w += k
+							break
+						}
+						j += 8
+						w += 8
+					}
+					if buf[j] == '"' {
+						break
+					}
+				}
+				*sc = (*sc)[:w]
+				v.s = unsafe.String((*byte)(unsafe.Add(dst, base)), w-base)
+				pos = j + 1
 			}
-			v.s = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p+1)), j-p-1)
-			pos = j + 1
 			f.kind[id] = fvStr
 		case c-'0' <= 9 || c == '-':
 			j := p
@@ -170,7 +218,7 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			v.n = n
 			pos = j
 			f.kind[id] = fvInt
-		case c == 'n' && p+4 <= len(buf) && bstr(buf[p:p+4]) == "null":
+		case c == 'n' && p+4 <= len(buf) && *(*[4]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p)) == [4]byte{'n', 'u', 'l', 'l'}:
 			v.s = ""
 			pos = p + 4
 			f.kind[id] = fvNull
@@ -181,7 +229,75 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 		v.end = pos
 	}
 	s.pos = pos
+	if pos < len(buf) && buf[pos] == '}' {
+		s.pos = pos + 1
+		return i, stopEnd
+	}
 	return i, stopMiss
+}
+
+// unescapeSimple unescapes, into the scratch buffer, a string from start
+// whose first backslash is at j, when its escapes are all \/, \\ or \"
+// (lua-cjson, Kong's encoder, writes every '/' as \/). It returns the
+// string and the offset past its closing quote. ok is false, and nothing
+// is consumed, for anything else (other escapes, a string that ends
+// within 8 bytes of the input's end, a scratch buffer too small), which
+// the scanner's str then reads. The decoders give the scratch buffer
+// room for the whole line up front, so that it does not grow here.
+func (s *jsonScanner) unescapeSimple(start, j int) (v string, end int, ok bool) {
+	buf := s.buf
+	out := *s.scratch
+	base := len(out)
+	if !littleEndian || j >= len(buf) || cap(out)-base < len(buf)-start+8 {
+		return "", 0, false
+	}
+	out = out[:cap(out)]
+	w := base + copy(out[base:], buf[start:j])
+	dst := unsafe.Pointer(unsafe.SliceData(out))
+	i := j
+	for {
+		// buf[i] is a backslash.
+		if i+1 >= len(buf) {
+			return "", 0, false
+		}
+		c := buf[i+1]
+		if c != '/' && c != '\\' && c != '"' {
+			return "", 0, false
+		}
+		out[w] = c
+		w++
+		i += 2
+		// Copy up to the next quote or backslash, 8 bytes at a time:
+		// w+8 <= cap(out) since w-base <= i-start and i+8 <= len(buf).
+		for {
+			if i+8 > len(buf) {
+				return "", 0, false
+			}
+			x := load64(buf, i)
+			*(*uint64)(unsafe.Add(dst, w)) = x
+			if m := swarQuoteOrBackslash(x); m != 0 {
+				k := bits.TrailingZeros64(m) >> 3
+				i += k
+				w += k
+				break
+			}
+			i += 8
+			w += 8
+		}
+		if buf[i] == '"' {
+			*s.scratch = out[:w]
+			return bstr(out[base:w]), i + 1, true
+		}
+	}
+}
+
+// growScratch gives the scratch buffer room for n bytes of unescaped
+// strings (see unescapeSimple).
+func growScratch(scratch []byte, n int) []byte {
+	if cap(scratch) < n+8 {
+		return make([]byte, 0, n+n/2+64)
+	}
+	return scratch[:0]
 }
 
 // readValue reads the value of the key with field id into f, as scanObject
@@ -298,6 +414,10 @@ func (f *fieldVals) int(id int) (int64, bool, error) {
 	if f.kind[id%maxFieldIDs] == fvInt {
 		return f.val[id%maxFieldIDs].n, true, nil
 	}
+	return f.intSlow(id)
+}
+
+func (f *fieldVals) intSlow(id int) (int64, bool, error) {
 	t, ok := f.numText(id)
 	if !ok {
 		return 0, false, nil
@@ -316,13 +436,34 @@ func (f *fieldVals) int(id int) (int64, bool, error) {
 // fractional, number or string) as a Duration; negative values mean
 // unknown.
 func (f *fieldVals) ms(id int) (time.Duration, bool, error) {
-	if f.kind[id%maxFieldIDs] == fvInt {
-		n := f.val[id%maxFieldIDs].n
-		if n < 0 {
+	if n := f.val[id%maxFieldIDs].n; f.kind[id%maxFieldIDs] == fvInt && uint64(n) <= math.MaxInt64/uint64(time.Millisecond) {
+		return time.Duration(n) * time.Millisecond, true, nil
+	}
+	return f.msSlow(id)
+}
+
+func (f *fieldVals) msSlow(id int) (time.Duration, bool, error) {
+	switch f.kind[id%maxFieldIDs] {
+	case fvInt:
+		if f.val[id%maxFieldIDs].n < 0 {
 			return -1, false, nil
 		}
-		if n <= math.MaxInt64/int64(time.Millisecond) {
-			return time.Duration(n) * time.Millisecond, true, nil
+	case fvStr:
+		// Up to 9 digits (Envoy's upstream_service_time header) without
+		// the float path: they are exact either way.
+		if t := f.val[id%maxFieldIDs].s; len(t) > 0 && len(t) <= 9 {
+			var n int64
+			for i := 0; i < len(t); i++ {
+				d := t[i] - '0'
+				if d > 9 {
+					n = -1
+					break
+				}
+				n = n*10 + int64(d)
+			}
+			if n >= 0 {
+				return time.Duration(n) * time.Millisecond, true, nil
+			}
 		}
 	}
 	t, ok := f.numText(id)

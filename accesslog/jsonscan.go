@@ -264,6 +264,10 @@ func indexQuoteOrBackslash(b []byte) int {
 // strEscaped unescapes a string from start whose first backslash is at i
 // into the scratch buffer.
 func (s *jsonScanner) strEscaped(start, i int) (string, error) {
+	if v, end, ok := s.unescapeSimple(start, i); ok {
+		s.pos = end
+		return v, nil
+	}
 	out := *s.scratch
 	base := len(out)
 	out = append(out, s.buf[start:i]...)

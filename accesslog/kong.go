@@ -90,7 +90,7 @@ func NewKong() *KongDecoder {
 func (d *KongDecoder) Decode(line []byte, e *Event) error {
 	e.Reset()
 	e.Raw = line
-	d.scratch = d.scratch[:0]
+	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s
 	s.reset(line, &d.scratch)
 	if s.peek() == kindArray {
