@@ -27,6 +27,7 @@ type EnvoyDecoder struct {
 	scratch []byte
 	s       jsonScanner
 	keys    keyCache
+	tmpl    templates
 	vals    fieldVals
 	times   timeCache
 }
@@ -79,16 +80,26 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s
 	s.reset(line, &d.scratch)
-	if err := s.beginObject(); err != nil {
-		return err
-	}
 	f := &d.vals
 	f.reset()
-	if err := s.readFields(&d.keys, f); err != nil {
-		return err
-	}
-	if err := s.end(); err != nil {
-		return err
+	if !d.tmpl.scan(s, f) {
+		// The structured path, which learns the line's template.
+		f.reset()
+		d.scratch = d.scratch[:0]
+		s.reset(line, &d.scratch)
+		d.tmpl.rec.reset()
+		s.rec = &d.tmpl.rec
+		if err := s.beginObject(); err != nil {
+			return err
+		}
+		if err := s.readFields(&d.keys, f); err != nil {
+			return err
+		}
+		if err := s.end(); err != nil {
+			return err
+		}
+		s.rec = nil
+		d.tmpl.learn(line)
 	}
 	if v, ok := f.str(ekStartTime); ok && v != "" && v != "-" {
 		t, tok := parseRFC3339Cached(v, d.loc, &d.times)

@@ -227,6 +227,13 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			return i + 1, stopValue
 		}
 		v.end = pos
+		if r := s.rec; r != nil {
+			kind := uint8(teValue)
+			if id == 0 {
+				kind = teSkipAny
+			}
+			r.add(p, pos, int(id), kind, 0)
+		}
 	}
 	s.pos = pos
 	if pos < len(buf) && buf[pos] == '}' {
@@ -304,18 +311,25 @@ func growScratch(scratch []byte, n int) []byte {
 // would have; a key the decoder does not read is skipped.
 func (s *jsonScanner) readValue(id int, f *fieldVals) error {
 	if id == 0 {
-		return s.skip()
+		s.ws()
+		start := s.pos
+		err := s.skip()
+		if r := s.rec; r != nil && err == nil {
+			r.add(start, s.pos, 0, teSkipAny, 0)
+		}
+		return err
 	}
 	var kind uint8
 	var v string
 	var n int64
 	var err error
-	switch s.peek() {
+	c := s.peek()
+	start := s.pos
+	switch c {
 	case kindString:
 		kind = fvStr
 		v, err = s.str()
 	case kindNumber:
-		start := s.pos
 		var ok bool
 		if n, ok = s.fastInt(); ok {
 			kind, v = fvInt, bstr(s.buf[start:s.pos])
@@ -338,6 +352,13 @@ func (s *jsonScanner) readValue(id int, f *fieldVals) error {
 	}
 	if err != nil {
 		return err
+	}
+	if r := s.rec; r != nil {
+		tk := uint8(teValue)
+		if kind == fvOther {
+			tk = teSkipNested
+		}
+		r.add(start, s.pos, id, tk, 0)
 	}
 	f.kind[id%maxFieldIDs] = kind
 	f.val[id%maxFieldIDs] = fieldVal{s: v, n: n, end: s.pos}

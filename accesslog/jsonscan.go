@@ -26,6 +26,9 @@ type jsonScanner struct {
 	buf     []byte
 	pos     int
 	scratch *[]byte
+	// rec, when set, records where the values of known keys are (see
+	// templates).
+	rec *tmplRec
 }
 
 // Value kinds returned by peek.
@@ -44,6 +47,7 @@ func (s *jsonScanner) reset(buf []byte, scratch *[]byte) {
 	s.buf = buf
 	s.pos = 0
 	s.scratch = scratch
+	s.rec = nil
 }
 
 func (s *jsonScanner) errf(format string, args ...any) error {
@@ -833,6 +837,33 @@ func newKeyCache(base int, names ...string) keyCache {
 	return keyCache{names: names, base: base}
 }
 
+// newLitEntry returns the entry matching text[start:start+n] (n at most
+// 263 bytes; text must have 8 bytes of room after it).
+func newLitEntry(text []byte, start, n int) keyEntry {
+	end := start + n
+	var w [8]byte
+	copy(w[:], text[start:end])
+	e := keyEntry{n: uint16(n), start: uint16(start), hmask: ^uint64(0), tmask: ^uint64(0)}
+	if n > 16 {
+		e.moff, e.mmask = 8, ^uint64(0)
+		e.mid = load64(text, start+8)
+	}
+	e.head = load64(w[:], 0)
+	if n < 8 {
+		var m [8]byte
+		for j := range n {
+			m[j] = 0xff
+		}
+		e.hmask = load64(m[:], 0)
+		e.head &= e.hmask
+		e.tail, e.tmask = e.head, e.hmask
+	} else {
+		e.toff = uint8(n - 8)
+		e.tail = load64(text, end-8)
+	}
+	return e
+}
+
 // keyID reads the i-th key (from 0) of the current object and the colon
 // after it, as nextKey does, and returns its field id (see keyCache.names),
 // 0 for a key not in names. more is false (and the '}' consumed) at the
@@ -900,26 +931,8 @@ func (kc *keyCache) learn(i int, key string, id int) {
 	copy(kc.text[start+1:], key)
 	kc.text[end-2] = '"'
 	kc.text[end-1] = ':'
-	var w [8]byte
-	copy(w[:], kc.text[start:end])
-	e := keyEntry{n: uint16(n), start: uint16(start), id: uint8(id), hmask: ^uint64(0), tmask: ^uint64(0)}
-	if n > 16 {
-		e.moff, e.mmask = 8, ^uint64(0)
-		e.mid = load64(kc.text[:], start+8)
-	}
-	e.head = load64(w[:], 0)
-	if n < 8 {
-		var m [8]byte
-		for j := range n {
-			m[j] = 0xff
-		}
-		e.hmask = load64(m[:], 0)
-		e.head &= e.hmask
-		e.tail, e.tmask = e.head, e.hmask
-	} else {
-		e.toff = uint8(n - 8)
-		e.tail = load64(kc.text[:], end-8)
-	}
+	e := newLitEntry(kc.text[:], start, n)
+	e.id = uint8(id)
 	kc.e[i] = e
 	kc.n = i + 1
 }

@@ -28,6 +28,8 @@ type KongDecoder struct {
 	keys                                      keyCache
 	kRequest, kHeaders, kResponse, kLatencies keyCache
 	kTries, kRoute, kService, kConsumer       keyCache
+	tmpl                                      templates
+	tryObjects                                int // tries elements read on this line
 }
 
 // Field ids of the keys KongDecoder reads, in all its objects.
@@ -96,16 +98,27 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 	if s.peek() == kindArray {
 		return decodeErr(ReasonNotAccessLog, "kong: a JSON array (an http-log batch), expected one object per line")
 	}
-	if err := s.beginObject(); err != nil {
-		return err
-	}
 	f := &d.vals
 	f.reset()
-	if err := d.object(&d.keys); err != nil {
-		return err
-	}
-	if err := s.end(); err != nil {
-		return err
+	if !d.tmpl.scan(s, f) {
+		// The structured path, which learns the line's template.
+		f.reset()
+		d.scratch = d.scratch[:0]
+		s.reset(line, &d.scratch)
+		d.tmpl.rec.reset()
+		s.rec = &d.tmpl.rec
+		d.tryObjects = 0
+		if err := s.beginObject(); err != nil {
+			return err
+		}
+		if err := d.object(&d.keys); err != nil {
+			return err
+		}
+		if err := s.end(); err != nil {
+			return err
+		}
+		s.rec = nil
+		d.tmpl.learn(line)
 	}
 
 	v, haveMethod := f.str(kfMethod)
@@ -247,7 +260,11 @@ func (d *KongDecoder) value(id int) error {
 		return d.tries()
 	case kfHost, kfUserAgent, kfXRequestID:
 		if s.peek() == kindArray {
-			// A repeated header: its first value.
+			// A repeated header: its first value. (Rare: lines with
+			// one have no template.)
+			if s.rec != nil {
+				s.rec.ok = false
+			}
 			v, ok, err := s.firstStrVal()
 			if err != nil {
 				return err
@@ -264,10 +281,23 @@ func (d *KongDecoder) value(id int) error {
 	default:
 		return s.readValue(id, &d.vals)
 	}
+	s.ws()
+	start := s.pos
 	if !s.enterObject() {
-		return s.skip()
+		return d.skipScalar(start, '{')
 	}
 	return d.object(kc)
+}
+
+// skipScalar skips a value at start that is not the object or array
+// (not) the decoder descends into.
+func (d *KongDecoder) skipScalar(start int, not byte) error {
+	s := &d.s
+	err := s.skip()
+	if r := s.rec; r != nil && err == nil {
+		r.add(start, s.pos, 0, teSkipScalar, not)
+	}
+	return err
 }
 
 // tries keeps the ip and port of the last try: the one that produced the
@@ -275,7 +305,7 @@ func (d *KongDecoder) value(id int) error {
 func (d *KongDecoder) tries() error {
 	s := &d.s
 	if s.peek() != kindArray {
-		return s.skip()
+		return d.skipScalar(s.pos, '[')
 	}
 	if err := s.beginArray(); err != nil {
 		return err
@@ -292,6 +322,11 @@ func (d *KongDecoder) tries() error {
 			continue
 		}
 		d.vals.kind[kfTryIP], d.vals.kind[kfTryPort] = fvAbsent, fvAbsent
+		// A template cannot forget the first try's values: lines with
+		// more than one try are read by the structured path.
+		if d.tryObjects++; d.tryObjects > 1 && s.rec != nil {
+			s.rec.ok = false
+		}
 		if err := d.object(&d.kTries); err != nil {
 			return err
 		}
