@@ -25,9 +25,15 @@ type Identity struct {
 }
 
 // Builder turns Events into Elasticsearch documents with ECS field names.
-// It appends to caller buffers and allocates nothing per document.
+// It appends to caller buffers and allocates nothing per document. It
+// keeps what consecutive documents share (the second of @timestamp, the
+// file's path): it is not safe for concurrent use.
 type Builder struct {
 	static []byte // the constant "gatewatch" fields, JSON-encoded
+	stamp  stampCache
+	// logPath is the JSON of log.file.path for path, up to the offset.
+	path    string
+	logPath []byte
 }
 
 // NewBuilder returns a Builder for documents of id.
@@ -76,7 +82,7 @@ func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src S
 // escaped into dst.
 func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = appendTimestamp(dst, ev.Time)
+	dst = b.stamp.append(dst, ev.Time)
 	dst = append(dst, '"')
 
 	// http.*
@@ -111,7 +117,7 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 
 	// client, source, destination, user_agent
 	if ev.Client != "" {
-		if _, err := netip.ParseAddr(ev.Client); err == nil {
+		if isIP(ev.Client) {
 			dst = append(dst, `,"client":{"ip":`...)
 			dst = appendString(dst, ev.Client)
 			dst = append(dst, `},"source":{"ip":`...)
@@ -164,7 +170,7 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 	}
 	dst = append(dst, '}')
 
-	dst = appendLog(dst, src)
+	dst = b.appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
 	dst = appendMessage(dst, ev.Raw, r)
 	return append(dst, '}')
@@ -181,13 +187,13 @@ func (b *Builder) AppendUndecoded(dst []byte, raw []byte, reason string, at time
 // while it is escaped into dst.
 func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = appendTimestamp(dst, at)
+	dst = b.stamp.append(dst, at)
 	dst = append(dst, `","event":{"kind":"pipeline_error","dataset":"gatewatch.access"},"error":{"type":"decode","message":`...)
 	dst = appendString(dst, reason)
 	dst = append(dst, `},"gatewatch":{"endpoint":""`...)
 	dst = append(dst, b.static...)
 	dst = append(dst, '}')
-	dst = appendLog(dst, src)
+	dst = b.appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
 	dst = appendMessage(dst, raw, r)
 	return append(dst, '}')
@@ -231,12 +237,78 @@ func appendTimestamp(dst []byte, t time.Time) []byte {
 	return append(dst, b[:]...)
 }
 
-func appendLog(dst []byte, src Source) []byte {
-	dst = append(dst, `,"log":{"file":{"path":`...)
-	dst = appendString(dst, src.Path)
-	dst = append(dst, `},"offset":`...)
+// appendLog appends the log.* fields of src, the file's path escaped once
+// for all its lines.
+func (b *Builder) appendLog(dst []byte, src Source) []byte {
+	if src.Path != b.path || b.logPath == nil {
+		b.path = src.Path
+		b.logPath = append(b.logPath[:0], `,"log":{"file":{"path":`...)
+		b.logPath = appendString(b.logPath, src.Path)
+		b.logPath = append(b.logPath, `},"offset":`...)
+	}
+	dst = append(dst, b.logPath...)
 	dst = strconv.AppendInt(dst, src.Offset, 10)
 	return append(dst, '}')
+}
+
+// stampCache formats @timestamp, keeping the text of the last second:
+// consecutive lines of a log are mostly within the same second.
+type stampCache struct {
+	sec  int64
+	ok   bool     // text holds the second sec
+	text [20]byte // "2006-01-02T15:04:05."
+}
+
+// append appends t as appendTimestamp does.
+func (c *stampCache) append(dst []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if !c.ok || sec != c.sec {
+		var b [len(timestampLayout) + 8]byte
+		f := appendTimestamp(b[:0], time.Unix(sec, 0))
+		if len(f) != len(timestampLayout) { // a year outside 0–9999
+			c.ok = false
+			return appendTimestamp(dst, t)
+		}
+		c.sec, c.ok = sec, true
+		copy(c.text[:], f)
+	}
+	var b [len(timestampLayout)]byte
+	copy(b[:], c.text[:])
+	ns := t.Nanosecond()
+	for k := len(b) - 2; k >= len(c.text); k-- {
+		b[k] = byte('0' + ns%10)
+		ns /= 10
+	}
+	b[len(b)-1] = 'Z'
+	return append(dst, b[:]...)
+}
+
+// isIP reports whether s is an IP address, as netip.ParseAddr accepts
+// it. A dotted-quad IPv4 address, the common case, is recognised here;
+// anything else is left to netip.
+func isIP(s string) bool {
+	if len(s) < 7 || len(s) > 15 {
+		return validAddr(s)
+	}
+	parts, digits, v := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9' && !(digits > 0 && v == 0) && v*10+int(c-'0') <= 255:
+			v = v*10 + int(c-'0')
+			digits++
+		case c == '.' && digits > 0:
+			parts++
+			digits, v = 0, 0
+		default:
+			return validAddr(s)
+		}
+	}
+	return parts == 3 && digits > 0 || validAddr(s)
+}
+
+func validAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // appendDeadLetter appends the create action and the document that carry
@@ -354,81 +426,150 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendEscaped appends s escaped as the contents of a JSON string. It
-// grows dst once for the common case and then writes into it directly:
-// runs of plain ASCII, most of a log line, eight bytes at a time, and the
-// bytes around escapes one at a time without a copy call per run (a JSON
-// log line has a quote every few bytes).
+// appendEscaped appends s escaped as the contents of a JSON string.
+//
+// A log line put in "message" is itself JSON, with a quote every few
+// bytes, and most other fields are short, so the work is split for both:
+// escapeRun takes eight bytes at a time and escapes quotes and
+// backslashes without leaving its loop; bytes that need another escape
+// (control bytes, invalid UTF-8, U+2028/2029) and growing the buffer are
+// handled here, between runs. Strings shorter than eight bytes go byte by
+// byte.
 func appendEscaped(dst []byte, s string) []byte {
 	src := unsafe.Slice(unsafe.StringData(s), len(s))
 	n := len(dst)
-	buf := slices.Grow(dst, len(s)+len(s)/8+16)
-	buf = buf[:cap(buf)]
-	for i := 0; i < len(src); {
-		if len(buf)-n < 16 { // room for 8 plain bytes or one escape
-			buf = slices.Grow(buf[:n], len(src)-i+(len(src)-i)/4+16)
-			buf = buf[:cap(buf)]
-		}
-		if i+8 <= len(src) {
-			// Store all eight bytes and keep those before the first that
-			// needs escaping (the mask's lowest flag is exact).
-			x := binary.LittleEndian.Uint64(src[i : i+8 : i+8])
-			binary.LittleEndian.PutUint64(buf[n:n+8:n+8], x)
-			m := notPlain8(x)
-			if m == 0 {
-				n += 8
-				i += 8
+	buf := dst[:cap(dst)]
+	if len(buf)-n < len(src)+48 { // 48: a short string escaped whole
+		buf = growMore(buf, n, len(src)+32)
+	}
+	i := 0
+	if len(src) >= 8 {
+		for {
+			n, i = escapeRun(buf, n, src, i)
+			if i == len(src) {
+				return buf[:n]
+			}
+			if len(buf)-n < 32 {
+				buf = growMore(buf, n, len(src)-i)
 				continue
 			}
-			k := bits.TrailingZeros64(m) >> 3
-			n += k
-			i += k
-			if c := src[i]; c == '"' || c == '\\' { // the common escape in a JSON line
-				buf[n], buf[n+1] = '\\', c
-				n += 2
-				i++
-				continue
-			}
+			n, i = escapeByte(buf, n, src, i)
 		}
-		c := src[i]
-		if jsonPlain[c] {
+	}
+	for i < len(src) {
+		if c := src[i]; jsonPlain[c] {
 			buf[n] = c
 			n++
 			i++
 			continue
 		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				buf[n], buf[n+1] = '\\', c
-				n += 2
-			case '\n':
-				buf[n], buf[n+1] = '\\', 'n'
-				n += 2
-			case '\r':
-				buf[n], buf[n+1] = '\\', 'r'
-				n += 2
-			case '\t':
-				buf[n], buf[n+1] = '\\', 't'
-				n += 2
-			default:
-				n += copy(buf[n:], []byte{'\\', 'u', '0', '0', hex[c>>4], hex[c&0xf]})
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(src[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			n += copy(buf[n:], `\ufffd`)
-		case r == '\u2028' || r == '\u2029':
-			n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hex[r&0xf]})
-		default:
-			n += copy(buf[n:], src[i:i+size])
-		}
-		i += size
+		n, i = escapeByte(buf, n, src, i)
 	}
 	return buf[:n]
+}
+
+// escapeRun escapes src[i:] (at least eight bytes long in all) into buf
+// from n, eight bytes at a time, and returns where it stopped: at the end
+// of src, before a byte that needs an escape other than a backslash, or
+// when buf has less than 32 bytes of room left.
+//
+// Each step reads eight bytes (the last eight of src for its tail, shifted
+// so that the unread ones come first) and stores them all; the quotes and
+// backslashes among them are escaped in place, each shifting the rest of
+// the word one byte along. There is no call in the loop, so that its
+// variables stay in registers.
+func escapeRun(buf []byte, n int, src []byte, i int) (int, int) {
+	tail := binary.LittleEndian.Uint64(src[len(src)-8:])
+	for i < len(src) && n <= len(buf)-32 {
+		w := (*[32]byte)(buf[n : n+32])
+		var x, keep uint64
+		r := len(src) - i // bytes of src in x
+		if r >= 8 {
+			x = binary.LittleEndian.Uint64(src[i : i+8 : i+8])
+			r, keep = 8, ^uint64(0)
+		} else {
+			x = tail >> ((64 - 8*r) & 63)
+			keep = 1<<((8*r)&63) - 1
+		}
+		binary.LittleEndian.PutUint64(w[:8], x)
+		m, qb := escapes8(x)
+		if m &= keep; m == 0 {
+			n += r
+			i += r
+			continue
+		}
+		// Escape the quotes and backslashes before the first other byte
+		// that needs escaping, or in the whole word.
+		qb &= keep
+		stop := r
+		other := m &^ qb
+		if other != 0 {
+			stop = bits.TrailingZeros64(other) >> 3
+			qb &= 1<<((8*stop)&63) - 1
+		}
+		d := 0 // escapes so far: byte k of the word is now at w[k+d]
+		for qb != 0 {
+			// A backslash goes where the quote (or backslash) at k is,
+			// and the word from k on moves one byte along.
+			k := bits.TrailingZeros64(qb) >> 3
+			w[(k+d)&15] = '\\'
+			binary.LittleEndian.PutUint64(w[(k+d+1)&15:], x>>((8*k)&63))
+			d++
+			qb &= qb - 1
+		}
+		n += stop + d
+		i += stop
+		if other != 0 {
+			return n, i
+		}
+	}
+	return n, i
+}
+
+// growMore grows buf (of which n bytes are written) for an escaped
+// string of about more bytes: room for them, an escape every eight, and
+// the 32 bytes appendEscaped may write at a time.
+//
+//go:noinline
+func growMore(buf []byte, n, more int) []byte {
+	more += more/8 + 32
+	return slices.Grow(buf[:n], more)[:n+more]
+}
+
+// escapeByte writes the escaped form of the byte or UTF-8 sequence at
+// src[i], which is not plain, at buf[n] (which has room for at least six
+// bytes) and returns the positions after it.
+func escapeByte(buf []byte, n int, src []byte, i int) (int, int) {
+	c := src[i]
+	if c < utf8.RuneSelf {
+		switch c {
+		case '"', '\\':
+			buf[n], buf[n+1] = '\\', c
+			n += 2
+		case '\n':
+			buf[n], buf[n+1] = '\\', 'n'
+			n += 2
+		case '\r':
+			buf[n], buf[n+1] = '\\', 'r'
+			n += 2
+		case '\t':
+			buf[n], buf[n+1] = '\\', 't'
+			n += 2
+		default:
+			n += copy(buf[n:], []byte{'\\', 'u', '0', '0', hex[c>>4], hex[c&0xf]})
+		}
+		return n, i + 1
+	}
+	r, size := utf8.DecodeRune(src[i:])
+	switch {
+	case r == utf8.RuneError && size == 1:
+		n += copy(buf[n:], `\ufffd`)
+	case r == '\u2028' || r == '\u2029':
+		n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hex[r&0xf]})
+	default:
+		n += copy(buf[n:], src[i:i+size])
+	}
+	return n, i + size
 }
 
 // appendEscapedBytes is appendEscaped for a byte slice, in the shape
@@ -442,6 +583,22 @@ var jsonPlain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// escapes8 flags (with the high bit of the byte) the bytes of x that need
+// escaping in a JSON string: all of them in m (control bytes, '"', '\\'
+// and bytes outside ASCII) and the quotes and backslashes in qb. Unlike
+// notPlain8 every flag is exact: no borrow crosses bytes, since each sum
+// stays below 0x100.
+func escapes8(x uint64) (m, qb uint64) {
+	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	l := x & lo7
+	q := (l ^ 0x2222222222222222) + lo7 // high bit clear: the byte is '"' or '"'|0x80
+	b := (l ^ 0x5c5c5c5c5c5c5c5c) + lo7 // high bit clear: '\\' or '\\'|0x80
+	ctl := l + 0x6060606060606060       // high bit clear: below 0x20 or 0x80
+	m = (^(q & b & ctl) | x) & hi
+	qb = ^(q&b | x) & hi
+	return m, qb
+}
 
 // notPlain8 flags (with the high bit of the byte) the bytes of x, read
 // little-endian, that need escaping in a JSON string: control bytes, '"',

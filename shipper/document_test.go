@@ -2,6 +2,7 @@ package shipper
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,63 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
+// referenceEscaped is the straightforward byte-by-byte form of
+// appendEscaped: the fast paths must write exactly what it writes.
+func referenceEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, `\n`...)
+		case c == '\r':
+			dst = append(dst, `\r`...)
+		case c == '\t':
+			dst = append(dst, `\t`...)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && n == 1:
+				dst = append(dst, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			default:
+				dst = append(dst, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		i++
+	}
+	return dst
+}
+
+// FuzzAppendEscapedMatchesReference holds appendEscaped (eight bytes at a
+// time, the tail read from the string's last eight bytes) to the
+// byte-by-byte reference, at every length and with destinations of every
+// spare capacity, so that the growing paths are taken too.
+func FuzzAppendEscapedMatchesReference(f *testing.F) {
+	for _, s := range []string{"", "a", "GET", "1234567", "12345678", "123456789", `"`, `\`, "\x00", "\x7f", "é", "\xff",
+		`{"start_time":"2026-11-22T05:04:57.123Z","method":"GET","path":"/v1/users/42?page=3"}`,
+		"1234567\"", "\"1234567", "123456\xe2\x80\xa8", "ab\u2029cd", "tail\x01\x02\x03\x04\x05\x06\x07", "12345678\xf0\x9f\x98",
+		strings.Repeat(`\"`, 40), strings.Repeat("\xe2\x82\xac", 20)} {
+		f.Add(s, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, s string, spare uint8) {
+		want := referenceEscaped([]byte("p"), s)
+		dst := append(make([]byte, 0, 1+int(spare)), 'p')
+		require.Equal(t, string(want), string(appendEscaped(dst, s)), "%q", s)
+		for k := 0; k <= len(s) && k < 24; k++ { // every tail length, short strings
+			require.Equal(t, string(referenceEscaped(nil, s[k:])), string(appendEscaped(nil, s[k:])), "%q", s[k:])
+		}
+	})
+}
+
 // TestAppendTimestamp compares appendTimestamp with time's formatting of
 // timestampLayout, years beyond four digits included.
 func TestAppendTimestamp(t *testing.T) {
@@ -139,5 +197,60 @@ func FuzzAppendTimestamp(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sec, nsec int64) {
 		at := time.Unix(sec, nsec)
 		require.Equal(t, at.UTC().Format(timestampLayout), string(appendTimestamp(nil, at)))
+	})
+}
+
+// FuzzIsIP holds isIP's IPv4 fast path to netip.ParseAddr.
+func FuzzIsIP(f *testing.F) {
+	for _, s := range []string{"", "1.2.3.4", "203.0.113.240", "255.255.255.255", "256.1.1.1", "01.2.3.4", "0.0.0.0",
+		"1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3", "2001:db8::1", "::ffff:1.2.3.4", "fe80::1%eth0", "1.2.3.4%x",
+		"unknown-host", "1234567", "10.0.3.17:8080", "999.999.999.999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := netip.ParseAddr(s)
+		require.Equal(t, err == nil, isIP(s), "%q", s)
+	})
+}
+
+// FuzzStampCache checks the cached @timestamp against appendTimestamp
+// for a sequence of times, in and out of the cached second.
+func FuzzStampCache(f *testing.F) {
+	f.Add(int64(1763806272), int64(345000000), int64(1), int64(-1))
+	f.Add(int64(253402300799), int64(999999999), int64(1), int64(1e9))
+	f.Add(int64(-62135596801), int64(0), int64(5), int64(0))
+	f.Fuzz(func(t *testing.T, sec, nsec, step, jump int64) {
+		var c stampCache
+		at := time.Unix(sec, nsec)
+		for range 4 {
+			require.Equal(t, string(appendTimestamp(nil, at)), string(c.append(nil, at)), "%v", at)
+			at = at.Add(time.Duration(step))
+			require.Equal(t, string(appendTimestamp(nil, at)), string(c.append(nil, at)), "%v", at)
+			at = at.Add(time.Duration(jump))
+		}
+	})
+}
+
+// FuzzPipeAppendAction checks the pipe's cached create actions against
+// appendAction with DocID, as the index and the file change between
+// lines.
+func FuzzPipeAppendAction(f *testing.F) {
+	f.Add("logs-gateway-2026.11.22", "gatewatch-dlq", uint64(0xc0ffee), uint64(1), int64(0), int64(1234))
+	f.Add("a\"b", "a\"b", ^uint64(0), uint64(0), int64(1<<63-1), int64(-1))
+	f.Fuzz(func(t *testing.T, index1, index2 string, fp1, fp2 uint64, off1, off2 int64) {
+		var p pipe
+		var dst []byte
+		for _, c := range []struct {
+			index string
+			fp    uint64
+			off   int64
+		}{{index1, fp1, off1}, {index1, fp1, off2}, {index2, fp1, off1}, {index2, fp2, off2}, {index1, fp2, off1}, {index1, fp1, off1}} {
+			mark := len(dst)
+			var start, end int
+			dst, start, end = p.appendAction(dst, c.index, c.fp, c.off)
+			id := DocID(c.fp, c.off)
+			require.Equal(t, string(appendAction(nil, c.index, id)), string(dst[mark:]))
+			require.Equal(t, id, string(dst[start:end]))
+		}
 	})
 }

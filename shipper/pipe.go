@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,9 +53,16 @@ type pipe struct {
 	maxDocs, maxBytes int
 	interval          time.Duration
 
-	ev    accesslog.Event
-	doc   []byte         // a document moving to the next batch
-	idBuf [maxIDLen]byte // the _id of the line being handled
+	ev  accesslog.Event
+	doc []byte // a document moving to the next batch
+	// act is the start of the create action for index actIndex, up to
+	// the _id; idFP and idHex the first part of the _ids of the file
+	// with that fingerprint (see DocID).
+	actIndex string
+	act      []byte
+	idFP     uint64
+	idHex    []byte
+	idBuf    [maxIDLen]byte // the _id of the line being handled
 	// ctx ends the waits of handle for a free batch or the sender.
 	ctx context.Context
 
@@ -216,7 +224,6 @@ func (p *pipe) handle(l tail.Line) error {
 			index = p.namer.Name(p.ev.Time)
 		}
 	}
-	id := unsafeString(appendDocID(p.idBuf[:0], fp, start)) // copied by addItem
 
 	// The action and document are written straight into the current
 	// batch's body; one that would make the batch too big moves to the
@@ -227,7 +234,8 @@ func (p *pipe) handle(l tail.Line) error {
 		return err
 	}
 	mark := len(c.b.body)
-	c.b.body = appendAction(c.b.body, index, id)
+	var idStart, idEnd int
+	c.b.body, idStart, idEnd = p.appendAction(c.b.body, index, fp, start)
 	docStart := len(c.b.body)
 	if undecoded {
 		c.b.body = p.builder.appendUndecoded(c.b.body, raw, reason, time.Now(), src, p.redact)
@@ -236,6 +244,7 @@ func (p *pipe) handle(l tail.Line) error {
 	}
 	docLen := len(c.b.body) - docStart
 	c.b.body = append(c.b.body, '\n')
+	id := unsafeString(append(p.idBuf[:0], c.b.body[idStart:idEnd]...)) // copied by addItem
 	if c.b.Len() > 0 && mark+docLen+len(index)+len(id)+40 > p.maxBytes {
 		p.doc = append(p.doc[:0], c.b.body[mark:]...)
 		c.b.body = c.b.body[:mark]
@@ -255,13 +264,43 @@ func (p *pipe) handle(l tail.Line) error {
 		c.oldest = now
 	}
 	c.b.addItem(mark, index, id, index == p.dlq)
-	c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
+	// Consecutive lines of a file are acknowledged as one range.
+	if n := len(c.acks); n > 0 && c.acks[n-1].file == l.File && c.acks[n-1].end == start {
+		c.acks[n-1].end = l.End
+	} else {
+		c.acks = append(c.acks, ack{file: l.File, off: start, end: l.End})
+	}
 	full := c.b.Len() >= p.maxDocs || c.b.Size() >= p.maxBytes
 	p.mu.Unlock()
 	if full && !p.handOver(p.ctx, false) {
 		return p.ctx.Err()
 	}
 	return nil
+}
+
+// appendAction appends the create action of the line at offset in the
+// file with fingerprint fp into index, and returns where its _id (see
+// DocID) is in dst. The start of the action is kept for the index and
+// the start of the _id for the file, so that most lines need only their
+// offset formatted.
+func (p *pipe) appendAction(dst []byte, index string, fp uint64, offset int64) ([]byte, int, int) {
+	if index != p.actIndex || p.act == nil {
+		p.actIndex = index
+		p.act = append(p.act[:0], `{"create":{"_index":`...)
+		p.act = appendString(p.act, index)
+		p.act = append(p.act, `,"_id":"`...)
+	}
+	if fp != p.idFP || p.idHex == nil {
+		p.idFP = fp
+		p.idHex = strconv.AppendUint(p.idHex[:0], fp, 16)
+		p.idHex = append(p.idHex, '-')
+	}
+	dst = append(dst, p.act...)
+	start := len(dst)
+	dst = append(dst, p.idHex...)
+	dst = strconv.AppendInt(dst, offset, 10)
+	end := len(dst)
+	return append(dst, "\"}}\n"...), start, end
 }
 
 // current returns the batch being filled, waiting for a free one when
@@ -388,7 +427,7 @@ func (p *pipe) sender(ctx, stop context.Context) {
 			p.tailer.Ack(a.file, a.off, a.end)
 			n += a.end - a.off
 		}
-		p.s.docs.Add(int64(len(c.acks)))
+		p.s.docs.Add(int64(c.b.Len()))
 		p.s.bytes.Add(n)
 		p.sending.Store(0)
 		c.b.Reset()
