@@ -117,10 +117,10 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			}
 		}
 		p += int(e.n)
-		pos = p
 		if p >= len(buf) {
-			break // keyID reads the key again, then token reports the end
+			break // keyID reads the key again, then readValue reports the end
 		}
+		pos = p
 		id := e.id % maxFieldIDs
 		v := &f.val[id]
 		switch c := buf[p]; {

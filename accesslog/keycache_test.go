@@ -46,6 +46,14 @@ var keyCacheLines = map[string][]string{
 		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/m","response_code":200,"path"}`,
 		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/n","response_code":200,"path`,
 		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/o","response_code":200,,"duration":1}`,
+		// The first line's layout (its template) with values of other
+		// kinds and escapes.
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"G\u0045T","path":"\/a\/b","response_code":"200","duration":3.5,"upstream_service_time":null,"user_agent":{"a":[1]},"upstream_host":true}`,
+		`{"start_time":null,"method":"get","path":"/a?x=\"y\"","response_code":-1,"duration":1e3,"upstream_service_time":"2.5","user_agent":"c\\u","upstream_host":false}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/a","response_code":200,"duration":3,"upstream_service_time":"2","user_agent":"curl","upstream_host":"10.0.0.1:80"} `,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/a","response_code":200,"duration":3,"upstream_service_time":"2","user_agent":"curl","upstream_host":"10.0.0.1:80"`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/a","response_code":200,"duration":3,"upstream_service_time":"2","user_agent":"curl","upstream_host":"10.0.0.1:80"}}`,
+		`{"start_time":"2024-05-02T10:11:12.345Z","method":"GET","path":"/a","response_code":2000000000000000000000,"duration":-,"upstream_service_time":"2","user_agent":"curl","upstream_host":"10.0.0.1:80"}`,
 	},
 	"kong": {
 		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80}],"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
@@ -59,6 +67,14 @@ var keyCacheLines = map[string][]string{
 		`{"request":{"method":"GET","uri"`,
 		`{"request":{"method":"GET","uri":"\/h","size"}}`,
 		`{"request":{"method":"GET","uri":"\/i","sizes":1},"response":{"status":200}}`,
+		// The first line's layout (its template) with values of other
+		// kinds, escapes, two tries, an array header.
+		`{"request":{"method":"GET","uri":"\/a\/\u0062","size":"1","headers":{"host":"h","user-agent":["u1","u2"]}},"response":{"status":"200","size":2.5},"latencies":{"request":3.5,"kong":null,"proxy":"2"},"tries":[{"ip":"10.0.0.1","port":"80"}],"route":{"name":null},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80},{"ip":"10.0.0.2"}],"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":"GET","response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":{"ip":"10.0.0.1"},"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80}],"route":{"name":"r"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80}],"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123}`,
+		`{"request":{"method":"GET","uri":"\/a","size":1,"headers":{"host":"h","user-agent":"u"}},"response":{"status":200,"size":2},"latencies":{"request":3,"kong":1,"proxy":2},"tries":[{"ip":"10.0.0.1","port":80}],"route":{"name":"r"},"consumer":{"username":"c"},"client_ip":"203.0.113.1","started_at":1714644672123,"x":{"y":[1,"}"]}}`,
 	},
 }
 
