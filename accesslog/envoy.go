@@ -81,10 +81,10 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	s := &d.s
 	s.reset(line, &d.scratch)
 	f := &d.vals
-	f.reset()
+	f.reset(line, &d.scratch)
 	if !d.tmpl.scan(s, f) {
 		// The structured path, which learns the line's template.
-		f.reset()
+		f.reset(line, &d.scratch)
 		d.scratch = d.scratch[:0]
 		s.reset(line, &d.scratch)
 		d.tmpl.rec.reset()

@@ -33,31 +33,45 @@ const (
 	fvNull
 	// fvOther: an object or an array (skipped).
 	fvOther
-	// fvStr: a string; s is its unescaped text.
+	// fvStr: a string with escapes, unescaped into the scratch buffer
+	// from start to te.
 	fvStr
-	// fvInt: an integer of at most 18 digits: n, and its text in s.
+	// fvStrAt: a string without escapes: the line's bytes from start
+	// to te.
+	fvStrAt
+	// fvInt: an integer of at most 18 digits: n; its text is the
+	// line's bytes from start to te.
 	fvInt
-	// fvNum: another number; s is its text.
+	// fvNum: another number: the line's bytes from start to te.
 	fvNum
-	// fvBool: true or false; s is the literal.
+	// fvBool: true or false: the line's bytes from start to te.
 	fvBool
 )
 
-// fieldVal is the value of one key.
+// fieldVal is the value of one key. The fast paths store offsets
+// rather than strings: no pointer, no write barrier.
 type fieldVal struct {
-	s   string
-	n   int64
-	end int // offset just past the value, for error messages
+	n         int64
+	start, te int // the value's text (see the kinds)
+	end       int // the offset past the value, for error messages
 }
 
 // fieldVals holds the values of one line by field id.
 type fieldVals struct {
+	line    []byte
+	base    unsafe.Pointer // line's first byte
+	scratch *[]byte        // the decoder's scratch buffer (fvStr)
 	kind [maxFieldIDs]uint8
 	val  [maxFieldIDs]fieldVal
 }
 
-// reset forgets the previous line's values.
-func (f *fieldVals) reset() { f.kind = [maxFieldIDs]uint8{} }
+// reset forgets the previous line's values; line is the next one.
+func (f *fieldVals) reset(line []byte, scratch *[]byte) {
+	f.line = line
+	f.scratch = scratch
+	f.base = unsafe.Pointer(unsafe.SliceData(line))
+	f.kind = [maxFieldIDs]uint8{}
+}
 
 // Where scanObject stopped.
 const (
@@ -138,8 +152,9 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			}
 		quote:
 			if j < len(buf) && buf[j] == '"' {
-				v.s = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p+1)), j-p-1)
+				v.start, v.te = p+1, j
 				pos = j + 1
+				f.kind[id] = fvStrAt
 			} else {
 				// unescapeSimple, inlined by hand (the loop stays free
 				// of calls): \/, \\ and \" into the scratch buffer.
@@ -188,10 +203,10 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 					}
 				}
 				*sc = (*sc)[:w]
-				v.s = unsafe.String((*byte)(unsafe.Add(dst, base)), w-base)
+				v.start, v.te = base, w
 				pos = j + 1
+				f.kind[id] = fvStr
 			}
-			f.kind[id] = fvStr
 		case c-'0' <= 9 || c == '-':
 			j := p
 			if c == '-' {
@@ -214,12 +229,11 @@ func (s *jsonScanner) scanObject(kc *keyCache, i int, f *fieldVals) (next, stop 
 			if c == '-' {
 				n = -n
 			}
-			v.s = unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p)), j-p)
+			v.start, v.te = p, j
 			v.n = n
 			pos = j
 			f.kind[id] = fvInt
 		case c == 'n' && p+4 <= len(buf) && *(*[4]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), p)) == [4]byte{'n', 'u', 'l', 'l'}:
-			v.s = ""
 			pos = p + 4
 			f.kind[id] = fvNull
 		default:
@@ -327,24 +341,24 @@ func (s *jsonScanner) readValue(id int, f *fieldVals) error {
 	start := s.pos
 	switch c {
 	case kindString:
-		kind = fvStr
+		kind = fvStrAt
 		v, err = s.str()
 	case kindNumber:
 		var ok bool
 		if n, ok = s.fastInt(); ok {
-			kind, v = fvInt, bstr(s.buf[start:s.pos])
+			kind = fvInt
 		} else {
 			kind = fvNum
-			v, err = s.number()
+			_, err = s.number()
 		}
 	case kindNull:
 		kind = fvNull
 		err = s.literal("null")
 	case kindTrue:
-		kind, v = fvBool, "true"
+		kind = fvBool
 		err = s.literal("true")
 	case kindFalse:
-		kind, v = fvBool, "false"
+		kind = fvBool
 		err = s.literal("false")
 	default:
 		kind = fvOther
@@ -360,8 +374,16 @@ func (s *jsonScanner) readValue(id int, f *fieldVals) error {
 		}
 		r.add(start, s.pos, id, tk, 0)
 	}
+	if kind == fvStrAt {
+		f.setStr(id, v, s.pos)
+		return nil
+	}
+	te := start
+	if kind >= fvInt {
+		te = s.pos
+	}
 	f.kind[id%maxFieldIDs] = kind
-	f.val[id%maxFieldIDs] = fieldVal{s: v, n: n, end: s.pos}
+	f.val[id%maxFieldIDs] = fieldVal{n: n, start: start, te: te, end: s.pos}
 	return nil
 }
 
@@ -391,14 +413,36 @@ func (s *jsonScanner) readFields(kc *keyCache, f *fieldVals) error {
 	}
 }
 
+// setStr stores v, a string read by the scanner's str (which aliases
+// the line or the scratch buffer), as the value of field id ending at
+// end.
+func (f *fieldVals) setStr(id int, v string, end int) {
+	kind := uint8(fvStrAt)
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	start := int(p - uintptr(f.base))
+	if v == "" {
+		start = 0
+	} else if p < uintptr(f.base) || p >= uintptr(f.base)+uintptr(len(f.line)) {
+		kind = fvStr
+		start = int(p - uintptr(unsafe.Pointer(unsafe.SliceData(*f.scratch))))
+	}
+	f.kind[id%maxFieldIDs] = kind
+	f.val[id%maxFieldIDs] = fieldVal{start: start, te: start + len(v), end: end}
+}
+
 // str returns field id as strVal reads a value: strings, numbers and
 // booleans as their text; ok is false for null, objects, arrays and an
 // absent key.
 func (f *fieldVals) str(id int) (v string, ok bool) {
-	if f.kind[id%maxFieldIDs] < fvStr {
-		return "", false
+	k, fv := f.kind[id%maxFieldIDs], &f.val[id%maxFieldIDs]
+	if k < fvStr || fv.te == fv.start {
+		return "", k >= fvStr
 	}
-	return f.val[id%maxFieldIDs].s, true
+	b := f.base
+	if k == fvStr {
+		b = unsafe.Pointer(unsafe.SliceData(*f.scratch))
+	}
+	return unsafe.String((*byte)(unsafe.Add(b, fv.start)), fv.te-fv.start), true
 }
 
 // text is str without ok.
@@ -407,18 +451,15 @@ func (f *fieldVals) text(id int) string {
 	return v
 }
 
-// has reports whether the key of field id was on the line.
-func (f *fieldVals) has(id int) bool { return f.kind[id%maxFieldIDs] != fvAbsent }
-
 // numText is the text of field id as a number, as the scanner's numText
 // reads it: a number's, or a string's trimmed; ok is false for anything
 // else, "" and "-".
 func (f *fieldVals) numText(id int) (string, bool) {
-	t := f.val[id%maxFieldIDs].s
+	t, _ := f.str(id)
 	switch f.kind[id%maxFieldIDs] {
 	case fvNum, fvInt:
 		return t, true
-	case fvStr:
+	case fvStr, fvStrAt:
 		t = trimSpace(t)
 		return t, t != "" && t != "-"
 	}
@@ -469,10 +510,10 @@ func (f *fieldVals) msSlow(id int) (time.Duration, bool, error) {
 		if f.val[id%maxFieldIDs].n < 0 {
 			return -1, false, nil
 		}
-	case fvStr:
+	case fvStr, fvStrAt:
 		// Up to 9 digits (Envoy's upstream_service_time header) without
 		// the float path: they are exact either way.
-		if t := f.val[id%maxFieldIDs].s; len(t) > 0 && len(t) <= 9 {
+		if t, _ := f.str(id); len(t) > 0 && len(t) <= 9 {
 			var n int64
 			for i := 0; i < len(t); i++ {
 				d := t[i] - '0'

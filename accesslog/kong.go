@@ -99,10 +99,10 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 		return decodeErr(ReasonNotAccessLog, "kong: a JSON array (an http-log batch), expected one object per line")
 	}
 	f := &d.vals
-	f.reset()
+	f.reset(line, &d.scratch)
 	if !d.tmpl.scan(s, f) {
 		// The structured path, which learns the line's template.
-		f.reset()
+		f.reset(line, &d.scratch)
 		d.scratch = d.scratch[:0]
 		s.reset(line, &d.scratch)
 		d.tmpl.rec.reset()
@@ -269,12 +269,10 @@ func (d *KongDecoder) value(id int) error {
 			if err != nil {
 				return err
 			}
-			kind := uint8(fvNull)
-			if ok {
-				kind = fvStr
+			d.vals.setStr(id, v, s.pos)
+			if !ok {
+				d.vals.kind[id%maxFieldIDs] = fvNull
 			}
-			d.vals.kind[id%maxFieldIDs] = kind
-			d.vals.val[id%maxFieldIDs] = fieldVal{s: v, end: s.pos}
 			return nil
 		}
 		return s.readValue(id, &d.vals)

@@ -120,7 +120,7 @@ func (ts *templates) scan(s *jsonScanner, f *fieldVals) bool {
 	}
 	if k > ts.cp {
 		// The templates part before the miss: start over.
-		f.reset()
+		f.reset(f.line, f.scratch)
 		*s.scratch = (*s.scratch)[:0]
 		k, pos = 0, 0
 	}
@@ -309,8 +309,9 @@ func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals) (_, _, p, 
 			}
 		quote:
 			if j < len(buf) && buf[j] == '"' {
-				v.s = unsafe.String((*byte)(unsafe.Add(base, p+1)), j-p-1)
+				v.start, v.te = p+1, j
 				pos = j + 1
+				f.kind[id] = fvStrAt
 			} else {
 				// unescapeSimple, inlined by hand (the loop stays free
 				// of calls): \/, \\ and \" into the scratch buffer.
@@ -356,10 +357,10 @@ func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals) (_, _, p, 
 					}
 				}
 				*sc = (*sc)[:w]
-				v.s = unsafe.String((*byte)(unsafe.Add(dst, sbase)), w-sbase)
+				v.start, v.te = sbase, w
 				pos = j + 1
+				f.kind[id] = fvStr
 			}
-			f.kind[id] = fvStr
 		case c-'0' <= 9 || c == '-':
 			j := p
 			if c == '-' {
@@ -390,18 +391,17 @@ func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals) (_, _, p, 
 				}
 				f.kind[id] = fvNum
 			}
-			v.s = unsafe.String((*byte)(unsafe.Add(base, p)), j-p)
+			v.start, v.te = p, j
 			pos = j
 		case c == 'n' && p+4 <= len(buf) && *(*[4]byte)(unsafe.Add(base, p)) == [4]byte{'n', 'u', 'l', 'l'}:
-			v.s = ""
 			pos = p + 4
 			f.kind[id] = fvNull
 		case c == 't' && p+4 <= len(buf) && *(*[4]byte)(unsafe.Add(base, p)) == [4]byte{'t', 'r', 'u', 'e'}:
-			v.s = "true"
+			v.start, v.te = p, p+4
 			pos = p + 4
 			f.kind[id] = fvBool
 		case c == 'f' && p+5 <= len(buf) && *(*[5]byte)(unsafe.Add(base, p)) == [5]byte{'f', 'a', 'l', 's', 'e'}:
-			v.s = "false"
+			v.start, v.te = p, p+5
 			pos = p + 5
 			f.kind[id] = fvBool
 		default:
