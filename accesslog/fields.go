@@ -61,8 +61,8 @@ type fieldVals struct {
 	line    []byte
 	base    unsafe.Pointer // line's first byte
 	scratch *[]byte        // the decoder's scratch buffer (fvStr)
-	kind [maxFieldIDs]uint8
-	val  [maxFieldIDs]fieldVal
+	kind    [maxFieldIDs]uint8
+	val     [maxFieldIDs]fieldVal
 }
 
 // reset forgets the previous line's values; line is the next one.
