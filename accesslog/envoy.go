@@ -27,6 +27,7 @@ type EnvoyDecoder struct {
 	scratch []byte
 	s       jsonScanner
 	keys    keyCache
+	obj     objReader
 	tmpl    templates
 	vals    fieldVals
 	times   timeCache
@@ -70,7 +71,9 @@ func NewEnvoy(loc *time.Location) *EnvoyDecoder {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &EnvoyDecoder{loc: loc, keys: newKeyCache(0, envoyKeys[:]...)}
+	d := &EnvoyDecoder{loc: loc, keys: newKeyCache(0, envoyKeys[:]...)}
+	d.obj.nextID = ekRouteName + 1
+	return d
 }
 
 // Decode implements Decoder.
@@ -92,7 +95,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		if err := s.beginObject(); err != nil {
 			return err
 		}
-		if err := s.readFields(&d.keys, f); err != nil {
+		if err := d.obj.object(s, f, &d.keys); err != nil {
 			return err
 		}
 		if err := s.end(); err != nil {
@@ -156,6 +159,9 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		e.Client = firstXFF(f.text(ekXForwardedFor))
 	}
 	setOverhead(e)
+	if len(d.obj.extra) > 0 {
+		d.obj.fillExtra(f, e)
+	}
 	return nil
 }
 

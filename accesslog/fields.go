@@ -22,7 +22,7 @@ import (
 
 // maxFieldIDs bounds the field ids of one decoder (id 0 is for keys the
 // decoder does not read).
-const maxFieldIDs = 64
+const maxFieldIDs = 128
 
 // Kinds of a stored value, ordered so that every kind from fvStr on has
 // a text.
@@ -31,7 +31,8 @@ const (
 	fvAbsent = iota
 	// fvNull: null.
 	fvNull
-	// fvOther: an object or an array (skipped).
+	// fvOther: an object or an array (skipped); its JSON text is the
+	// line's bytes from start to te.
 	fvOther
 	// fvStr: a string with escapes, unescaped into the scratch buffer
 	// from start to te.
@@ -379,38 +380,12 @@ func (s *jsonScanner) readValue(id int, f *fieldVals) error {
 		return nil
 	}
 	te := start
-	if kind >= fvInt {
+	if kind >= fvInt || kind == fvOther {
 		te = s.pos
 	}
 	f.kind[id%maxFieldIDs] = kind
 	f.val[id%maxFieldIDs] = fieldVal{n: n, start: start, te: te, end: s.pos}
 	return nil
-}
-
-// readFields reads the rest of the current object (after its '{') into f.
-func (s *jsonScanner) readFields(kc *keyCache, f *fieldVals) error {
-	for i := 0; ; {
-		next, stop := s.scanObject(kc, i, f)
-		id := 0
-		switch stop {
-		case stopEnd:
-			return nil
-		case stopValue:
-			id = int(kc.e[(next-1)%maxCachedKeys].id)
-		case stopMiss:
-			var more bool
-			var err error
-			id, more, err = s.keyID(kc, next, next == 0)
-			if err != nil || !more {
-				return err
-			}
-			next++
-		}
-		if err := s.readValue(id, f); err != nil {
-			return err
-		}
-		i = next
-	}
 }
 
 // setStr stores v, a string read by the scanner's str (which aliases
@@ -443,6 +418,16 @@ func (f *fieldVals) str(id int) (v string, ok bool) {
 		b = unsafe.Pointer(unsafe.SliceData(*f.scratch))
 	}
 	return unsafe.String((*byte)(unsafe.Add(b, fv.start)), fv.te-fv.start), true
+}
+
+// raw returns field id for Event.Fields: as str, and objects and arrays
+// as their JSON text.
+func (f *fieldVals) raw(id int) (string, bool) {
+	if f.kind[id%maxFieldIDs] == fvOther {
+		fv := &f.val[id%maxFieldIDs]
+		return bstr(f.line[fv.start:fv.te]), true
+	}
+	return f.str(id)
 }
 
 // text is str without ok.

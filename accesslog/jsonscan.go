@@ -774,10 +774,10 @@ const (
 // of scanning for the closing quote and comparing the key against every
 // known name.
 type keyCache struct {
-	// names are the keys the decoder reads in this object; the i-th
-	// has the field id base+i+1, any other key the id 0.
+	// names are the keys the decoder reads in this object, ids their
+	// field ids; any other key has the id 0.
 	names []string
-	base  int
+	ids   []uint8
 	n     int // entries learned, at most maxCachedKeys
 	e     [maxCachedKeys]keyEntry
 	// text holds the entries' `"key":` one after the other.
@@ -831,10 +831,30 @@ func (kc *keyCache) matchLong(e *keyEntry, buf []byte, pos int) bool {
 // newKeyCache returns a cache for an object whose keys names have the
 // field ids base+1, base+2, ...
 func newKeyCache(base int, names ...string) keyCache {
-	if base+len(names) >= maxFieldIDs {
-		panic("accesslog: too many field ids")
+	var kc keyCache
+	for i, name := range names {
+		kc.add(name, base+i+1)
 	}
-	return keyCache{names: names, base: base}
+	return kc
+}
+
+// add makes the cache read key name as field id.
+func (kc *keyCache) add(name string, id int) {
+	if id <= 0 || id >= maxFieldIDs {
+		panic("accesslog: field id out of range")
+	}
+	kc.names = append(kc.names, name)
+	kc.ids = append(kc.ids, uint8(id))
+}
+
+// id returns the field id of key name, 0 when the cache does not read it.
+func (kc *keyCache) id(name string) int {
+	for j, k := range kc.names {
+		if name == k {
+			return int(kc.ids[j])
+		}
+	}
+	return 0
 }
 
 // newLitEntry returns the entry matching text[start:start+n] (n at most
@@ -899,12 +919,7 @@ func (s *jsonScanner) keyIDSlow(kc *keyCache, i int, first bool) (id int, more b
 	if err != nil || !more {
 		return 0, more, err
 	}
-	for j, k := range kc.names {
-		if key == k {
-			id = kc.base + j + 1
-			break
-		}
-	}
+	id = kc.id(key)
 	kc.learn(i, key, id)
 	return id, true, nil
 }

@@ -28,8 +28,8 @@ type KongDecoder struct {
 	keys                                      keyCache
 	kRequest, kHeaders, kResponse, kLatencies keyCache
 	kTries, kRoute, kService, kConsumer       keyCache
+	obj                                       objReader
 	tmpl                                      templates
-	tryObjects                                int // tries elements read on this line
 }
 
 // Field ids of the keys KongDecoder reads, in all its objects.
@@ -75,7 +75,7 @@ const (
 
 // NewKong returns a decoder for Kong's log-plugin JSON.
 func NewKong() *KongDecoder {
-	return &KongDecoder{
+	d := &KongDecoder{
 		keys:       newKeyCache(0, "request", "response", "latencies", "started_at", "client_ip", "route", "service", "consumer", "tries"),
 		kRequest:   newKeyCache(kfMethod-1, "method", "uri", "size", "id", "headers"),
 		kHeaders:   newKeyCache(kfHost-1, "host", "user-agent", "x-request-id"),
@@ -86,6 +86,19 @@ func NewKong() *KongDecoder {
 		kService:   newKeyCache(kfServiceName-1, "name", "id"),
 		kConsumer:  newKeyCache(kfUsername-1, "username", "custom_id"),
 	}
+	r := &d.obj
+	for id, kc := range map[int]*keyCache{
+		kfRequest: &d.kRequest, kfHeaders: &d.kHeaders, kfResponse: &d.kResponse, kfLatencies: &d.kLatencies,
+		kfRoute: &d.kRoute, kfService: &d.kService, kfConsumer: &d.kConsumer,
+	} {
+		r.mode[id], r.child[id] = omObject, kc
+	}
+	r.mode[kfTries], r.child[kfTries] = omElems, &d.kTries
+	r.elemClear = []int{kfTryIP, kfTryPort}
+	r.mode[kfHost], r.mode[kfUserAgent], r.mode[kfXRequestID] = omFirstStr, omFirstStr, omFirstStr
+	r.firstStrIn = &d.kHeaders
+	r.nextID = kfCustomID + 1
+	return d
 }
 
 // Decode implements Decoder.
@@ -107,11 +120,11 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 		s.reset(line, &d.scratch)
 		d.tmpl.rec.reset()
 		s.rec = &d.tmpl.rec
-		d.tryObjects = 0
+		d.obj.elems = 0
 		if err := s.beginObject(); err != nil {
 			return err
 		}
-		if err := d.object(&d.keys); err != nil {
+		if err := d.obj.object(s, f, &d.keys); err != nil {
 			return err
 		}
 		if err := s.end(); err != nil {
@@ -191,6 +204,9 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 			e.UpstreamHost = bstr(out[base:])
 		}
 	}
+	if len(d.obj.extra) > 0 {
+		d.obj.fillExtra(f, e)
+	}
 	return nil
 }
 
@@ -206,129 +222,6 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// object reads the rest of an object (after its '{'), whose key order kc
-// caches, into d.vals.
-func (d *KongDecoder) object(kc *keyCache) error {
-	s := &d.s
-	for i := 0; ; {
-		next, stop := s.scanObject(kc, i, &d.vals)
-		id := 0
-		switch stop {
-		case stopEnd:
-			return nil
-		case stopValue:
-			id = int(kc.e[(next-1)%maxCachedKeys].id)
-		case stopMiss:
-			var more bool
-			var err error
-			id, more, err = s.keyID(kc, next, next == 0)
-			if err != nil || !more {
-				return err
-			}
-			next++
-		}
-		if err := d.value(id); err != nil {
-			return err
-		}
-		i = next
-	}
-}
-
-// value reads the value of the key with field id: into d.vals, or, for
-// the objects the decoder reads, key by key.
-func (d *KongDecoder) value(id int) error {
-	s := &d.s
-	var kc *keyCache
-	switch id {
-	case kfRequest:
-		kc = &d.kRequest
-	case kfHeaders:
-		kc = &d.kHeaders
-	case kfResponse:
-		kc = &d.kResponse
-	case kfLatencies:
-		kc = &d.kLatencies
-	case kfRoute:
-		kc = &d.kRoute
-	case kfService:
-		kc = &d.kService
-	case kfConsumer:
-		kc = &d.kConsumer
-	case kfTries:
-		return d.tries()
-	case kfHost, kfUserAgent, kfXRequestID:
-		if s.peek() == kindArray {
-			// A repeated header: its first value. (Rare: lines with
-			// one have no template.)
-			if s.rec != nil {
-				s.rec.ok = false
-			}
-			v, ok, err := s.firstStrVal()
-			if err != nil {
-				return err
-			}
-			d.vals.setStr(id, v, s.pos)
-			if !ok {
-				d.vals.kind[id%maxFieldIDs] = fvNull
-			}
-			return nil
-		}
-		return s.readValue(id, &d.vals)
-	default:
-		return s.readValue(id, &d.vals)
-	}
-	s.ws()
-	start := s.pos
-	if !s.enterObject() {
-		return d.skipScalar(start, '{')
-	}
-	return d.object(kc)
-}
-
-// skipScalar skips a value at start that is not the object or array
-// (not) the decoder descends into.
-func (d *KongDecoder) skipScalar(start int, not byte) error {
-	s := &d.s
-	err := s.skip()
-	if r := s.rec; r != nil && err == nil {
-		r.add(start, s.pos, 0, teSkipScalar, not)
-	}
-	return err
-}
-
-// tries keeps the ip and port of the last try: the one that produced the
-// response.
-func (d *KongDecoder) tries() error {
-	s := &d.s
-	if s.peek() != kindArray {
-		return d.skipScalar(s.pos, '[')
-	}
-	if err := s.beginArray(); err != nil {
-		return err
-	}
-	for first := true; ; first = false {
-		more, err := s.nextElem(first)
-		if err != nil || !more {
-			return err
-		}
-		if !s.enterObject() {
-			if err := s.skip(); err != nil {
-				return err
-			}
-			continue
-		}
-		d.vals.kind[kfTryIP], d.vals.kind[kfTryPort] = fvAbsent, fvAbsent
-		// A template cannot forget the first try's values: lines with
-		// more than one try are read by the structured path.
-		if d.tryObjects++; d.tryObjects > 1 && s.rec != nil {
-			s.rec.ok = false
-		}
-		if err := d.object(&d.kTries); err != nil {
-			return err
-		}
-	}
 }
 
 // SplitJSONArray appends to dst the raw bytes of each element of a JSON

@@ -225,6 +225,12 @@ type KrakenDJSONDecoder struct {
 	loc     *time.Location
 	scratch []byte
 	s       jsonScanner
+	// Extra fields (SetExtra): their paths as a tree, names, and the
+	// values of the line.
+	xroot  *mnode
+	xnames []string
+	xvals  []string
+	xhave  []bool
 }
 
 // NewKrakenDJSON returns a decoder for KrakenD Enterprise's JSON access
@@ -243,6 +249,7 @@ func (d *KrakenDJSONDecoder) Decode(line []byte, e *Event) error {
 	d.scratch = d.scratch[:0]
 	s := &d.s
 	s.reset(line, &d.scratch)
+	clear(d.xhave)
 	if err := s.beginObject(); err != nil {
 		return err
 	}
@@ -258,6 +265,17 @@ func (d *KrakenDJSONDecoder) Decode(line []byte, e *Event) error {
 		}
 		if !more {
 			break
+		}
+		if d.xroot != nil {
+			if c := d.xroot.child(key); c != nil {
+				done, err := d.extraValue(c)
+				if err != nil {
+					return err
+				}
+				if done {
+					continue
+				}
+			}
 		}
 		switch key {
 		case "time":
@@ -362,6 +380,9 @@ func (d *KrakenDJSONDecoder) Decode(line []byte, e *Event) error {
 	}
 	if e.Method == "" {
 		return missing("krakend-json", "method")
+	}
+	if d.xroot != nil {
+		d.fillExtra(e)
 	}
 	return nil
 }

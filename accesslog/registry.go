@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ type Option func(*options)
 type options struct {
 	loc     *time.Location
 	maxLine int
+	extra   map[string]string
 }
 
 // WithLocation sets the zone of timestamps that have none (KrakenD's gin
@@ -61,6 +63,11 @@ func NewDecoder(format string, m *Mapping, opts ...Option) (Decoder, error) {
 	if o.loc == nil {
 		o.loc = time.UTC
 	}
+	if len(o.extra) > 0 {
+		if err := ValidateExtra(o.extra); err != nil {
+			return nil, fmt.Errorf("access-log format %s: %w", format, err)
+		}
+	}
 	if inner, ok := strings.CutPrefix(format, "cri+"); ok {
 		d, err := newDecoder(inner, m, o)
 		if err != nil {
@@ -83,6 +90,30 @@ func NewDecoder(format string, m *Mapping, opts ...Option) (Decoder, error) {
 }
 
 func newDecoder(format string, m *Mapping, o options) (Decoder, error) {
+	d, err := newDecoderFormat(format, m, o)
+	if err != nil || len(o.extra) == 0 {
+		return d, err
+	}
+	var xerr error
+	switch d := d.(type) {
+	case *KongDecoder:
+		xerr = d.SetExtra(o.extra)
+	case *EnvoyDecoder:
+		xerr = d.SetExtra(o.extra)
+	case *KrakenDJSONDecoder:
+		xerr = d.SetExtra(o.extra)
+	case *AutoDecoder:
+		xerr = errors.Join(d.kong.SetExtra(o.extra), d.envoy.SetExtra(o.extra), d.krakendJSON.SetExtra(o.extra))
+	default:
+		return nil, fmt.Errorf("access-log format %s cannot fill extra fields: they need a JSON format (%s; format json has mapping.extra)", format, strings.Join(ExtraFormats, ", "))
+	}
+	if xerr != nil {
+		return nil, fmt.Errorf("access-log format %s: %w", format, xerr)
+	}
+	return d, nil
+}
+
+func newDecoderFormat(format string, m *Mapping, o options) (Decoder, error) {
 	switch format {
 	case "krakend":
 		return NewKrakenD(o.loc), nil
