@@ -227,16 +227,36 @@ func TestAppendLineEscapes(t *testing.T) {
 	require.Equal(t, `>{"A":1}`, string(r.AppendLine([]byte(">"), []byte(`{"a":1}`), upper)))
 }
 
+// manyAnchors returns name with names anchored on more than four bytes.
+func manyAnchors(name string) []string {
+	return []string{name, "token", "quux", "jam", "vex", "bzz", "why", "fog", "pi-g", "x_1"}
+}
+
+// TestRedactManyAnchors runs the samples and their upper-case forms with
+// names on more than four anchor bytes (digits, '-' and '_' among them)
+// against the word-by-word reference.
+func TestRedactManyAnchors(t *testing.T) {
+	names := manyAnchors("Authorization")
+	r, ref := NewRedactor(names), NewRedactor(names)
+	require.Greater(t, len(r.anchors), 4)
+	lines := append([]string{`{"quux":"a","JAM":1,"x":"?vex=2&Why=3","Pi-G: x","x_1":[1]}`, "bzz=1\r-\x7f_"}, redactSamples...)
+	for _, l := range lines {
+		for _, l := range []string{l, strings.ToUpper(l)} {
+			require.Equal(t, string(referenceRedactLine(ref, []byte(l))), string(r.RedactLine([]byte(l))), "%s", l)
+		}
+	}
+}
+
 // FuzzRedactLineMatchesWordScan checks RedactLine against the word-by-word
-// reference, with the default names and with names of the fuzzer's
-// choosing.
+// reference, with the default names, with names of the fuzzer's choosing,
+// and with names on more than four anchor bytes.
 func FuzzRedactLineMatchesWordScan(f *testing.F) {
 	for _, s := range redactSamples {
 		f.Add(s, "x-trace")
 	}
 	f.Add(`{"a.b":"x","u0026k":"y","\u0026u0026k=z"}`, "u0026k")
 	f.Fuzz(func(t *testing.T, s, name string) {
-		for _, names := range [][]string{DefaultRedactNames, {name, "token"}} {
+		for _, names := range [][]string{DefaultRedactNames, {name, "token"}, manyAnchors(name)} {
 			r, ref := NewRedactor(names), NewRedactor(names)
 			want := string(referenceRedactLine(ref, []byte(s)))
 			require.Equal(t, want, string(r.RedactLine([]byte(s))))

@@ -444,6 +444,24 @@ func appendEscaped(dst []byte, s string) []byte {
 	}
 	i := 0
 	if len(src) >= 8 {
+		// Most fields need no escaping at all: whole words are copied
+		// while they are plain, then the last eight bytes.
+		for ; i+8 <= len(src); i += 8 {
+			x := binary.LittleEndian.Uint64(src[i : i+8 : i+8])
+			if m, _ := escapes8(x); m != 0 {
+				break
+			}
+			binary.LittleEndian.PutUint64(buf[n+i:n+i+8:n+i+8], x)
+		}
+		if i+8 > len(src) {
+			last := len(src) - 8
+			x := binary.LittleEndian.Uint64(src[last:len(src):len(src)])
+			if m, _ := escapes8(x); m == 0 {
+				binary.LittleEndian.PutUint64(buf[n+last:n+last+8:n+last+8], x)
+				return buf[:n+len(src)]
+			}
+		}
+		n += i
 		for {
 			n, i = escapeRun(buf, n, src, i)
 			if i == len(src) {
@@ -479,13 +497,22 @@ func appendEscaped(dst []byte, s string) []byte {
 // the word one byte along. There is no call in the loop, so that its
 // variables stay in registers.
 func escapeRun(buf []byte, n int, src []byte, i int) (int, int) {
+	if i >= len(src) || n > len(buf)-32 {
+		return n, i
+	}
+	// Reads are within src[i:i+8] or src's last eight bytes, writes within
+	// buf[n:n+32], all checked by the loop's condition: the slices are
+	// reduced to their base pointers so that the loop's state fits in
+	// registers.
 	tail := binary.LittleEndian.Uint64(src[len(src)-8:])
-	for i < len(src) && n <= len(buf)-32 {
-		w := (*[32]byte)(buf[n : n+32])
+	sp, dp := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(buf))
+	ns, room := len(src), len(buf)-32
+	for i < ns && n <= room {
+		w := (*[32]byte)(unsafe.Add(dp, n))
 		var x, keep uint64
-		r := len(src) - i // bytes of src in x
+		r := ns - i // bytes of src in x
 		if r >= 8 {
-			x = binary.LittleEndian.Uint64(src[i : i+8 : i+8])
+			x = binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(sp, i))[:])
 			r, keep = 8, ^uint64(0)
 		} else {
 			x = tail >> ((64 - 8*r) & 63)
