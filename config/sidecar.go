@@ -42,14 +42,15 @@ type SidecarConfig struct {
 	// the sidecar's.
 	ScrapeGateway *ScrapeGatewayConfig `yaml:"scrape_gateway"`
 	// ExtraLabels count requests by allow-listed values of access-log
-	// fields that a log's mapping extracts (mapping.extra).
+	// fields that a log extracts (logs[].extra, or mapping.extra for the
+	// json format).
 	ExtraLabels []ExtraLabelConfig `yaml:"extra_labels"`
 }
 
 // ExtraLabelConfig is one access-log field counted by value in
 // gatewatch_http_requests_by_field_total.
 type ExtraLabelConfig struct {
-	// Field is a name of a log's mapping.extra.
+	// Field is a name of a log's extra or mapping.extra.
 	Field string `yaml:"field"`
 	// Values are counted as themselves; others as "other", a missing
 	// field as "none".
@@ -73,6 +74,12 @@ type LogConfig struct {
 	// Envelope is none (default), cri (Kubernetes /var/log/pods files) or
 	// docker (json-file driver).
 	Envelope string `yaml:"envelope"`
+	// Extra names more fields of the built-in JSON formats (kong, envoy,
+	// krakend-json, auto) to extract for extra_labels: name → dotted JSON
+	// path, such as variant: request.headers.x-ab-variant (Kong) or
+	// variant: x_variant (an Envoy json_format key). See
+	// accesslog.WithExtra.
+	Extra map[string]string `yaml:"extra"`
 }
 
 // ScrapeGatewayConfig points at the gateway's own metrics endpoint.
@@ -173,6 +180,9 @@ func (c *SidecarConfig) validate(v *validator) {
 		if !slices.Contains(envelopes, l.Envelope) {
 			v.errorf(append(la, "envelope"), "unknown envelope %q; expected none, cri or docker", l.Envelope)
 		}
+		if len(l.Extra) > 0 {
+			validateLogExtra(v, la, l)
+		}
 	}
 	if stdin > 1 {
 		v.errorf(append(at, "logs"), "standard input (-) can be read only once")
@@ -204,17 +214,20 @@ func (c *SidecarConfig) validate(v *validator) {
 				extracted[name] = true
 			}
 		}
+		for name := range l.Extra {
+			extracted[name] = true
+		}
 	}
 	fields := map[string]bool{}
 	for i, x := range c.ExtraLabels {
 		xa := append(slices.Clone(at), "extra_labels", i)
 		switch {
 		case x.Field == "":
-			v.errorf(append(xa, "field"), "field must be set (a name of a log's mapping.extra)")
+			v.errorf(append(xa, "field"), "field must be set (a name of a log's extra or mapping.extra)")
 		case fields[x.Field]:
 			v.errorf(append(xa, "field"), "field %q is listed twice", x.Field)
 		case !extracted[x.Field]:
-			v.errorf(append(xa, "field"), "field %q is not extracted by any log; add it to a log's mapping.extra", x.Field)
+			v.errorf(append(xa, "field"), "field %q is not extracted by any log; add it to a log's extra (formats %s) or mapping.extra (format json)", x.Field, strings.Join(accesslog.ExtraFormats, ", "))
 		}
 		fields[x.Field] = true
 		if len(x.Values) == 0 || len(x.Values) > MaxExtraLabelValues {
@@ -228,6 +241,31 @@ func (c *SidecarConfig) validate(v *validator) {
 		}
 		if s.Timeout.Std() <= 0 || s.Timeout.Std() > time.Minute {
 			v.errorf(append(at, "scrape_gateway", "timeout"), "%s is out of range; expected more than 0 and at most 1m", s.Timeout)
+		}
+	}
+}
+
+// validateLogExtra checks logs[i].extra: a format that can fill extra
+// fields, label-like names, well-formed dotted paths.
+func validateLogExtra(v *validator, la []any, l LogConfig) {
+	at := append(slices.Clone(la), "extra")
+	switch {
+	case l.Format == "json":
+		v.errorf(at, "format json takes its extra fields from mapping.extra; move them there")
+	case l.Format != "" && !slices.Contains(accesslog.ExtraFormats, l.Format):
+		v.errorf(at, "format %s cannot extract extra fields; extra needs format %s", l.Format, strings.Join(accesslog.ExtraFormats, ", "))
+	}
+	if len(l.Extra) > accesslog.MaxExtraFields {
+		v.errorf(at, "%d extra fields; at most %d", len(l.Extra), accesslog.MaxExtraFields)
+	}
+	names := make([]string, 0, len(l.Extra))
+	for name := range l.Extra {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := accesslog.ValidateExtra(map[string]string{name: l.Extra[name]}); err != nil {
+			v.errorf(append(slices.Clone(at), name), "%v (for example variant: request.headers.x-ab-variant)", err)
 		}
 	}
 }

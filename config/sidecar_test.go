@@ -61,6 +61,26 @@ sidecar:
 	require.Equal(t, []ExtraLabelConfig{{Field: "tenant", Values: []string{"acme", "globex"}}}, s.ExtraLabels)
 }
 
+// TestSidecarExtra: logs[].extra of a built-in JSON format feeds
+// extra_labels.
+func TestSidecarExtra(t *testing.T) {
+	c, err := Load("gw.yaml", []byte(`
+sidecar:
+  logs:
+    - path: kong.log
+      format: kong
+      extra: {variant: request.headers.x-ab-variant}
+    - path: envoy.log
+      extra: {variant: x_variant, tenant: meta.tenant}
+  extra_labels:
+    - {field: variant, values: [A, B]}
+    - {field: tenant, values: [acme]}
+`))
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"variant": "request.headers.x-ab-variant"}, c.Sidecar.Logs[0].Extra)
+	require.Equal(t, map[string]string{"variant": "x_variant", "tenant": "meta.tenant"}, c.Sidecar.Logs[1].Extra)
+}
+
 func TestSidecarDecoderFormatFromContract(t *testing.T) {
 	l := LogConfig{Envelope: "none"}
 	require.Equal(t, "krakend", l.DecoderFormat(contract.KrakenD))
@@ -92,6 +112,11 @@ func TestSidecarErrors(t *testing.T) {
 		{"bad backends", "sidecar:\n  max_backends: -1\n", "gw.yaml:2:3: sidecar.max_backends: must be at least 1"},
 		{"extra label not extracted", "sidecar:\n  extra_labels:\n    - {field: tenant, values: [a]}\n", `gw.yaml:3:8: sidecar.extra_labels[0].field: field "tenant" is not extracted by any log`},
 		{"extra label without values", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s, extra: {tenant: t}}\n  extra_labels:\n    - field: tenant\n", "gw.yaml:7:7: sidecar.extra_labels[0].values: 0 values; expected 1 to 100"},
+		{"extra for a text format", "sidecar:\n  logs:\n    - path: a\n      format: envoy-text\n      extra: {variant: x}\n", "gw.yaml:5:7: sidecar.logs[0].extra: format envoy-text cannot extract extra fields; extra needs format kong, envoy, krakend-json, auto"},
+		{"extra for json", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s}\n      extra: {variant: x}\n", "gw.yaml:6:7: sidecar.logs[0].extra: format json takes its extra fields from mapping.extra"},
+		{"extra name not a label", "sidecar:\n  logs:\n    - path: a\n      format: kong\n      extra:\n        ab-variant: request.headers.x-ab-variant\n", `gw.yaml:6:9: sidecar.logs[0].extra.ab-variant: extra field name "ab-variant" must match [a-zA-Z_][a-zA-Z0-9_]*`},
+		{"extra path with an empty segment", "sidecar:\n  logs:\n    - path: a\n      format: envoy\n      extra:\n        variant: request..x\n", `gw.yaml:6:9: sidecar.logs[0].extra.variant: extra variant: JSON path "request..x" has an empty segment`},
+		{"extra not a map", "sidecar:\n  logs:\n    - path: a\n      format: kong\n      extra: [a]\n", "gw.yaml"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,6 +135,7 @@ func FuzzSidecarSection(f *testing.F) {
 	f.Add("sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s, extra: {tenant: t}}\n  extra_labels: [{field: tenant, values: [x]}]\n")
 	f.Add("sidecar:\n  scrape_gateway: {url: 'http://[::1]:8001/metrics', timeout: 1s}\n  poll_interval: 5d\n")
 	f.Add("sidecar:\n  logs: [{path: '-'}, {path: '-'}]\n  max_line_bytes: -1\n")
+	f.Add("sidecar:\n  logs:\n    - {path: a, format: kong, extra: {variant: request.headers.x-ab-variant, 'b-c': '.'}}\n  extra_labels: [{field: variant, values: [A, B]}]\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := Load("gw.yaml", []byte(in))
 		if err != nil {
