@@ -117,9 +117,12 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	v, ok = f.str(ekPath)
 	havePath := ok && v != "" && v != "-"
 	e.setURI(v)
-	n, haveStatus, err := f.int(ekResponseCode)
-	if err != nil {
-		return statusErr("envoy", err)
+	var err error
+	n, haveStatus := f.intFast(ekResponseCode)
+	if !haveStatus {
+		if n, haveStatus, err = f.intSlow(ekResponseCode); err != nil {
+			return statusErr("envoy", err)
+		}
 	}
 	if haveStatus {
 		if !validStatus(n) {
@@ -133,11 +136,15 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	if e.BytesOut, err = d.count(ekBytesSent); err != nil {
 		return err
 	}
-	if e.Duration, _, err = f.ms(ekDuration); err != nil {
-		return durErr("envoy", "duration", err)
+	if e.Duration, ok = f.msFast(ekDuration); !ok {
+		if e.Duration, _, err = f.msSlow(ekDuration); err != nil {
+			return durErr("envoy", "duration", err)
+		}
 	}
-	if e.Upstream, _, err = f.ms(ekUpstreamServiceTime); err != nil {
-		return durErr("envoy", "upstream_service_time", err)
+	if e.Upstream, ok = f.msFast(ekUpstreamServiceTime); !ok {
+		if e.Upstream, _, err = f.msSlow(ekUpstreamServiceTime); err != nil {
+			return durErr("envoy", "upstream_service_time", err)
+		}
 	}
 	switch {
 	case !haveMethod:
@@ -167,7 +174,10 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 
 // count reads a byte count; unknown is -1.
 func (d *EnvoyDecoder) count(id int) (int64, error) {
-	n, ok, err := d.vals.int(id)
+	if n, ok := d.vals.intFast(id); ok && n >= 0 {
+		return n, nil
+	}
+	n, ok, err := d.vals.intSlow(id)
 	if err != nil {
 		if de, isDE := IsDecodeError(err); isDE && de.Reason == ReasonBadField {
 			return -1, &DecodeError{Reason: ReasonBadField, Msg: "envoy: " + de.Msg}

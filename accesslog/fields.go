@@ -457,11 +457,19 @@ func (f *fieldVals) badNumber(id int, t string) error {
 
 // int returns field id as intVal reads a value: an integer (a fraction
 // truncated), from a number or a string.
+//
+// Callers on the hot path write it out as intFast, then intSlow when
+// intFast is not ok: int does not fit Go's inlining budget.
 func (f *fieldVals) int(id int) (int64, bool, error) {
-	if f.kind[id%maxFieldIDs] == fvInt {
-		return f.val[id%maxFieldIDs].n, true, nil
+	if n, ok := f.intFast(id); ok {
+		return n, true, nil
 	}
 	return f.intSlow(id)
+}
+
+// intFast returns field id when it is an integer of at most 18 digits.
+func (f *fieldVals) intFast(id int) (int64, bool) {
+	return f.val[id%maxFieldIDs].n, f.kind[id%maxFieldIDs] == fvInt
 }
 
 func (f *fieldVals) intSlow(id int) (int64, bool, error) {
@@ -482,11 +490,21 @@ func (f *fieldVals) intSlow(id int) (int64, bool, error) {
 // ms returns field id as msVal reads a value: milliseconds (integer or
 // fractional, number or string) as a Duration; negative values mean
 // unknown.
+//
+// Callers on the hot path write it out as msFast, then msSlow when msFast
+// is not ok.
 func (f *fieldVals) ms(id int) (time.Duration, bool, error) {
-	if n := f.val[id%maxFieldIDs].n; f.kind[id%maxFieldIDs] == fvInt && uint64(n) <= math.MaxInt64/uint64(time.Millisecond) {
-		return time.Duration(n) * time.Millisecond, true, nil
+	if d, ok := f.msFast(id); ok {
+		return d, true, nil
 	}
 	return f.msSlow(id)
+}
+
+// msFast returns field id when it is a non-negative integer of at most
+// 18 digits that fits a Duration in milliseconds.
+func (f *fieldVals) msFast(id int) (time.Duration, bool) {
+	n := f.val[id%maxFieldIDs].n
+	return time.Duration(n) * time.Millisecond, f.kind[id%maxFieldIDs] == fvInt && uint64(n) <= math.MaxInt64/uint64(time.Millisecond)
 }
 
 func (f *fieldVals) msSlow(id int) (time.Duration, bool, error) {

@@ -138,16 +138,21 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 	e.Method = upperMethod(v, &d.scratch)
 	v, haveURI := f.str(kfURI)
 	e.setURI(v)
-	n, ok, err := f.int(kfRequestSize)
-	if err != nil {
-		return err
+	var err error
+	n, ok := f.intFast(kfRequestSize)
+	if !ok {
+		if n, ok, err = f.intSlow(kfRequestSize); err != nil {
+			return err
+		}
 	}
 	if ok {
 		e.BytesIn = n
 	}
-	n, haveStatus, err := f.int(kfStatus)
-	if err != nil {
-		return statusErr("kong", err)
+	n, haveStatus := f.intFast(kfStatus)
+	if !haveStatus {
+		if n, haveStatus, err = f.intSlow(kfStatus); err != nil {
+			return statusErr("kong", err)
+		}
 	}
 	if haveStatus {
 		if !validStatus(n) {
@@ -155,23 +160,33 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 		}
 		e.Status = int(n)
 	}
-	if n, ok, err = f.int(kfResponseSize); err != nil {
-		return err
+	if n, ok = f.intFast(kfResponseSize); !ok {
+		if n, ok, err = f.intSlow(kfResponseSize); err != nil {
+			return err
+		}
 	}
 	if ok {
 		e.BytesOut = n
 	}
-	if e.Duration, _, err = f.ms(kfLatRequest); err != nil {
-		return latencyErr("request", err)
+	if e.Duration, ok = f.msFast(kfLatRequest); !ok {
+		if e.Duration, _, err = f.msSlow(kfLatRequest); err != nil {
+			return latencyErr("request", err)
+		}
 	}
-	if e.Upstream, _, err = f.ms(kfLatProxy); err != nil {
-		return latencyErr("proxy", err)
+	if e.Upstream, ok = f.msFast(kfLatProxy); !ok {
+		if e.Upstream, _, err = f.msSlow(kfLatProxy); err != nil {
+			return latencyErr("proxy", err)
+		}
 	}
-	if e.Overhead, _, err = f.ms(kfLatKong); err != nil {
-		return latencyErr("kong", err)
+	if e.Overhead, ok = f.msFast(kfLatKong); !ok {
+		if e.Overhead, _, err = f.msSlow(kfLatKong); err != nil {
+			return latencyErr("kong", err)
+		}
 	}
-	if n, ok, err = f.int(kfStartedAt); err != nil {
-		return err
+	if n, ok = f.intFast(kfStartedAt); !ok {
+		if n, ok, err = f.intSlow(kfStartedAt); err != nil {
+			return err
+		}
 	}
 	if ok && n > 0 {
 		e.Time = time.UnixMilli(n).UTC()
