@@ -162,6 +162,14 @@ type timeCache struct {
 	unix   int64    // the prefix read as UTC, in Unix seconds
 }
 
+// samePrefix reports whether s (at least 19 bytes) starts with c.prefix:
+// three word comparisons instead of a call to memequal.
+func (c *timeCache) samePrefix(s string) bool {
+	b := unsafeBytes(s)
+	return load64(b, 0) == load64(c.prefix[:], 0) && load64(b, 8) == load64(c.prefix[:], 8) &&
+		load64(b, 11) == load64(c.prefix[:], 11)
+}
+
 // parseRFC3339Cached is parseRFC3339 that reuses (and updates) c when the
 // timestamp's first 19 bytes are those of the previous one; c may be nil.
 func parseRFC3339Cached(s string, loc *time.Location, c *timeCache) (time.Time, bool) {
@@ -170,7 +178,7 @@ func parseRFC3339Cached(s string, loc *time.Location, c *timeCache) (time.Time, 
 	}
 	var f [6]int
 	var unix int64
-	if c != nil && c.ok && s[:19] == bstr(c.prefix[:]) {
+	if c != nil && c.ok && c.samePrefix(s) {
 		f, unix = c.fields, c.unix
 	} else {
 		var ok [6]bool
