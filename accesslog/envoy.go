@@ -78,7 +78,11 @@ func NewEnvoy(loc *time.Location) *EnvoyDecoder {
 
 // Decode implements Decoder.
 func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
-	e.Reset()
+	if len(d.obj.extra) > 0 {
+		e.resetKeepFields() // fillExtra updates Fields in place
+	} else {
+		e.Reset()
+	}
 	e.Raw = line
 	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s

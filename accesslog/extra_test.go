@@ -208,3 +208,29 @@ func FuzzExtraFields(f *testing.F) {
 		require.Equal(t, wantE, gotE)
 	})
 }
+
+// TestExtraFieldsSharedEvent: an Event passed to decoders with different
+// extra fields (auto with a fallback mapping does that) holds exactly the
+// last line's fields.
+func TestExtraFieldsSharedEvent(t *testing.T) {
+	envoy, err := accesslog.NewDecoder("envoy", nil, accesslog.WithExtra(map[string]string{"variant": "x_variant"}))
+	require.NoError(t, err)
+	kong, err := accesslog.NewDecoder("kong", nil, accesslog.WithExtra(map[string]string{"tier": "request.headers.x-tier"}))
+	require.NoError(t, err)
+	var e accesslog.Event
+	envoyLine := `{"method":"GET","path":"/x","response_code":200,"x_variant":"A"}`
+	require.NoError(t, envoy.Decode([]byte(envoyLine), &e))
+	require.Equal(t, map[string]string{"variant": "A"}, e.Fields)
+	require.NoError(t, kong.Decode([]byte(`{"request":{"method":"GET","uri":"/x","headers":{"x-tier":"gold"}},"response":{"status":200}}`), &e))
+	require.Equal(t, map[string]string{"tier": "gold"}, e.Fields)
+	require.NoError(t, envoy.Decode([]byte(envoyLine), &e))
+	require.Equal(t, map[string]string{"variant": "A"}, e.Fields)
+	require.Error(t, envoy.Decode([]byte(`{"x_variant":"B"}`), &e))
+	require.NoError(t, envoy.Decode([]byte(`{"method":"GET","path":"/x","response_code":200}`), &e))
+	require.Empty(t, e.Fields)
+	plain, err := accesslog.NewDecoder("envoy", nil)
+	require.NoError(t, err)
+	require.NoError(t, envoy.Decode([]byte(envoyLine), &e))
+	require.NoError(t, plain.Decode([]byte(envoyLine), &e))
+	require.Empty(t, e.Fields)
+}

@@ -103,7 +103,11 @@ func NewKong() *KongDecoder {
 
 // Decode implements Decoder.
 func (d *KongDecoder) Decode(line []byte, e *Event) error {
-	e.Reset()
+	if len(d.obj.extra) > 0 {
+		e.resetKeepFields() // fillExtra updates Fields in place
+	} else {
+		e.Reset()
+	}
 	e.Raw = line
 	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s

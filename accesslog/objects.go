@@ -213,14 +213,27 @@ func (r *objReader) newID() int {
 
 // fillExtra copies the extra fields of the line into e.Fields: strings,
 // numbers and booleans as their text, objects and arrays as their JSON
-// text; null and absent fields are left out.
+// text; null and absent fields are left out. The decoder reset e with
+// resetKeepFields: the map still holds the previous line's fields, which
+// are overwritten or deleted in place (cheaper than clearing the map and
+// adding them again); a map that held other keys too is cleared first.
 func (r *objReader) fillExtra(f *fieldVals, e *Event) {
 	if e.Fields == nil {
 		e.Fields = make(map[string]string, len(r.extra))
 	}
-	for _, x := range r.extra {
-		if v, ok := f.raw(x.id); ok {
-			e.Fields[x.name] = v
+	for pass := 0; pass < 2; pass++ {
+		n := 0
+		for _, x := range r.extra {
+			if v, ok := f.raw(x.id); ok {
+				e.Fields[x.name] = v
+				n++
+			} else {
+				delete(e.Fields, x.name)
+			}
 		}
+		if len(e.Fields) == n {
+			return
+		}
+		clear(e.Fields) // keys of another decoder
 	}
 }

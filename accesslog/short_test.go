@@ -116,17 +116,46 @@ func TestShortLines(t *testing.T) {
 	}
 }
 
+// withVariant adds an A/B variant to short lines: a json_format key for
+// Envoy, a request header for Kong.
+func withVariant(format string, lines [][]byte) [][]byte {
+	out := make([][]byte, len(lines))
+	for i, l := range lines {
+		v := []string{"A", "B"}[i%2]
+		if format == "kong" {
+			out[i] = []byte(strings.Replace(string(l), `"headers":{`, `"headers":{"x-ab-variant":"`+v+`",`, 1))
+		} else {
+			out[i] = []byte(strings.TrimSuffix(string(l), "}") + `,"x_variant":"` + v + `"}`)
+		}
+	}
+	return out
+}
+
+// variantExtra is the extra field of withVariant's lines.
+var variantExtra = map[string]map[string]string{
+	"envoy": {"variant": "x_variant"},
+	"kong":  {"variant": "request.headers.x-ab-variant"},
+}
+
 // BenchmarkDecodeShort decodes the sidecar benchmark's 300–400 byte
-// lines (envoy-short, kong-short) alone, without matching or recording.
+// lines (envoy-short, kong-short) alone, without matching or recording;
+// the +extra variants have an A/B variant field more, extracted with
+// WithExtra.
 func BenchmarkDecodeShort(b *testing.B) {
-	for _, format := range []string{"envoy", "kong"} {
-		b.Run(format+"-short", func(b *testing.B) {
+	for _, name := range []string{"envoy", "kong", "envoy+extra", "kong+extra"} {
+		format, extra, _ := strings.Cut(name, "+")
+		b.Run(format+"-short"+strings.TrimPrefix(name, format), func(b *testing.B) {
 			lines := shortLines(format, 256)
+			var opts []accesslog.Option
+			if extra != "" {
+				lines = withVariant(format, lines)
+				opts = append(opts, accesslog.WithExtra(variantExtra[format]))
+			}
 			size := 0
 			for _, l := range lines {
 				size += len(l)
 			}
-			d, err := accesslog.NewDecoder(format, nil)
+			d, err := accesslog.NewDecoder(format, nil, opts...)
 			require.NoError(b, err)
 			var e accesslog.Event
 			b.SetBytes(int64(size / len(lines)))
@@ -141,6 +170,9 @@ func BenchmarkDecodeShort(b *testing.B) {
 			cpu := cpuTime() - cpu0
 			if cpu > 0 {
 				b.ReportMetric(float64(b.N)/cpu.Seconds(), "lines/cpu-s")
+			}
+			if extra != "" && e.Fields["variant"] == "" {
+				b.Fatal("no variant extracted")
 			}
 			b.ReportMetric(float64(size/len(lines)), "bytes/line")
 		})
