@@ -61,7 +61,7 @@ func appendInt(dst []byte, k string, v int64) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, k...)
 	dst = append(dst, '"', ':')
-	return strconv.AppendInt(dst, v, 10)
+	return appendDecimal(dst, v)
 }
 
 // Source is where a line was read: the file's path and the line's byte
@@ -95,7 +95,7 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 		dst = appendInt(dst, "bytes", ev.BytesIn)
 	}
 	dst = append(dst, `},"response":{"status_code":`...)
-	dst = strconv.AppendInt(dst, int64(ev.Status), 10)
+	dst = appendDecimal(dst, int64(ev.Status))
 	if ev.BytesOut >= 0 {
 		dst = appendInt(dst, "bytes", ev.BytesOut)
 	}
@@ -247,8 +247,32 @@ func (b *Builder) appendLog(dst []byte, src Source) []byte {
 		b.logPath = append(b.logPath, `},"offset":`...)
 	}
 	dst = append(dst, b.logPath...)
-	dst = strconv.AppendInt(dst, src.Offset, 10)
+	dst = appendDecimal(dst, src.Offset)
 	return append(dst, '}')
+}
+
+// appendDecimal appends v in decimal, as strconv.AppendInt(dst, v, 10)
+// does, writing the digits of a non-negative v straight into dst.
+func appendDecimal(dst []byte, v int64) []byte {
+	if v < 10 {
+		if v < 0 {
+			return strconv.AppendInt(dst, v, 10)
+		}
+		return append(dst, byte('0'+v))
+	}
+	u := uint64(v)
+	nd := 1
+	for t := u; t >= 10; t /= 10 {
+		nd++
+	}
+	n := len(dst)
+	dst = slices.Grow(dst, nd)[:n+nd]
+	b := dst[n:]
+	for k := len(b) - 1; k >= 0; k-- {
+		b[k] = byte('0' + u%10)
+		u /= 10
+	}
+	return dst
 }
 
 // stampCache formats @timestamp, keeping the text of the last second:

@@ -3,6 +3,7 @@ package shipper
 import (
 	"encoding/json"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,15 @@ func FuzzPipeAppendAction(f *testing.F) {
 			require.Equal(t, string(appendAction(nil, c.index, id)), string(dst[mark:]))
 			require.Equal(t, id, string(dst[start:end]))
 		}
+	})
+}
+
+// FuzzAppendDecimal checks appendDecimal against strconv.AppendInt.
+func FuzzAppendDecimal(f *testing.F) {
+	for _, v := range []int64{0, 9, 10, 99, 100, 867, 5355, 1 << 62, 1<<63 - 1, -1, -1 << 63} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v int64) {
+		require.Equal(t, string(strconv.AppendInt([]byte("x"), v, 10)), string(appendDecimal([]byte("x"), v)))
 	})
 }

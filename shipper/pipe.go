@@ -298,7 +298,7 @@ func (p *pipe) appendAction(dst []byte, index string, fp uint64, offset int64) (
 	dst = append(dst, p.act...)
 	start := len(dst)
 	dst = append(dst, p.idHex...)
-	dst = strconv.AppendInt(dst, offset, 10)
+	dst = appendDecimal(dst, offset)
 	end := len(dst)
 	return append(dst, "\"}}\n"...), start, end
 }
