@@ -265,7 +265,8 @@ func (s *jsonScanner) scanTemplate(t *template, k, pos int, f *fieldVals) (int, 
 
 // tmplFast is scanTemplate's loop: it compares the bytes of each entry
 // and reads its value when it is a string (with no escapes but \/, \\
-// and \"), a number, null or a boolean. It stops at the end of the
+// and \"), a number, null or a boolean (also for teSkipAny entries, whose
+// id is 0). It stops at the end of the
 // entries, at a miss (k and pos: the entry and where its bytes should
 // be), or where the slow step is needed (tfLit, tfVal: p is the value's
 // offset).
@@ -288,7 +289,9 @@ func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals) (_, _, p, 
 			}
 		}
 		p := pos + int(e.n)
-		if p >= len(buf) || te.kind != teValue {
+		// A skipped value (teSkipAny, id 0) is read like a stored one,
+		// into the slot no one reads, when it is a scalar.
+		if p >= len(buf) || te.kind > teSkipAny {
 			return k, pos, p, tfVal
 		}
 		id := e.id % maxFieldIDs
@@ -405,7 +408,7 @@ func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals) (_, _, p, 
 			pos = p + 5
 			f.kind[id] = fvBool
 		default:
-			return k, pos, 0, tfMiss
+			return k, pos, p, tfVal // an object or array: the slow step
 		}
 		v.end = pos
 	}
