@@ -33,22 +33,28 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule and alertmanager.yml.", "rules", "alertmanager")
+		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch")
 	})
+}
+
+// outFile is a file to write: its name (relative to the output
+// directory), content, and a note printed after its path.
+type outFile struct {
+	name, note string
+	content    []byte
 }
 
 func generate(in *inputs, dir string, what []string) error {
 	var (
-		cfg   *config.Config
-		files = map[string][]byte{}
-		order []string
+		cfg     *config.Config
+		gateway string // the contract's name, when one was loaded
+		files   []outFile
 	)
 	add := func(name string, b []byte, err error) error {
 		if err != nil {
 			return err
 		}
-		files[name] = b
-		order = append(order, name)
+		files = append(files, outFile{name: name, content: b})
 		return nil
 	}
 	for _, w := range what {
@@ -58,7 +64,7 @@ func generate(in *inputs, dir string, what []string) error {
 			if err != nil {
 				return err
 			}
-			cfg = c
+			cfg, gateway = c, ct.Name
 			s, err := rules.Generate(ct, cfg)
 			if err != nil {
 				return fmt.Errorf("generating rules: %w", err)
@@ -91,17 +97,45 @@ func generate(in *inputs, dir string, what []string) error {
 			if err := add(alertmanagerFile, b, err); err != nil {
 				return err
 			}
+		case "elasticsearch":
+			if cfg == nil {
+				c, err := generateConfig(in)
+				if err != nil {
+					return err
+				}
+				cfg = c
+			}
+			// The gateway's name as the shipper stamps it on documents:
+			// gateway.name, else the contract's.
+			if cfg.Gateway.Name != "" || gateway == "" {
+				gateway = cfg.Gateway.Name
+			}
+			es, err := elasticsearchFiles(cfg, gateway, elasticsearchDir)
+			if err != nil {
+				return fmt.Errorf("generating Elasticsearch templates: %w", err)
+			}
+			files = append(files, es...)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating output directory: %w", err)
-	}
-	for _, name := range order {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, files[name], 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
+	return writeFiles(dir, files)
+}
+
+// writeFiles writes files under dir, creating the directories they need,
+// and prints each path with its note.
+func writeFiles(dir string, files []outFile) error {
+	for _, f := range files {
+		path := filepath.Join(dir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("creating output directory: %w", err)
 		}
-		fmt.Fprintf(stdout, "wrote %s\n", path)
+		if err := os.WriteFile(path, f.content, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if f.note != "" {
+			fmt.Fprintf(stdout, "wrote %s\t(%s)\n", path, f.note)
+		} else {
+			fmt.Fprintf(stdout, "wrote %s\n", path)
+		}
 	}
 	return nil
 }

@@ -1,15 +1,17 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/shipper"
 )
+
+// elasticsearchDir is where `gatewatch generate all` puts what `gatewatch
+// generate elasticsearch` writes.
+const elasticsearchDir = "elasticsearch"
 
 func init() {
 	register(func(app *kingpin.Application) {
@@ -35,25 +37,30 @@ func init() {
 				}
 				cfg = c
 			}
-			arts, err := shipper.Templates(&cfg.Shipper, cfg.Gateway.Name)
+			files, err := elasticsearchFiles(cfg, cfg.Gateway.Name, "")
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return fmt.Errorf("creating output directory: %w", err)
-			}
-			for _, a := range arts {
-				p := filepath.Join(out, a.Name)
-				if err := os.WriteFile(p, a.Content, 0o644); err != nil {
-					return fmt.Errorf("writing %s: %w", p, err)
-				}
-				if a.Path != "" {
-					fmt.Fprintf(stdout, "%s\t(PUT %s)\n", p, a.Path)
-				} else {
-					fmt.Fprintf(stdout, "%s\t(import in Kibana: Stack Management > Saved objects)\n", p)
-				}
-			}
-			return nil
+			return writeFiles(out, files)
 		})
 	})
+}
+
+// elasticsearchFiles returns the Elasticsearch and Kibana artifacts of
+// cfg's shipper section for gateway, named under dir ("" for none), each
+// with the request that installs it.
+func elasticsearchFiles(cfg *config.Config, gateway, dir string) ([]outFile, error) {
+	arts, err := shipper.Templates(&cfg.Shipper, gateway)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]outFile, 0, len(arts))
+	for _, a := range arts {
+		note := "import in Kibana: Stack Management > Saved objects"
+		if a.Path != "" {
+			note = "PUT " + a.Path
+		}
+		files = append(files, outFile{name: path.Join(dir, a.Name), content: a.Content, note: note})
+	}
+	return files, nil
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/contract/krakend"
 )
 
 const corpusDir = "../../../shared/corpus"
@@ -58,7 +60,7 @@ func TestGenerateCorpus(t *testing.T) {
 						t.Skipf("refused on purpose by the loader: %s", strings.TrimSpace(errOut))
 					}
 					require.Equal(t, 0, code, errOut)
-					for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, alertmanagerFile} {
+					for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, alertmanagerFile, "elasticsearch/index-template.json"} {
 						require.Contains(t, out, filepath.Join(dir, name))
 					}
 					runTool(t, dir, promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", rulesFile)
@@ -101,9 +103,64 @@ func TestGenerateAlertmanagerWithoutContract(t *testing.T) {
 	require.Contains(t, string(b), "routing_key_file: /etc/alertmanager/secrets/pagerduty-page")
 }
 
+// TestGenerateAllElasticsearch checks that `generate all` writes, under
+// elasticsearch/, the same files as `generate elasticsearch` with the same
+// gatewatch.yaml, that each is valid JSON (NDJSON for the saved objects),
+// and that two runs write the same bytes. Without gateway.name the saved
+// objects are titled after the contract's name, as the shipper stamps
+// documents.
+func TestGenerateAllElasticsearch(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "gatewatch.yaml")
+	require.NoError(t, os.WriteFile(cfgFile, []byte("gateway:\n  name: edge\nshipper:\n  enabled: true\n  mode: data_stream\n  data_stream: logs-edge-prod\n  retention: 14d\n"), 0o644))
+	all, all2, es := t.TempDir(), t.TempDir(), t.TempDir()
+	for _, args := range [][]string{
+		{"generate", "all", "-c", cfgFile, "--contract", "../../examples/krakend.json", "-o", all},
+		{"generate", "all", "-c", cfgFile, "--contract", "../../examples/krakend.json", "-o", all2},
+		{"generate", "elasticsearch", "-c", cfgFile, "-o", es},
+	} {
+		code, out, errOut := gw(t, args...)
+		require.Equal(t, 0, code, errOut)
+		require.Contains(t, out, "(PUT /_index_template/")
+	}
+	names, err := os.ReadDir(es)
+	require.NoError(t, err)
+	require.Len(t, names, 5)
+	for _, e := range names {
+		want, err := os.ReadFile(filepath.Join(es, e.Name()))
+		require.NoError(t, err)
+		for _, dir := range []string{all, all2} {
+			got, err := os.ReadFile(filepath.Join(dir, elasticsearchDir, e.Name()))
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got), e.Name())
+		}
+		if strings.HasSuffix(e.Name(), ".ndjson") {
+			for _, l := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+				require.True(t, json.Valid([]byte(l)), "%s: %s", e.Name(), l)
+			}
+			continue
+		}
+		require.True(t, json.Valid(want), e.Name())
+	}
+	b, err := os.ReadFile(filepath.Join(all, elasticsearchDir, "index-template.json"))
+	require.NoError(t, err)
+	require.Contains(t, string(b), "logs-edge-prod")
+
+	// No gatewatch.yaml: default settings, the contract's name in titles.
+	dir := t.TempDir()
+	code, _, errOut := gw(t, "generate", "all", "--contract", "../../examples/krakend.json", "-o", dir)
+	require.Equal(t, 0, code, errOut)
+	so, err := os.ReadFile(filepath.Join(dir, elasticsearchDir, "kibana-saved-objects.ndjson"))
+	require.NoError(t, err)
+	ct, err := loadContract("../../examples/krakend.json", "", krakend.Options{})
+	require.NoError(t, err)
+	require.NotEmpty(t, ct.Name)
+	require.Contains(t, string(so), ct.Name+" access logs")
+}
+
 // BenchmarkGenerateAll1000 runs `gatewatch generate all` on a generated
 // 1,000-endpoint KrakenD contract: loading, rules, unit tests,
-// PrometheusRule, alertmanager.yml and the writes.
+// PrometheusRule, alertmanager.yml, the Elasticsearch templates and the
+// writes.
 func BenchmarkGenerateAll1000(b *testing.B) {
 	dir := b.TempDir()
 	type backend struct {
@@ -135,7 +192,7 @@ func BenchmarkGenerateAll1000(b *testing.B) {
 	defer func() { stdout = old }()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager"}); err != nil {
+		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager", "elasticsearch"}); err != nil {
 			b.Fatal(err)
 		}
 	}
