@@ -160,6 +160,12 @@ type timeCache struct {
 	prefix [19]byte // "2024-05-02T10:11:12"
 	fields [6]int   // year, month, day, hour, minute, second
 	unix   int64    // the prefix read as UTC, in Unix seconds
+	// The whole last timestamp and its time, read in lastLoc: lines of a
+	// busy log often share their millisecond too.
+	last    [32]byte
+	lastLen int
+	lastLoc *time.Location
+	lastT   time.Time
 }
 
 // samePrefix reports whether s (at least 19 bytes) starts with c.prefix:
@@ -173,6 +179,23 @@ func (c *timeCache) samePrefix(s string) bool {
 // parseRFC3339Cached is parseRFC3339 that reuses (and updates) c when the
 // timestamp's first 19 bytes are those of the previous one; c may be nil.
 func parseRFC3339Cached(s string, loc *time.Location, c *timeCache) (time.Time, bool) {
+	if c == nil {
+		return parseRFC3339Prefix(s, loc, nil)
+	}
+	if c.lastLen > 0 && len(s) == c.lastLen && loc == c.lastLoc && s == bstr(c.last[:c.lastLen]) {
+		return c.lastT, true
+	}
+	t, ok := parseRFC3339Prefix(s, loc, c)
+	c.lastLen = 0
+	if ok && len(s) <= len(c.last) {
+		c.lastLen = copy(c.last[:], s)
+		c.lastLoc, c.lastT = loc, t
+	}
+	return t, ok
+}
+
+// parseRFC3339Prefix is parseRFC3339Cached with c's date and second only.
+func parseRFC3339Prefix(s string, loc *time.Location, c *timeCache) (time.Time, bool) {
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
