@@ -182,16 +182,34 @@ func parseRFC3339Cached(s string, loc *time.Location, c *timeCache) (time.Time, 
 	if c == nil {
 		return parseRFC3339Prefix(s, loc, nil)
 	}
-	if c.lastLen > 0 && len(s) == c.lastLen && loc == c.lastLoc && s == bstr(c.last[:c.lastLen]) {
+	n := len(s)
+	if n == c.lastLen && loc == c.lastLoc && c.sameLast(s) {
 		return c.lastT, true
 	}
 	t, ok := parseRFC3339Prefix(s, loc, c)
 	c.lastLen = 0
-	if ok && len(s) <= len(c.last) {
-		c.lastLen = copy(c.last[:], s)
-		c.lastLoc, c.lastT = loc, t
+	if ok && n >= 16 && n <= len(c.last) {
+		// Four overlapping words cover the 16 to 32 bytes (no memmove).
+		b := unsafeBytes(s)
+		store64(c.last[:], 0, load64(b, 0))
+		store64(c.last[:], 8, load64(b, 8))
+		store64(c.last[:], n-16, load64(b, n-16))
+		store64(c.last[:], n-8, load64(b, n-8))
+		c.lastLen, c.lastLoc, c.lastT = n, loc, t
 	}
 	return t, ok
+}
+
+// sameLast reports whether s, as long as the last timestamp (16 to 32
+// bytes), is the same text: four overlapping word comparisons.
+func (c *timeCache) sameLast(s string) bool {
+	n := c.lastLen
+	if n == 0 {
+		return false
+	}
+	b := unsafeBytes(s)
+	return load64(b, 0) == load64(c.last[:], 0) && load64(b, 8) == load64(c.last[:], 8) &&
+		load64(b, n-16) == load64(c.last[:], n-16) && load64(b, n-8) == load64(c.last[:], n-8)
 }
 
 // parseRFC3339Prefix is parseRFC3339Cached with c's date and second only.

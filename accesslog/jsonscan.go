@@ -810,6 +810,16 @@ func load64(b []byte, i int) uint64 {
 	return *(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i))
 }
 
+// store64 writes x at b[i:] as load64 reads it; the caller guarantees
+// i+8 <= len(b).
+func store64(b []byte, i int, x uint64) {
+	if !littleEndian {
+		binary.NativeEndian.PutUint64(b[i:i+8], x)
+		return
+	}
+	*(*uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i)) = x
+}
+
 // matches reports whether buf[pos:] starts with the entry's `"key":`;
 // the caller guarantees pos+max(8, e.n) <= len(buf).
 func (kc *keyCache) matches(e *keyEntry, buf []byte, pos int) bool {
