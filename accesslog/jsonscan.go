@@ -272,6 +272,11 @@ func (s *jsonScanner) strEscaped(start, i int) (string, error) {
 		s.pos = end
 		return v, nil
 	}
+	return s.strEscapedAny(start, i)
+}
+
+// strEscapedAny is strEscaped for any escapes.
+func (s *jsonScanner) strEscapedAny(start, i int) (string, error) {
 	out := *s.scratch
 	base := len(out)
 	out = append(out, s.buf[start:i]...)

@@ -173,3 +173,37 @@ func FuzzStrVal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnescapeSimple: a string with escapes reads the same through
+// unescapeSimple's fast path (\/, \\, \" only, 8 bytes at a time) as
+// through the general loop.
+func FuzzUnescapeSimple(f *testing.F) {
+	for _, s := range []string{`"\/v1\/users\/42?x=1"`, `"a\\b\"c"`, `"\/"`, `"0123456789\/abcdefgh\/"`, `"x\u00e9\/"`, `"\/` + "\xff" + `"`, `"\/unterminated`} {
+		f.Add([]byte(s), 0)
+		f.Add([]byte(s), 40)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, room int) {
+		if len(in) == 0 || in[0] != '"' || room < 0 || room > 1<<10 {
+			return
+		}
+		i := indexQuoteOrBackslash(in[1:])
+		if i < 0 || in[1+i] != '\\' {
+			return
+		}
+		// The fast path needs room in the scratch buffer; try with and
+		// without.
+		fast := make([]byte, 0, room)
+		general := []byte(nil)
+		var a, b jsonScanner
+		a.reset(in, &fast)
+		b.reset(in, &general)
+		a.pos, b.pos = 1, 1
+		want, wantErr := b.strEscapedAny(1, 1+i)
+		got, err := a.strEscaped(1, 1+i)
+		require.Equal(t, wantErr == nil, err == nil, "%q", in)
+		if err == nil {
+			require.Equal(t, want, got)
+			require.Equal(t, b.pos, a.pos)
+		}
+	})
+}
