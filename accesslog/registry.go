@@ -48,7 +48,8 @@ func WithMaxLineSize(n int) Option {
 // A prefix "cri+" (Kubernetes /var/log/pods files) or "docker+" (Docker's
 // json-file driver) unwraps the container runtime's envelope first, for
 // example "cri+krakend". m is required for "json" and ignored otherwise
-// except by "auto".
+// except by "auto". WithExtra (kong, envoy, krakend-json, auto) copies
+// more fields into Event.Fields; other formats refuse it.
 //
 // The decoders allocate nothing per line once their buffers have grown.
 // Strings in the Event they fill point into the line or into the
