@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -206,4 +207,40 @@ func FuzzUnescapeSimple(f *testing.F) {
 			require.Equal(t, b.pos, a.pos)
 		}
 	})
+}
+
+// TestReusedEvent: decoding into an Event that held other lines (as the
+// sidecar does) gives what decoding into a new one gives, error lines
+// between them included.
+func TestReusedEvent(t *testing.T) {
+	for format, lines := range keyCacheLines {
+		for _, extra := range []map[string]string{nil, {"x": "x", "ua": "user_agent"}} {
+			t.Run(fmt.Sprintf("%s, %d extra fields", format, len(extra)), func(t *testing.T) {
+				testReusedEvent(t, format, extra, lines)
+			})
+		}
+	}
+}
+
+func testReusedEvent(t *testing.T, format string, extra map[string]string, lines []string) {
+	var opts []Option
+	if extra != nil {
+		opts = append(opts, WithExtra(extra))
+	}
+	d, err := NewDecoder(format, nil, opts...)
+	require.NoError(t, err)
+	fresh, err := NewDecoder(format, nil, opts...)
+	require.NoError(t, err)
+	var e Event
+	for round := range 2 {
+		for i, l := range lines {
+			var want Event
+			wantErr := fresh.Decode([]byte(l), &want)
+			gotErr := d.Decode([]byte(l), &e)
+			require.Equal(t, wantErr, gotErr, "round %d, line %d", round, i)
+			if wantErr == nil {
+				require.Equal(t, want.Clone(), e.Clone(), "round %d, line %d: %s", round, i, l)
+			}
+		}
+	}
 }
