@@ -78,11 +78,8 @@ func NewEnvoy(loc *time.Location) *EnvoyDecoder {
 
 // Decode implements Decoder.
 func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
-	if len(d.obj.extra) > 0 {
-		e.resetKeepFields() // fillExtra updates Fields in place
-	} else {
-		e.Reset()
-	}
+	// No e.Reset: a line decoded without error has every field of e
+	// written below (after an error e is undefined but for Raw).
 	e.Raw = line
 	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s
@@ -108,6 +105,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		s.rec = nil
 		d.tmpl.learn(line)
 	}
+	e.Time = time.Time{}
 	if v, ok := f.str(ekStartTime); ok && v != "" && v != "-" {
 		t, tok := parseRFC3339Cached(v, d.loc, &d.times)
 		if !tok {
@@ -169,9 +167,13 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	if e.Client == "" {
 		e.Client = firstXFF(f.text(ekXForwardedFor))
 	}
+	e.Consumer = ""
+	e.Overhead = -1
 	setOverhead(e)
 	if len(d.obj.extra) > 0 {
 		d.obj.fillExtra(f, e)
+	} else if len(e.Fields) > 0 {
+		clear(e.Fields)
 	}
 	return nil
 }

@@ -64,12 +64,6 @@ func (e *Event) Reset() {
 	*e = Event{Duration: -1, Upstream: -1, Overhead: -1, BytesIn: -1, BytesOut: -1, Fields: f}
 }
 
-// resetKeepFields is Reset for a decoder that overwrites Fields itself
-// (see objReader.fillExtra): the map keeps its entries.
-func (e *Event) resetKeepFields() {
-	*e = Event{Duration: -1, Upstream: -1, Overhead: -1, BytesIn: -1, BytesOut: -1, Fields: e.Fields}
-}
-
 // Clone returns a copy of e that owns all its memory.
 func (e *Event) Clone() Event {
 	c := *e

@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -213,7 +214,13 @@ func FuzzUnescapeSimple(f *testing.F) {
 // sidecar does) gives what decoding into a new one gives, error lines
 // between them included.
 func TestReusedEvent(t *testing.T) {
+	// Lines with only the required fields, after full ones.
+	minimal := map[string]string{
+		"envoy": `{"method":"GET","path":"/m","response_code":200}`,
+		"kong":  `{"request":{"method":"GET","uri":"/m"},"response":{"status":200}}`,
+	}
 	for format, lines := range keyCacheLines {
+		lines = append(slices.Clone(lines), minimal[format], lines[0], minimal[format])
 		for _, extra := range []map[string]string{nil, {"x": "x", "ua": "user_agent"}} {
 			t.Run(fmt.Sprintf("%s, %d extra fields", format, len(extra)), func(t *testing.T) {
 				testReusedEvent(t, format, extra, lines)

@@ -103,11 +103,8 @@ func NewKong() *KongDecoder {
 
 // Decode implements Decoder.
 func (d *KongDecoder) Decode(line []byte, e *Event) error {
-	if len(d.obj.extra) > 0 {
-		e.resetKeepFields() // fillExtra updates Fields in place
-	} else {
-		e.Reset()
-	}
+	// No e.Reset: a line decoded without error has every field of e
+	// written below (after an error e is undefined but for Raw).
 	e.Raw = line
 	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s
@@ -149,6 +146,7 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 			return err
 		}
 	}
+	e.BytesIn = -1
 	if ok {
 		e.BytesIn = n
 	}
@@ -169,6 +167,7 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 			return err
 		}
 	}
+	e.BytesOut = -1
 	if ok {
 		e.BytesOut = n
 	}
@@ -192,6 +191,7 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 			return err
 		}
 	}
+	e.Time = time.Time{}
 	if ok && n > 0 {
 		e.Time = time.UnixMilli(n).UTC()
 	}
@@ -210,6 +210,7 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 	e.Route = firstNonEmpty(f.text(kfRouteName), f.text(kfRouteID))
 	e.Service = firstNonEmpty(f.text(kfServiceName), f.text(kfServiceID))
 	e.Consumer = firstNonEmpty(f.text(kfUsername), f.text(kfCustomID))
+	e.Flags, e.UpstreamHost = "", ""
 	if ip := f.text(kfTryIP); ip != "" {
 		if port := f.text(kfTryPort); port == "" {
 			e.UpstreamHost = ip
@@ -225,6 +226,8 @@ func (d *KongDecoder) Decode(line []byte, e *Event) error {
 	}
 	if len(d.obj.extra) > 0 {
 		d.obj.fillExtra(f, e)
+	} else if len(e.Fields) > 0 {
+		clear(e.Fields)
 	}
 	return nil
 }

@@ -213,9 +213,9 @@ func (r *objReader) newID() int {
 
 // fillExtra copies the extra fields of the line into e.Fields: strings,
 // numbers and booleans as their text, objects and arrays as their JSON
-// text; null and absent fields are left out. The decoder reset e with
-// resetKeepFields: the map still holds the previous line's fields, which
-// are overwritten or deleted in place (cheaper than clearing the map and
+// text; null and absent fields are left out. The decoders do not reset
+// e: the map still holds the previous line's fields, which are
+// overwritten or deleted in place (cheaper than clearing the map and
 // adding them again); a map that held other keys too is cleared first.
 func (r *objReader) fillExtra(f *fieldVals, e *Event) {
 	if e.Fields == nil {
