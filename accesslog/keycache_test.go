@@ -119,6 +119,14 @@ func FuzzKeyCache(f *testing.F) {
 		decodeOnce(warm, line) // learn line's own order, too
 		want := decodeOnce(newDec(), line)
 		require.Equal(t, want, decodeOnce(warm, line))
+		// And into an Event that holds prev's fields.
+		var shared Event
+		_ = warm.Decode(prev, &shared)
+		if err := warm.Decode(line, &shared); err == nil {
+			got := shared.Clone()
+			got.Raw = nil
+			require.Equal(t, want, decodeResult{ev: got})
+		}
 	})
 }
 
