@@ -87,7 +87,11 @@ func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.E
 	}
 	for i, l := range sc.Logs {
 		format := l.DecoderFormat(c.Gateway)
-		dec, err := accesslog.NewDecoder(format, l.Mapping, accesslog.WithMaxLineSize(sc.MaxLineBytes))
+		opts := []accesslog.Option{accesslog.WithMaxLineSize(sc.MaxLineBytes)}
+		if len(l.Extra) > 0 {
+			opts = append(opts, accesslog.WithExtra(l.Extra))
+		}
+		dec, err := accesslog.NewDecoder(format, l.Mapping, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("sidecar: logs[%d] (%s): %w", i, l.Path, err)
 		}

@@ -435,6 +435,66 @@ func TestExtraLabels(t *testing.T) {
 	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "other"))
 }
 
+// TestExtraLabelsBuiltinFormats counts Kong and Envoy JSON logs by a field
+// named in logs[].extra: a Kong request header and an Envoy json_format key.
+func TestExtraLabelsBuiltinFormats(t *testing.T) {
+	dir := t.TempDir()
+	kong, envoy := filepath.Join(dir, "kong.log"), filepath.Join(dir, "envoy.log")
+	var kb, eb strings.Builder
+	for i, v := range []string{"A", "B", "A", "C", ""} {
+		header := ""
+		if v != "" {
+			header = fmt.Sprintf(`,"x-ab-variant":%q`, v)
+		}
+		fmt.Fprintf(&kb, `{"request":{"method":"GET","uri":"\/v1\/users\/%d","headers":{"host":"shop"%s}},"response":{"status":200},"latencies":{"request":5},"started_at":1700000000000}`+"\n", i, header)
+		envoyVariant := "null"
+		if v != "" {
+			envoyVariant = fmt.Sprintf("%q", v)
+		}
+		fmt.Fprintf(&eb, `{"start_time":"2026-11-22T10:00:00.000Z","method":"POST","path":"/v1/orders","response_code":201,"duration":3,"x_variant":%s}`+"\n", envoyVariant)
+	}
+	require.NoError(t, os.WriteFile(kong, []byte(kb.String()), 0o644))
+	require.NoError(t, os.WriteFile(envoy, []byte(eb.String()), 0o644))
+
+	cfg := testConfig(t, filepath.Join(dir, "state"), kong, envoy)
+	cfg.Sidecar.Logs[0].Format = "kong"
+	cfg.Sidecar.Logs[0].Extra = map[string]string{"variant": "request.headers.x-ab-variant"}
+	cfg.Sidecar.Logs[1].Format = "envoy"
+	cfg.Sidecar.Logs[1].Extra = map[string]string{"variant": "x_variant"}
+	cfg.Sidecar.ExtraLabels = []config.ExtraLabelConfig{{Field: "variant", Values: []string{"A", "B"}}}
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, Summary{Lines: 10}, s.Summary())
+	for _, tc := range []struct {
+		endpoint, value string
+		want            float64
+	}{
+		{"users", "A", 2}, {"users", "B", 1}, {"users", "other", 1}, {"users", "none", 1},
+		{"orders", "A", 2}, {"orders", "B", 1}, {"orders", "other", 1}, {"orders", "none", 1},
+	} {
+		got := 0.0
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		for _, mf := range mfs {
+			if mf.GetName() != exporter.RequestsByField.Name {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				l := map[string]string{}
+				for _, lp := range m.GetLabel() {
+					l[lp.GetName()] = lp.GetValue()
+				}
+				if l["endpoint"] == tc.endpoint && l["value"] == tc.value && l["field"] == "variant" {
+					got += m.GetCounter().GetValue()
+				}
+			}
+		}
+		require.Equal(t, tc.want, got, "%s %s", tc.endpoint, tc.value)
+	}
+}
+
 // TestRouteNameWins: a Kong line names the route Kong chose; the endpoint
 // of that name is used even where the path alone would match another one
 // (or none).
