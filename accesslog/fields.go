@@ -12,13 +12,14 @@ import (
 // The Envoy and Kong decoders read a line in two steps. The first reads
 // the JSON object and stores the value of each key they know by the
 // key's field id (fieldVals), without interpreting it; only malformed
-// JSON is an error there. The second (apply) turns the stored values
-// into the Event, in a fixed order. Known keys come in the same order on
-// every line, so the first step is mostly scanObject's loop: the cached
-// key at each position checked with a few word comparisons, and its value
-// read in the same loop when it is a string without escapes, a short
-// integer or null. Everything else goes through keyID and token, which
-// read exactly what the first loop would have read.
+// JSON is an error there. The second turns the stored values into the
+// Event, in a fixed order. The first step is a line template's loop
+// (template.go) when the line is laid out like a recent one; else the
+// structured path (objReader): scanObject's loop checks the cached key at
+// each position with a few word comparisons and reads its value in the
+// same loop when it is a string without escapes, a short integer or null;
+// everything else goes through keyID and readValue, which read exactly
+// what that loop would have read.
 
 // maxFieldIDs bounds the field ids of one decoder (id 0 is for keys the
 // decoder does not read).
@@ -455,19 +456,11 @@ func (f *fieldVals) badNumber(id int, t string) error {
 	return &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", f.val[id%maxFieldIDs].end, t)}
 }
 
-// int returns field id as intVal reads a value: an integer (a fraction
-// truncated), from a number or a string.
-//
-// Callers on the hot path write it out as intFast, then intSlow when
-// intFast is not ok: int does not fit Go's inlining budget.
-func (f *fieldVals) int(id int) (int64, bool, error) {
-	if n, ok := f.intFast(id); ok {
-		return n, true, nil
-	}
-	return f.intSlow(id)
-}
-
-// intFast returns field id when it is an integer of at most 18 digits.
+// intFast and intSlow return field id as intVal reads a value: an
+// integer (a fraction truncated), from a number or a string. intFast
+// answers for plain integers (ok false otherwise), intSlow for every
+// value; the decoders call intSlow only when intFast is not ok (one
+// function would not fit Go's inlining budget).
 func (f *fieldVals) intFast(id int) (int64, bool) {
 	return f.val[id%maxFieldIDs].n, f.kind[id%maxFieldIDs] == fvInt
 }
@@ -487,21 +480,10 @@ func (f *fieldVals) intSlow(id int) (int64, bool, error) {
 	return int64(v), true, nil
 }
 
-// ms returns field id as msVal reads a value: milliseconds (integer or
-// fractional, number or string) as a Duration; negative values mean
-// unknown.
-//
-// Callers on the hot path write it out as msFast, then msSlow when msFast
-// is not ok.
-func (f *fieldVals) ms(id int) (time.Duration, bool, error) {
-	if d, ok := f.msFast(id); ok {
-		return d, true, nil
-	}
-	return f.msSlow(id)
-}
-
-// msFast returns field id when it is a non-negative integer of at most
-// 18 digits that fits a Duration in milliseconds.
+// msFast and msSlow return field id as msVal reads a value:
+// milliseconds (integer or fractional, number or string) as a Duration;
+// negative values mean unknown. msFast answers for non-negative integers
+// that fit (ok false otherwise), msSlow for every value.
 func (f *fieldVals) msFast(id int) (time.Duration, bool) {
 	n := f.val[id%maxFieldIDs].n
 	return time.Duration(n) * time.Millisecond, f.kind[id%maxFieldIDs] == fvInt && uint64(n) <= math.MaxInt64/uint64(time.Millisecond)
