@@ -132,11 +132,15 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		}
 		e.Status = int(n)
 	}
-	if e.BytesIn, err = d.count(ekBytesReceived); err != nil {
-		return err
+	if e.BytesIn, ok = f.intFast(ekBytesReceived); !ok || e.BytesIn < 0 {
+		if e.BytesIn, err = d.count(ekBytesReceived); err != nil {
+			return err
+		}
 	}
-	if e.BytesOut, err = d.count(ekBytesSent); err != nil {
-		return err
+	if e.BytesOut, ok = f.intFast(ekBytesSent); !ok || e.BytesOut < 0 {
+		if e.BytesOut, err = d.count(ekBytesSent); err != nil {
+			return err
+		}
 	}
 	if e.Duration, ok = f.msFast(ekDuration); !ok {
 		if e.Duration, _, err = f.msSlow(ekDuration); err != nil {
@@ -178,11 +182,9 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	return nil
 }
 
-// count reads a byte count; unknown is -1.
+// count reads a byte count; unknown is -1. (Plain counts are read with
+// intFast before.)
 func (d *EnvoyDecoder) count(id int) (int64, error) {
-	if n, ok := d.vals.intFast(id); ok && n >= 0 {
-		return n, nil
-	}
 	n, ok, err := d.vals.intSlow(id)
 	if err != nil {
 		if de, isDE := IsDecodeError(err); isDE && de.Reason == ReasonBadField {

@@ -64,6 +64,9 @@ type template struct {
 	n     int // entries
 	e     [maxTmplEntries]tmplEntry
 	final keyEntry // the bytes after the last value, to the line's end
+	// finalWord is the last 8 bytes of a line with this layout, masked by
+	// finalMask to the final bytes (when there are at most 8 of them).
+	finalWord, finalMask uint64
 	text  [tmplBytes + 8]byte
 }
 
@@ -180,6 +183,16 @@ func (t *template) learn(r *tmplRec, line []byte) bool {
 	}
 	copy(t.text[off:], line[prev:])
 	t.final = newLitEntry(t.text[:], off, n)
+	t.finalMask = 0
+	if n <= 8 && len(line) >= 8 {
+		t.finalMask = ^uint64(0)
+		if littleEndian {
+			t.finalMask <<= 8 * (8 - n)
+		} else {
+			t.finalMask >>= 8 * (8 - n)
+		}
+		t.finalWord = load64(line, len(line)-8) & t.finalMask
+	}
 	t.n = r.n
 	t.ok = true
 	return true
@@ -215,7 +228,14 @@ func (s *jsonScanner) scanTemplate(t *template, k, pos int, f *fieldVals) (int, 
 			return k, pos, false
 		case tfEnd:
 			e := &t.final
-			if pos+int(e.n) != len(buf) || !litAt(buf, pos, e, t.text[:]) {
+			if pos+int(e.n) != len(buf) {
+				return k, pos, false
+			}
+			if t.finalMask != 0 && len(buf) >= 8 {
+				if load64(buf, len(buf)-8)&t.finalMask != t.finalWord {
+					return k, pos, false
+				}
+			} else if !litAt(buf, pos, e, t.text[:]) {
 				return k, pos, false
 			}
 			s.pos = len(buf)
