@@ -67,7 +67,7 @@ type template struct {
 	// finalWord is the last 8 bytes of a line with this layout, masked by
 	// finalMask to the final bytes (when there are at most 8 of them).
 	finalWord, finalMask uint64
-	text  [tmplBytes + 8]byte
+	text                 [tmplBytes + 8]byte
 }
 
 // tmplRec records, while the structured path reads a line, where each
