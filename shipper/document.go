@@ -252,7 +252,8 @@ func (b *Builder) appendLog(dst []byte, src Source) []byte {
 }
 
 // appendDecimal appends v in decimal, as strconv.AppendInt(dst, v, 10)
-// does, writing the digits of a non-negative v straight into dst.
+// does, writing the digits of a non-negative v straight into dst, two at
+// a time.
 func appendDecimal(dst []byte, v int64) []byte {
 	if v < 10 {
 		if v < 0 {
@@ -261,19 +262,50 @@ func appendDecimal(dst []byte, v int64) []byte {
 		return append(dst, byte('0'+v))
 	}
 	u := uint64(v)
-	nd := 1
-	for t := u; t >= 10; t /= 10 {
+	// Digits: about log10 from the bit length, less one below that power.
+	nd := bits.Len64(u) * 1233 >> 12
+	if u >= pow10[nd] {
 		nd++
 	}
 	n := len(dst)
 	dst = slices.Grow(dst, nd)[:n+nd]
 	b := dst[n:]
-	for k := len(b) - 1; k >= 0; k-- {
-		b[k] = byte('0' + u%10)
-		u /= 10
+	k := len(b)
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		k -= 2
+		b[k], b[k+1] = digitPairs[r], digitPairs[r+1]
+		u = q
+	}
+	if u >= 10 {
+		b[1], b[0] = digitPairs[u*2+1], digitPairs[u*2]
+	} else {
+		b[0] = byte('0' + u)
 	}
 	return dst
 }
+
+// pow10 holds the powers of ten that fit in a uint64.
+var pow10 = func() (t [20]uint64) {
+	t[0] = 1
+	for i := 1; i < len(t); i++ {
+		t[i] = t[i-1] * 10
+	}
+	return t
+}()
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 // stampCache formats @timestamp, keeping the text of the last second:
 // consecutive lines of a log are mostly within the same second.
