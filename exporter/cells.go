@@ -8,89 +8,62 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// The request metrics are plain counters in two halves. The reader (the
-// one goroutine that calls Record) adds to the pending half with ordinary
-// arithmetic, and remembers which cells it touched; Flush adds every
-// touched cell's pending value to its published half under Exporter.mu,
-// which Collect holds while it reads the published halves. So a line costs
-// no atomic operation and no lock, and a scrape always sees whole lines:
-// a histogram's buckets, count and sum published together.
+// The request metrics are plain counters guarded by Exporter.mu. Record
+// does not touch them: it appends the line's observation to a log that only
+// the reader (the one goroutine that calls Record) owns, and Flush applies
+// the log to the counters under the lock, which Collect also holds. So a
+// line costs no lock and no atomic operation, each counter's cache line is
+// visited once per line (at Flush) rather than twice, and a scrape always
+// sees whole lines: a histogram's buckets, count and sum and the request
+// counter change together.
 
-// cell is one counter: pending is the reader's, published is guarded by
-// Exporter.mu.
-type cell struct {
-	pending   uint64
-	published uint64
+// observation is what Record logs of one line.
+type observation struct {
+	series  uint32 // index in Exporter.methodList
+	backend int32  // index in Exporter.backendList; -1: none
+	code    uint16
+	// dur and up are in seconds; negative: not logged.
+	dur, up           float64
+	bytesIn, bytesOut uint64
 }
 
-// fcell is a float sum (a histogram's sum of observations).
-type fcell struct {
-	pending   float64
-	published float64
-	dirty     bool
+// fieldObservation is one line's count by an allow-listed field value.
+type fieldObservation struct {
+	table uint32 // index in Exporter.fieldList
+	code  uint16
 }
 
-// batch lists the cells with pending values since the last flush.
-type batch struct {
-	cells  []*cell
-	floats []*fcell
-}
-
-func (b *batch) inc(c *cell) {
-	if c.pending == 0 {
-		b.cells = append(b.cells, c)
-	}
-	c.pending++
-}
-
-// add adds n > 0.
-func (b *batch) add(c *cell, n uint64) {
-	if c.pending == 0 {
-		b.cells = append(b.cells, c)
-	}
-	c.pending += n
-}
-
-func (b *batch) addFloat(c *fcell, v float64) {
-	if !c.dirty {
-		c.dirty = true
-		b.floats = append(b.floats, c)
-	}
-	c.pending += v
-}
-
-// publish moves every pending value to its published half; the caller
-// holds Exporter.mu.
-func (b *batch) publish() {
-	for i, c := range b.cells {
-		c.published += c.pending
-		c.pending = 0
-		b.cells[i] = nil
-	}
-	for i, c := range b.floats {
-		c.published += c.pending
-		c.pending = 0
-		c.dirty = false
-		b.floats[i] = nil
-	}
-	b.cells, b.floats = b.cells[:0], b.floats[:0]
-}
+// maxPending bounds the observation log: Record flushes when it is full,
+// in case the reader's own Flush calls come late.
+const maxPending = 8192
 
 // codeCounts holds one counter per status code 0..999, in ten classes of
-// a hundred allocated on first use (under Exporter.mu, as Collect walks
-// them).
+// a hundred allocated on first use.
 type codeCounts struct {
-	classes [10]*[100]cell
+	classes [10]*[100]uint64
 }
 
-// each calls f for every code with a published count.
+// inc counts status (0 when out of range); the caller holds Exporter.mu.
+func (t *codeCounts) inc(status uint16) {
+	if status > 999 {
+		status = 0
+	}
+	cl := t.classes[status/100]
+	if cl == nil {
+		cl = new([100]uint64)
+		t.classes[status/100] = cl
+	}
+	cl[status%100]++
+}
+
+// each calls f for every code with a count.
 func (t *codeCounts) each(f func(code int, n uint64)) {
 	for cl, p := range t.classes {
 		if p == nil {
 			continue
 		}
-		for i := range p {
-			if n := p[i].published; n > 0 {
+		for i, n := range p {
+			if n > 0 {
 				f(cl*100+i, n)
 			}
 		}
@@ -141,47 +114,46 @@ func nativeKey(v float64) int {
 	return i + (exp-1)*8
 }
 
-// histogram is a classic histogram with, optionally, native buckets.
+// histogram is a classic histogram with, optionally, native buckets; its
+// counters are guarded by Exporter.mu.
 type histogram struct {
 	// buckets are the classic buckets, not cumulative; the last is +Inf.
-	buckets []cell
-	sum     fcell
+	buckets []uint64
+	sum     float64
 	// native is nil for a classic-only histogram.
-	native *nativeCells
+	native *nativeCounts
 }
 
-type nativeCells struct {
-	zero cell
-	keys [nativeKeys]cell
+type nativeCounts struct {
+	zero uint64
+	keys [nativeKeys]uint64
 	// schema is the exposition's schema, lowered for good once too many
-	// buckets are populated; guarded by Exporter.mu.
+	// buckets are populated.
 	schema int32
 }
 
 func newHistogram(bounds []float64, native bool) *histogram {
-	h := &histogram{buckets: make([]cell, len(bounds)+1)}
+	h := &histogram{buckets: make([]uint64, len(bounds)+1)}
 	if native {
-		h.native = &nativeCells{schema: nativeSchema}
+		h.native = &nativeCounts{schema: nativeSchema}
 	}
 	return h
 }
 
-// observe records d ≥ 0; bounds are the classic upper bounds in seconds.
-func (h *histogram) observe(b *batch, bounds []float64, d time.Duration) {
-	v := d.Seconds()
+// observe records v ≥ 0 seconds (a time.Duration's Seconds: at most
+// 2^63ns); bounds are the classic upper bounds.
+func (h *histogram) observe(bounds []float64, v float64) {
 	i := 0
 	for i < len(bounds) && v > bounds[i] {
 		i++
 	}
-	b.inc(&h.buckets[i])
-	if v != 0 {
-		b.addFloat(&h.sum, v)
-	}
+	h.buckets[i]++
+	h.sum += v
 	if n := h.native; n != nil {
 		if v <= nativeZeroThreshold {
-			b.inc(&n.zero)
+			n.zero++
 		} else {
-			b.inc(&n.keys[nativeKey(v)-nativeMinKey])
+			n.keys[nativeKey(v)-nativeMinKey]++
 		}
 	}
 }
@@ -196,16 +168,16 @@ func (h *histogram) write(bounds []float64, created time.Time) *dto.Histogram {
 		CreatedTimestamp: timestamppb.New(created),
 	}
 	for i, ub := range bounds {
-		count += h.buckets[i].published
+		count += h.buckets[i]
 		out.Bucket[i] = &dto.Bucket{CumulativeCount: new(count), UpperBound: new(ub)}
 	}
-	count += h.buckets[len(bounds)].published
+	count += h.buckets[len(bounds)]
 	out.SampleCount = new(count)
-	out.SampleSum = new(h.sum.published)
+	out.SampleSum = new(h.sum)
 	if n := h.native; n != nil {
 		out.Schema = new(n.lowerSchema())
 		out.ZeroThreshold = new(float64(nativeZeroThreshold))
-		out.ZeroCount = new(n.zero.published)
+		out.ZeroCount = new(n.zero)
 		// An empty one is still native: its zero threshold is not 0
 		// (client_golang adds an empty span only for a zero threshold of 0).
 		out.PositiveSpan, out.PositiveDelta = n.spans()
@@ -220,12 +192,12 @@ func downscale(k int, d int32) int {
 
 // lowerSchema lowers the exposition schema until at most
 // NativeMaxBucketNumber buckets are populated, and returns it.
-func (n *nativeCells) lowerSchema() int32 {
+func (n *nativeCounts) lowerSchema() int32 {
 	for n.schema > -4 {
 		d := nativeSchema - n.schema
 		buckets, last := 0, math.MinInt
 		for i := range n.keys {
-			if n.keys[i].published == 0 {
+			if n.keys[i] == 0 {
 				continue
 			}
 			if j := downscale(i+nativeMinKey, d); j != last {
@@ -244,7 +216,7 @@ func (n *nativeCells) lowerSchema() int32 {
 // spans encodes the populated buckets at the exposition schema as
 // client_golang does: gaps of up to two buckets are filled with empty
 // buckets, longer gaps start a new span; counts are delta-encoded.
-func (n *nativeCells) spans() ([]*dto.BucketSpan, []int64) {
+func (n *nativeCounts) spans() ([]*dto.BucketSpan, []int64) {
 	var (
 		spans     []*dto.BucketSpan
 		deltas    []int64
@@ -271,7 +243,7 @@ func (n *nativeCells) spans() ([]*dto.BucketSpan, []int64) {
 		nextKey = key + 1
 	}
 	for i := range n.keys {
-		c := n.keys[i].published
+		c := n.keys[i]
 		if c == 0 {
 			continue
 		}

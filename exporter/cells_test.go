@@ -40,7 +40,7 @@ func TestNativeKey(t *testing.T) {
 // TestHistogramSameAsClientGolang feeds the same durations to the
 // exporter's histogram and to a client_golang histogram with the same
 // options, and requires the same exposition: classic buckets, count, sum
-// (up to float rounding: additions happen in another order), native
+// (up to float rounding), native
 // schema, zero bucket, spans and deltas — including the lowered
 // resolution once more than NativeMaxBucketNumber buckets are populated.
 func TestHistogramSameAsClientGolang(t *testing.T) {
@@ -76,16 +76,11 @@ func TestHistogramSameAsClientGolang(t *testing.T) {
 				NativeHistogramMinResetDuration: NativeMinResetDuration,
 			})
 			h := newHistogram(bounds, true)
-			var b batch
-			for i := range 20000 {
+			for range 20000 {
 				d := tc.draw(r)
 				ref.Observe(d.Seconds())
-				h.observe(&b, bounds, d)
-				if i%97 == 0 {
-					b.publish()
-				}
+				h.observe(bounds, d.Seconds())
 			}
-			b.publish()
 			var m dto.Metric
 			require.NoError(t, ref.Write(&m))
 			want, got := m.GetHistogram(), h.write(bounds, time.Now())
@@ -221,4 +216,27 @@ func TestInvalidUTF8Labels(t *testing.T) {
 		}
 	}
 	require.True(t, found)
+}
+
+// TestRecordFlushesWhenTheLogIsFull: a reader that never calls Flush still
+// publishes every maxPending lines.
+func TestRecordFlushesWhenTheLogIsFull(t *testing.T) {
+	c := testContract()
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, c, Options{})
+	ev := event("GET", 200, time.Millisecond)
+	for range maxPending + 10 {
+		e.Record(ev, &c.Endpoints[0])
+	}
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() == RequestsTotal.Name {
+			n = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	require.Equal(t, float64(maxPending), n)
+	e.Flush()
+	require.Len(t, e.pending, 0)
 }

@@ -7,10 +7,10 @@
 // New for the contract's endpoints and declared methods, lazily for status
 // codes and backends) and found again through fixed tables, so that
 // recording an event allocates nothing in steady state. The request metrics
-// are the Exporter's own collector rather than client_golang vectors: the
-// reader adds to plain counters and Flush publishes them under one lock
-// (cells.go), which costs a fraction of client_golang's atomic operations
-// per observation and gives scrapes a consistent view.
+// are the Exporter's own collector rather than client_golang vectors: Record
+// logs each line's observation and Flush applies the log to plain counters
+// under one lock (cells.go), which costs a fraction of client_golang's
+// atomic operations per observation and gives scrapes a consistent view.
 package exporter
 
 import (
@@ -147,10 +147,13 @@ type Exporter struct {
 	bounds  []float64
 	nativeU bool
 
-	// mu guards the published halves of every cell, the lists Collect
-	// walks and the allocation of code classes.
-	mu    sync.Mutex
-	batch batch
+	// mu guards every counter of the request metrics and the lists
+	// Collect walks. pending and fieldPending are the reader's log of
+	// lines since the last Flush.
+	mu           sync.Mutex
+	pending      []observation
+	fieldPending []fieldObservation
+	dirtyFiles   []*fileCounters
 
 	descRequests, descDuration, descUpstream  *prometheus.Desc
 	descReqBytes, descRespBytes, descBackends *prometheus.Desc
@@ -207,9 +210,10 @@ type endpointSeries struct {
 // methodSeries holds the series of one endpoint and method.
 type methodSeries struct {
 	endpoint, method    string
+	index               uint32 // in methodList
 	codes               codeCounts
 	duration, upstream  *histogram
-	reqBytes, respBytes cell
+	reqBytes, respBytes uint64
 }
 
 // labelledCodes are status code counters with the other labels of their
@@ -217,12 +221,16 @@ type methodSeries struct {
 type labelledCodes struct {
 	labels []string // every label but the code, in the metric's order with "" for the code
 	codeAt int      // index of the code label
+	index  int32    // in backendList or fieldList
 	codes  codeCounts
 }
 
 type fileCounters struct {
 	path         string
-	lines, bytes cell
+	lines, bytes uint64 // guarded by mu
+	// The reader's counts since the last Flush.
+	pendingLines, pendingBytes uint64
+	dirty                      bool
 }
 
 // New registers every metric family of the sidecar with reg (nil: none)
@@ -344,33 +352,28 @@ func (e *Exporter) methodSeries(s *endpointSeries, mi int) *methodSeries {
 		upstream: newHistogram(e.bounds, e.nativeU),
 	}
 	e.mu.Lock()
+	ms.index = uint32(len(e.methodList))
 	e.methodList = append(e.methodList, ms)
 	e.mu.Unlock()
 	s.methods[mi] = ms
 	return ms
 }
 
-// code returns the counter of status (0 when out of range) in t.
-func (e *Exporter) code(t *codeCounts, status int) *cell {
-	if status < 0 || status > 999 {
-		status = 0
-	}
-	cl := t.classes[status/100]
-	if cl == nil {
-		e.mu.Lock()
-		cl = new([100]cell)
-		t.classes[status/100] = cl
-		e.mu.Unlock()
-	}
-	return &cl[status%100]
-}
-
 func (e *Exporter) newBackend(host string) *labelledCodes {
 	t := &labelledCodes{labels: []string{labelValue(host), "", e.track}, codeAt: 1}
 	e.mu.Lock()
+	t.index = int32(len(e.backendList))
 	e.backendList = append(e.backendList, t)
 	e.mu.Unlock()
 	return t
+}
+
+// statusCode is the code label's index: 0 for a status out of range.
+func statusCode(status int) uint16 {
+	if status < 0 || status > 999 {
+		return 0
+	}
+	return uint16(status)
 }
 
 // endpoint returns the series of ep (nil: unmatched).
@@ -408,23 +411,23 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 	if ms == nil {
 		ms = e.methodSeries(s, mi)
 	}
-	b := &e.batch
-	b.inc(e.code(&ms.codes, ev.Status))
+	o := observation{series: ms.index, backend: -1, code: statusCode(ev.Status), dur: -1, up: -1}
 	if ev.Duration >= 0 {
-		ms.duration.observe(b, e.bounds, ev.Duration)
+		o.dur = ev.Duration.Seconds()
 	}
 	if ev.Upstream >= 0 {
-		ms.upstream.observe(b, e.bounds, ev.Upstream)
+		o.up = ev.Upstream.Seconds()
 	}
 	if ev.BytesIn > 0 {
-		b.add(&ms.reqBytes, uint64(ev.BytesIn))
+		o.bytesIn = uint64(ev.BytesIn)
 	}
 	if ev.BytesOut > 0 {
-		b.add(&ms.respBytes, uint64(ev.BytesOut))
+		o.bytesOut = uint64(ev.BytesOut)
 	}
 	if ev.UpstreamHost != "" {
-		b.inc(e.code(&e.backend(ev.UpstreamHost).codes, ev.Status))
+		o.backend = e.backend(ev.UpstreamHost).index
 	}
+	e.pending = append(e.pending, o)
 	if len(e.fields) > 0 {
 		e.recordFields(ev, s)
 	}
@@ -442,6 +445,9 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 	} else if ev.Client != "" {
 		e.clients.add(e.now().Unix()/60, ev.Client)
 	}
+	if len(e.pending) >= maxPending {
+		e.Flush()
+	}
 }
 
 // Flush publishes what Record and FileMetrics.Line counted since the last
@@ -449,9 +455,33 @@ func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
 // after each read from a log (tail.Options.AfterRead).
 func (e *Exporter) Flush() {
 	e.mu.Lock()
-	e.batch.publish()
+	for i := range e.pending {
+		o := &e.pending[i]
+		ms := e.methodList[o.series]
+		ms.codes.inc(o.code)
+		if o.dur >= 0 {
+			ms.duration.observe(e.bounds, o.dur)
+		}
+		if o.up >= 0 {
+			ms.upstream.observe(e.bounds, o.up)
+		}
+		ms.reqBytes += o.bytesIn
+		ms.respBytes += o.bytesOut
+		if o.backend >= 0 {
+			e.backendList[o.backend].codes.inc(o.code)
+		}
+	}
+	for _, o := range e.fieldPending {
+		e.fieldList[o.table].codes.inc(o.code)
+	}
+	for _, f := range e.dirtyFiles {
+		f.lines += f.pendingLines
+		f.bytes += f.pendingBytes
+		f.pendingLines, f.pendingBytes, f.dirty = 0, 0, false
+	}
 	e.lastEvPublished = e.lastEvSec
 	e.mu.Unlock()
+	e.pending, e.fieldPending, e.dirtyFiles = e.pending[:0], e.fieldPending[:0], e.dirtyFiles[:0]
 }
 
 func (e *Exporter) recordFields(ev *accesslog.Event, s *endpointSeries) {
@@ -475,11 +505,12 @@ func (e *Exporter) recordFields(ev *accesslog.Event, s *endpointSeries) {
 		if t == nil {
 			t = &labelledCodes{labels: []string{s.name, "", e.track, fl.field, fl.values[j]}, codeAt: 1}
 			e.mu.Lock()
+			t.index = int32(len(e.fieldList))
 			e.fieldList = append(e.fieldList, t)
 			e.mu.Unlock()
 			s.fields[i][j] = t
 		}
-		e.batch.inc(e.code(&t.codes, ev.Status))
+		e.fieldPending = append(e.fieldPending, fieldObservation{table: uint32(t.index), code: statusCode(ev.Status)})
 	}
 }
 
@@ -534,8 +565,8 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ms = append(ms,
 			e.histMetric(e.descDuration, s.duration, s.endpoint, s.method, e.track),
 			e.histMetric(e.descUpstream, s.upstream, s.endpoint, s.method, e.track))
-		counter(e.descReqBytes, s.reqBytes.published, s.endpoint, s.method, e.track)
-		counter(e.descRespBytes, s.respBytes.published, s.endpoint, s.method, e.track)
+		counter(e.descReqBytes, s.reqBytes, s.endpoint, s.method, e.track)
+		counter(e.descRespBytes, s.respBytes, s.endpoint, s.method, e.track)
 	}
 	for _, t := range e.backendList {
 		codes(e.descBackends, t)
@@ -544,8 +575,8 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		codes(e.descByField, t)
 	}
 	for _, f := range e.fileList {
-		counter(e.descLines, f.lines.published, f.path)
-		counter(e.descBytes, f.bytes.published, f.path)
+		counter(e.descLines, f.lines, f.path)
+		counter(e.descBytes, f.bytes, f.path)
 	}
 	last := e.lastEvPublished
 	e.mu.Unlock()
@@ -613,9 +644,14 @@ type FileMetrics struct {
 // Line counts one line of n bytes read from the file. Like Record, it is
 // for the metrics reader's goroutine and published by Flush.
 func (f FileMetrics) Line(n int64) {
-	f.e.batch.inc(&f.c.lines)
+	c := f.c
+	if !c.dirty {
+		c.dirty = true
+		f.e.dirtyFiles = append(f.e.dirtyFiles, c)
+	}
+	c.pendingLines++
 	if n > 0 {
-		f.e.batch.add(&f.c.bytes, uint64(n))
+		c.pendingBytes += uint64(n)
 	}
 }
 
