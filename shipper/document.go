@@ -485,12 +485,13 @@ func appendString(dst []byte, s string) []byte {
 // appendEscaped appends s escaped as the contents of a JSON string.
 //
 // A log line put in "message" is itself JSON, with a quote every few
-// bytes, and most other fields are short, so the work is split for both:
-// escapeRun takes eight bytes at a time and escapes quotes and
-// backslashes without leaving its loop; bytes that need another escape
-// (control bytes, invalid UTF-8, U+2028/2029) and growing the buffer are
-// handled here, between runs. Strings shorter than eight bytes go byte by
-// byte.
+// bytes, and most other fields need no escaping at all, so the work is
+// split for both: plain words are copied first (a field without escapes
+// ends there, with its last eight bytes); escapeRun then takes eight bytes
+// at a time and escapes quotes and backslashes without leaving its loop;
+// bytes that need another escape (control bytes, invalid UTF-8,
+// U+2028/2029), growing the buffer and the last bytes that do not fill a
+// word are handled here. Strings shorter than eight bytes go byte by byte.
 func appendEscaped(dst []byte, s string) []byte {
 	src := unsafe.Slice(unsafe.StringData(s), len(s))
 	n := len(dst)
@@ -518,17 +519,17 @@ func appendEscaped(dst []byte, s string) []byte {
 			}
 		}
 		n += i
-		for {
+		for i+8 <= len(src) {
 			n, i = escapeRun(buf, n, src, i)
-			if i == len(src) {
-				return buf[:n]
-			}
-			if len(buf)-n < 32 {
-				buf = growMore(buf, n, len(src)-i)
+			if len(buf)-n < 48 { // room for a run, or the tail escaped whole
+				buf = growMore(buf, n, len(src)-i+48)
 				continue
 			}
-			n, i = escapeByte(buf, n, src, i)
+			if i+8 <= len(src) {
+				n, i = escapeByte(buf, n, src, i)
+			}
 		}
+		// Fewer than eight bytes are left: byte by byte.
 	}
 	for i < len(src) {
 		if c := src[i]; jsonPlain[c] {
@@ -542,49 +543,34 @@ func appendEscaped(dst []byte, s string) []byte {
 	return buf[:n]
 }
 
-// escapeRun escapes src[i:] (at least eight bytes long in all) into buf
-// from n, eight bytes at a time, and returns where it stopped: at the end
-// of src, before a byte that needs an escape other than a backslash, or
-// when buf has less than 32 bytes of room left.
+// escapeRun escapes src[i:] into buf from n, eight bytes at a time, and
+// returns where it stopped: when fewer than eight bytes are left, before
+// a byte that needs an escape other than a backslash, or when buf has
+// less than 32 bytes of room left.
 //
-// Each step reads eight bytes (the last eight of src for its tail, shifted
-// so that the unread ones come first) and stores them all; the quotes and
+// Each step reads eight bytes and stores them all; the quotes and
 // backslashes among them are escaped in place, each shifting the rest of
 // the word one byte along. There is no call in the loop, so that its
 // variables stay in registers.
 func escapeRun(buf []byte, n int, src []byte, i int) (int, int) {
-	if i >= len(src) || n > len(buf)-32 {
-		return n, i
-	}
-	// Reads are within src[i:i+8] or src's last eight bytes, writes within
-	// buf[n:n+32], all checked by the loop's condition: the slices are
-	// reduced to their base pointers so that the loop's state fits in
-	// registers.
-	tail := binary.LittleEndian.Uint64(src[len(src)-8:])
+	// Reads are within src[i:i+8] and writes within buf[n:n+32], both
+	// checked by the loop's condition: the slices are reduced to their base
+	// pointers so that the loop's state fits in registers.
 	sp, dp := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(buf))
-	ns, room := len(src), len(buf)-32
-	for i < ns && n <= room {
+	last, room := len(src)-8, len(buf)-32
+	for i <= last && n <= room {
 		w := (*[32]byte)(unsafe.Add(dp, n))
-		var x, keep uint64
-		r := ns - i // bytes of src in x
-		if r >= 8 {
-			x = binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(sp, i))[:])
-			r, keep = 8, ^uint64(0)
-		} else {
-			x = tail >> ((64 - 8*r) & 63)
-			keep = 1<<((8*r)&63) - 1
-		}
+		x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(sp, i))[:])
 		binary.LittleEndian.PutUint64(w[:8], x)
 		m, qb := escapes8(x)
-		if m &= keep; m == 0 {
-			n += r
-			i += r
+		if m == 0 {
+			n += 8
+			i += 8
 			continue
 		}
 		// Escape the quotes and backslashes before the first other byte
 		// that needs escaping, or in the whole word.
-		qb &= keep
-		stop := r
+		stop := 8
 		other := m &^ qb
 		if other != 0 {
 			stop = bits.TrailingZeros64(other) >> 3
