@@ -1,7 +1,6 @@
 package accesslog_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -14,8 +13,8 @@ import (
 )
 
 // shortLines returns n of the sidecar benchmark's 300–400 byte lines:
-// format "envoy" for shortEnvoyLine, "kong" for shortKongLine (copies of
-// the renderers in sidecar/bench_test.go), 250µs apart in time.
+// format "envoy" for loggen.ShortEnvoy, "kong" for loggen.ShortKong, 250µs
+// apart in time.
 func shortLines(format string, n int) [][]byte {
 	rnd := rand.New(rand.NewPCG(42, 42))
 	lines := make([][]byte, n)
@@ -23,56 +22,12 @@ func shortLines(format string, n int) [][]byte {
 	for i := range lines {
 		req := loggen.Fill(rnd, loggen.Request{Time: start.Add(time.Duration(i) * 250 * time.Microsecond)})
 		if format == "kong" {
-			lines[i] = shortKongLine(req)
+			lines[i] = loggen.ShortKong(req)
 		} else {
-			lines[i] = shortEnvoyLine(rnd, req)
+			lines[i] = loggen.ShortEnvoy(rnd, req)
 		}
 	}
 	return lines
-}
-
-var shortAgents = []string{"curl/8.5.0", "okhttp/4.12.0", "python-requests/2.31.0", "Go-http-client/1.1", "axios/1.6.8", "Dart/3.3 (dart:io)"}
-
-// shortEnvoyLine is sidecar/bench_test.go's: 14 json_format keys.
-func shortEnvoyLine(rnd *rand.Rand, r loggen.Request) []byte {
-	ust := "null"
-	if r.Upstream >= 0 {
-		ust = fmt.Sprintf("%q", fmt.Sprint(r.Upstream.Milliseconds()))
-	}
-	return fmt.Appendf(nil, `{"start_time":%q,"method":%q,"path":%q,"response_code":%d,"response_flags":"-","bytes_received":%d,"bytes_sent":%d,"duration":%d,"upstream_service_time":%s,"x_forwarded_for":%q,"user_agent":%q,"request_id":%q,"authority":%q,"upstream_host":%q}`,
-		r.Time.UTC().Format("2006-01-02T15:04:05.000Z"), r.Method, shortURI(r), r.Status, r.BytesIn, r.BytesOut,
-		r.Duration.Milliseconds(), ust, r.Client, shortAgents[rnd.IntN(len(shortAgents))], r.RequestID, r.Host,
-		r.UpstreamHost)
-}
-
-func shortURI(r loggen.Request) string {
-	if r.Query == "" {
-		return r.Path
-	}
-	return r.Path + "?page=" + fmt.Sprint(len(r.Query)%10+1)
-}
-
-// shortKongLine is sidecar/bench_test.go's: a trimmed Kong file-log line
-// with '/' written as `\/`.
-func shortKongLine(r loggen.Request) []byte {
-	esc := func(s string) string { return strings.ReplaceAll(fmt.Sprintf("%q", s), "/", `\/`) }
-	total := r.Duration.Milliseconds()
-	proxy := int64(-1)
-	if r.Upstream >= 0 {
-		proxy = r.Upstream.Milliseconds()
-	}
-	kong := total
-	if proxy >= 0 {
-		kong = total - proxy
-	}
-	ip, port, _ := strings.Cut(r.UpstreamHost, ":")
-	consumer := ""
-	if r.Consumer != "" {
-		consumer = fmt.Sprintf(`"consumer":{"username":%q},`, r.Consumer)
-	}
-	return fmt.Appendf(nil, `{"request":{"method":%q,"uri":%s,"size":%d,"headers":{"host":%q,"user-agent":%s}},"response":{"status":%d,"size":%d},"latencies":{"request":%d,"kong":%d,"proxy":%d},"tries":[{"ip":%q,"port":%s}],"route":{"name":%q},%s"client_ip":%q,"started_at":%d}`,
-		r.Method, esc(shortURI(r)), r.BytesIn, r.Host, esc(shortAgents[len(r.RequestID)%len(shortAgents)]), r.Status, r.BytesOut,
-		total, kong, proxy, ip, port, r.Route, consumer, r.Client, r.Time.UnixMilli())
 }
 
 // TestShortLines: the short lines decode to what they were rendered from.
@@ -87,9 +42,9 @@ func TestShortLines(t *testing.T) {
 				req := loggen.Fill(rnd, loggen.Request{Time: start.Add(time.Duration(i) * 250 * time.Microsecond)})
 				var line []byte
 				if format == "kong" {
-					line = shortKongLine(req)
+					line = loggen.ShortKong(req)
 				} else {
-					line = shortEnvoyLine(rnd, req)
+					line = loggen.ShortEnvoy(rnd, req)
 				}
 				var e accesslog.Event
 				require.NoError(t, d.Decode(line, &e), "line %s", line)
@@ -107,7 +62,7 @@ func TestShortLines(t *testing.T) {
 				if format == "kong" {
 					require.Equal(t, req.Route, e.Route)
 					require.Equal(t, req.Consumer, e.Consumer)
-					require.Contains(t, shortAgents, e.UserAgent)
+					require.Contains(t, loggen.ShortAgents, e.UserAgent)
 				} else {
 					require.Equal(t, req.RequestID, e.RequestID)
 				}
