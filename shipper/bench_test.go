@@ -81,12 +81,7 @@ func writeFile(b *testing.B, path, format string, rnd *rand.Rand, n int) int64 {
 	base := time.Now().UTC().Add(-time.Hour)
 	for i := range n {
 		req := loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)}
-		switch format {
-		case "envoy-short":
-			_, _ = w.Write(shortEnvoyLine(rnd, loggen.Fill(rnd, req)))
-		default:
-			_, _ = w.Write(loggen.Line(format, rnd, req))
-		}
+		_, _ = w.Write(benchLine(format, rnd, req))
 		_ = w.WriteByte('\n')
 	}
 	require.NoError(b, w.Flush())
@@ -96,44 +91,28 @@ func writeFile(b *testing.B, path, format string, rnd *rand.Rand, n int) int64 {
 	return fi.Size()
 }
 
-// shortAgents are the user agents of the short lines: API clients, whose
-// agents are short, rather than browsers.
-var shortAgents = []string{"curl/8.5.0", "okhttp/4.12.0", "python-requests/2.31.0", "Go-http-client/1.1", "axios/1.6.8", "Dart/3.3 (dart:io)"}
-
-// shortEnvoyLine renders req as an Envoy access logger with this
-// json_format would (14 keys, in the config's order), the same lines as
-// the sidecar's benchmarks:
-//
-//	start_time, method, path, response_code, response_flags,
-//	bytes_received, bytes_sent, duration, upstream_service_time (string,
-//	or null without an upstream), x_forwarded_for, user_agent,
-//	request_id, authority, upstream_host
-//
-// with a short API-client user agent and query: 300–400 bytes.
-func shortEnvoyLine(rnd *rand.Rand, r loggen.Request) []byte {
-	ust := "null"
-	if r.Upstream >= 0 {
-		ust = fmt.Sprintf("%q", fmt.Sprint(r.Upstream.Milliseconds()))
+// benchLine renders req as a line of format: a loggen format, or
+// envoy-short and kong-short, the 300–400 byte lines of the sidecar's
+// benchmarks (loggen.ShortEnvoy, loggen.ShortKong).
+func benchLine(format string, rnd *rand.Rand, req loggen.Request) []byte {
+	switch format {
+	case "envoy-short":
+		return loggen.ShortEnvoy(rnd, loggen.Fill(rnd, req))
+	case "kong-short":
+		return loggen.ShortKong(loggen.Fill(rnd, req))
 	}
-	uri := r.Path
-	if r.Query != "" {
-		uri += "?page=" + fmt.Sprint(len(r.Query)%10+1)
-	}
-	return fmt.Appendf(nil, `{"start_time":%q,"method":%q,"path":%q,"response_code":%d,"response_flags":"-","bytes_received":%d,"bytes_sent":%d,"duration":%d,"upstream_service_time":%s,"x_forwarded_for":%q,"user_agent":%q,"request_id":%q,"authority":%q,"upstream_host":%q}`,
-		r.Time.UTC().Format("2006-01-02T15:04:05.000Z"), r.Method, uri, r.Status, r.BytesIn, r.BytesOut,
-		r.Duration.Milliseconds(), ust, r.Client, shortAgents[rnd.IntN(len(shortAgents))], r.RequestID, r.Host,
-		r.UpstreamHost)
+	return loggen.Line(format, rnd, req)
 }
 
 // BenchmarkShip measures documents per CPU-second of the shipper, from
 // the file to the bulk test server: tail, decode, match, redact, build,
-// send, parse the answer, acknowledge. envoy-short is a 300–400 byte
-// Envoy json_format line (shortEnvoyLine).
+// send, parse the answer, acknowledge. envoy-short and kong-short are
+// 300–400 byte lines (benchLine).
 //
 //	go test ./shipper -run '^$' -bench BenchmarkShip -benchtime 3x
 func BenchmarkShip(b *testing.B) {
 	const lines = 50000
-	for _, format := range []string{"kong", "krakend", "envoy", "envoy-short"} {
+	for _, format := range []string{"kong", "krakend", "envoy", "envoy-short", "kong-short"} {
 		b.Run(format, func(b *testing.B) {
 			url := startServer(b, "")
 			dir := b.TempDir()
@@ -260,19 +239,14 @@ func rss(field string) int64 {
 //
 //	go test ./shipper -run '^$' -bench BenchmarkBuild -benchmem
 func BenchmarkBuild(b *testing.B) {
-	for _, format := range []string{"kong", "krakend", "envoy", "envoy-short"} {
+	for _, format := range []string{"kong", "krakend", "envoy", "envoy-short", "kong-short"} {
 		b.Run(format, func(b *testing.B) {
 			rnd := rand.New(rand.NewPCG(1, 2))
 			base := time.Now().UTC().Add(-time.Hour)
 			lines := make([][]byte, 1024)
 			size := 0
 			for i := range lines {
-				req := loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)}
-				if format == "envoy-short" {
-					lines[i] = shortEnvoyLine(rnd, loggen.Fill(rnd, req))
-				} else {
-					lines[i] = loggen.Line(format, rnd, req)
-				}
+				lines[i] = benchLine(format, rnd, loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)})
 				size += len(lines[i])
 			}
 			dec, err := accesslog.NewDecoder(strings.TrimSuffix(format, "-short"), nil)
@@ -312,7 +286,7 @@ func BenchmarkBuild(b *testing.B) {
 // "message" of most documents) and on the short fields of a document.
 func BenchmarkEscape(b *testing.B) {
 	rnd := rand.New(rand.NewPCG(1, 2))
-	line := string(shortEnvoyLine(rnd, loggen.Fill(rnd, loggen.Request{Time: time.Now()})))
+	line := string(loggen.ShortEnvoy(rnd, loggen.Fill(rnd, loggen.Request{Time: time.Now()})))
 	fields := []string{"PUT", "657651da-157b-48e7-ad22-8f07ad14c539", "/v1/payments", "api.example.com", "203.0.113.240", "10.0.6.14:8080", "okhttp/4.12.0", "/v1/users/{id}"}
 	b.Run("message", func(b *testing.B) {
 		b.SetBytes(int64(len(line)))
