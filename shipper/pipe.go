@@ -123,7 +123,11 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		kind = s.c.Gateway
 	}
 	for _, l := range s.cfg.Sidecar.Logs {
-		dec, err := accesslog.NewDecoder(l.DecoderFormat(kind), l.Mapping, accesslog.WithMaxLineSize(s.cfg.Sidecar.MaxLineBytes))
+		opts := []accesslog.Option{accesslog.WithMaxLineSize(s.cfg.Sidecar.MaxLineBytes)}
+		if len(l.Extra) > 0 {
+			opts = append(opts, accesslog.WithExtra(l.Extra))
+		}
+		dec, err := accesslog.NewDecoder(l.DecoderFormat(kind), l.Mapping, opts...)
 		if err != nil {
 			return nil, err
 		}

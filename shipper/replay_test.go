@@ -3,6 +3,7 @@ package shipper
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -58,4 +59,35 @@ func TestFormatProgress(t *testing.T) {
 	p := ReplayProgress{Bytes: 50 << 20, Total: 200 << 20, Documents: 100000, Elapsed: 10 * time.Second}
 	require.Equal(t, "[=======>                      ]  25% 50.0 MiB / 200.0 MiB, 100000 documents, 10000 docs/s, 30s left", FormatProgress(p, true))
 	require.Equal(t, "  0% 0 B / 1.0 KiB, 0 documents, 0 docs/s, ? left", FormatProgress(ReplayProgress{Total: 1024}, false))
+}
+
+// TestReplayExtraFields: fields named in logs[].extra reach the documents
+// as labels, like mapping.extra's.
+func TestReplayExtraFields(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	require.NoError(t, os.WriteFile(log, []byte(
+		`{"request":{"method":"GET","uri":"\/v1\/users\/1","headers":{"host":"shop","x-ab-variant":"B"}},"response":{"status":200},"started_at":1795000000000}`+"\n"+
+			`{"request":{"method":"GET","uri":"\/v1\/users\/2","headers":{"host":"shop"}},"response":{"status":200},"started_at":1795000000001}`+"\n"), 0o644))
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.Logs[0].Extra = map[string]string{"variant": "request.headers.x-ab-variant"}
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+	docs := srv.Docs("logs-gateway")
+	require.Len(t, docs, 2)
+	var variants []any
+	for _, d := range docs {
+		var doc struct {
+			Labels map[string]any `json:"labels"`
+			URL    struct {
+				Path string `json:"path"`
+			} `json:"url"`
+		}
+		require.NoError(t, json.Unmarshal(d.Source, &doc), "%s", d.Source)
+		variants = append(variants, doc.Labels["variant"])
+	}
+	require.ElementsMatch(t, []any{"B", nil}, variants)
 }
