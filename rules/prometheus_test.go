@@ -143,16 +143,7 @@ func TestPrometheus(t *testing.T) {
 		"prometheus.yml": promtest.ScrapeConfig(cfg.Alerting.Job, srv.Listener.Addr().String(), RulesFileName),
 	})
 
-	var records []string
-	seen := map[string]bool{}
-	for _, g := range s.Rules.Groups {
-		for _, r := range g.Rules {
-			if r.Record != "" && !seen[r.Record] {
-				seen[r.Record] = true
-				records = append(records, r.Record)
-			}
-		}
-	}
+	records := s.Rules.Records()
 	missing := func() []string {
 		var out []string
 		for _, rec := range records {

@@ -57,6 +57,22 @@ type File struct {
 	Groups []Group `yaml:"groups"`
 }
 
+// Records returns the metric names f's recording rules record, each once,
+// in order.
+func (f File) Records() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" && !seen[r.Record] {
+				seen[r.Record] = true
+				out = append(out, r.Record)
+			}
+		}
+	}
+	return out
+}
+
 // Set is everything generated for one gateway.
 type Set struct {
 	// Gateway is the gateway's name as the alerts' gateway label gives it.

@@ -154,16 +154,7 @@ func TestSidecarPrometheus(t *testing.T) {
 		"prometheus.yml":    promtest.ScrapeConfig(cfg.Alerting.Job, sc.Addr().String(), rules.RulesFileName),
 	})
 
-	var records []string
-	seen := map[string]bool{}
-	for _, g := range set.Rules.Groups {
-		for _, r := range g.Rules {
-			if r.Record != "" && !seen[r.Record] {
-				seen[r.Record] = true
-				records = append(records, r.Record)
-			}
-		}
-	}
+	records := set.Rules.Records()
 	missing := func() []string {
 		var out []string
 		for _, rec := range records {
