@@ -13,7 +13,7 @@ import (
 // the reader (the one goroutine that calls Record) owns, and Flush applies
 // the log to the counters under the lock, which Collect also holds. So a
 // line costs no lock and no atomic operation, each counter's cache line is
-// visited once per line (at Flush) rather than twice, and a scrape always
+// visited once per line (at Flush), and a scrape always
 // sees whole lines: a histogram's buckets, count and sum and the request
 // counter change together.
 
@@ -158,7 +158,7 @@ func (h *histogram) observe(bounds []float64, v float64) {
 	}
 }
 
-// write fills a dto histogram from the published halves, as client_golang
+// write fills a dto histogram, as client_golang
 // writes a histogram with classic and native buckets; the caller holds
 // Exporter.mu.
 func (h *histogram) write(bounds []float64, created time.Time) *dto.Histogram {
