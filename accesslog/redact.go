@@ -223,6 +223,19 @@ func (r *Redactor) AppendLine(dst, line []byte, appendText func(dst, text []byte
 	return r.appendRedacted(dst, line, appendText)
 }
 
+// Scan reports whether line holds anything to redact, as AppendLine
+// would. When it does, AppendScanned appends the line redacted.
+func (r *Redactor) Scan(line []byte) bool { return r.scan(line) }
+
+// AppendScanned is AppendLine for the line Scan just found sensitive
+// values in (the same bytes, unchanged since).
+func (r *Redactor) AppendScanned(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
+	if appendText == nil {
+		appendText = func(dst, text []byte) []byte { return append(dst, text...) }
+	}
+	return r.appendRedacted(dst, line, appendText)
+}
+
 var (
 	redactedText   = []byte(Redacted)
 	redactedQuoted = []byte(`"` + Redacted + `"`)

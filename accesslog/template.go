@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -67,6 +68,7 @@ type template struct {
 	// finalWord is the last 8 bytes of a line with this layout, masked by
 	// finalMask to the final bytes (when there are at most 8 of them).
 	finalWord, finalMask uint64
+	gen                  uint64 // tmplGen when learned: names the literal bytes
 	text                 [tmplBytes + 8]byte
 }
 
@@ -102,6 +104,12 @@ type templates struct {
 	cur int // t[cur] is the most recently used
 	cp  int // leading entries t[0] and t[1] have in common
 	rec tmplRec
+	// matched is the template of the last line read (by scan, or learned
+	// from it), nil when none describes it; at[k] is where that line's
+	// entry k (its bytes before the value) starts, at[matched.n] where
+	// its final bytes start.
+	matched *template
+	at      [maxTmplEntries + 1]int32
 }
 
 // scan reads the line in s with the templates into f. When it returns
@@ -109,12 +117,14 @@ type templates struct {
 // values of a partial match, and the caller starts over with the
 // structured path.
 func (ts *templates) scan(s *jsonScanner, f *fieldVals) bool {
+	ts.matched = nil
 	t := &ts.t[ts.cur]
 	if !t.ok {
 		return false
 	}
-	k, pos, ok := s.scanTemplate(t, 0, 0, f)
+	k, pos, ok := s.scanTemplate(t, 0, 0, f, &ts.at)
 	if ok {
+		ts.matched = t
 		return true
 	}
 	other := &ts.t[ts.cur^1]
@@ -127,8 +137,11 @@ func (ts *templates) scan(s *jsonScanner, f *fieldVals) bool {
 		*s.scratch = (*s.scratch)[:0]
 		k, pos = 0, 0
 	}
-	if _, _, ok = s.scanTemplate(other, k, pos, f); ok {
+	// Entries before k are the same in both templates, and so are their
+	// offsets in at.
+	if _, _, ok = s.scanTemplate(other, k, pos, f, &ts.at); ok {
 		ts.cur ^= 1
+		ts.matched = other
 	}
 	return ok
 }
@@ -136,6 +149,7 @@ func (ts *templates) scan(s *jsonScanner, f *fieldVals) bool {
 // learn makes the layout the structured path recorded for line the most
 // recently used template, replacing the older one.
 func (ts *templates) learn(line []byte) {
+	ts.matched = nil
 	r := &ts.rec
 	if !r.ok {
 		return
@@ -145,6 +159,13 @@ func (ts *templates) learn(line []byte) {
 		return
 	}
 	ts.cur ^= 1
+	ts.matched = t
+	prev := 0
+	for k := 0; k < r.n; k++ {
+		ts.at[k] = int32(prev)
+		prev = r.e[k].end
+	}
+	ts.at[r.n] = int32(prev)
 	a, b := &ts.t[0], &ts.t[1]
 	ts.cp = 0
 	if !a.ok || !b.ok {
@@ -195,8 +216,13 @@ func (t *template) learn(r *tmplRec, line []byte) bool {
 	}
 	t.n = r.n
 	t.ok = true
+	t.gen = tmplGen.Add(1)
 	return true
 }
+
+// tmplGen numbers the templates learned (by all decoders), so that a
+// Layout's ID names one set of literal bytes.
+var tmplGen atomic.Uint64
 
 // litAt reports whether buf[pos:] starts with the bytes of e (in text),
 // where the word comparisons cannot be used.
@@ -217,12 +243,12 @@ const (
 // f. It returns true when the whole line matched; else the entry and
 // offset where it stopped (the entries before k were read and stored).
 // tmplFast does the common work without calls; this loop does the rest.
-func (s *jsonScanner) scanTemplate(t *template, k, pos int, f *fieldVals) (int, int, bool) {
+func (s *jsonScanner) scanTemplate(t *template, k, pos int, f *fieldVals, at *[maxTmplEntries + 1]int32) (int, int, bool) {
 	buf := s.buf
 	for {
 		var st int
 		var p int
-		k, pos, p, st = s.tmplFast(t, k, pos, f)
+		k, pos, p, st = s.tmplFast(t, k, pos, f, at)
 		switch st {
 		case tfMiss:
 			return k, pos, false
@@ -239,6 +265,7 @@ func (s *jsonScanner) scanTemplate(t *template, k, pos int, f *fieldVals) (int, 
 				return k, pos, false
 			}
 			s.pos = len(buf)
+			at[k] = int32(pos)
 			return k, pos, true
 		case tfLit:
 			e := &t.e[k].lit
@@ -290,11 +317,12 @@ func (s *jsonScanner) scanTemplate(t *template, k, pos int, f *fieldVals) (int, 
 // entries, at a miss (k and pos: the entry and where its bytes should
 // be), or where the slow step is needed (tfLit, tfVal: p is the value's
 // offset).
-func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals) (_, _, p, st int) {
+func (s *jsonScanner) tmplFast(t *template, k, pos int, f *fieldVals, at *[maxTmplEntries + 1]int32) (_, _, p, st int) {
 	buf := s.buf
 	for ; k < t.n && k < maxTmplEntries; k++ {
 		te := &t.e[k]
 		e := &te.lit
+		at[k] = int32(pos)
 		if pos+max(8, int(e.n)) > len(buf) {
 			return k, pos, 0, tfLit
 		}

@@ -31,6 +31,7 @@ type Identity struct {
 type Builder struct {
 	static []byte // the constant "gatewatch" fields, JSON-encoded
 	stamp  stampCache
+	msg    messageEscaper
 	// logPath is the JSON of log.file.path for path, up to the offset.
 	path    string
 	logPath []byte
@@ -172,7 +173,7 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 
 	dst = b.appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
-	dst = appendMessage(dst, ev.Raw, r)
+	dst = b.appendMessage(dst, ev.Raw, &ev.Layout, r)
 	return append(dst, '}')
 }
 
@@ -195,7 +196,7 @@ func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time
 	dst = append(dst, '}')
 	dst = b.appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
-	dst = appendMessage(dst, raw, r)
+	dst = b.appendMessage(dst, raw, nil, r)
 	return append(dst, '}')
 }
 
@@ -687,12 +688,16 @@ func appendBytes(dst []byte, b []byte) []byte {
 
 // appendMessage appends the raw line as the JSON string of "message",
 // redacted by r (nil: raw is already redacted) and escaped in one pass.
-func appendMessage(dst, raw []byte, r *accesslog.Redactor) []byte {
+// l, when not nil, may describe raw's layout (see messageEscaper).
+func (b *Builder) appendMessage(dst, raw []byte, l *accesslog.Layout, r *accesslog.Redactor) []byte {
 	dst = append(dst, '"')
-	if r == nil {
+	switch {
+	case r != nil && r.Scan(raw):
+		dst = r.AppendScanned(dst, raw, appendEscapedBytes)
+	case l != nil:
+		dst = b.msg.append(dst, raw, l)
+	default:
 		dst = appendEscapedBytes(dst, raw)
-	} else {
-		dst = r.AppendLine(dst, raw, appendEscapedBytes)
 	}
 	return append(dst, '"')
 }

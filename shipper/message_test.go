@@ -1,0 +1,107 @@
+package shipper
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/accesslog/loggen"
+)
+
+// TestMessageEscaperLayouts escapes lines of several layouts, alternating
+// and coming back, through their Layouts, and holds each message to the
+// byte-by-byte reference.
+func TestMessageEscaperLayouts(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	base := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
+	for _, format := range []string{"envoy", "kong"} {
+		t.Run(format, func(t *testing.T) {
+			dec, err := accesslog.NewDecoder(format, nil)
+			require.NoError(t, err)
+			var m messageEscaper
+			var ev accesslog.Event
+			used := 0
+			for i := range 400 {
+				req := loggen.Fill(rnd, loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)})
+				if i%7 == 3 {
+					req.Path = `/v1/caf\é/"quoted"` // values that need escaping
+					req.UserAgent = "a\u2028b\tc"
+				}
+				var line []byte
+				switch i % 3 { // three layouts, for two slots
+				case 0:
+					line = loggen.Line(format, rnd, req)
+				case 1:
+					if format == "envoy" {
+						line = loggen.ShortEnvoy(rnd, req)
+					} else {
+						line = loggen.ShortKong(req)
+					}
+				case 2:
+					line = loggen.Line(format, rnd, req)
+					line = append(line[:len(line)-1], `,"zz":[1,"x"]}`...)
+				}
+				ev.Reset()
+				require.NoError(t, dec.Decode(line, &ev), "%s", line)
+				got := m.append([]byte("p"), line, &ev.Layout)
+				require.Equal(t, string(referenceEscaped([]byte("p"), string(line))), string(got), "%s", line)
+				if id := ev.Layout.ID(); id != 0 {
+					require.Equal(t, id, m.slots[m.last].id)
+					used++
+				}
+			}
+			require.Greater(t, used, 300, "lines escaped through their layout")
+		})
+	}
+}
+
+// FuzzMessageEscaperMatchesReference decodes each line twice (the second
+// time through the template learned the first time) with the Envoy and
+// Kong decoders and holds the message escaped through its Layout, into
+// destinations of every spare capacity, to the byte-by-byte reference.
+func FuzzMessageEscaperMatchesReference(f *testing.F) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, format := range []string{"envoy", "kong"} {
+		f.Add(loggen.Line(format, rnd, loggen.Request{}), uint8(0))
+		f.Add(loggen.Line(format, rnd, loggen.Request{Path: `/a/"b"\c/é`, UserAgent: "\u2028\x01"}), uint8(3))
+	}
+	f.Add(loggen.ShortEnvoy(rnd, loggen.Fill(rnd, loggen.Request{})), uint8(5))
+	f.Add(loggen.ShortKong(loggen.Fill(rnd, loggen.Request{})), uint8(9))
+	f.Add([]byte(`{"method":"GET","path":"/é\u00e9\/x","response_code":200,"start_time":"2024-05-02T10:11:12Z","a":"1234567","b":"\\\"","c":"\xff\xfe"}`), uint8(1))
+	f.Add([]byte(`  {"method":"GET","path":"/x","start_time":"2024-05-02T10:11:12Z","n":null,"t":true,"o":{"k":[1,2]}}  `), uint8(0))
+	envoy, kong := accesslog.NewEnvoy(nil), accesslog.NewKong()
+	var m messageEscaper
+	f.Fuzz(func(t *testing.T, line []byte, spare uint8) {
+		want := string(referenceEscaped([]byte("p"), string(line)))
+		for _, dec := range []accesslog.Decoder{envoy, kong} {
+			for range 2 {
+				var ev accesslog.Event
+				ev.Reset()
+				if dec.Decode(line, &ev) != nil {
+					continue
+				}
+				dst := append(make([]byte, 0, 1+int(spare)), 'p')
+				got := m.append(dst, line, &ev.Layout)
+				require.Equal(t, want, string(got), "%q", line)
+			}
+		}
+	})
+}
+
+// TestMessageEscaperStaleLayout: a Layout is used only for the line it
+// describes.
+func TestMessageEscaperStaleLayout(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 3))
+	dec := accesslog.NewEnvoy(nil)
+	first := loggen.ShortEnvoy(rnd, loggen.Fill(rnd, loggen.Request{}))
+	var ev accesslog.Event
+	require.NoError(t, dec.Decode(first, &ev))
+	require.NotZero(t, ev.Layout.ID())
+	other := []byte(strings.Replace(string(first), `"method":"`, `"method":"X`, 1))
+	var m messageEscaper
+	require.Equal(t, string(referenceEscaped(nil, string(other))), string(m.append(nil, other, &ev.Layout)))
+}
