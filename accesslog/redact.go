@@ -24,8 +24,20 @@ var DefaultRedactNames = []string{
 type Redactor struct {
 	names   [][]byte // lower case, longest first
 	anchors []anchor // how the names are looked for in a line
-	out     []byte
-	spans   []span
+	// anchorOf[c] is 1 + the index of the anchor on byte c (either
+	// case), 0 for bytes no name is anchored on.
+	anchorOf [256]uint8
+	// layouts remembers whether the literal pieces of the two most
+	// recent line layouts hold a name (see ScanLayout).
+	layouts    [2]layoutNames
+	layoutLast int
+	out        []byte
+	spans      []span
+}
+
+type layoutNames struct {
+	id        uint64
+	holdsName bool
 }
 
 // anchor is one byte (in both cases) that a group of names contains: a
@@ -98,6 +110,12 @@ func NewRedactor(names []string) *Redactor {
 			i = len(r.anchors) - 1
 		}
 		r.anchors[i].names = append(r.anchors[i].names, anchored{name: n, off: off})
+	}
+	if len(r.anchors) > 255 {
+		r.anchors, r.anchorOf = nil, [256]uint8{} // cannot happen: anchors are distinct bytes
+	}
+	for i, a := range r.anchors {
+		r.anchorOf[a.lower], r.anchorOf[a.upper] = uint8(i+1), uint8(i+1)
 	}
 	return r
 }
@@ -287,6 +305,12 @@ func (r *Redactor) scan(line []byte) bool {
 			r.scanByte(line, a, a.upper)
 		}
 	}
+	return r.sortSpans()
+}
+
+// sortSpans puts the spans found in order and reports whether there are
+// any.
+func (r *Redactor) sortSpans() bool {
 	if len(r.spans) == 0 {
 		return false
 	}
@@ -301,6 +325,88 @@ func (r *Redactor) scan(line []byte) bool {
 	return true
 }
 
+// ScanLayout is Scan for a line whose layout l may know (see Layout): it
+// finds exactly what Scan finds, looking only at the line's values when
+// the layout's literal pieces, the same on every line, hold no name.
+//
+// A name counts only as a whole word, and the bytes around a value are
+// JSON punctuation or space, never part of a word: a name in a line is
+// either in a literal piece or within a value. Which layouts hold a
+// name is worked out once per layout; then each value is read one byte at
+// a time through a table of the anchor bytes, instead of a vectorised
+// pass over the whole line per anchor byte and case. Per shipped
+// document (cachegrind) that is 5.6% fewer instructions on 300–400 byte
+// Kong lines, 0.8% fewer on Envoy lines of that size, 1.6% more on
+// 1.3 KB Kong lines, where the skipped values are long.
+func (r *Redactor) ScanLayout(line []byte, l *Layout) bool {
+	if !l.Of(line) || r.layoutHoldsName(l) {
+		return r.scan(line)
+	}
+	r.spans = r.spans[:0]
+	at := l.Pieces()
+	t := l.ts.matched
+	for k := 0; k < t.n && k+1 < len(at); k++ {
+		vs, ve := int(at[k])+int(t.e[k].lit.n), int(at[k+1])
+		if vs < 0 || vs > ve || ve > len(line) {
+			return r.scan(line) // cannot happen: the decoder read these values
+		}
+		for i, c := range line[vs:ve] {
+			if a := r.anchorOf[c]; a != 0 {
+				r.matchAround(line, &r.anchors[a-1], vs+i)
+			}
+		}
+	}
+	return r.sortSpans()
+}
+
+// layoutHoldsName reports whether a name occurs anywhere in l's literal
+// pieces (even as part of a word: it only decides which scan to use).
+func (r *Redactor) layoutHoldsName(l *Layout) bool {
+	id := l.ID()
+	if r.layouts[r.layoutLast].id == id {
+		return r.layouts[r.layoutLast].holdsName
+	}
+	if r.layouts[r.layoutLast^1].id == id {
+		r.layoutLast ^= 1
+		return r.layouts[r.layoutLast].holdsName
+	}
+	holds := false
+	for k := 0; k <= l.Len() && !holds; k++ {
+		lit := l.Literal(k)
+		for h, c := range lit {
+			if a := r.anchorOf[c]; a != 0 && r.nameAt(lit, &r.anchors[a-1], h) {
+				holds = true
+				break
+			}
+		}
+	}
+	r.layoutLast ^= 1
+	r.layouts[r.layoutLast] = layoutNames{id: id, holdsName: holds}
+	return holds
+}
+
+// nameAt reports whether one of a's names is in b around its anchor byte
+// at b[h].
+func (r *Redactor) nameAt(b []byte, a *anchor, h int) bool {
+	for _, n := range a.names {
+		p := h - n.off
+		if p >= 0 && p+len(n.name) <= len(b) && equalFold(b[p:p+len(n.name)], n.name) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAround matches the names of a around the anchor byte at line[h].
+func (r *Redactor) matchAround(line []byte, a *anchor, h int) {
+	for _, n := range a.names {
+		p := h - n.off
+		if p >= 0 && p+len(n.name) <= len(line) && equalFold(line[p:p+len(n.name)], n.name) {
+			r.match(line, p, p+len(n.name))
+		}
+	}
+}
+
 // scanByte matches the names of a around every occurrence of c in line.
 func (r *Redactor) scanByte(line []byte, a *anchor, c byte) {
 	for i := 0; i < len(line); {
@@ -309,12 +415,7 @@ func (r *Redactor) scanByte(line []byte, a *anchor, c byte) {
 			return
 		}
 		h := i + k
-		for _, n := range a.names {
-			p := h - n.off
-			if p >= 0 && p+len(n.name) <= len(line) && equalFold(line[p:p+len(n.name)], n.name) {
-				r.match(line, p, p+len(n.name))
-			}
-		}
+		r.matchAround(line, a, h)
 		i = h + 1
 	}
 }

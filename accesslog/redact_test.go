@@ -263,3 +263,63 @@ func FuzzRedactLineMatchesWordScan(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanLayoutMatchesScan decodes each line (twice: the second time
+// through its template) with the Envoy and Kong decoders and checks that
+// ScanLayout, looking at the values only where the layout allows, finds
+// what the whole-line scan finds, with the default names, names of the
+// fuzzer's choosing and names on many anchor bytes.
+func FuzzScanLayoutMatchesScan(f *testing.F) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for _, format := range []string{"envoy", "kong"} {
+		f.Add(loggen.Line(format, rnd, loggen.Request{Path: "/v1/x", Query: "token=abc&page=2"}), "x-trace")
+		f.Add(loggen.Line(format, rnd, loggen.Request{UserAgent: "Authorization: Bearer abc", Query: "a=1&API_KEY=z"}), "quux")
+	}
+	f.Add([]byte(`{"request":{"method":"GET","uri":"/x?Secret=1","headers":{"host":"h","authorization":"Bearer x"}},"response":{"status":200},"started_at":1714644672000}`), "host")
+	f.Add([]byte(`{"method":"GET","path":"/x","response_code":200,"start_time":"2024-05-02T10:11:12Z","a":{"token":"s","b":[1,"cookie: c"]},"c":"\u0026token=x"}`), "b")
+	f.Add([]byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","quux":"v","x_1":"?jam=1"}`), "x_1")
+	envoy, kong := NewEnvoy(nil), NewKong()
+	f.Fuzz(func(t *testing.T, line []byte, name string) {
+		for _, names := range [][]string{DefaultRedactNames, {name, "token"}, manyAnchors(name)} {
+			r, ref := NewRedactor(names), NewRedactor(names)
+			want := string(ref.RedactLine(line))
+			for _, dec := range []Decoder{envoy, kong} {
+				for range 2 {
+					var ev Event
+					ev.Reset()
+					if dec.Decode(line, &ev) != nil {
+						continue
+					}
+					got := string(line)
+					if r.ScanLayout(line, &ev.Layout) {
+						got = string(r.AppendScanned(nil, line, nil))
+					}
+					require.Equal(t, want, got, "%q", line)
+				}
+			}
+		}
+	})
+}
+
+// TestScanLayoutUsesValues checks that ScanLayout takes the values-only
+// path for lines whose keys hold no name, and still finds the names in
+// their values, and the whole-line path for a layout with a sensitive key.
+func TestScanLayoutUsesValues(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames)
+	d := NewEnvoy(nil)
+	line := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=s3cr3t&b=1","response_code":200,"ua":"x"}`)
+	for range 2 {
+		var ev Event
+		require.NoError(t, d.Decode(line, &ev))
+		require.NotZero(t, ev.Layout.ID())
+		require.True(t, r.ScanLayout(line, &ev.Layout))
+		require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=REDACTED&b=1","response_code":200,"ua":"x"}`, string(r.AppendScanned(nil, line, nil)))
+		require.False(t, r.layoutHoldsName(&ev.Layout))
+	}
+	keyed := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"Bearer x"}`)
+	var ev Event
+	require.NoError(t, d.Decode(keyed, &ev))
+	require.True(t, r.layoutHoldsName(&ev.Layout))
+	require.True(t, r.ScanLayout(keyed, &ev.Layout))
+	require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"REDACTED"}`, string(r.AppendScanned(nil, keyed, nil)))
+}

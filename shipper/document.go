@@ -692,12 +692,16 @@ func appendBytes(dst []byte, b []byte) []byte {
 func (b *Builder) appendMessage(dst, raw []byte, l *accesslog.Layout, r *accesslog.Redactor) []byte {
 	dst = append(dst, '"')
 	switch {
-	case r != nil && r.Scan(raw):
+	case l == nil:
+		if r != nil {
+			dst = r.AppendLine(dst, raw, appendEscapedBytes)
+		} else {
+			dst = appendEscapedBytes(dst, raw)
+		}
+	case r != nil && r.ScanLayout(raw, l):
 		dst = r.AppendScanned(dst, raw, appendEscapedBytes)
-	case l != nil:
-		dst = b.msg.append(dst, raw, l)
 	default:
-		dst = appendEscapedBytes(dst, raw)
+		dst = b.msg.append(dst, raw, l)
 	}
 	return append(dst, '"')
 }
