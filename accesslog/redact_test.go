@@ -291,14 +291,29 @@ func FuzzScanLayoutMatchesScan(f *testing.F) {
 						continue
 					}
 					got := string(line)
-					if r.ScanLayout(line, &ev.Layout) {
+					var esc ValueSet
+					if r.ScanLayout(line, &ev.Layout, &esc) {
 						got = string(r.AppendScanned(nil, line, nil))
 					}
 					require.Equal(t, want, got, "%q", line)
+					checkEscapeSet(t, &ev.Layout, &esc)
 				}
 			}
 		}
 	})
+}
+
+// checkEscapeSet checks that the values ScanLayout left out of esc need
+// no escaping in a JSON string, but for a string's own quotes.
+func checkEscapeSet(t *testing.T, l *Layout, esc *ValueSet) {
+	for k := range l.Len() {
+		v := l.Value(k)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		plain := !slices.ContainsFunc(v, func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 })
+		require.True(t, plain || esc.Has(k), "value %d %q needs escaping but is not in the set", k, v)
+	}
 }
 
 // TestScanLayoutUsesValues checks that ScanLayout takes the values-only
@@ -312,14 +327,23 @@ func TestScanLayoutUsesValues(t *testing.T) {
 		var ev Event
 		require.NoError(t, d.Decode(line, &ev))
 		require.NotZero(t, ev.Layout.ID())
-		require.True(t, r.ScanLayout(line, &ev.Layout))
+		var esc ValueSet
+		require.True(t, r.ScanLayout(line, &ev.Layout, &esc))
+		require.Equal(t, ValueSet{}, esc)
 		require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=REDACTED&b=1","response_code":200,"ua":"x"}`, string(r.AppendScanned(nil, line, nil)))
 		require.False(t, r.layoutHoldsName(&ev.Layout))
 	}
-	keyed := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"Bearer x"}`)
+	escaped := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a\\/é","response_code":200,"ua":{"x":1}}`)
 	var ev Event
+	require.NoError(t, d.Decode(escaped, &ev))
+	var esc ValueSet
+	require.False(t, r.ScanLayout(escaped, &ev.Layout, &esc))
+	require.Equal(t, []bool{false, false, true, false, true}, []bool{esc.Has(0), esc.Has(1), esc.Has(2), esc.Has(3), esc.Has(4)})
+	keyed := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"Bearer x"}`)
+	ev = Event{}
 	require.NoError(t, d.Decode(keyed, &ev))
 	require.True(t, r.layoutHoldsName(&ev.Layout))
-	require.True(t, r.ScanLayout(keyed, &ev.Layout))
+	require.True(t, r.ScanLayout(keyed, &ev.Layout, &esc))
+	require.True(t, esc.Has(0) && esc.Has(3))
 	require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"REDACTED"}`, string(r.AppendScanned(nil, keyed, nil)))
 }

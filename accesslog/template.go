@@ -31,7 +31,7 @@ import (
 // two layouts (Kong's consumer object, present only when the request was
 // authenticated) stay on this path.
 
-// Sizes of a template.
+// Sizes of a template; maxTmplEntries fits a ValueSet.
 const (
 	maxTmplEntries = 96
 	tmplBytes      = 2048

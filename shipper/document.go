@@ -32,6 +32,7 @@ type Builder struct {
 	static []byte // the constant "gatewatch" fields, JSON-encoded
 	stamp  stampCache
 	msg    messageEscaper
+	escape accesslog.ValueSet // the values of the line being built that need escaping
 	// logPath is the JSON of log.file.path for path, up to the offset.
 	path    string
 	logPath []byte
@@ -698,10 +699,12 @@ func (b *Builder) appendMessage(dst, raw []byte, l *accesslog.Layout, r *accessl
 		} else {
 			dst = appendEscapedBytes(dst, raw)
 		}
-	case r != nil && r.ScanLayout(raw, l):
+	case r == nil:
+		dst = b.msg.append(dst, raw, l, &allEscape)
+	case r.ScanLayout(raw, l, &b.escape):
 		dst = r.AppendScanned(dst, raw, appendEscapedBytes)
 	default:
-		dst = b.msg.append(dst, raw, l)
+		dst = b.msg.append(dst, raw, l, &b.escape)
 	}
 	return append(dst, '"')
 }

@@ -32,9 +32,18 @@ type escapedLayout struct {
 
 type piece struct{ off, raw int32 }
 
+// allEscape is the ValueSet of a line whose values were not looked at.
+var allEscape = func() (s accesslog.ValueSet) {
+	for i := range s {
+		s[i] = ^uint64(0)
+	}
+	return s
+}()
+
 // append appends raw escaped as the contents of a JSON string; l, when it
-// describes raw, tells its literal pieces from its values.
-func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout) []byte {
+// describes raw, tells its literal pieces from its values, and the values
+// not in escape (accesslog.Redactor.ScanLayout) need no escaping.
+func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout, escape *accesslog.ValueSet) []byte {
 	if !l.Of(raw) {
 		return appendEscaped(dst, unsafeString(raw))
 	}
@@ -57,6 +66,9 @@ func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout) []byte {
 	if cap(dst)-len(dst) < need {
 		dst = slices.Grow(dst, need)
 	}
+	if escape[0]&escape[1] == ^uint64(0) {
+		escape = nil // every value is looked at
+	}
 	tp := unsafe.Pointer(unsafe.SliceData(el.text))
 	pp := unsafe.Pointer(unsafe.SliceData(el.pieces))
 	ap := unsafe.Pointer(unsafe.SliceData(at))
@@ -64,7 +76,7 @@ func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout) []byte {
 	for k := 0; ; {
 		buf := dst[:cap(dst)]
 		var w int
-		k, w = layoutRun(unsafe.Pointer(unsafe.SliceData(buf)), len(dst), tp, pp, ap, rp, k, n)
+		k, w = layoutRun(unsafe.Pointer(unsafe.SliceData(buf)), len(dst), tp, pp, ap, rp, k, n, escape)
 		if k > n {
 			return buf[:w]
 		}
@@ -102,9 +114,10 @@ func (el *escapedLayout) fits(at []int32, n int) bool {
 // tp, then the value after it when it needs no escape. It stops at the
 // end, returning n+1, or before a value that needs escaping, returning
 // its index. pp and ap are the pieces of the escaped layout and their
-// offsets in the line (see fits). There is no call in its loop, so that
-// its state stays in registers.
-func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int) (int, int) {
+// offsets in the line (see fits). Values not in escape are copied without
+// looking at them (escape nil: none is). There is no call in its loop, so that its state stays
+// in registers.
+func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int, escape *accesslog.ValueSet) (int, int) {
 	for ; k <= n; k++ {
 		// Piece k, eight bytes at a time: the loads stay within text's
 		// spare word, the stores within the room reserved.
@@ -128,6 +141,32 @@ func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int
 			w += 2
 			i++
 			j--
+		}
+		if escape != nil && !escape.Has(k) {
+			// Copied as it is, eight bytes at a time.
+			switch m := j - i; {
+			case m >= 8:
+				for ; i < j-8; i += 8 {
+					*(*[8]byte)(unsafe.Add(bp, w)) = *(*[8]byte)(unsafe.Add(rp, i))
+					w += 8
+				}
+				*(*[8]byte)(unsafe.Add(bp, w+j-8-i)) = *(*[8]byte)(unsafe.Add(rp, j-8))
+				w += j - i
+			case m > 0 && j >= 8:
+				x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(rp, j-8))[:]) >> (8 * (8 - m) & 63)
+				binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(bp, w))[:], x)
+				w += m
+			default:
+				for ; i < j; i++ {
+					*(*byte)(unsafe.Add(bp, w)) = *(*byte)(unsafe.Add(rp, i))
+					w++
+				}
+			}
+			if quoted {
+				*(*[2]byte)(unsafe.Add(bp, w)) = [2]byte{'\\', '"'}
+				w += 2
+			}
+			continue
 		}
 		switch m := j - i; {
 		case m >= 8:

@@ -24,6 +24,7 @@ func TestMessageEscaperLayouts(t *testing.T) {
 			require.NoError(t, err)
 			var m messageEscaper
 			var ev accesslog.Event
+			red := accesslog.NewRedactor([]string{"no-such-header"})
 			used := 0
 			for i := range 400 {
 				req := loggen.Fill(rnd, loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)})
@@ -47,8 +48,13 @@ func TestMessageEscaperLayouts(t *testing.T) {
 				}
 				ev.Reset()
 				require.NoError(t, dec.Decode(line, &ev), "%s", line)
-				got := m.append([]byte("p"), line, &ev.Layout)
-				require.Equal(t, string(referenceEscaped([]byte("p"), string(line))), string(got), "%s", line)
+				want := string(referenceEscaped([]byte("p"), string(line)))
+				got := m.append([]byte("p"), line, &ev.Layout, &allEscape)
+				require.Equal(t, want, string(got), "%s", line)
+				// With the values the redactor found plain copied as they are.
+				var esc accesslog.ValueSet
+				require.False(t, red.ScanLayout(line, &ev.Layout, &esc))
+				require.Equal(t, want, string(m.append([]byte("p"), line, &ev.Layout, &esc)), "%s", line)
 				if id := ev.Layout.ID(); id != 0 {
 					require.Equal(t, id, m.slots[m.last].id)
 					used++
@@ -74,6 +80,7 @@ func FuzzMessageEscaperMatchesReference(f *testing.F) {
 	f.Add([]byte(`{"method":"GET","path":"/é\u00e9\/x","response_code":200,"start_time":"2024-05-02T10:11:12Z","a":"1234567","b":"\\\"","c":"\xff\xfe"}`), uint8(1))
 	f.Add([]byte(`  {"method":"GET","path":"/x","start_time":"2024-05-02T10:11:12Z","n":null,"t":true,"o":{"k":[1,2]}}  `), uint8(0))
 	envoy, kong := accesslog.NewEnvoy(nil), accesslog.NewKong()
+	red := accesslog.NewRedactor(accesslog.DefaultRedactNames)
 	var m messageEscaper
 	f.Fuzz(func(t *testing.T, line []byte, spare uint8) {
 		want := string(referenceEscaped([]byte("p"), string(line)))
@@ -85,8 +92,13 @@ func FuzzMessageEscaperMatchesReference(f *testing.F) {
 					continue
 				}
 				dst := append(make([]byte, 0, 1+int(spare)), 'p')
-				got := m.append(dst, line, &ev.Layout)
+				got := m.append(dst, line, &ev.Layout, &allEscape)
 				require.Equal(t, want, string(got), "%q", line)
+				var esc accesslog.ValueSet
+				if !red.ScanLayout(line, &ev.Layout, &esc) {
+					dst = append(make([]byte, 0, 1+int(spare)), 'p')
+					require.Equal(t, want, string(m.append(dst, line, &ev.Layout, &esc)), "%q", line)
+				}
 			}
 		}
 	})
@@ -103,5 +115,5 @@ func TestMessageEscaperStaleLayout(t *testing.T) {
 	require.NotZero(t, ev.Layout.ID())
 	other := []byte(strings.Replace(string(first), `"method":"`, `"method":"X`, 1))
 	var m messageEscaper
-	require.Equal(t, string(referenceEscaped(nil, string(other))), string(m.append(nil, other, &ev.Layout)))
+	require.Equal(t, string(referenceEscaped(nil, string(other))), string(m.append(nil, other, &ev.Layout, &allEscape)))
 }
