@@ -198,6 +198,7 @@ type Client struct {
 
 	req  bytes.Buffer
 	resp bytes.Buffer
+	todo []int // the unsettled items of the batch being sent, reused
 }
 
 // ClientOptions configure a Client.
@@ -252,7 +253,8 @@ func (c *Client) Send(ctx context.Context, b *Batch) error {
 	limit := len(b.items) // items per request; lowered by 413 and whole-request 400
 	attempt := 0
 	first := true
-	todo := make([]int, 0, len(b.items))
+	todo := c.todo[:0]
+	defer func() { c.todo = todo[:0] }()
 	for {
 		todo = todo[:0]
 		for i := range b.items {
