@@ -140,10 +140,15 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		}
 		p.logs = append(p.logs, logDecoder{pattern: "*", dec: dec})
 	}
-	// Batch bodies start at about their usual size (1 KiB a document,
-	// within batch_bytes, at most 8 MiB) rather than growing by doubling.
+	// Batch bodies start at about their usual size (a 400-byte JSON line
+	// makes a 1.2 KiB document: 2 KiB a document, within batch_bytes, at
+	// most 8 MiB) rather than growing by copying; the pages are only
+	// touched as documents fill them.
 	for range 2 {
-		p.free <- &pending{b: Batch{body: make([]byte, 0, max(0, min(p.maxBytes, p.maxDocs<<10, 8<<20)))}}
+		p.free <- &pending{b: Batch{
+			body:  make([]byte, 0, max(0, min(p.maxBytes+4<<10, p.maxDocs<<11, 8<<20))),
+			items: make([]item, 0, min(p.maxDocs, 1<<16)),
+		}}
 	}
 	p.ev.Reset()
 	return p, nil
