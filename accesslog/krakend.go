@@ -154,8 +154,9 @@ func stripANSI(dst, b []byte) []byte {
 
 // unquoteGo reads a Go-quoted string at the start of s (as written by
 // fmt's %#v / strconv.Quote, or a back-quoted raw string) and ignores
-// whatever follows it. Without escapes the result aliases s; otherwise it
-// is unescaped into scratch with strconv.Unquote's rules.
+// whatever follows it. Without escapes (or, in a raw string, carriage
+// returns) the result aliases s; otherwise it is unescaped into scratch
+// with strconv.Unquote's rules.
 func unquoteGo(s string, scratch *[]byte) (string, bool) {
 	if len(s) == 0 {
 		return "", false
@@ -165,7 +166,21 @@ func unquoteGo(s string, scratch *[]byte) (string, bool) {
 		if j < 0 {
 			return "", false
 		}
-		return s[1 : 1+j], true
+		raw := s[1 : 1+j]
+		if strings.IndexByte(raw, '\r') < 0 {
+			return raw, true
+		}
+		// Carriage returns inside a raw string are discarded (the Go
+		// specification, and strconv.Unquote).
+		out := *scratch
+		base := len(out)
+		for i := range len(raw) {
+			if raw[i] != '\r' {
+				out = append(out, raw[i])
+			}
+		}
+		*scratch = out
+		return bstr(out[base:]), true
 	}
 	if s[0] != '"' {
 		return "", false
