@@ -435,7 +435,8 @@ func FuzzGenerate(f *testing.F) {
 			c.Endpoints[0].Methods = nil
 		}
 		s, err := Generate(c, nil)
-		if !utf8.ValidString(name + method + other) {
+		// Each on its own: "\xde" and "\x94" are invalid, "\xde\x94" is U+0794.
+		if !utf8.ValidString(name) || !utf8.ValidString(method) || !utf8.ValidString(other) {
 			require.ErrorContains(t, err, "is not valid UTF-8")
 			return
 		}
