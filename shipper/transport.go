@@ -75,10 +75,7 @@ func (c bodyConn) ReadFrom(r io.Reader) (int64, error) {
 			return n, err
 		}
 	}
-	if rf, ok := c.Conn.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+	return io.Copy(c.Conn, r) // the connection's own ReadFrom, if it has one
 }
 
 // errBodyTooLong reports a body longer than the request's ContentLength,
