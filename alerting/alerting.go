@@ -16,11 +16,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/gatewatch/gatewatch/config"
-	"github.com/gatewatch/gatewatch/exporter"
 	"github.com/gatewatch/gatewatch/rules"
 )
 
@@ -84,7 +85,7 @@ var PagerDutySeverity = map[string]string{
 }
 
 // GroupBy are the labels alerts are grouped by into one notification.
-var GroupBy = []string{model.AlertNameLabel, exporter.LabelEndpoint}
+var GroupBy = []string{model.AlertNameLabel, schema.LabelEndpoint}
 
 const (
 	first       = "(index .Alerts 0)"
@@ -146,20 +147,20 @@ func Alertmanager(cfg *config.Config) (*Config, error) {
 			// The gateway or its sidecar is down: per-endpoint alerts
 			// add nothing.
 			SourceMatchers: []string{matcher(model.AlertNameLabel, "=~", strings.Join(rules.GatewayDownAlerts, "|"))},
-			TargetMatchers: []string{matcher(exporter.LabelEndpoint, "=~", ".+")},
-			Equal:          []string{exporter.LabelGateway},
+			TargetMatchers: []string{matcher(schema.LabelEndpoint, "=~", ".+")},
+			Equal:          []string{schema.LabelGateway},
 		},
 		{
 			SourceMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertGatewayDown)},
 			TargetMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertProbeFailing)},
-			Equal:          []string{exporter.LabelGateway},
+			Equal:          []string{schema.LabelGateway},
 		},
 		{
 			// A page about an endpoint's SLO silences the ticket about
 			// the same SLO of the same endpoint.
 			SourceMatchers: []string{matcher(rules.LabelSeverity, "=", rules.SeverityPage), matcher(rules.LabelSLO, "=~", ".+")},
 			TargetMatchers: []string{matcher(rules.LabelSeverity, "=", rules.SeverityTicket), matcher(rules.LabelSLO, "=~", ".+")},
-			Equal:          []string{exporter.LabelGateway, exporter.LabelEndpoint, exporter.LabelMethod, rules.LabelSLO},
+			Equal:          []string{schema.LabelGateway, schema.LabelEndpoint, schema.LabelMethod, rules.LabelSLO},
 		},
 	}
 	return c, nil

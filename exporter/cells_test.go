@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
@@ -44,7 +46,7 @@ func TestNativeKey(t *testing.T) {
 // schema, zero bucket, spans and deltas — including the lowered
 // resolution once more than NativeMaxBucketNumber buckets are populated.
 func TestHistogramSameAsClientGolang(t *testing.T) {
-	bounds := Buckets(3*time.Second, 300*time.Millisecond)
+	bounds := schema.Buckets(3*time.Second, 300*time.Millisecond)
 	cases := []struct {
 		name string
 		draw func(r *rand.Rand) time.Duration
@@ -117,7 +119,7 @@ func TestEmptyNativeHistogram(t *testing.T) {
 	ref := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ref", Help: "ref", NativeHistogramBucketFactor: NativeBucketFactor})
 	var m dto.Metric
 	require.NoError(t, ref.Write(&m))
-	got := newHistogram(DefaultBuckets, true).write(DefaultBuckets, time.Now())
+	got := newHistogram(schema.DefaultBuckets, true).write(schema.DefaultBuckets, time.Now())
 	require.Equal(t, spansOf(m.GetHistogram()), spansOf(got))
 	require.Equal(t, m.GetHistogram().GetSchema(), got.GetSchema())
 }
@@ -154,9 +156,9 @@ func TestScrapeSeesWholeFlushes(t *testing.T) {
 					continue
 				}
 				switch mf.GetName() {
-				case RequestsTotal.Name:
+				case schema.RequestsTotal.Name:
 					requests = uint64(m.GetCounter().GetValue())
-				case RequestDuration.Name:
+				case schema.RequestDuration.Name:
 					h := m.GetHistogram()
 					count = h.GetSampleCount()
 					native := h.GetZeroCount()
@@ -210,7 +212,7 @@ func TestInvalidUTF8Labels(t *testing.T) {
 	require.NoError(t, err)
 	found := false
 	for _, mf := range mfs {
-		if mf.GetName() == BackendResponses.Name {
+		if mf.GetName() == schema.BackendResponses.Name {
 			require.Equal(t, "bad\uFFFD:80", labelOf(mf.GetMetric()[0], "backend"))
 			found = true
 		}
@@ -232,7 +234,7 @@ func TestRecordFlushesWhenTheLogIsFull(t *testing.T) {
 	require.NoError(t, err)
 	var n float64
 	for _, mf := range mfs {
-		if mf.GetName() == RequestsTotal.Name {
+		if mf.GetName() == schema.RequestsTotal.Name {
 			n = mf.GetMetric()[0].GetCounter().GetValue()
 		}
 	}

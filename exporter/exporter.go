@@ -24,6 +24,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/axiomhq/hyperloglog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -242,7 +244,7 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		o.Track = "stable"
 	}
 	if o.Buckets == nil {
-		o.Buckets = DefaultBuckets
+		o.Buckets = schema.DefaultBuckets
 	}
 	if o.MaxBackends <= 0 {
 		o.MaxBackends = DefaultMaxBackends
@@ -257,18 +259,18 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		start:         o.Now(),
 		bounds:        slices.Clone(o.Buckets),
 		nativeU:       o.NativeUpstream,
-		descRequests:  desc(RequestsTotal),
-		descDuration:  desc(RequestDuration),
-		descUpstream:  desc(UpstreamDuration),
-		descReqBytes:  desc(RequestBytes),
-		descRespBytes: desc(ResponseBytes),
-		descBackends:  desc(BackendResponses),
-		descByField:   desc(RequestsByField),
-		descLines:     desc(LinesRead),
-		descBytes:     desc(BytesRead),
-		descLastEvent: desc(LastEvent),
-		decodeErrors:  counterVec(f, DecodeErrors),
-		lagBytes:      gaugeVec(f, LagBytes),
+		descRequests:  desc(schema.RequestsTotal),
+		descDuration:  desc(schema.RequestDuration),
+		descUpstream:  desc(schema.UpstreamDuration),
+		descReqBytes:  desc(schema.RequestBytes),
+		descRespBytes: desc(schema.ResponseBytes),
+		descBackends:  desc(schema.BackendResponses),
+		descByField:   desc(schema.RequestsByField),
+		descLines:     desc(schema.LinesRead),
+		descBytes:     desc(schema.BytesRead),
+		descLastEvent: desc(schema.LastEvent),
+		decodeErrors:  counterVec(f, schema.DecodeErrors),
+		lagBytes:      gaugeVec(f, schema.LagBytes),
 		byPtr:         map[*contract.Endpoint]*endpointSeries{},
 		byName:        map[string]*endpointSeries{},
 		files:         map[string]*fileCounters{},
@@ -288,17 +290,17 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		e.fields = append(e.fields, l)
 	}
 	f.NewGaugeFunc(prometheus.GaugeOpts{
-		Name:        DistinctClients.Name,
-		Help:        DistinctClients.Help,
-		ConstLabels: prometheus.Labels{DistinctClients.Labels[0]: o.Track},
+		Name:        schema.DistinctClients.Name,
+		Help:        schema.DistinctClients.Help,
+		ConstLabels: prometheus.Labels{schema.DistinctClients.Labels[0]: o.Track},
 	}, e.clients.lastMinute)
-	f.NewGaugeFunc(prometheus.GaugeOpts{Name: CheckpointAge.Name, Help: CheckpointAge.Help}, e.checkpointAge)
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: schema.CheckpointAge.Name, Help: schema.CheckpointAge.Help}, e.checkpointAge)
 
 	name := o.Gateway
 	if name == "" {
 		name = c.Name
 	}
-	info := gaugeVec(f, ContractInfo)
+	info := gaugeVec(f, schema.ContractInfo)
 	info.WithLabelValues(labelValue(name), string(c.Gateway), c.Hash, labelValue(o.Version), o.Track).Set(1)
 
 	e.eps = c.Endpoints
@@ -327,15 +329,15 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	return e
 }
 
-func counterVec(f promauto.Factory, m Metric) *prometheus.CounterVec {
+func counterVec(f promauto.Factory, m schema.Metric) *prometheus.CounterVec {
 	return f.NewCounterVec(prometheus.CounterOpts{Name: m.Name, Help: m.Help}, m.Labels)
 }
 
-func gaugeVec(f promauto.Factory, m Metric) *prometheus.GaugeVec {
+func gaugeVec(f promauto.Factory, m schema.Metric) *prometheus.GaugeVec {
 	return f.NewGaugeVec(prometheus.GaugeOpts{Name: m.Name, Help: m.Help}, m.Labels)
 }
 
-func desc(m Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
+func desc(m schema.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
 
 // labelValue makes s a valid label value: client_golang refuses invalid
 // UTF-8, which log fields may hold.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
@@ -49,7 +51,7 @@ func TestRecordCounts(t *testing.T) {
 	e.Record(event("get", 200, -1), nil)     // not upper case: OTHER
 	e.Record(event("BREW", 999, -1), nil)    // non-standard method
 	e.Record(event("DELETE", 1234, -1), nil) // out of range status: "0"
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(""), RequestsTotal.Name),
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(""), schema.RequestsTotal.Name),
 		"nothing is visible before Flush")
 	e.Flush()
 
@@ -66,7 +68,7 @@ gatewatch_http_requests_total{code="0",endpoint="unmatched",method="DELETE",trac
 # TYPE gatewatch_contract_info gauge
 gatewatch_contract_info{gateway="shop",hash="abc123",kind="krakend",track="canary",version="1.2.3"} 1
 `
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), RequestsTotal.Name, ContractInfo.Name))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.RequestsTotal.Name, schema.ContractInfo.Name))
 
 	// The duration histogram: pre-created series for every declared
 	// method (GET for /health, which accepts any method) exist at zero;
@@ -100,7 +102,7 @@ gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELE
 gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",method="DELETE",track="canary"} 0
 gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="DELETE",track="canary"} 0
 `
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), RequestDuration.Name))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.RequestDuration.Name))
 
 	problems, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
@@ -131,14 +133,14 @@ func TestEveryFamilyFromSchema(t *testing.T) {
 			require.ElementsMatch(t, schemaLabels(t, mf.GetName()), names, mf.GetName())
 		}
 	}
-	for _, m := range []Metric{RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
-		BackendResponses, DistinctClients, ContractInfo, RequestsByField, LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge} {
+	for _, m := range []schema.Metric{schema.RequestsTotal, schema.RequestDuration, schema.UpstreamDuration, schema.RequestBytes, schema.ResponseBytes,
+		schema.BackendResponses, schema.DistinctClients, schema.ContractInfo, schema.RequestsByField, schema.LinesRead, schema.BytesRead, schema.DecodeErrors, schema.LagBytes, schema.LastEvent, schema.CheckpointAge} {
 		require.Equal(t, m.Help, got[m.Name], m.Name)
 	}
 }
 
 func schemaLabels(t *testing.T, name string) []string {
-	for _, m := range Schema {
+	for _, m := range schema.Schema {
 		if m.Name == name {
 			if m.Labels == nil {
 				return []string{}
@@ -166,7 +168,7 @@ gatewatch_http_backend_responses_total{backend="a:1",code="200",track="stable"} 
 gatewatch_http_backend_responses_total{backend="b:1",code="200",track="stable"} 1
 gatewatch_http_backend_responses_total{backend="other",code="200",track="stable"} 2
 `
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), BackendResponses.Name))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.BackendResponses.Name))
 }
 
 func TestDistinctClients(t *testing.T) {
@@ -182,31 +184,31 @@ func TestDistinctClients(t *testing.T) {
 		record(base.Add(time.Duration(i)*100*time.Millisecond), fmt.Sprintf("10.0.%d.%d", i%5, i%250))
 	}
 	// Still inside the first minute: nothing published yet.
-	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, DistinctClients.Name)))
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, schema.DistinctClients.Name)))
 	record(base.Add(61*time.Second), "192.0.2.1")
-	got := testutil.ToFloat64(gaugeOf(t, reg, DistinctClients.Name))
+	got := testutil.ToFloat64(gaugeOf(t, reg, schema.DistinctClients.Name))
 	require.InDelta(t, 250, got, 10, "HyperLogLog estimate of 250 distinct clients")
 	// A minute with no request at all gives 0.
 	record(base.Add(200*time.Second), "192.0.2.1")
-	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, DistinctClients.Name)))
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, schema.DistinctClients.Name)))
 }
 
 func TestCheckpointAgeAndLastEvent(t *testing.T) {
 	now := time.Unix(5000, 0)
 	reg := prometheus.NewPedanticRegistry()
 	e := New(reg, testContract(), Options{Now: func() time.Time { return now }})
-	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, CheckpointAge.Name)))
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, schema.CheckpointAge.Name)))
 	e.CheckpointWritten(time.Unix(4990, 0))
-	require.Equal(t, 10.0, testutil.ToFloat64(gaugeOf(t, reg, CheckpointAge.Name)))
+	require.Equal(t, 10.0, testutil.ToFloat64(gaugeOf(t, reg, schema.CheckpointAge.Name)))
 
 	ev := event("GET", 200, -1)
 	ev.Time = time.Unix(4000, 500_000_000)
 	e.Record(ev, nil)
 	ev.Time = time.Unix(3000, 0) // an older line does not move it back
 	e.Record(ev, nil)
-	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, LastEvent.Name)), "published by Flush")
+	require.Equal(t, 0.0, testutil.ToFloat64(gaugeOf(t, reg, schema.LastEvent.Name)), "published by Flush")
 	e.Flush()
-	require.Equal(t, 4000.5, testutil.ToFloat64(gaugeOf(t, reg, LastEvent.Name)))
+	require.Equal(t, 4000.5, testutil.ToFloat64(gaugeOf(t, reg, schema.LastEvent.Name)))
 }
 
 // gaugeOf returns a collector that yields the one metric named name.
@@ -275,7 +277,7 @@ gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",fiel
 gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="none"} 1
 gatewatch_http_requests_by_field_total{code="500",endpoint="unmatched",field="tenant",track="stable",value="none"} 1
 `
-	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), RequestsByField.Name))
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.RequestsByField.Name))
 
 	evs := []*accesslog.Event{event("GET", 200, -1), event("GET", 200, -1)}
 	evs[0].Fields = map[string]string{"tenant": "acme"}
@@ -293,7 +295,7 @@ gatewatch_http_requests_by_field_total{code="500",endpoint="unmatched",field="te
 // BenchmarkRecord measures Record alone on a realistic event mix.
 func BenchmarkRecord(b *testing.B) {
 	c := testContract()
-	e := New(prometheus.NewRegistry(), c, Options{Buckets: Buckets(3 * time.Second)})
+	e := New(prometheus.NewRegistry(), c, Options{Buckets: schema.Buckets(3 * time.Second)})
 	var evs []*accesslog.Event
 	for i := range 64 {
 		ev := event([]string{"GET", "POST", "GET", "DELETE"}[i%4], []int{200, 200, 404, 503}[i%4], time.Duration(i)*time.Millisecond)
@@ -338,7 +340,7 @@ func TestNativeHistograms(t *testing.T) {
 		t.Run(fmt.Sprint("native_upstream=", nativeUpstream), func(t *testing.T) {
 			c := testContract()
 			reg := prometheus.NewPedanticRegistry()
-			e := New(reg, c, Options{Buckets: Buckets(3 * time.Second), NativeUpstream: nativeUpstream})
+			e := New(reg, c, Options{Buckets: schema.Buckets(3 * time.Second), NativeUpstream: nativeUpstream})
 			ev := event("GET", 200, 120*time.Millisecond)
 			ev.Upstream = 100 * time.Millisecond
 			e.Record(ev, &c.Endpoints[0])
@@ -347,10 +349,10 @@ func TestNativeHistograms(t *testing.T) {
 			require.NoError(t, err)
 			seen := 0
 			for _, mf := range mfs {
-				if mf.GetName() != RequestDuration.Name && mf.GetName() != UpstreamDuration.Name {
+				if mf.GetName() != schema.RequestDuration.Name && mf.GetName() != schema.UpstreamDuration.Name {
 					continue
 				}
-				native := mf.GetName() == RequestDuration.Name || nativeUpstream
+				native := mf.GetName() == schema.RequestDuration.Name || nativeUpstream
 				for _, m := range mf.GetMetric() {
 					h := m.GetHistogram()
 					if !native {

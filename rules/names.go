@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/schema"
 )
 
 // Windows are the rate windows the SLI ratios are recorded over: the short
@@ -77,13 +77,13 @@ const (
 // level names the labels kept (endpoint_method = by (endpoint, method)); the
 // metric part is derived from the exporter's schema.
 var (
-	requestsMetric = strings.TrimSuffix(exporter.RequestsTotal.Name, "_total") // gatewatch_http_requests
-	errorsMetric   = strings.TrimSuffix(requestsMetric, "requests") + "errors"
-	slowMetric     = strings.TrimSuffix(requestsMetric, "requests") + "slow_requests"
+	requestsMetric = schema.RecordedRequests
+	errorsMetric   = schema.RecordedErrors
+	slowMetric     = schema.RecordedSlowRequests
 
-	levelEndpointMethod   = exporter.LabelEndpoint + "_" + exporter.LabelMethod
-	levelEndpointMethodLE = levelEndpointMethod + "_" + exporter.LabelLE
-	byEndpointMethod      = "by (" + exporter.LabelEndpoint + ", " + exporter.LabelMethod + ")"
+	levelEndpointMethod   = schema.LabelEndpoint + "_" + schema.LabelMethod
+	levelEndpointMethodLE = levelEndpointMethod + "_" + schema.LabelLE
+	byEndpointMethod      = "by (" + schema.LabelEndpoint + ", " + schema.LabelMethod + ")"
 )
 
 // RequestRate names the recorded request rate per endpoint and method over
@@ -101,24 +101,24 @@ func SlowRatio(w string) string { return levelEndpointMethod + ":" + slowMetric 
 // BucketRate names the recorded per-bucket rate of the request duration
 // histogram, by endpoint, method and le, over w.
 func BucketRate(w string) string {
-	return levelEndpointMethodLE + ":" + exporter.RequestDuration.Name + exporter.BucketSuffix + ":rate" + w
+	return levelEndpointMethodLE + ":" + schema.RequestDuration.Name + schema.BucketSuffix + ":rate" + w
 }
 
 // LatencyQuantile names the recorded latency quantiles (label quantile) per
 // endpoint and method over w.
 func LatencyQuantile(w string) string {
-	return levelEndpointMethod + ":" + exporter.RequestDuration.Name + ":histogram_quantile_rate" + w
+	return levelEndpointMethod + ":" + schema.RequestDuration.Name + ":histogram_quantile_rate" + w
 }
 
 // TrackRequestRate and TrackErrorRatio name the request rate and 5xx
 // ratio per deployment track over w.
 func TrackRequestRate(w string) string {
-	return exporter.LabelTrack + ":" + requestsMetric + ":rate" + w
+	return schema.LabelTrack + ":" + requestsMetric + ":rate" + w
 }
 
 // TrackErrorRatio names the 5xx ratio per deployment track over w.
 func TrackErrorRatio(w string) string {
-	return exporter.LabelTrack + ":" + errorsMetric + ":ratio_rate" + w
+	return schema.LabelTrack + ":" + errorsMetric + ":ratio_rate" + w
 }
 
 // Quantiles are the recorded latency quantiles.

@@ -6,19 +6,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/schema"
 )
 
-func requestsTotal() string      { return exporter.RequestsTotal.Name }
-func durationBucketName() string { return exporter.RequestDuration.Name + exporter.BucketSuffix }
-func durationCount() string      { return exporter.RequestDuration.Name + exporter.CountSuffix }
-func serverErrors() string       { return exporter.LabelCode + `=~"5.."` }
-func trackLabel() string         { return exporter.LabelTrack }
+func requestsTotal() string      { return schema.RequestsTotal.Name }
+func durationBucketName() string { return schema.RequestDuration.Name + schema.BucketSuffix }
+func durationCount() string      { return schema.RequestDuration.Name + schema.CountSuffix }
+func serverErrors() string       { return schema.LabelCode + `=~"5.."` }
+func trackLabel() string         { return schema.LabelTrack }
 func leMatcher(d time.Duration) string {
-	return eq(exporter.LabelLE, exporter.LE(d.Seconds()))
+	return eq(schema.LabelLE, schema.LE(d.Seconds()))
 }
 func byEndpointMethodLE() string {
-	return "by (" + exporter.LabelEndpoint + ", " + exporter.LabelMethod + ", " + exporter.LabelLE + ")"
+	return "by (" + schema.LabelEndpoint + ", " + schema.LabelMethod + ", " + schema.LabelLE + ")"
 }
 
 // opAlert is an operational alert with the data of its two unit tests.
@@ -39,7 +39,7 @@ type opAlert struct {
 }
 
 const (
-	probeCheck = "check"
+	probeCheck = schema.LabelCheck
 	sidecarJob = "job"
 	instance   = "instance"
 )
@@ -74,49 +74,49 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			fireLabels: map[string]string{sidecarJob: job},
 		},
 		{
-			name: AlertGatewayDown, expr: "max(" + exporter.ProbeSuccess.Name + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
+			name: AlertGatewayDown, expr: "max(" + schema.ProbeSuccess.Name + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
 			summary: func(_, lit func(string) string) string { return "Every probe of " + lit(g.gateway) + " fails" },
 			description: func(_, lit func(string) string) string {
 				return "All external probes of " + lit(g.gateway) + " have failed for 2 minutes: the gateway is down or unreachable for clients."
 			},
 			fire: []Series{
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(0)},
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
+				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(0)},
+				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
 			},
 			quiet: []Series{
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(1)},
-				{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
+				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(1)},
+				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
 			},
 			fireLabels: map[string]string{},
 		},
 		{
-			name: AlertProbeFailing, expr: exporter.ProbeSuccess.Name + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
+			name: AlertProbeFailing, expr: schema.ProbeSuccess.Name + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string {
 				return "Probe " + l(probeCheck) + " of " + lit(g.gateway) + " fails"
 			},
 			description: func(l, lit func(string) string) string {
 				return "The external probe " + l(probeCheck) + " has failed for 5 minutes while clients may still be served by other routes."
 			},
-			fire:       []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)}},
-			quiet:      []Series{{seriesString(exporter.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(1)}},
+			fire:       []Series{{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)}},
+			quiet:      []Series{{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(1)}},
 			fireLabels: map[string]string{probeCheck: "orders"},
 		},
 		{
 			name: AlertShippingLag,
-			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", exporter.ShipperLagSeconds.Name, formatFloat(lag.Seconds())),
+			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", schema.ShipperLagSeconds.Name, formatFloat(lag.Seconds())),
 			hold: 15 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
 			description: func(l, lit func(string) string) string {
 				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
 			},
-			fire:       []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, opSamples)}},
-			quiet:      []Series{{seriesString(exporter.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), opRepeat(3)}},
+			fire:       []Series{{seriesString(schema.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, opSamples)}},
+			quiet:      []Series{{seriesString(schema.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), opRepeat(3)}},
 			fireLabels: map[string]string{sidecarJob: job, instance: inst},
 		},
 		{
 			name: AlertDecodeErrors,
 			expr: fmt.Sprintf("sum by (%[1]s, %[2]s) (rate(%[3]s[5m]))\n/\nsum by (%[1]s, %[2]s) (rate(%[4]s[5m]))\n> 0.01",
-				sidecarJob, instance, exporter.DecodeErrors.Name, exporter.LinesRead.Name),
+				sidecarJob, instance, schema.DecodeErrors.Name, schema.LinesRead.Name),
 			hold: 15 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string {
 				return "The sidecar " + l(instance) + " cannot decode its access log"
@@ -125,21 +125,21 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
 			},
 			fire: []Series{
-				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
-				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(600, opSamples)},
+				{seriesString(schema.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
+				{seriesString(schema.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelReason: "syntax"}), counter(600, opSamples)},
 			},
 			quiet: []Series{
-				{seriesString(exporter.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
-				{seriesString(exporter.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, exporter.LabelReason: "syntax"}), counter(6, opSamples)},
+				{seriesString(schema.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
+				{seriesString(schema.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelReason: "syntax"}), counter(6, opSamples)},
 			},
 			fireLabels: map[string]string{sidecarJob: job, instance: inst},
 		},
 		{
 			name: AlertCanaryWorse,
 			expr: fmt.Sprintf("%s\n> on () group_left ()\n(2 * max(%s) + 0.01)\nand\n%s > 0.1",
-				selector(TrackErrorRatio("5m"), eq(exporter.LabelTrack, "canary")),
-				selector(TrackErrorRatio("5m"), oneOf(exporter.LabelTrack, []string{"stable", "baseline"}, false)),
-				selector(TrackRequestRate("5m"), eq(exporter.LabelTrack, "canary"))),
+				selector(TrackErrorRatio("5m"), eq(schema.LabelTrack, "canary")),
+				selector(TrackErrorRatio("5m"), oneOf(schema.LabelTrack, []string{"stable", "baseline"}, false)),
+				selector(TrackRequestRate("5m"), eq(schema.LabelTrack, "canary"))),
 			hold: 10 * time.Minute, severity: SeverityTicket,
 			summary: func(_, lit func(string) string) string {
 				return "The canary of " + lit(g.gateway) + " fails more than stable"
@@ -149,22 +149,22 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			},
 			fire:       canarySeries(600, 3, 600, 120),
 			quiet:      canarySeries(600, 3, 600, 3),
-			fireLabels: map[string]string{exporter.LabelTrack: "canary"},
+			fireLabels: map[string]string{schema.LabelTrack: "canary"},
 		},
 		{
 			name: AlertBackendErrors,
 			expr: fmt.Sprintf("sum by (%[1]s) (rate(%[2]s[5m]))\n/\nsum by (%[1]s) (rate(%[3]s[5m]))\n> 0.1\nand\nsum by (%[1]s) (rate(%[2]s[5m])) > 0.1",
-				exporter.LabelBackend, selector(exporter.BackendResponses.Name, serverErrors()), exporter.BackendResponses.Name),
+				schema.LabelBackend, selector(schema.BackendResponses.Name, serverErrors()), schema.BackendResponses.Name),
 			hold: 5 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string {
-				return "Backend " + l(exporter.LabelBackend) + " answers with bursts of 5xx"
+				return "Backend " + l(schema.LabelBackend) + " answers with bursts of 5xx"
 			},
 			description: func(l, lit func(string) string) string {
-				return "More than 10% of the responses of backend " + l(exporter.LabelBackend) + " behind " + lit(g.gateway) + " were 5xx over the last 5 minutes, for 5 minutes."
+				return "More than 10% of the responses of backend " + l(schema.LabelBackend) + " behind " + lit(g.gateway) + " were 5xx over the last 5 minutes, for 5 minutes."
 			},
 			fire:       backendSeries(600, 120),
 			quiet:      backendSeries(600, 6),
-			fireLabels: map[string]string{exporter.LabelBackend: "orders:8080"},
+			fireLabels: map[string]string{schema.LabelBackend: "orders:8080"},
 		},
 	}
 	var rs []Rule
@@ -189,7 +189,7 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 func canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
 	s := func(track, code string, v float64) Series {
 		return Series{seriesString(requestsTotal(), map[string]string{
-			exporter.LabelEndpoint: "/health", exporter.LabelMethod: "GET", exporter.LabelCode: code, exporter.LabelTrack: track,
+			schema.LabelEndpoint: "/health", schema.LabelMethod: "GET", schema.LabelCode: code, schema.LabelTrack: track,
 		}), counter(v, opSamples)}
 	}
 	return []Series{
@@ -200,8 +200,8 @@ func canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
 
 func backendSeries(total, fail float64) []Series {
 	s := func(code string, v float64) Series {
-		return Series{seriesString(exporter.BackendResponses.Name, map[string]string{
-			exporter.LabelBackend: "orders:8080", exporter.LabelCode: code, exporter.LabelTrack: "stable",
+		return Series{seriesString(schema.BackendResponses.Name, map[string]string{
+			schema.LabelBackend: "orders:8080", schema.LabelCode: code, schema.LabelTrack: "stable",
 		}), counter(v, opSamples)}
 	}
 	return []Series{s("200", total-fail), s("503", fail)}
@@ -276,7 +276,7 @@ func (g *generator) rateLimitAlerts() ([]Rule, []opTest, error) {
 		var parts []string
 		for _, t := range cl.targets {
 			parts = append(parts, fmt.Sprintf("sum %s (rate(%s[5m]))",
-				byEndpointMethod, selector(requestsTotal(), append(t.matchers(), eq(exporter.LabelCode, "429"))...)))
+				byEndpointMethod, selector(requestsTotal(), append(t.matchers(), eq(schema.LabelCode, "429"))...)))
 		}
 		num := parts[0]
 		for _, p := range parts[1:] {
@@ -285,7 +285,7 @@ func (g *generator) rateLimitAlerts() ([]Rule, []opTest, error) {
 		e, m := cl.targets[0].sample()
 		in := func(limited float64) []Series {
 			l := func(code string) map[string]string {
-				return map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m, exporter.LabelCode: code, exporter.LabelTrack: "stable"}
+				return map[string]string{schema.LabelEndpoint: e, schema.LabelMethod: m, schema.LabelCode: code, schema.LabelTrack: "stable"}
 			}
 			return []Series{
 				{seriesString(requestsTotal(), l("200")), counter(600-limited, opSamples)},
@@ -297,13 +297,13 @@ func (g *generator) rateLimitAlerts() ([]Rule, []opTest, error) {
 			expr: num + "\n/\n" + RequestRate("5m") + "\n> 0.05",
 			hold: 15 * time.Minute, severity: SeverityTicket, team: cl.key,
 			summary: func(l, lit func(string) string) string {
-				return l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " refuses many requests with 429"
+				return l(schema.LabelMethod) + " " + l(schema.LabelEndpoint) + " refuses many requests with 429"
 			},
 			description: func(l, lit func(string) string) string {
-				return "More than 5% of the requests to " + l(exporter.LabelMethod) + " " + l(exporter.LabelEndpoint) + " were refused by the gateway's rate limit over the last 5 minutes, for 15 minutes: raise the limit or find the client."
+				return "More than 5% of the requests to " + l(schema.LabelMethod) + " " + l(schema.LabelEndpoint) + " were refused by the gateway's rate limit over the last 5 minutes, for 15 minutes: raise the limit or find the client."
 			},
 			fire: in(60), quiet: in(6),
-			fireLabels: map[string]string{exporter.LabelEndpoint: e, exporter.LabelMethod: m},
+			fireLabels: map[string]string{schema.LabelEndpoint: e, schema.LabelMethod: m},
 		}
 		r, ts, err := g.opRule(o)
 		if err != nil {

@@ -3,7 +3,6 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/gatewatch/gatewatch/internal/promtest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatewatch/gatewatch/internal/promtest"
+	"github.com/gatewatch/gatewatch/schema"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -132,7 +134,7 @@ func TestPrometheus(t *testing.T) {
 	require.NoError(t, err)
 
 	burst := [2]string{"/v1/orders/{id}", "GET"}
-	exp := newTestExporter(c, exporter.Buckets(cfg.LatencyThresholds(c)...), burst)
+	exp := newTestExporter(c, schema.Buckets(cfg.LatencyThresholds(c)...), burst)
 	srv := httptest.NewServer(exp.handler)
 	t.Cleanup(srv.Close)
 
@@ -173,7 +175,7 @@ func TestPrometheus(t *testing.T) {
 	promtest.WaitFor(t, 60*time.Second, func() bool {
 		for _, a := range burnAlerts() {
 			if a["alertname"] == AlertAvailabilityBurn && a[LabelSeverity] == SeverityPage && a[LabelWindow] == "1h" &&
-				a[exporter.LabelEndpoint] == burst[0] && a[exporter.LabelMethod] == burst[1] {
+				a[schema.LabelEndpoint] == burst[0] && a[schema.LabelMethod] == burst[1] {
 				return true
 			}
 		}
@@ -183,8 +185,8 @@ func TestPrometheus(t *testing.T) {
 	})
 	for _, a := range burnAlerts() {
 		require.Equal(t, AlertAvailabilityBurn, a["alertname"], "no latency alert: every request is fast: %v", a)
-		require.Equal(t, burst[0], a[exporter.LabelEndpoint], "only the failing endpoint alerts: %v", a)
-		require.Equal(t, burst[1], a[exporter.LabelMethod], "only the failing endpoint alerts: %v", a)
+		require.Equal(t, burst[0], a[schema.LabelEndpoint], "only the failing endpoint alerts: %v", a)
+		require.Equal(t, burst[1], a[schema.LabelMethod], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, "payments", a[LabelTeam])
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
@@ -22,7 +24,6 @@ import (
 
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
-	"github.com/gatewatch/gatewatch/exporter"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -112,10 +113,10 @@ func TestValid(t *testing.T) {
 			require.Empty(t, errs)
 
 			known := map[string]bool{"up": true}
-			for _, m := range exporter.Schema {
+			for _, m := range schema.Schema {
 				known[m.Name] = true
-				if m.Type == exporter.Histogram {
-					for _, suf := range []string{exporter.BucketSuffix, exporter.SumSuffix, exporter.CountSuffix} {
+				if m.Type == schema.Histogram {
+					for _, suf := range []string{schema.BucketSuffix, schema.SumSuffix, schema.CountSuffix} {
 						known[m.Name+suf] = true
 					}
 				}
@@ -249,8 +250,8 @@ func TestLatencyThresholdIsABucket(t *testing.T) {
 	s, err := Generate(c, cfg)
 	require.NoError(t, err)
 	les := map[string]bool{}
-	for _, b := range exporter.Buckets(cfg.LatencyThresholds(c)...) {
-		les[exporter.LE(b)] = true
+	for _, b := range schema.Buckets(cfg.LatencyThresholds(c)...) {
+		les[schema.LE(b)] = true
 	}
 	p := parser.NewParser(parser.Options{})
 	n := 0
@@ -264,7 +265,7 @@ func TestLatencyThresholdIsABucket(t *testing.T) {
 					return nil
 				}
 				for _, m := range vs.LabelMatchers {
-					if m.Name == exporter.LabelLE {
+					if m.Name == schema.LabelLE {
 						require.True(t, les[m.Value], "le=%q is not a bucket boundary", m.Value)
 						n++
 					}

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
+	"github.com/gatewatch/gatewatch/schema"
 
-	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/prometheus/common/model"
 )
 
 // burnRow is one condition of the multiwindow, multi-burn-rate alerts:
@@ -212,7 +212,7 @@ func (b burnRule) rule(kind sloKind) Rule {
 		Expr:        expr,
 		For:         shortDuration(b.row.hold),
 		Labels:      escapeLabels(b.labels),
-		Annotations: b.annotate(tmplLabel(exporter.LabelEndpoint), tmplLabel(exporter.LabelMethod)),
+		Annotations: b.annotate(tmplLabel(schema.LabelEndpoint), tmplLabel(schema.LabelMethod)),
 	}
 }
 

@@ -4,8 +4,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/gatewatch/gatewatch/contract"
-	"github.com/gatewatch/gatewatch/exporter"
 )
 
 // series is one (endpoint, method) pair of the contract as the exporter
@@ -85,12 +86,12 @@ func (t target) key() string {
 
 // matchers writes the label matchers of t.
 func (t target) matchers() []string {
-	ms := []string{oneOf(exporter.LabelEndpoint, t.names, false)}
+	ms := []string{oneOf(schema.LabelEndpoint, t.names, false)}
 	switch {
 	case !t.any:
-		ms = append(ms, oneOf(exporter.LabelMethod, t.methods, false))
+		ms = append(ms, oneOf(schema.LabelMethod, t.methods, false))
 	case len(t.methods) > 0:
-		ms = append(ms, oneOf(exporter.LabelMethod, t.methods, true))
+		ms = append(ms, oneOf(schema.LabelMethod, t.methods, true))
 	}
 	return ms
 }

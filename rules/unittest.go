@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
-
-	"github.com/gatewatch/gatewatch/exporter"
 )
 
 // TestFile is a promtool (2.42) rule unit test file.
@@ -295,7 +295,7 @@ func burnTraffic(k sloKey) float64 {
 // availability class, and slower than its threshold where it has a
 // latency class.
 func burnInput(be *burnEndpoint, total, fail float64) []Series {
-	l := map[string]string{exporter.LabelEndpoint: be.endpoint, exporter.LabelMethod: be.method, exporter.LabelTrack: "stable"}
+	l := map[string]string{schema.LabelEndpoint: be.endpoint, schema.LabelMethod: be.method, schema.LabelTrack: "stable"}
 	with := func(kv ...string) map[string]string {
 		c := maps.Clone(l)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -306,16 +306,16 @@ func burnInput(be *burnEndpoint, total, fail float64) []Series {
 	var out []Series
 	if _, ok := be.keys[SLOAvailability]; ok {
 		out = append(out,
-			Series{seriesString(requestsTotal(), with(exporter.LabelCode, "200")), counter(total-fail, burnSamples)},
-			Series{seriesString(requestsTotal(), with(exporter.LabelCode, "500")), counter(fail, burnSamples)})
+			Series{seriesString(requestsTotal(), with(schema.LabelCode, "200")), counter(total-fail, burnSamples)},
+			Series{seriesString(requestsTotal(), with(schema.LabelCode, "500")), counter(fail, burnSamples)})
 	} else {
-		out = append(out, Series{seriesString(requestsTotal(), with(exporter.LabelCode, "200")), counter(total, burnSamples)})
+		out = append(out, Series{seriesString(requestsTotal(), with(schema.LabelCode, "200")), counter(total, burnSamples)})
 	}
 	if k, ok := be.keys[SLOLatency]; ok {
-		le := exporter.LE(k.threshold.Seconds())
+		le := schema.LE(k.threshold.Seconds())
 		out = append(out,
-			Series{seriesString(durationBucketName(), with(exporter.LabelLE, le)), counter(total-fail, burnSamples)},
-			Series{seriesString(durationBucketName(), with(exporter.LabelLE, "+Inf")), counter(total, burnSamples)},
+			Series{seriesString(durationBucketName(), with(schema.LabelLE, le)), counter(total-fail, burnSamples)},
+			Series{seriesString(durationBucketName(), with(schema.LabelLE, "+Inf")), counter(total, burnSamples)},
 			Series{seriesString(durationCount(), l), counter(total, burnSamples)})
 	}
 	return out
@@ -353,8 +353,8 @@ func expectBurn(burns []burnRule, e, m string, ratio, perMinute float64, at time
 			continue
 		}
 		labels := maps.Clone(b.labels)
-		labels[exporter.LabelEndpoint] = e
-		labels[exporter.LabelMethod] = m
+		labels[schema.LabelEndpoint] = e
+		labels[schema.LabelMethod] = m
 		out = append(out, ExpAlert{ExpLabels: labels, ExpAnnotations: b.annotate(e, m)})
 	}
 	return out

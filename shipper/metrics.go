@@ -3,7 +3,7 @@ package shipper
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/schema"
 )
 
 // Results of a shipped document (values of the result label).
@@ -43,11 +43,11 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		docs:      counterVec(exporter.ShippedDocuments),
-		lagBytes:  gauge(exporter.ShipperLagBytes),
-		lagSecs:   gauge(exporter.ShipperLagSeconds),
-		lostBytes: counterVec(exporter.ShipperLostBytes),
-		errors:    counterVec(exporter.ShipperErrors),
+		docs:      counterVec(schema.ShippedDocuments),
+		lagBytes:  gauge(schema.ShipperLagBytes),
+		lagSecs:   gauge(schema.ShipperLagSeconds),
+		lostBytes: counterVec(schema.ShipperLostBytes),
+		errors:    counterVec(schema.ShipperErrors),
 	}
 	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped} {
 		m.docs.WithLabelValues(r)
@@ -61,10 +61,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func counterVec(d exporter.Metric) *prometheus.CounterVec {
+func counterVec(d schema.Metric) *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.Name, Help: d.Help}, d.Labels)
 }
 
-func gauge(d exporter.Metric) prometheus.Gauge {
+func gauge(d schema.Metric) prometheus.Gauge {
 	return prometheus.NewGauge(prometheus.GaugeOpts{Name: d.Name, Help: d.Help})
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
@@ -94,7 +96,7 @@ func BenchmarkDecodeMatchRecord(b *testing.B) {
 			if format == "json" {
 				sc.Logs[0].Mapping = benchMapping(b)
 			}
-			exp := exporter.New(prometheus.NewRegistry(), c, exporter.Options{Buckets: exporter.Buckets(3 * time.Second)})
+			exp := exporter.New(prometheus.NewRegistry(), c, exporter.Options{Buckets: schema.Buckets(3 * time.Second)})
 			p, err := newPipeline(&sc, c, exp, nil)
 			if err != nil {
 				b.Fatal(err)

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gatewatch/gatewatch/exporter"
 )
 
 // TestAgreesWithMtail reads the same Envoy log with the sidecar and with
@@ -42,7 +42,7 @@ func TestAgreesWithMtail(t *testing.T) {
 	mfs, err := reg.Gather()
 	require.NoError(t, err)
 	for _, mf := range mfs {
-		if mf.GetName() != exporter.RequestsTotal.Name {
+		if mf.GetName() != schema.RequestsTotal.Name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -60,8 +60,8 @@ func TestAgreesWithMtail(t *testing.T) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	theirs, err := p.TextToMetricFamilies(&out)
 	require.NoError(t, err)
-	mf := theirs[exporter.RequestsTotal.Name]
-	require.NotNil(t, mf, "mtail exported no %s", exporter.RequestsTotal.Name)
+	mf := theirs[schema.RequestsTotal.Name]
+	require.NotNil(t, mf, "mtail exported no %s", schema.RequestsTotal.Name)
 	mt := map[[2]string]float64{}
 	for _, m := range mf.GetMetric() {
 		mt[methodCode(m.GetLabel())] += m.GetCounter().GetValue() + m.GetUntyped().GetValue()
@@ -78,9 +78,9 @@ func methodCode(ls []*dto.LabelPair) [2]string {
 	var k [2]string
 	for _, l := range ls {
 		switch l.GetName() {
-		case exporter.LabelMethod:
+		case schema.LabelMethod:
 			k[0] = l.GetValue()
-		case exporter.LabelCode:
+		case schema.LabelCode:
 			k[1] = l.GetValue()
 		}
 	}

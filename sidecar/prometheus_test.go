@@ -16,15 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gatewatch/gatewatch/exporter"
 )
 
 // TestWithPrometheus scrapes a running sidecar with the real Prometheus and
 // requires the request count it stores to equal the lines written, and the
-// le labels of the stored buckets to be exporter.LE's.
+// le labels of the stored buckets to be schema.LE's.
 func TestWithPrometheus(t *testing.T) {
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -88,8 +88,8 @@ scrape_configs:
 	}
 
 	les := queryLabelValues(t, api, `gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="GET"}`, "le")
-	for _, b := range exporter.Buckets(cfg.LatencyThresholds(testContract())...) {
-		require.Contains(t, les, exporter.LE(b), "le label of bucket %g as Prometheus stores it", b)
+	for _, b := range schema.Buckets(cfg.LatencyThresholds(testContract())...) {
+		require.Contains(t, les, schema.LE(b), "le label of bucket %g as Prometheus stores it", b)
 	}
 	require.Contains(t, les, "1.0")
 }

@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -126,7 +128,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		Gateway:     gateway,
 		Track:       cfg.Gateway.Track,
 		Version:     cfg.Gateway.Version,
-		Buckets:     exporter.Buckets(cfg.LatencyThresholds(c)...),
+		Buckets:     schema.Buckets(cfg.LatencyThresholds(c)...),
 		MaxBackends: sc.MaxBackends,
 		Fields:      fields,
 	})

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -23,7 +25,6 @@ import (
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
-	"github.com/gatewatch/gatewatch/exporter"
 	"github.com/gatewatch/gatewatch/tail"
 )
 
@@ -190,7 +191,7 @@ func TestRotationEndToEnd(t *testing.T) {
 				if i%2 == 1 {
 					// sometimes let the reader finish the file first
 					waitFor(t, "the reader to catch up", func() bool {
-						return sum(t, reg, exporter.RequestsTotal.Name) == float64((i+1)*perFile)
+						return sum(t, reg, schema.RequestsTotal.Name) == float64((i+1)*perFile)
 					})
 				}
 				tc.rotate(t, log, i+1)
@@ -199,16 +200,16 @@ func TestRotationEndToEnd(t *testing.T) {
 			const want = rotations*perFile + 123
 
 			waitFor(t, fmt.Sprintf("%d requests", want), func() bool {
-				return sum(t, reg, exporter.RequestsTotal.Name) >= want
+				return sum(t, reg, schema.RequestsTotal.Name) >= want
 			})
 			time.Sleep(300 * time.Millisecond) // a doubled line would show up now
 			require.NoError(t, stop())
-			require.Equal(t, float64(want), sum(t, reg, exporter.RequestsTotal.Name))
-			require.Equal(t, 0.0, sum(t, reg, exporter.DecodeErrors.Name))
-			require.Equal(t, float64(want), sum(t, reg, exporter.LinesRead.Name))
+			require.Equal(t, float64(want), sum(t, reg, schema.RequestsTotal.Name))
+			require.Equal(t, 0.0, sum(t, reg, schema.DecodeErrors.Name))
+			require.Equal(t, float64(want), sum(t, reg, schema.LinesRead.Name))
 
 			// The file metrics saw the rotations, and nothing lost.
-			rotated, truncated := sum(t, reg, exporter.Rotations.Name), sum(t, reg, exporter.Truncations.Name)
+			rotated, truncated := sum(t, reg, schema.Rotations.Name), sum(t, reg, schema.Truncations.Name)
 			if tc.glob {
 				require.Equal(t, 0.0, rotated)
 				require.InDelta(t, 3.5, truncated, 2.5, "1 to 6 truncations seen")
@@ -217,9 +218,9 @@ func TestRotationEndToEnd(t *testing.T) {
 				require.Equal(t, 0.0, truncated)
 			}
 			if !tc.glob {
-				require.Equal(t, 0.0, value(t, reg, exporter.SkippedBytes.Name, "reason", exporter.SkippedLost))
+				require.Equal(t, 0.0, value(t, reg, schema.SkippedBytes.Name, "reason", schema.SkippedLost))
 			} // with copytruncate, "lost" is an upper bound: a partial line pending at the truncation, which the copy delivered
-			require.Equal(t, 0.0, value(t, reg, exporter.SkippedBytes.Name, "reason", exporter.SkippedTooLong))
+			require.Equal(t, 0.0, value(t, reg, schema.SkippedBytes.Name, "reason", schema.SkippedTooLong))
 		})
 	}
 }
@@ -240,7 +241,7 @@ func TestRestartResumesAtCheckpoint(t *testing.T) {
 	s, err := New(cfg, testContract(), nil, reg, Options{})
 	require.NoError(t, err)
 	stop := start(t, s)
-	waitFor(t, "500 requests", func() bool { return sum(t, reg, exporter.RequestsTotal.Name) == 500 })
+	waitFor(t, "500 requests", func() bool { return sum(t, reg, schema.RequestsTotal.Name) == 500 })
 	require.NoError(t, stop())
 
 	ck, ok, err := tail.LoadCheckpoint(filepath.Join(dir, "state", CheckpointFile))
@@ -256,7 +257,7 @@ func TestRestartResumesAtCheckpoint(t *testing.T) {
 	s2, err := New(cfg, testContract(), nil, reg2, Options{Once: true})
 	require.NoError(t, err)
 	require.NoError(t, s2.Run(context.Background()))
-	require.Equal(t, 77.0, sum(t, reg2, exporter.RequestsTotal.Name))
+	require.Equal(t, 77.0, sum(t, reg2, schema.RequestsTotal.Name))
 }
 
 func TestDecodeErrorsCounted(t *testing.T) {
@@ -275,11 +276,11 @@ func TestDecodeErrorsCounted(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Run(context.Background()))
 	require.Equal(t, Summary{Lines: 14, DecodeErrors: 4}, s.Summary())
-	require.Equal(t, 10.0, sum(t, reg, exporter.RequestsTotal.Name))
-	require.Equal(t, 4.0, sum(t, reg, exporter.DecodeErrors.Name))
-	require.Equal(t, 1.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "too_long"))
-	require.Equal(t, 2.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "json"))
-	require.Equal(t, 1.0, value(t, reg, exporter.DecodeErrors.Name, "reason", "missing_field"))
+	require.Equal(t, 10.0, sum(t, reg, schema.RequestsTotal.Name))
+	require.Equal(t, 4.0, sum(t, reg, schema.DecodeErrors.Name))
+	require.Equal(t, 1.0, value(t, reg, schema.DecodeErrors.Name, "reason", "too_long"))
+	require.Equal(t, 2.0, value(t, reg, schema.DecodeErrors.Name, "reason", "json"))
+	require.Equal(t, 1.0, value(t, reg, schema.DecodeErrors.Name, "reason", "missing_field"))
 
 	// Each reason is logged once (rate-limited), with its place, and the
 	// line itself never is.
@@ -325,7 +326,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "ready before the reader started")
 
 	start(t, s)
-	waitFor(t, "3 requests", func() bool { return sum(t, reg, exporter.RequestsTotal.Name) == 3 })
+	waitFor(t, "3 requests", func() bool { return sum(t, reg, schema.RequestsTotal.Name) == 3 })
 	for _, p := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(base + p)
 		require.NoError(t, err)
@@ -346,7 +347,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	for _, want := range []string{
 		`kong_nginx_connections_total{state="active"} 7.0`, // the gateway's own metrics beside ours
 		`gatewatch_contract_info{gateway="shop",hash="0123abcd",kind="kong",track="stable",version=""} 1.0`,
-		`,le="` + exporter.LE(1) + `"}`, // OpenMetrics le labels, as the rules generator writes them
+		`,le="` + schema.LE(1) + `"}`, // OpenMetrics le labels, as the rules generator writes them
 		"\ngo_goroutines ",
 		"\nprocess_cpu_seconds_total ",
 	} {
@@ -362,7 +363,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.True(t, strings.Contains(string(body), exporter.RequestsTotal.Name), "our metrics are gone when the gateway fails")
+	require.True(t, strings.Contains(string(body), schema.RequestsTotal.Name), "our metrics are gone when the gateway fails")
 }
 
 func TestStdin(t *testing.T) {
@@ -379,7 +380,7 @@ func TestStdin(t *testing.T) {
 	s, err := New(cfg, testContract(), nil, reg, Options{Once: true, Stdin: strings.NewReader(b.String())})
 	require.NoError(t, err)
 	require.NoError(t, s.Run(context.Background()))
-	require.Equal(t, 25.0, sum(t, reg, exporter.RequestsTotal.Name))
+	require.Equal(t, 25.0, sum(t, reg, schema.RequestsTotal.Name))
 }
 
 func TestBadDecoderConfig(t *testing.T) {
@@ -430,9 +431,9 @@ func TestExtraLabels(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Run(context.Background()))
 	require.Equal(t, Summary{Lines: 4}, s.Summary())
-	require.Equal(t, 2.0, value(t, reg, exporter.RequestsByField.Name, "value", "mobile-app"))
-	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "web-frontend"))
-	require.Equal(t, 1.0, value(t, reg, exporter.RequestsByField.Name, "value", "other"))
+	require.Equal(t, 2.0, value(t, reg, schema.RequestsByField.Name, "value", "mobile-app"))
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsByField.Name, "value", "web-frontend"))
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsByField.Name, "value", "other"))
 }
 
 // TestExtraLabelsBuiltinFormats counts Kong and Envoy JSON logs by a field
@@ -478,7 +479,7 @@ func TestExtraLabelsBuiltinFormats(t *testing.T) {
 		mfs, err := reg.Gather()
 		require.NoError(t, err)
 		for _, mf := range mfs {
-			if mf.GetName() != exporter.RequestsByField.Name {
+			if mf.GetName() != schema.RequestsByField.Name {
 				continue
 			}
 			for _, m := range mf.GetMetric() {
@@ -517,9 +518,9 @@ func TestRouteNameWins(t *testing.T) {
 	s, err := New(testConfig(t, filepath.Join(dir, "state"), log), testContract(), nil, reg, Options{Once: true})
 	require.NoError(t, err)
 	require.NoError(t, s.Run(context.Background()))
-	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "orders"))
-	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "users"))
-	require.Equal(t, 1.0, value(t, reg, exporter.RequestsTotal.Name, "endpoint", "unmatched"))
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsTotal.Name, "endpoint", "orders"))
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsTotal.Name, "endpoint", "users"))
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsTotal.Name, "endpoint", "unmatched"))
 }
 
 // TestOnceCancelled: a --once run whose context is cancelled (SIGTERM)
@@ -574,7 +575,7 @@ func TestShipperRunner(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the shipper runner did not start")
 	}
-	waitFor(t, "5 requests", func() bool { return sum(t, reg, exporter.RequestsTotal.Name) == 5 })
+	waitFor(t, "5 requests", func() bool { return sum(t, reg, schema.RequestsTotal.Name) == 5 })
 	require.NoError(t, stop())
 	select {
 	case <-stopped:

@@ -3,7 +3,8 @@ package sidecar
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/gatewatch/gatewatch/tail"
 )
 
@@ -17,16 +18,16 @@ type tailCollector struct {
 }
 
 func newTailCollector(stats func() tail.Stats) *tailCollector {
-	d := func(m exporter.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
+	d := func(m schema.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
 	return &tailCollector{
 		stats:       stats,
-		open:        d(exporter.OpenFiles),
-		rotations:   d(exporter.Rotations),
-		truncations: d(exporter.Truncations),
-		skipped:     d(exporter.SkippedBytes),
-		duplicates:  d(exporter.DuplicateFiles),
-		fileErrors:  d(exporter.FileErrors),
-		ckptErrors:  d(exporter.CheckpointErrors),
+		open:        d(schema.OpenFiles),
+		rotations:   d(schema.Rotations),
+		truncations: d(schema.Truncations),
+		skipped:     d(schema.SkippedBytes),
+		duplicates:  d(schema.DuplicateFiles),
+		fileErrors:  d(schema.FileErrors),
+		ckptErrors:  d(schema.CheckpointErrors),
 	}
 }
 
@@ -50,9 +51,9 @@ func (c *tailCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(open))
 	counter(c.rotations, st.Rotations)
 	counter(c.truncations, st.Truncations)
-	counter(c.skipped, st.CutBytes, exporter.SkippedTooLong)
-	counter(c.skipped, st.NULBytes, exporter.SkippedNUL)
-	counter(c.skipped, st.LostBytes, exporter.SkippedLost)
+	counter(c.skipped, st.CutBytes, schema.SkippedTooLong)
+	counter(c.skipped, st.NULBytes, schema.SkippedNUL)
+	counter(c.skipped, st.LostBytes, schema.SkippedLost)
 	counter(c.duplicates, st.Duplicates)
 	counter(c.fileErrors, st.Errors)
 	counter(c.ckptErrors, st.CheckpointErrors)

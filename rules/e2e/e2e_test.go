@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/gatewatch/gatewatch/internal/promtest"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -19,13 +18,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatewatch/gatewatch/internal/promtest"
+	"github.com/gatewatch/gatewatch/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
-	"github.com/gatewatch/gatewatch/exporter"
 	"github.com/gatewatch/gatewatch/rules"
 	"github.com/gatewatch/gatewatch/sidecar"
 )
@@ -184,7 +185,7 @@ func TestSidecarPrometheus(t *testing.T) {
 	promtest.WaitFor(t, 60*time.Second, func() bool {
 		for _, a := range burn() {
 			if a["alertname"] == rules.AlertAvailabilityBurn && a[rules.LabelWindow] == "1h" &&
-				a[exporter.LabelEndpoint] == "/v1/orders/{id}" && a[exporter.LabelMethod] == "GET" {
+				a[schema.LabelEndpoint] == "/v1/orders/{id}" && a[schema.LabelMethod] == "GET" {
 				return true
 			}
 		}
@@ -194,8 +195,8 @@ func TestSidecarPrometheus(t *testing.T) {
 	})
 	for _, a := range burn() {
 		require.Equal(t, rules.AlertAvailabilityBurn, a["alertname"], "every request is fast: %v", a)
-		require.Equal(t, "/v1/orders/{id}", a[exporter.LabelEndpoint], "only the failing endpoint alerts: %v", a)
-		require.Equal(t, "GET", a[exporter.LabelMethod], "only the failing endpoint alerts: %v", a)
+		require.Equal(t, "/v1/orders/{id}", a[schema.LabelEndpoint], "only the failing endpoint alerts: %v", a)
+		require.Equal(t, "GET", a[schema.LabelMethod], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, "payments", a[rules.LabelTeam])
 	}
 }

@@ -1,9 +1,10 @@
-package exporter
-
-// The metric schema: every metric the sidecar exports, declared once. The
-// exporter builds its collectors from these values and every generator
-// (rules, dashboards, HPA, probes) names metrics and labels through them,
-// so a query can never name a metric the sidecar does not export.
+// Package schema declares every metric and label name gatewatch exports
+// or records, once. The exporter, the shipper and the prober build their
+// collectors from these values and every generator (rules, dashboards,
+// Kubernetes, probes) names metrics and labels through them, so a query
+// can never name a metric nothing exports. It imports nothing beyond the
+// standard library, so that generators do not pull in the sidecar.
+package schema
 
 // Label names.
 const (
@@ -41,6 +42,8 @@ const (
 	// LabelValue is the field's value: one of its allow-list, "other" or
 	// "none" (the line lacks the field).
 	LabelValue = "value"
+	// LabelCheck is a probe's name (a prober target).
+	LabelCheck = "check"
 	// LabelLE is the histogram bucket boundary label Prometheus adds.
 	LabelLE = "le"
 )
@@ -240,7 +243,7 @@ var (
 		Name:   "gatewatch_probe_success",
 		Help:   "1 when the last probe of a check succeeded, 0 otherwise.",
 		Type:   Gauge,
-		Labels: []string{"check"},
+		Labels: []string{LabelGateway, LabelCheck},
 	}
 )
 
@@ -269,4 +272,14 @@ const (
 	BucketSuffix = "_bucket"
 	SumSuffix    = "_sum"
 	CountSuffix  = "_count"
+)
+
+// Metric parts of the series the rules generator records
+// (level:metric:operations, Prometheus' naming convention). Requests come
+// from RequestsTotal; errors are its 5xx share and slow requests its share
+// above an endpoint's latency threshold.
+const (
+	RecordedRequests     = "gatewatch_http_requests"
+	RecordedErrors       = "gatewatch_http_errors"
+	RecordedSlowRequests = "gatewatch_http_slow_requests"
 )
