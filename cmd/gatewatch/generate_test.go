@@ -83,13 +83,13 @@ func runTool(t *testing.T, dir, bin string, args ...string) {
 
 func TestGenerateErrors(t *testing.T) {
 	code, _, errOut := gw(t, "generate", "rules", "-o", t.TempDir())
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "no contract: pass --contract FILE")
 
 	bad := filepath.Join(t.TempDir(), "gatewatch.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("alerting:\n  pagerduty:\n    page: {routing_key_file: keys/page}\n"), 0o644))
 	code, _, errOut = gw(t, "generate", "alertmanager", "-c", bad, "-o", t.TempDir())
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Contains(t, errOut, bad+":3:12: alerting.pagerduty.page.routing_key_file: \"keys/page\" is not an absolute path")
 }
 

@@ -39,11 +39,16 @@ var (
 
 func main() { os.Exit(run(os.Args[1:])) }
 
-func run(args []string) int {
-	app := kingpin.New("gatewatch", "Monitoring as code for API gateways: one gateway contract in, the whole observability stack out.")
+// terminated carries kingpin's exit out of Parse: --help, -h and
+// --version end the program before any command's action runs.
+type terminated struct{ code int }
+
+// newApp builds the command line with every registered command.
+func newApp() *kingpin.Application {
+	app := kingpin.New("gatewatch", "Monitoring as code for API gateways: one gateway contract in, the whole observability stack out.\n\nExit status: 0 clean, 1 findings (lint findings, breaking changes, failing checks), 2 the command could not do its job (bad arguments, unreadable input).")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	app.Terminate(nil)
+	app.Terminate(func(code int) { panic(terminated{code}) })
 	app.HelpFlag.Short('h')
 	app.Command("version", "Print the version of gatewatch.").Action(func(*kingpin.ParseContext) error {
 		fmt.Fprintf(stdout, "gatewatch %s (revision %s)\n", version, revision)
@@ -52,12 +57,22 @@ func run(args []string) int {
 	for _, r := range registrations {
 		r(app)
 	}
-	helpAsked := false
-	for _, a := range args {
-		if a == "--help" || a == "-h" || a == "help" {
-			helpAsked = true
+	return app
+}
+
+// run executes the command line and returns the exit status: 0 clean,
+// 1 findings, 2 failure.
+func run(args []string) (code int) {
+	app := newApp()
+	defer func() {
+		if r := recover(); r != nil {
+			t, ok := r.(terminated)
+			if !ok {
+				panic(r)
+			}
+			code = t.code
 		}
-	}
+	}()
 	_, err := app.Parse(args)
 	var ee exitError
 	switch {
@@ -65,9 +80,7 @@ func run(args []string) int {
 		return 0
 	case errors.As(err, &ee):
 		return ee.code
-	case helpAsked:
-		return 0
 	}
 	fmt.Fprintf(stderr, "gatewatch: error: %v\n", err)
-	return 1
+	return 2
 }

@@ -37,7 +37,7 @@ func TestVersionAndHelp(t *testing.T) {
 	require.Contains(t, out, "--max-timeout")
 
 	code, _, errOut := gw(t, "no-such-command")
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code, "bad arguments exit 2")
 	require.Contains(t, errOut, "gatewatch: error:")
 }
 
@@ -64,11 +64,11 @@ func TestContractErrorsNameTheFile(t *testing.T) {
 	bad := filepath.Join(dir, "krakend.json")
 	require.NoError(t, os.WriteFile(bad, []byte("{\n  \"version\": 3,\n  \"endpoints\": [\n    {\"endpoint\": \"/a\",}\n  ]\n}\n"), 0o644))
 	code, _, errOut := gw(t, "contract", "show", bad)
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Contains(t, errOut, bad+":4:")
 
 	code, _, errOut = gw(t, "contract", "show", filepath.Join(dir, "missing.json"))
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "missing.json")
 }
 

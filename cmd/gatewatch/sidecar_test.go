@@ -45,7 +45,7 @@ func TestSidecarBadConfig(t *testing.T) {
 	cfg := filepath.Join(dir, "gatewatch.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte("contract:\n  path: ../../examples/krakend.json\nsidecar:\n  start: middle\n"), 0o644))
 	code, _, errOut := gw(t, "sidecar", "-c", cfg, "--once")
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Contains(t, errOut, `gatewatch.yaml:4:3: sidecar.start: unknown start "middle"`)
 }
 
