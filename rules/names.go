@@ -121,6 +121,17 @@ func TrackErrorRatio(w string) string {
 	return schema.LabelTrack + ":" + errorsMetric + ":ratio_rate" + w
 }
 
+// SLOObjective names the recorded SLO objective (a ratio, label slo) per
+// endpoint and method. Its series are constant: dashboards and the canary
+// judge read an endpoint's own objective from it.
+func SLOObjective() string { return levelEndpointMethod + ":" + schema.RecordedSLOObjective + ":ratio" }
+
+// SLOLatencyThreshold names the recorded latency threshold in seconds per
+// endpoint and method.
+func SLOLatencyThreshold() string {
+	return levelEndpointMethod + ":" + schema.RecordedSLOLatencyThreshold + ":value"
+}
+
 // Quantiles are the recorded latency quantiles.
 var Quantiles = []string{"0.5", "0.9", "0.99"}
 

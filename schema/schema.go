@@ -282,4 +282,11 @@ const (
 	RecordedRequests     = "gatewatch_http_requests"
 	RecordedErrors       = "gatewatch_http_errors"
 	RecordedSlowRequests = "gatewatch_http_slow_requests"
+	// RecordedSLOObjective is each endpoint's SLO objective as a ratio
+	// (0.999), labelled slo="availability" or slo="latency", so that
+	// dashboards read an endpoint's own objective.
+	RecordedSLOObjective = "gatewatch_slo_objective"
+	// RecordedSLOLatencyThreshold is each endpoint's latency threshold in
+	// seconds.
+	RecordedSLOLatencyThreshold = "gatewatch_slo_latency_threshold_seconds"
 )
