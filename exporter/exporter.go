@@ -32,6 +32,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
 )
 
@@ -91,7 +92,8 @@ func methodIndex(m string) int {
 
 // Options configure an Exporter.
 type Options struct {
-	// Gateway overrides the contract's name in the info gauge.
+	// Gateway is the value of the gateway label on every series
+	// (config.GatewayName); empty means the contract's name.
 	Gateway string
 	// Track is the value of the track label (default "stable").
 	Track string
@@ -252,6 +254,16 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	name := o.Gateway
+	if name == "" {
+		name = config.GatewayName(c, nil)
+	}
+	// Every family carries the gateway as a constant label: several
+	// gateways share one Prometheus.
+	gw := prometheus.Labels{schema.LabelGateway: labelValue(name)}
+	desc := func(m schema.Metric) *prometheus.Desc {
+		return prometheus.NewDesc(m.Name, m.Help, m.VariableLabels(), gw)
+	}
 	f := promauto.With(reg)
 	e := &Exporter{
 		track:         o.Track,
@@ -269,8 +281,8 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		descLines:     desc(schema.LinesRead),
 		descBytes:     desc(schema.BytesRead),
 		descLastEvent: desc(schema.LastEvent),
-		decodeErrors:  counterVec(f, schema.DecodeErrors),
-		lagBytes:      gaugeVec(f, schema.LagBytes),
+		decodeErrors:  counterVec(f, schema.DecodeErrors, gw),
+		lagBytes:      gaugeVec(f, schema.LagBytes, gw),
 		byPtr:         map[*contract.Endpoint]*endpointSeries{},
 		byName:        map[string]*endpointSeries{},
 		files:         map[string]*fileCounters{},
@@ -292,16 +304,12 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        schema.DistinctClients.Name,
 		Help:        schema.DistinctClients.Help,
-		ConstLabels: prometheus.Labels{schema.DistinctClients.Labels[0]: o.Track},
+		ConstLabels: prometheus.Labels{schema.LabelGateway: gw[schema.LabelGateway], schema.LabelTrack: o.Track},
 	}, e.clients.lastMinute)
-	f.NewGaugeFunc(prometheus.GaugeOpts{Name: schema.CheckpointAge.Name, Help: schema.CheckpointAge.Help}, e.checkpointAge)
+	f.NewGaugeFunc(prometheus.GaugeOpts{Name: schema.CheckpointAge.Name, Help: schema.CheckpointAge.Help, ConstLabels: gw}, e.checkpointAge)
 
-	name := o.Gateway
-	if name == "" {
-		name = c.Name
-	}
-	info := gaugeVec(f, schema.ContractInfo)
-	info.WithLabelValues(labelValue(name), string(c.Gateway), c.Hash, labelValue(o.Version), o.Track).Set(1)
+	info := gaugeVec(f, schema.ContractInfo, gw)
+	info.WithLabelValues(string(c.Gateway), c.Hash, labelValue(o.Version), o.Track).Set(1)
 
 	e.eps = c.Endpoints
 	e.series = make([]*endpointSeries, len(c.Endpoints))
@@ -329,15 +337,13 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	return e
 }
 
-func counterVec(f promauto.Factory, m schema.Metric) *prometheus.CounterVec {
-	return f.NewCounterVec(prometheus.CounterOpts{Name: m.Name, Help: m.Help}, m.Labels)
+func counterVec(f promauto.Factory, m schema.Metric, c prometheus.Labels) *prometheus.CounterVec {
+	return f.NewCounterVec(prometheus.CounterOpts{Name: m.Name, Help: m.Help, ConstLabels: c}, m.VariableLabels())
 }
 
-func gaugeVec(f promauto.Factory, m schema.Metric) *prometheus.GaugeVec {
-	return f.NewGaugeVec(prometheus.GaugeOpts{Name: m.Name, Help: m.Help}, m.Labels)
+func gaugeVec(f promauto.Factory, m schema.Metric, c prometheus.Labels) *prometheus.GaugeVec {
+	return f.NewGaugeVec(prometheus.GaugeOpts{Name: m.Name, Help: m.Help, ConstLabels: c}, m.VariableLabels())
 }
-
-func desc(m schema.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
 
 // labelValue makes s a valid label value: client_golang refuses invalid
 // UTF-8, which log fields may hold.

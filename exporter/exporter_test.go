@@ -58,12 +58,12 @@ func TestRecordCounts(t *testing.T) {
 	want := `
 # HELP gatewatch_http_requests_total Requests served by the gateway, by contract endpoint, method, status code and track.
 # TYPE gatewatch_http_requests_total counter
-gatewatch_http_requests_total{code="200",endpoint="/v1/users/{id}",method="GET",track="canary"} 2
-gatewatch_http_requests_total{code="404",endpoint="/v1/users/{id}",method="GET",track="canary"} 1
-gatewatch_http_requests_total{code="503",endpoint="/v1/orders",method="POST",track="canary"} 1
-gatewatch_http_requests_total{code="200",endpoint="unmatched",method="OTHER",track="canary"} 1
-gatewatch_http_requests_total{code="999",endpoint="unmatched",method="OTHER",track="canary"} 1
-gatewatch_http_requests_total{code="0",endpoint="unmatched",method="DELETE",track="canary"} 1
+gatewatch_http_requests_total{code="200",endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary"} 2
+gatewatch_http_requests_total{code="404",endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary"} 1
+gatewatch_http_requests_total{code="503",endpoint="/v1/orders",gateway="shop",method="POST",track="canary"} 1
+gatewatch_http_requests_total{code="200",endpoint="unmatched",gateway="shop",method="OTHER",track="canary"} 1
+gatewatch_http_requests_total{code="999",endpoint="unmatched",gateway="shop",method="OTHER",track="canary"} 1
+gatewatch_http_requests_total{code="0",endpoint="unmatched",gateway="shop",method="DELETE",track="canary"} 1
 # HELP gatewatch_contract_info Always 1; labels name the gateway contract the sidecar serves.
 # TYPE gatewatch_contract_info gauge
 gatewatch_contract_info{gateway="shop",hash="abc123",kind="krakend",track="canary",version="1.2.3"} 1
@@ -76,31 +76,31 @@ gatewatch_contract_info{gateway="shop",hash="abc123",kind="krakend",track="canar
 	want = `
 # HELP gatewatch_http_request_duration_seconds Total time the gateway took to answer, by contract endpoint, method and track.
 # TYPE gatewatch_http_request_duration_seconds histogram
-gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",method="GET",track="canary",le="0.1"} 1
-gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",method="GET",track="canary",le="1"} 2
-gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",method="GET",track="canary",le="+Inf"} 3
-gatewatch_http_request_duration_seconds_sum{endpoint="/v1/users/{id}",method="GET",track="canary"} 2.55
-gatewatch_http_request_duration_seconds_count{endpoint="/v1/users/{id}",method="GET",track="canary"} 3
-gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",method="POST",track="canary",le="0.1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",method="POST",track="canary",le="1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",method="POST",track="canary",le="+Inf"} 0
-gatewatch_http_request_duration_seconds_sum{endpoint="/v1/orders",method="POST",track="canary"} 0
-gatewatch_http_request_duration_seconds_count{endpoint="/v1/orders",method="POST",track="canary"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="/health",method="GET",track="canary",le="0.1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="/health",method="GET",track="canary",le="1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="/health",method="GET",track="canary",le="+Inf"} 0
-gatewatch_http_request_duration_seconds_sum{endpoint="/health",method="GET",track="canary"} 0
-gatewatch_http_request_duration_seconds_count{endpoint="/health",method="GET",track="canary"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="OTHER",track="canary",le="0.1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="OTHER",track="canary",le="1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="OTHER",track="canary",le="+Inf"} 0
-gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",method="OTHER",track="canary"} 0
-gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="OTHER",track="canary"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELETE",track="canary",le="0.1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELETE",track="canary",le="1"} 0
-gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",method="DELETE",track="canary",le="+Inf"} 0
-gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",method="DELETE",track="canary"} 0
-gatewatch_http_request_duration_seconds_count{endpoint="unmatched",method="DELETE",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary",le="0.1"} 1
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary",le="1"} 2
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary",le="+Inf"} 3
+gatewatch_http_request_duration_seconds_sum{endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary"} 2.55
+gatewatch_http_request_duration_seconds_count{endpoint="/v1/users/{id}",gateway="shop",method="GET",track="canary"} 3
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",gateway="shop",method="POST",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",gateway="shop",method="POST",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/v1/orders",gateway="shop",method="POST",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="/v1/orders",gateway="shop",method="POST",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="/v1/orders",gateway="shop",method="POST",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/health",gateway="shop",method="GET",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/health",gateway="shop",method="GET",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="/health",gateway="shop",method="GET",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="/health",gateway="shop",method="GET",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="/health",gateway="shop",method="GET",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",gateway="shop",method="OTHER",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",gateway="shop",method="OTHER",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",gateway="shop",method="OTHER",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",gateway="shop",method="OTHER",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="unmatched",gateway="shop",method="OTHER",track="canary"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",gateway="shop",method="DELETE",track="canary",le="0.1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",gateway="shop",method="DELETE",track="canary",le="1"} 0
+gatewatch_http_request_duration_seconds_bucket{endpoint="unmatched",gateway="shop",method="DELETE",track="canary",le="+Inf"} 0
+gatewatch_http_request_duration_seconds_sum{endpoint="unmatched",gateway="shop",method="DELETE",track="canary"} 0
+gatewatch_http_request_duration_seconds_count{endpoint="unmatched",gateway="shop",method="DELETE",track="canary"} 0
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.RequestDuration.Name))
 
@@ -164,9 +164,9 @@ func TestBackendsBounded(t *testing.T) {
 	want := `
 # HELP gatewatch_http_backend_responses_total Responses by upstream host and status code, where the log format names the upstream.
 # TYPE gatewatch_http_backend_responses_total counter
-gatewatch_http_backend_responses_total{backend="a:1",code="200",track="stable"} 2
-gatewatch_http_backend_responses_total{backend="b:1",code="200",track="stable"} 1
-gatewatch_http_backend_responses_total{backend="other",code="200",track="stable"} 2
+gatewatch_http_backend_responses_total{backend="a:1",code="200",gateway="shop",track="stable"} 2
+gatewatch_http_backend_responses_total{backend="b:1",code="200",gateway="shop",track="stable"} 1
+gatewatch_http_backend_responses_total{backend="other",code="200",gateway="shop",track="stable"} 2
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.BackendResponses.Name))
 }
@@ -271,11 +271,11 @@ func TestFieldLabels(t *testing.T) {
 	want := `
 # HELP gatewatch_http_requests_by_field_total Requests by contract endpoint, status code and the value of an allow-listed access-log field (sidecar.extra_labels).
 # TYPE gatewatch_http_requests_by_field_total counter
-gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="acme"} 2
-gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="globex"} 1
-gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="other"} 1
-gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",track="stable",value="none"} 1
-gatewatch_http_requests_by_field_total{code="500",endpoint="unmatched",field="tenant",track="stable",value="none"} 1
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",gateway="shop",track="stable",value="acme"} 2
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",gateway="shop",track="stable",value="globex"} 1
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",gateway="shop",track="stable",value="other"} 1
+gatewatch_http_requests_by_field_total{code="200",endpoint="/v1/users/{id}",field="tenant",gateway="shop",track="stable",value="none"} 1
+gatewatch_http_requests_by_field_total{code="500",endpoint="unmatched",field="tenant",gateway="shop",track="stable",value="none"} 1
 `
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), schema.RequestsByField.Name))
 
@@ -377,5 +377,49 @@ func TestNativeHistograms(t *testing.T) {
 			}
 			require.Equal(t, 2, seen)
 		})
+	}
+}
+
+// TestGatewayLabel: every family the exporter registers carries the
+// gateway label with Options.Gateway (else the contract's name), and the
+// schema declares it in each family's labels.
+func TestGatewayLabel(t *testing.T) {
+	for _, tc := range []struct{ opt, name, want string }{
+		{"edge-eu", "shop", "edge-eu"},
+		{"", "shop", "shop"},
+		{"", "", "gateway"},
+	} {
+		c := testContract()
+		c.Name = tc.name
+		reg := prometheus.NewPedanticRegistry()
+		e := New(reg, c, Options{Gateway: tc.opt, Fields: []FieldLabel{{Field: "tenant", Values: []string{"acme"}}}})
+		ev := event("GET", 200, time.Millisecond)
+		ev.UpstreamHost = "users:8080"
+		ev.Fields = map[string]string{"tenant": "acme"}
+		e.Record(ev, &c.Endpoints[0])
+		e.File("/var/log/access.log").Line(10)
+		e.InitDecodeErrors("json")
+		e.Flush()
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		declared := map[string]schema.Metric{}
+		for _, m := range schema.Schema {
+			declared[m.Name] = m
+		}
+		for _, mf := range mfs {
+			m, ok := declared[mf.GetName()]
+			require.True(t, ok, "%s is not declared in the schema", mf.GetName())
+			require.Equal(t, schema.LabelGateway, m.Labels[0], "%s: the schema lists the gateway label first", m.Name)
+			for _, s := range mf.GetMetric() {
+				var names []string
+				for _, l := range s.GetLabel() {
+					names = append(names, l.GetName())
+					if l.GetName() == schema.LabelGateway {
+						require.Equal(t, tc.want, l.GetValue(), mf.GetName())
+					}
+				}
+				require.ElementsMatch(t, m.Labels, names, "%s: the series' labels are the schema's", m.Name)
+			}
+		}
 	}
 }

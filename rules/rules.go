@@ -166,15 +166,10 @@ func checkLabelValues(c *contract.Contract, cfg *config.Config) error {
 }
 
 // GatewayName is the gateway's name in labels: gatewatch.yaml's
-// gateway.name, or the contract's own name.
+// gateway.name, or the contract's own name (config.GatewayName, which the
+// sidecar uses too).
 func GatewayName(c *contract.Contract, cfg *config.Config) string {
-	if cfg != nil && cfg.Gateway.Name != "" {
-		return cfg.Gateway.Name
-	}
-	if c.Name != "" {
-		return c.Name
-	}
-	return "gateway"
+	return config.GatewayName(c, cfg)
 }
 
 // RulesYAML returns rules.yml.

@@ -32,6 +32,8 @@ const (
 	LabelBackend = "backend"
 	// LabelFile is a followed log file's path.
 	LabelFile = "file"
+	// LabelGlob is a configured log path (a file name or a glob).
+	LabelGlob = "glob"
 	// LabelReason is a bounded failure reason.
 	LabelReason = "reason"
 	// LabelResult is a bounded outcome (e.g. stored, duplicate, dead_letter).
@@ -60,10 +62,27 @@ const (
 
 // Metric describes one exported metric family.
 type Metric struct {
-	Name   string
-	Help   string
-	Type   Type
+	Name string
+	Help string
+	Type Type
+	// Labels are every label the family's series carry, LabelGateway
+	// first where the producer serves one gateway (every family the
+	// sidecar and the prober export): several gateways share one
+	// Prometheus, and the rules select and group by it.
 	Labels []string
+}
+
+// VariableLabels are m's labels without LabelGateway, which a producer
+// serving one gateway sets as a constant label (prometheus.Labels in
+// ConstLabels, or prometheus.WrapRegistererWith) rather than per series.
+func (m Metric) VariableLabels() []string {
+	out := make([]string, 0, len(m.Labels))
+	for _, l := range m.Labels {
+		if l != LabelGateway {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Request metrics, by contract endpoint.
@@ -72,49 +91,49 @@ var (
 		Name:   "gatewatch_http_requests_total",
 		Help:   "Requests served by the gateway, by contract endpoint, method, status code and track.",
 		Type:   Counter,
-		Labels: []string{LabelEndpoint, LabelMethod, LabelCode, LabelTrack},
+		Labels: []string{LabelGateway, LabelEndpoint, LabelMethod, LabelCode, LabelTrack},
 	}
 	RequestDuration = Metric{
 		Name:   "gatewatch_http_request_duration_seconds",
 		Help:   "Total time the gateway took to answer, by contract endpoint, method and track.",
 		Type:   Histogram,
-		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+		Labels: []string{LabelGateway, LabelEndpoint, LabelMethod, LabelTrack},
 	}
 	UpstreamDuration = Metric{
 		Name:   "gatewatch_http_upstream_duration_seconds",
 		Help:   "Time spent waiting for the backend, where the log format has it.",
 		Type:   Histogram,
-		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+		Labels: []string{LabelGateway, LabelEndpoint, LabelMethod, LabelTrack},
 	}
 	RequestBytes = Metric{
 		Name:   "gatewatch_http_request_size_bytes_total",
 		Help:   "Bytes received from clients, by contract endpoint, method and track.",
 		Type:   Counter,
-		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+		Labels: []string{LabelGateway, LabelEndpoint, LabelMethod, LabelTrack},
 	}
 	ResponseBytes = Metric{
 		Name:   "gatewatch_http_response_size_bytes_total",
 		Help:   "Bytes sent to clients, by contract endpoint, method and track.",
 		Type:   Counter,
-		Labels: []string{LabelEndpoint, LabelMethod, LabelTrack},
+		Labels: []string{LabelGateway, LabelEndpoint, LabelMethod, LabelTrack},
 	}
 	BackendResponses = Metric{
 		Name:   "gatewatch_http_backend_responses_total",
 		Help:   "Responses by upstream host and status code, where the log format names the upstream.",
 		Type:   Counter,
-		Labels: []string{LabelBackend, LabelCode, LabelTrack},
+		Labels: []string{LabelGateway, LabelBackend, LabelCode, LabelTrack},
 	}
 	DistinctClients = Metric{
 		Name:   "gatewatch_http_distinct_clients",
 		Help:   "Estimated number of distinct client addresses seen in the last full minute.",
 		Type:   Gauge,
-		Labels: []string{LabelTrack},
+		Labels: []string{LabelGateway, LabelTrack},
 	}
 	RequestsByField = Metric{
 		Name:   "gatewatch_http_requests_by_field_total",
 		Help:   "Requests by contract endpoint, status code and the value of an allow-listed access-log field (sidecar.extra_labels).",
 		Type:   Counter,
-		Labels: []string{LabelEndpoint, LabelCode, LabelTrack, LabelField, LabelValue},
+		Labels: []string{LabelGateway, LabelEndpoint, LabelCode, LabelTrack, LabelField, LabelValue},
 	}
 	ContractInfo = Metric{
 		Name:   "gatewatch_contract_info",
@@ -130,71 +149,87 @@ var (
 		Name:   "gatewatch_sidecar_lines_read_total",
 		Help:   "Access-log lines read, by file.",
 		Type:   Counter,
-		Labels: []string{LabelFile},
+		Labels: []string{LabelGateway, LabelFile},
 	}
 	BytesRead = Metric{
 		Name:   "gatewatch_sidecar_bytes_read_total",
 		Help:   "Access-log bytes read, by file.",
 		Type:   Counter,
-		Labels: []string{LabelFile},
+		Labels: []string{LabelGateway, LabelFile},
 	}
 	DecodeErrors = Metric{
 		Name:   "gatewatch_sidecar_decode_errors_total",
 		Help:   "Lines that could not be decoded, by reason.",
 		Type:   Counter,
-		Labels: []string{LabelReason},
+		Labels: []string{LabelGateway, LabelReason},
 	}
 	LagBytes = Metric{
 		Name:   "gatewatch_sidecar_lag_bytes",
 		Help:   "Bytes written to a followed file that the metrics reader has not read yet.",
 		Type:   Gauge,
-		Labels: []string{LabelFile},
+		Labels: []string{LabelGateway, LabelFile},
 	}
 	LastEvent = Metric{
-		Name: "gatewatch_sidecar_last_event_timestamp_seconds",
-		Help: "Unix time of the last access-log line read.",
-		Type: Gauge,
+		Name:   "gatewatch_sidecar_last_event_timestamp_seconds",
+		Help:   "Unix time of the last access-log line read.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway},
 	}
 	CheckpointAge = Metric{
-		Name: "gatewatch_sidecar_checkpoint_age_seconds",
-		Help: "Seconds since the metrics reader's checkpoint was last written.",
-		Type: Gauge,
+		Name:   "gatewatch_sidecar_checkpoint_age_seconds",
+		Help:   "Seconds since the metrics reader's checkpoint was last written.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway},
 	}
 	OpenFiles = Metric{
-		Name: "gatewatch_sidecar_open_files",
-		Help: "Access-log files the metrics reader has open, rotated ones still being drained included.",
-		Type: Gauge,
+		Name:   "gatewatch_sidecar_open_files",
+		Help:   "Access-log files the metrics reader has open, rotated ones still being drained included.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway},
 	}
 	Rotations = Metric{
-		Name: "gatewatch_sidecar_rotations_total",
-		Help: "New files found at a followed path that held another file (rename and create, delete and create).",
-		Type: Counter,
+		Name:   "gatewatch_sidecar_rotations_total",
+		Help:   "New files found at a followed path that held another file (rename and create, delete and create).",
+		Type:   Counter,
+		Labels: []string{LabelGateway},
 	}
 	Truncations = Metric{
-		Name: "gatewatch_sidecar_truncations_total",
-		Help: "Followed files found shorter than the read offset or with a changed first line (copytruncate), read again from the start.",
-		Type: Counter,
+		Name:   "gatewatch_sidecar_truncations_total",
+		Help:   "Followed files found shorter than the read offset or with a changed first line (copytruncate), read again from the start.",
+		Type:   Counter,
+		Labels: []string{LabelGateway},
 	}
 	SkippedBytes = Metric{
 		Name:   "gatewatch_sidecar_skipped_bytes_total",
 		Help:   "Bytes of followed files not delivered as lines, by reason: too_long (the rest of lines over max_line_bytes), nul (NUL padding at line starts), lost (rotated, truncated or deleted before they were read; an upper bound, as the partial last line of a truncated file may still come from its copy).",
 		Type:   Counter,
-		Labels: []string{LabelReason},
+		Labels: []string{LabelGateway, LabelReason},
 	}
 	DuplicateFiles = Metric{
-		Name: "gatewatch_sidecar_duplicate_files_total",
-		Help: "Files not read because a file with the same fingerprint (a copy) is being read.",
-		Type: Counter,
+		Name:   "gatewatch_sidecar_duplicate_files_total",
+		Help:   "Files not read because a file with the same fingerprint (a copy) is being read.",
+		Type:   Counter,
+		Labels: []string{LabelGateway},
 	}
 	FileErrors = Metric{
-		Name: "gatewatch_sidecar_file_errors_total",
-		Help: "Followed files abandoned after an I/O error (found again at the next scan).",
-		Type: Counter,
+		Name:   "gatewatch_sidecar_file_errors_total",
+		Help:   "Followed files abandoned after an I/O error (found again at the next scan).",
+		Type:   Counter,
+		Labels: []string{LabelGateway},
+	}
+	// FilesMatched is what a log path (a glob) matches at the last scan:
+	// 0 means the sidecar reads nothing for it.
+	FilesMatched = Metric{
+		Name:   "gatewatch_sidecar_files_matched",
+		Help:   "Files a configured log path (glob) matched at the last scan; 0 means nothing is read for it.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelGlob},
 	}
 	CheckpointErrors = Metric{
-		Name: "gatewatch_sidecar_checkpoint_errors_total",
-		Help: "Failed writes of the metrics reader's checkpoint (retried at the next interval).",
-		Type: Counter,
+		Name:   "gatewatch_sidecar_checkpoint_errors_total",
+		Help:   "Failed writes of the metrics reader's checkpoint (retried at the next interval).",
+		Type:   Counter,
+		Labels: []string{LabelGateway},
 	}
 )
 
@@ -211,29 +246,31 @@ var (
 		Name:   "gatewatch_shipper_documents_total",
 		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried, dropped (refused even as a dead letter; logged).",
 		Type:   Counter,
-		Labels: []string{LabelResult},
+		Labels: []string{LabelGateway, LabelResult},
 	}
 	ShipperLagBytes = Metric{
-		Name: "gatewatch_shipper_lag_bytes",
-		Help: "Bytes in followed files not yet acknowledged by Elasticsearch.",
-		Type: Gauge,
+		Name:   "gatewatch_shipper_lag_bytes",
+		Help:   "Bytes in followed files not yet acknowledged by Elasticsearch.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway},
 	}
 	ShipperLagSeconds = Metric{
-		Name: "gatewatch_shipper_lag_seconds",
-		Help: "Age of the oldest line not yet acknowledged by Elasticsearch.",
-		Type: Gauge,
+		Name:   "gatewatch_shipper_lag_seconds",
+		Help:   "Age of the oldest line not yet acknowledged by Elasticsearch.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway},
 	}
 	ShipperLostBytes = Metric{
 		Name:   "gatewatch_shipper_lost_bytes_total",
 		Help:   "Bytes of rotated files that disappeared before they were shipped.",
 		Type:   Counter,
-		Labels: []string{LabelReason},
+		Labels: []string{LabelGateway, LabelReason},
 	}
 	ShipperErrors = Metric{
 		Name:   "gatewatch_shipper_request_errors_total",
 		Help:   "Failed bulk requests to Elasticsearch, by reason.",
 		Type:   Counter,
-		Labels: []string{LabelReason},
+		Labels: []string{LabelGateway, LabelReason},
 	}
 )
 
@@ -262,7 +299,7 @@ var Schema = []Metric{
 	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
-	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, CheckpointErrors,
+	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, FilesMatched, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
 	ProbeSuccess, CanaryVerdict,
 }

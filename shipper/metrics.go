@@ -62,7 +62,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 func counterVec(d schema.Metric) *prometheus.CounterVec {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.Name, Help: d.Help}, d.Labels)
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: d.Name, Help: d.Help}, d.VariableLabels())
 }
 
 func gauge(d schema.Metric) prometheus.Gauge {

@@ -81,6 +81,7 @@ type Sidecar struct {
 	c      *contract.Contract
 	logger *slog.Logger
 	reg    *prometheus.Registry
+	gwReg  prometheus.Registerer // reg adding the gateway label
 	opts   Options
 
 	exp      *exporter.Exporter
@@ -115,14 +116,16 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	for _, x := range sc.ExtraLabels {
 		fields = append(fields, exporter.FieldLabel{Field: x.Field, Values: x.Values})
 	}
+	// Every series the sidecar serves carries the gateway label (the
+	// exporter sets it itself; gwReg adds it to the others), so that
+	// several gateways share one Prometheus.
+	gateway := config.GatewayName(c, cfg)
+	gwReg := prometheus.WrapRegistererWith(prometheus.Labels{schema.LabelGateway: gateway}, reg)
+	s.gwReg = gwReg
 	for _, col := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
-		if err := reg.Register(col); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		if err := gwReg.Register(col); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 			return nil, fmt.Errorf("sidecar: registering runtime metrics: %w", err)
 		}
-	}
-	gateway := cfg.Gateway.Name
-	if gateway == "" {
-		gateway = c.Name
 	}
 	s.exp = exporter.New(reg, c, exporter.Options{
 		Gateway:     gateway,
@@ -170,7 +173,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	if err := reg.Register(newTailCollector(s.tailer.Stats)); err != nil {
+	if err := gwReg.Register(newTailCollector(s.tailer.Stats)); err != nil {
 		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
 	}
 
@@ -178,7 +181,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		if ShipperFactory == nil {
 			return nil, errors.New("sidecar: shipper.enabled is set but this gatewatch has no shipper")
 		}
-		r, err := ShipperFactory(cfg, c, logger.With("component", "shipper"), reg)
+		r, err := ShipperFactory(cfg, c, logger.With("component", "shipper"), gwReg)
 		if err != nil {
 			return nil, fmt.Errorf("sidecar: shipper: %w", err)
 		}
@@ -228,7 +231,7 @@ func (s *Sidecar) Handler() http.Handler {
 		EnableOpenMetrics: true,
 		ErrorHandling:     promhttp.ContinueOnError,
 		ErrorLog:          slogPrinter{s.logger},
-		Registry:          s.reg,
+		Registry:          s.gwReg,
 		Timeout:           10 * time.Second,
 	}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -348,8 +348,8 @@ func TestHTTPEndpoints(t *testing.T) {
 		`kong_nginx_connections_total{state="active"} 7.0`, // the gateway's own metrics beside ours
 		`gatewatch_contract_info{gateway="shop",hash="0123abcd",kind="kong",track="stable",version=""} 1.0`,
 		`,le="` + schema.LE(1) + `"}`, // OpenMetrics le labels, as the rules generator writes them
-		"\ngo_goroutines ",
-		"\nprocess_cpu_seconds_total ",
+		"\ngo_goroutines{gateway=\"shop\"} ",
+		"\nprocess_cpu_seconds_total{gateway=\"shop\"} ",
 	} {
 		require.True(t, strings.Contains(text, want), "/metrics lacks %s", want)
 	}
@@ -581,5 +581,53 @@ func TestShipperRunner(t *testing.T) {
 	case <-stopped:
 	default:
 		t.Fatal("the shipper runner was not stopped with the sidecar")
+	}
+}
+
+// TestGatewayLabelOnEverySeries: every series the sidecar serves (request
+// metrics, self-metrics, runtime metrics and what the shipper registers)
+// carries gateway="<gateway.name>", so that several gateways share one
+// Prometheus; the contract's own name is used without gateway.name.
+func TestGatewayLabelOnEverySeries(t *testing.T) {
+	old := ShipperFactory
+	t.Cleanup(func() { ShipperFactory = old })
+	for _, tc := range []struct{ name, want string }{{"edge-eu", "edge-eu"}, {"", "shop"}} {
+		t.Run(tc.want, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "access.log")
+			writeLines(t, log, "kong", rand.New(rand.NewPCG(31, 32)), 5)
+			cfg := testConfig(t, filepath.Join(dir, "state"), log)
+			cfg.Gateway.Name = tc.name
+			cfg.Shipper.Enabled = true
+			ShipperFactory = func(_ *config.Config, _ *contract.Contract, _ *slog.Logger, reg prometheus.Registerer) (Runner, error) {
+				c := prometheus.NewCounter(prometheus.CounterOpts{Name: schema.ShipperErrors.Name, Help: schema.ShipperErrors.Help})
+				reg.MustRegister(c)
+				return RunnerFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }), nil
+			}
+			reg := prometheus.NewRegistry()
+			s, err := New(cfg, testContract(), nil, reg, Options{})
+			require.NoError(t, err)
+			stop := start(t, s)
+			waitFor(t, "5 requests", func() bool { return sum(t, reg, schema.RequestsTotal.Name) == 5 })
+			mfs, err := reg.Gather()
+			require.NoError(t, err)
+			names := map[string]bool{}
+			for _, mf := range mfs {
+				names[mf.GetName()] = true
+				for _, m := range mf.GetMetric() {
+					got := ""
+					for _, l := range m.GetLabel() {
+						if l.GetName() == schema.LabelGateway {
+							got = l.GetValue()
+						}
+					}
+					require.Equal(t, tc.want, got, "%s %v", mf.GetName(), m.GetLabel())
+				}
+			}
+			for _, n := range []string{schema.RequestsTotal.Name, schema.LinesRead.Name, schema.Rotations.Name, schema.ShipperErrors.Name, "go_goroutines"} {
+				require.True(t, names[n], "%s is not served", n)
+			}
+			require.NoError(t, stop())
+		})
 	}
 }

@@ -18,7 +18,10 @@ type tailCollector struct {
 }
 
 func newTailCollector(stats func() tail.Stats) *tailCollector {
-	d := func(m schema.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
+	// The gateway label comes from the registerer (prometheus.WrapRegistererWith).
+	d := func(m schema.Metric) *prometheus.Desc {
+		return prometheus.NewDesc(m.Name, m.Help, m.VariableLabels(), nil)
+	}
 	return &tailCollector{
 		stats:       stats,
 		open:        d(schema.OpenFiles),
