@@ -84,8 +84,10 @@ var PagerDutySeverity = map[string]string{
 	rules.SeverityTicket: "warning",
 }
 
-// GroupBy are the labels alerts are grouped by into one notification.
-var GroupBy = []string{model.AlertNameLabel, schema.LabelEndpoint}
+// GroupBy are the labels alerts are grouped by into one notification:
+// several gateways share one Alertmanager, and their endpoints may have
+// the same names.
+var GroupBy = []string{model.AlertNameLabel, schema.LabelGateway, schema.LabelEndpoint}
 
 const (
 	first       = "(index .Alerts 0)"
@@ -144,15 +146,11 @@ func Alertmanager(cfg *config.Config) (*Config, error) {
 	)
 	c.InhibitRules = []InhibitRule{
 		{
-			// The gateway or its sidecar is down: per-endpoint alerts
-			// add nothing.
+			// A whole gateway is unwatched (every sidecar target of it
+			// down, or none scraped): its per-endpoint alerts add
+			// nothing. One replica down silences nothing.
 			SourceMatchers: []string{matcher(model.AlertNameLabel, "=~", strings.Join(rules.GatewayDownAlerts, "|"))},
 			TargetMatchers: []string{matcher(schema.LabelEndpoint, "=~", ".+")},
-			Equal:          []string{schema.LabelGateway},
-		},
-		{
-			SourceMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertGatewayDown)},
-			TargetMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertProbeFailing)},
 			Equal:          []string{schema.LabelGateway},
 		},
 		{

@@ -114,7 +114,7 @@ func TestRouting(t *testing.T) {
 	for _, tc := range cases {
 		require.Equal(t, tc.want, route(tc.labels), "%v", tc.labels)
 	}
-	require.Equal(t, []string{"alertname", "endpoint"}, groupBy(c.Route))
+	require.Equal(t, []string{"alertname", "gateway", "endpoint"}, groupBy(c.Route))
 	for _, r := range c.Receivers {
 		for _, pd := range r.PagerdutyConfigs {
 			require.NotEmpty(t, pd.RoutingKeyFile, r.Name)
@@ -165,21 +165,26 @@ func TestInhibition(t *testing.T) {
 		return map[string]string{"alertname": rules.AlertAvailabilityBurn, "severity": sev, "slo": "availability",
 			"gateway": "gw", "endpoint": ep, "method": "GET"}
 	}
-	down := map[string]string{"alertname": rules.AlertGatewayDown, "severity": "page", "gateway": "gw"}
-	sidecar := map[string]string{"alertname": rules.AlertSidecarDown, "severity": "page", "gateway": "gw"}
-	probe := map[string]string{"alertname": rules.AlertProbeFailing, "severity": "ticket", "gateway": "gw", "check": "x"}
-	decode := map[string]string{"alertname": rules.AlertDecodeErrors, "severity": "ticket", "gateway": "gw"}
+	// The labels the generated alerts carry: the gateway from the
+	// series, job and instance where the expression keeps them.
+	allDown := map[string]string{"alertname": rules.AlertSidecarsAllDown, "severity": "page", "gateway": "gw"}
+	absent := map[string]string{"alertname": rules.AlertSidecarAbsent, "severity": "page", "gateway": "gw", "job": "gatewatch"}
+	oneDown := map[string]string{"alertname": rules.AlertSidecarDown, "severity": "ticket", "gateway": "gw", "job": "gatewatch", "instance": "10.0.0.1:9090"}
+	decode := map[string]string{"alertname": rules.AlertDecodeErrors, "severity": "ticket", "gateway": "gw", "job": "gatewatch", "instance": "10.0.0.1:9090"}
 
-	require.True(t, inhibits(down, burn("page", "/a")))
-	require.True(t, inhibits(sidecar, burn("ticket", "/a")))
-	require.True(t, inhibits(down, probe))
+	require.True(t, inhibits(allDown, burn("page", "/a")), "every sidecar of the gateway down: its endpoint alerts add nothing")
+	require.True(t, inhibits(absent, burn("ticket", "/a")))
+	require.False(t, inhibits(oneDown, burn("page", "/a")), "one replica down never silences an endpoint's page")
 	require.True(t, inhibits(burn("page", "/a"), burn("ticket", "/a")))
 	require.False(t, inhibits(burn("page", "/a"), burn("ticket", "/b")), "another endpoint's ticket stays")
 	require.False(t, inhibits(burn("ticket", "/a"), burn("page", "/a")), "a ticket never silences a page")
-	require.False(t, inhibits(sidecar, decode), "a page without an SLO silences no operational ticket")
+	require.False(t, inhibits(allDown, decode), "a page without an SLO silences no operational ticket")
 	other := burn("page", "/a")
 	other["gateway"] = "other"
-	require.False(t, inhibits(down, other), "another gateway's alerts stay")
+	require.False(t, inhibits(allDown, other), "another gateway's alerts stay")
+	otherTicket := burn("ticket", "/a")
+	otherTicket["gateway"] = "other"
+	require.False(t, inhibits(burn("page", "/a"), otherTicket), "the same endpoint name on another gateway stays")
 }
 
 func TestAmtool(t *testing.T) {

@@ -50,20 +50,32 @@ const (
 	AlertAvailabilityBurn  = "GatewatchAvailabilityBudgetBurn"
 	AlertLatencyBurn       = "GatewatchLatencyBudgetBurn"
 	AlertSidecarDown       = "GatewatchSidecarDown"
+	AlertSidecarsAllDown   = "GatewatchSidecarsAllDown"
 	AlertSidecarAbsent     = "GatewatchSidecarAbsent"
-	AlertGatewayDown       = "GatewatchGatewayDown"
-	AlertProbeFailing      = "GatewatchProbeFailing"
+	AlertReadsNothing      = "GatewatchSidecarReadsNothing"
+	AlertCheckpointErrors  = "GatewatchCheckpointErrors"
 	AlertShippingLag       = "GatewatchShippingLagGrowing"
+	AlertLogsLost          = "GatewatchAccessLogLost"
+	AlertShippingLost      = "GatewatchShippingLost"
+	AlertDeadLetters       = "GatewatchShippingDeadLetters"
 	AlertDecodeErrors      = "GatewatchDecodeErrors"
 	AlertCanaryWorse       = "GatewatchCanaryWorse"
 	AlertRateLimitSaturate = "GatewatchRateLimitSaturation"
 	AlertBackendErrors     = "GatewatchBackendErrors"
 )
 
-// GatewayDownAlerts are the alerts that mean the gateway or its sidecar is
-// gone; Alertmanager inhibits per-endpoint alerts of the same gateway while
-// one of them fires.
-var GatewayDownAlerts = []string{AlertGatewayDown, AlertSidecarDown, AlertSidecarAbsent}
+// Alert names of the prober's alerts (rules/probe.go adds them once the
+// prober exports schema.ProbeSuccess; no rule here reads it).
+const (
+	AlertGatewayDown  = "GatewatchGatewayDown"
+	AlertProbeFailing = "GatewatchProbeFailing"
+)
+
+// GatewayDownAlerts are the alerts that mean a whole gateway is gone or
+// unwatched (every sidecar target of it, never one replica); Alertmanager
+// inhibits the per-endpoint alerts of the same gateway while one of them
+// fires. A generator of another such alert appends its name here.
+var GatewayDownAlerts = []string{AlertSidecarsAllDown, AlertSidecarAbsent}
 
 // Annotation names.
 const (
@@ -74,60 +86,70 @@ const (
 )
 
 // Recorded series names follow the level:metric:operations convention. The
-// level names the labels kept (endpoint_method = by (endpoint, method)); the
-// metric part is derived from the exporter's schema.
+// level names the labels kept (gateway_endpoint_method = by (gateway,
+// endpoint, method)); the metric part comes from the schema. Every gateway
+// records the same names: its series differ by the gateway label.
 var (
 	requestsMetric = schema.RecordedRequests
 	errorsMetric   = schema.RecordedErrors
 	slowMetric     = schema.RecordedSlowRequests
 
-	levelEndpointMethod   = schema.LabelEndpoint + "_" + schema.LabelMethod
-	levelEndpointMethodLE = levelEndpointMethod + "_" + schema.LabelLE
-	byEndpointMethod      = "by (" + schema.LabelEndpoint + ", " + schema.LabelMethod + ")"
+	levelEndpointMethod   = level(schema.LabelGateway, schema.LabelEndpoint, schema.LabelMethod)
+	levelEndpointMethodLE = level(schema.LabelGateway, schema.LabelEndpoint, schema.LabelMethod, schema.LabelLE)
+	levelTrack            = level(schema.LabelGateway, schema.LabelTrack)
+	byEndpointMethod      = by(schema.LabelGateway, schema.LabelEndpoint, schema.LabelMethod)
+	byEndpointMethodLE    = by(schema.LabelGateway, schema.LabelEndpoint, schema.LabelMethod, schema.LabelLE)
+	byTrack               = by(schema.LabelGateway, schema.LabelTrack)
 )
 
-// RequestRate names the recorded request rate per endpoint and method over
-// window w: endpoint_method:gatewatch_http_requests:rate5m.
+func level(labels ...string) string { return strings.Join(labels, "_") }
+
+// by writes an aggregation clause: by (gateway, endpoint).
+func by(labels ...string) string { return "by (" + strings.Join(labels, ", ") + ")" }
+
+// RequestRate names the recorded request rate per gateway, endpoint and
+// method over window w: gateway_endpoint_method:gatewatch_http_requests:rate5m.
 func RequestRate(w string) string { return levelEndpointMethod + ":" + requestsMetric + ":rate" + w }
 
-// ErrorRatio names the recorded 5xx ratio per endpoint and method over w:
-// endpoint_method:gatewatch_http_errors:ratio_rate1h.
+// ErrorRatio names the recorded 5xx ratio per gateway, endpoint and method
+// over w: gateway_endpoint_method:gatewatch_http_errors:ratio_rate1h.
 func ErrorRatio(w string) string { return levelEndpointMethod + ":" + errorsMetric + ":ratio_rate" + w }
 
 // SlowRatio names the recorded ratio of requests slower than the endpoint's
-// latency threshold over w: endpoint_method:gatewatch_http_slow_requests:ratio_rate1h.
+// latency threshold over w: gateway_endpoint_method:gatewatch_http_slow_requests:ratio_rate1h.
 func SlowRatio(w string) string { return levelEndpointMethod + ":" + slowMetric + ":ratio_rate" + w }
 
 // BucketRate names the recorded per-bucket rate of the request duration
-// histogram, by endpoint, method and le, over w.
+// histogram, by gateway, endpoint, method and le, over w.
 func BucketRate(w string) string {
 	return levelEndpointMethodLE + ":" + schema.RequestDuration.Name + schema.BucketSuffix + ":rate" + w
 }
 
 // LatencyQuantile names the recorded latency quantiles (label quantile) per
-// endpoint and method over w.
+// gateway, endpoint and method over w.
 func LatencyQuantile(w string) string {
 	return levelEndpointMethod + ":" + schema.RequestDuration.Name + ":histogram_quantile_rate" + w
 }
 
-// TrackRequestRate and TrackErrorRatio name the request rate and 5xx
-// ratio per deployment track over w.
+// TrackRequestRate names the request rate per gateway and deployment
+// track over w: gateway_track:gatewatch_http_requests:rate5m.
 func TrackRequestRate(w string) string {
-	return schema.LabelTrack + ":" + requestsMetric + ":rate" + w
+	return levelTrack + ":" + requestsMetric + ":rate" + w
 }
 
-// TrackErrorRatio names the 5xx ratio per deployment track over w.
+// TrackErrorRatio names the 5xx ratio per gateway and deployment track
+// over w.
 func TrackErrorRatio(w string) string {
-	return schema.LabelTrack + ":" + errorsMetric + ":ratio_rate" + w
+	return levelTrack + ":" + errorsMetric + ":ratio_rate" + w
 }
 
 // SLOObjective names the recorded SLO objective (a ratio, label slo) per
-// endpoint and method. Its series are constant: dashboards and the canary
+// gateway, endpoint and method. Its series are constant: dashboards and the canary
 // judge read an endpoint's own objective from it.
 func SLOObjective() string { return levelEndpointMethod + ":" + schema.RecordedSLOObjective + ":ratio" }
 
 // SLOLatencyThreshold names the recorded latency threshold in seconds per
-// endpoint and method.
+// gateway, endpoint and method.
 func SLOLatencyThreshold() string {
 	return levelEndpointMethod + ":" + schema.RecordedSLOLatencyThreshold + ":value"
 }

@@ -13,12 +13,8 @@ func requestsTotal() string      { return schema.RequestsTotal.Name }
 func durationBucketName() string { return schema.RequestDuration.Name + schema.BucketSuffix }
 func durationCount() string      { return schema.RequestDuration.Name + schema.CountSuffix }
 func serverErrors() string       { return schema.LabelCode + `=~"5.."` }
-func trackLabel() string         { return schema.LabelTrack }
 func leMatcher(d time.Duration) string {
 	return eq(schema.LabelLE, schema.LE(d.Seconds()))
-}
-func byEndpointMethodLE() string {
-	return "by (" + schema.LabelEndpoint + ", " + schema.LabelMethod + ", " + schema.LabelLE + ")"
 }
 
 // opAlert is an operational alert with the data of its two unit tests.
@@ -32,145 +28,44 @@ type opAlert struct {
 	// summary and description get a function that writes a series label
 	// (as a template or as the test's value).
 	summary, description func(l, lit func(string) string) string
-	// fire makes the alert fire at opFireAt with these series labels;
-	// quiet must not fire it at opFireAt. Both run opSamples minutes.
+	// fire makes the alert fire at opFireAt with these series labels
+	// (besides gateway, which every alert has from its series); quiet
+	// must not fire it at opFireAt. Both run opSamples minutes.
 	fire, quiet []Series
 	fireLabels  map[string]string
 }
 
 const (
-	probeCheck = schema.LabelCheck
 	sidecarJob = "job"
 	instance   = "instance"
+	// otherGateway names a second gateway in the unit tests: its series
+	// must never make this gateway's alerts fire.
+	otherGateway = "another-gateway"
 )
+
+// operationalSources write the operational alerts, in this order. Every
+// rule selects its series by gateway and keeps the gateway label. A
+// generator of further operational alerts (e.g. the prober's, in
+// rules/probe.go) appends its function here in an init function.
+var operationalSources = []func(g *generator) []opAlert{
+	(*generator).sidecarAlerts,
+	(*generator).readerAlerts,
+	(*generator).shippingAlerts,
+	(*generator).trafficAlerts,
+}
 
 // operationalAlerts are the alerts that keep the pipeline itself honest.
 func (g *generator) operationalAlerts() ([]Rule, error) {
-	job := g.cfg.Alerting.Job
-	up := selector("up", eq(sidecarJob, job))
-	inst := "sidecar-0:9090"
-	lag := time.Duration(g.cfg.Alerting.ShippingLag)
-	ops := []opAlert{
-		{
-			name: AlertSidecarDown, expr: up + " == 0", hold: 5 * time.Minute, severity: SeverityPage,
-			summary: func(l, lit func(string) string) string { return "The gatewatch sidecar " + l(instance) + " is down" },
-			description: func(l, lit func(string) string) string {
-				return "Prometheus cannot scrape the gatewatch sidecar " + l(instance) + " (job " + lit(job) + ") for 5 minutes: per-endpoint metrics and log shipping of " + lit(g.gateway) + " are blind."
-			},
-			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), opRepeat(0)}},
-			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), opRepeat(1)}},
-			fireLabels: map[string]string{sidecarJob: job, instance: inst},
-		},
-		{
-			name: AlertSidecarAbsent, expr: "absent(" + up + ")", hold: 10 * time.Minute, severity: SeverityPage,
-			summary: func(_, lit func(string) string) string {
-				return "No gatewatch sidecar of " + lit(g.gateway) + " is scraped"
-			},
-			description: func(_, lit func(string) string) string {
-				return "Prometheus has no target in job " + lit(job) + " for 10 minutes: the sidecar is not deployed, or service discovery lost it."
-			},
-			fire:       []Series{{seriesString("up", map[string]string{sidecarJob: "other", instance: inst}), opRepeat(1)}},
-			quiet:      []Series{{seriesString("up", map[string]string{sidecarJob: job, instance: inst}), opRepeat(1)}},
-			fireLabels: map[string]string{sidecarJob: job},
-		},
-		{
-			name: AlertGatewayDown, expr: "max(" + schema.ProbeSuccess.Name + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
-			summary: func(_, lit func(string) string) string { return "Every probe of " + lit(g.gateway) + " fails" },
-			description: func(_, lit func(string) string) string {
-				return "All external probes of " + lit(g.gateway) + " have failed for 2 minutes: the gateway is down or unreachable for clients."
-			},
-			fire: []Series{
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(0)},
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
-			},
-			quiet: []Series{
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(1)},
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
-			},
-			fireLabels: map[string]string{},
-		},
-		{
-			name: AlertProbeFailing, expr: schema.ProbeSuccess.Name + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
-			summary: func(l, lit func(string) string) string {
-				return "Probe " + l(probeCheck) + " of " + lit(g.gateway) + " fails"
-			},
-			description: func(l, lit func(string) string) string {
-				return "The external probe " + l(probeCheck) + " has failed for 5 minutes while clients may still be served by other routes."
-			},
-			fire:       []Series{{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)}},
-			quiet:      []Series{{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(1)}},
-			fireLabels: map[string]string{probeCheck: "orders"},
-		},
-		{
-			name: AlertShippingLag,
-			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", schema.ShipperLagSeconds.Name, formatFloat(lag.Seconds())),
-			hold: 15 * time.Minute, severity: SeverityTicket,
-			summary: func(l, lit func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
-			description: func(l, lit func(string) string) string {
-				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
-			},
-			fire:       []Series{{seriesString(schema.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), counter(lag.Seconds()/10, opSamples)}},
-			quiet:      []Series{{seriesString(schema.ShipperLagSeconds.Name, map[string]string{sidecarJob: job, instance: inst}), opRepeat(3)}},
-			fireLabels: map[string]string{sidecarJob: job, instance: inst},
-		},
-		{
-			name: AlertDecodeErrors,
-			expr: fmt.Sprintf("sum by (%[1]s, %[2]s) (rate(%[3]s[5m]))\n/\nsum by (%[1]s, %[2]s) (rate(%[4]s[5m]))\n> 0.01",
-				sidecarJob, instance, schema.DecodeErrors.Name, schema.LinesRead.Name),
-			hold: 15 * time.Minute, severity: SeverityTicket,
-			summary: func(l, lit func(string) string) string {
-				return "The sidecar " + l(instance) + " cannot decode its access log"
-			},
-			description: func(l, lit func(string) string) string {
-				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
-			},
-			fire: []Series{
-				{seriesString(schema.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
-				{seriesString(schema.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelReason: "syntax"}), counter(600, opSamples)},
-			},
-			quiet: []Series{
-				{seriesString(schema.LinesRead.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelFile: "/var/log/gw/access.log"}), counter(6000, opSamples)},
-				{seriesString(schema.DecodeErrors.Name, map[string]string{sidecarJob: job, instance: inst, schema.LabelReason: "syntax"}), counter(6, opSamples)},
-			},
-			fireLabels: map[string]string{sidecarJob: job, instance: inst},
-		},
-		{
-			name: AlertCanaryWorse,
-			expr: fmt.Sprintf("%s\n> on () group_left ()\n(2 * max(%s) + 0.01)\nand\n%s > 0.1",
-				selector(TrackErrorRatio("5m"), eq(schema.LabelTrack, "canary")),
-				selector(TrackErrorRatio("5m"), oneOf(schema.LabelTrack, []string{"stable", "baseline"}, false)),
-				selector(TrackRequestRate("5m"), eq(schema.LabelTrack, "canary"))),
-			hold: 10 * time.Minute, severity: SeverityTicket,
-			summary: func(_, lit func(string) string) string {
-				return "The canary of " + lit(g.gateway) + " fails more than stable"
-			},
-			description: func(_, lit func(string) string) string {
-				return "Over the last 5 minutes the canary track's 5xx ratio has been more than twice the stable or baseline track's plus one percentage point, for 10 minutes. Stop the rollout and compare the canary's version."
-			},
-			fire:       canarySeries(600, 3, 600, 120),
-			quiet:      canarySeries(600, 3, 600, 3),
-			fireLabels: map[string]string{schema.LabelTrack: "canary"},
-		},
-		{
-			name: AlertBackendErrors,
-			expr: fmt.Sprintf("sum by (%[1]s) (rate(%[2]s[5m]))\n/\nsum by (%[1]s) (rate(%[3]s[5m]))\n> 0.1\nand\nsum by (%[1]s) (rate(%[2]s[5m])) > 0.1",
-				schema.LabelBackend, selector(schema.BackendResponses.Name, serverErrors()), schema.BackendResponses.Name),
-			hold: 5 * time.Minute, severity: SeverityTicket,
-			summary: func(l, lit func(string) string) string {
-				return "Backend " + l(schema.LabelBackend) + " answers with bursts of 5xx"
-			},
-			description: func(l, lit func(string) string) string {
-				return "More than 10% of the responses of backend " + l(schema.LabelBackend) + " behind " + lit(g.gateway) + " were 5xx over the last 5 minutes, for 5 minutes."
-			},
-			fire:       backendSeries(600, 120),
-			quiet:      backendSeries(600, 6),
-			fireLabels: map[string]string{schema.LabelBackend: "orders:8080"},
-		},
+	var ops []opAlert
+	for _, src := range operationalSources {
+		ops = append(ops, src(g)...)
 	}
 	var rs []Rule
 	var tests []opTest
 	for _, o := range ops {
-		o.team = g.defaultTeam
+		if o.team == "" {
+			o.team = g.defaultTeam
+		}
 		r, ts, err := g.opRule(o)
 		if err != nil {
 			return nil, err
@@ -186,11 +81,266 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 	return append(rs, rl...), nil
 }
 
-func canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
+// in is an input series of this gateway (its gateway label set unless
+// labels name another).
+func (g *generator) in(metric string, labels map[string]string, values string) Series {
+	l := maps.Clone(labels)
+	if _, ok := l[schema.LabelGateway]; !ok {
+		l[schema.LabelGateway] = g.gateway
+	}
+	return Series{seriesString(metric, l), values}
+}
+
+// sidecar labels a series of the test sidecar target.
+func (g *generator) sidecar(inst string, kv ...string) map[string]string {
+	m := map[string]string{sidecarJob: g.cfg.Alerting.Job, instance: inst}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+const (
+	inst0 = "sidecar-0:9090"
+	inst1 = "sidecar-1:9090"
+)
+
+// sidecarAlerts: the sidecar targets of the gateway are down or missing.
+// One replica down is a ticket; every target of the gateway down (or none
+// scraped) pages and, in Alertmanager, silences the gateway's endpoint
+// alerts, which nothing can compute then.
+func (g *generator) sidecarAlerts() []opAlert {
+	job := g.cfg.Alerting.Job
+	up := g.sel("up", eq(sidecarJob, job))
+	return []opAlert{
+		{
+			name: AlertSidecarDown, expr: up + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string { return "The gatewatch sidecar " + l(instance) + " is down" },
+			description: func(l, lit func(string) string) string {
+				return "Prometheus cannot scrape the gatewatch sidecar " + l(instance) + " (job " + lit(job) + ") of " + l(schema.LabelGateway) + " for 5 minutes: the requests its gateway replica serves are missing from the metrics and its logs are not shipped."
+			},
+			fire: []Series{g.in("up", g.sidecar(inst0), opRepeat(0)), g.in("up", g.sidecar(inst1), opRepeat(1))},
+			quiet: []Series{
+				g.in("up", g.sidecar(inst0), opRepeat(1)),
+				g.in("up", g.sidecar(inst0, schema.LabelGateway, otherGateway), opRepeat(0)),
+			},
+			fireLabels: g.sidecar(inst0),
+		},
+		{
+			name:     AlertSidecarsAllDown,
+			expr:     fmt.Sprintf("sum %s (%s) == 0", by(schema.LabelGateway), up),
+			hold:     5 * time.Minute,
+			severity: SeverityPage,
+			summary: func(l, _ func(string) string) string {
+				return "Every gatewatch sidecar of " + l(schema.LabelGateway) + " is down"
+			},
+			description: func(l, lit func(string) string) string {
+				return "Prometheus has scraped no gatewatch sidecar of " + l(schema.LabelGateway) + " (job " + lit(job) + ") for 5 minutes: its per-endpoint metrics, SLO alerts and log shipping are blind."
+			},
+			fire: []Series{g.in("up", g.sidecar(inst0), opRepeat(0)), g.in("up", g.sidecar(inst1), opRepeat(0))},
+			quiet: []Series{
+				g.in("up", g.sidecar(inst0), opRepeat(0)), g.in("up", g.sidecar(inst1), opRepeat(1)),
+				g.in("up", g.sidecar(inst0, schema.LabelGateway, otherGateway), opRepeat(0)),
+			},
+			fireLabels: map[string]string{},
+		},
+		{
+			name: AlertSidecarAbsent, expr: "absent(" + up + ")", hold: 10 * time.Minute, severity: SeverityPage,
+			summary: func(l, _ func(string) string) string {
+				return "No gatewatch sidecar of " + l(schema.LabelGateway) + " is scraped"
+			},
+			description: func(l, lit func(string) string) string {
+				return "Prometheus has no target of " + l(schema.LabelGateway) + " in job " + lit(job) + " for 10 minutes: the sidecar is not deployed, service discovery lost it, or its scrape configuration does not set the gateway label (generate rules writes one)."
+			},
+			fire: []Series{
+				g.in("up", g.sidecar(inst0, sidecarJob, "other"), opRepeat(1)),
+				g.in("up", g.sidecar(inst0, schema.LabelGateway, otherGateway), opRepeat(1)),
+			},
+			quiet:      []Series{g.in("up", g.sidecar(inst0), opRepeat(1))},
+			fireLabels: map[string]string{sidecarJob: job},
+		},
+	}
+}
+
+// readerAlerts: the metrics reader reads nothing, cannot decode what it
+// reads, loses lines or cannot write its checkpoint.
+func (g *generator) readerAlerts() []opAlert {
+	const glob = "/var/log/gw/*.log"
+	file := "/var/log/gw/access.log"
+	lost := eq(schema.LabelReason, schema.SkippedLost)
+	return []opAlert{
+		{
+			name: AlertReadsNothing, expr: g.sel(schema.FilesMatched.Name) + " == 0", hold: 10 * time.Minute, severity: SeverityTicket,
+			summary: func(l, _ func(string) string) string {
+				return "The sidecar " + l(instance) + " finds no file at " + l(schema.LabelGlob)
+			},
+			description: func(l, _ func(string) string) string {
+				return "The log path " + l(schema.LabelGlob) + " of the sidecar " + l(instance) + " has matched no file for 10 minutes: it reads nothing there, so the gateway's requests are missing from the metrics and the SLO alerts. Check sidecar.logs[].path against the gateway's log location and the volume mount."
+			},
+			fire:       []Series{g.in(schema.FilesMatched.Name, g.sidecar(inst0, schema.LabelGlob, glob), opRepeat(0))},
+			quiet:      []Series{g.in(schema.FilesMatched.Name, g.sidecar(inst0, schema.LabelGlob, glob), opRepeat(1))},
+			fireLabels: g.sidecar(inst0, schema.LabelGlob, glob),
+		},
+		{
+			name: AlertDecodeErrors,
+			expr: fmt.Sprintf("sum %[1]s (rate(%[2]s[5m]))\n/\nsum %[1]s (rate(%[3]s[5m]))\n> 0.01",
+				by(schema.LabelGateway, sidecarJob, instance), g.sel(schema.DecodeErrors.Name), g.sel(schema.LinesRead.Name)),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string {
+				return "The sidecar " + l(instance) + " cannot decode its access log"
+			},
+			description: func(l, lit func(string) string) string {
+				return "More than 1% of the access-log lines " + l(instance) + " read in the last 5 minutes could not be decoded. The lines are shipped as raw text with an error field, but they are missing from the metrics: the log format probably changed."
+			},
+			fire: []Series{
+				g.in(schema.LinesRead.Name, g.sidecar(inst0, schema.LabelFile, file), counter(6000, opSamples)),
+				g.in(schema.DecodeErrors.Name, g.sidecar(inst0, schema.LabelReason, "syntax"), counter(600, opSamples)),
+			},
+			quiet: []Series{
+				g.in(schema.LinesRead.Name, g.sidecar(inst0, schema.LabelFile, file), counter(6000, opSamples)),
+				g.in(schema.DecodeErrors.Name, g.sidecar(inst0, schema.LabelReason, "syntax"), counter(6, opSamples)),
+			},
+			fireLabels: g.sidecar(inst0),
+		},
+		{
+			name: AlertLogsLost,
+			expr: fmt.Sprintf("sum %s (increase(%s[30m])) > 0",
+				by(schema.LabelGateway, sidecarJob, instance), g.sel(schema.SkippedBytes.Name, lost)),
+			severity: SeverityTicket,
+			summary: func(l, _ func(string) string) string {
+				return "The sidecar " + l(instance) + " lost access-log lines before reading them"
+			},
+			description: func(l, _ func(string) string) string {
+				return "Over the last 30 minutes files followed by the sidecar " + l(instance) + " were rotated, truncated or deleted before it had read them (" + schema.SkippedBytes.Name + "{reason=\"" + schema.SkippedLost + "\"}): those requests are missing from the metrics. Rotate less often, keep one more rotated file, or look for a sidecar that was down or far behind."
+			},
+			fire: []Series{
+				g.in(schema.SkippedBytes.Name, g.sidecar(inst0, schema.LabelReason, schema.SkippedLost), counter(4096, opSamples)),
+				g.in(schema.SkippedBytes.Name, g.sidecar(inst0, schema.LabelReason, schema.SkippedTooLong), opRepeat(0)),
+			},
+			quiet: []Series{
+				g.in(schema.SkippedBytes.Name, g.sidecar(inst0, schema.LabelReason, schema.SkippedLost), opRepeat(0)),
+				g.in(schema.SkippedBytes.Name, g.sidecar(inst0, schema.LabelReason, schema.SkippedTooLong), counter(4096, opSamples)),
+			},
+			fireLabels: g.sidecar(inst0),
+		},
+		{
+			name: AlertCheckpointErrors,
+			expr: fmt.Sprintf("increase(%s[15m]) > 0", g.sel(schema.CheckpointErrors.Name)),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l, _ func(string) string) string {
+				return "The sidecar " + l(instance) + " cannot write its checkpoint"
+			},
+			description: func(l, _ func(string) string) string {
+				return "Writes of the metrics reader's checkpoint of " + l(instance) + " have kept failing for 15 minutes. Metrics are unaffected until the sidecar restarts; then it resumes from the last checkpoint written and counts the lines since then again. Check that sidecar.checkpoint_dir is writable and not full."
+			},
+			fire:       []Series{g.in(schema.CheckpointErrors.Name, g.sidecar(inst0), counter(1, opSamples))},
+			quiet:      []Series{g.in(schema.CheckpointErrors.Name, g.sidecar(inst0), opRepeat(3))},
+			fireLabels: g.sidecar(inst0),
+		},
+	}
+}
+
+// shippingAlerts: log shipping to Elasticsearch is late or loses lines.
+func (g *generator) shippingAlerts() []opAlert {
+	lag := time.Duration(g.cfg.Alerting.ShippingLag)
+	return []opAlert{
+		{
+			name: AlertShippingLag,
+			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", g.sel(schema.ShipperLagSeconds.Name), formatFloat(lag.Seconds())),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
+			description: func(l, lit func(string) string) string {
+				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
+			},
+			fire:       []Series{g.in(schema.ShipperLagSeconds.Name, g.sidecar(inst0), counter(lag.Seconds()/10, opSamples))},
+			quiet:      []Series{g.in(schema.ShipperLagSeconds.Name, g.sidecar(inst0), opRepeat(3))},
+			fireLabels: g.sidecar(inst0),
+		},
+		{
+			name: AlertShippingLost,
+			expr: fmt.Sprintf("sum %s (increase(%s[30m])) > 0",
+				by(schema.LabelGateway, sidecarJob, instance), g.sel(schema.ShipperLostBytes.Name)),
+			severity: SeverityTicket,
+			summary: func(l, _ func(string) string) string {
+				return "Log shipping of " + l(instance) + " lost access-log lines"
+			},
+			description: func(l, _ func(string) string) string {
+				return "Over the last 30 minutes rotated access-log files of " + l(instance) + " disappeared before the shipper had sent them to Elasticsearch (" + schema.ShipperLostBytes.Name + "): those lines are missing from Kibana, not from the metrics. Keep rotated files longer than the shipping lag."
+			},
+			fire:       []Series{g.in(schema.ShipperLostBytes.Name, g.sidecar(inst0, schema.LabelReason, "unread"), counter(4096, opSamples))},
+			quiet:      []Series{g.in(schema.ShipperLostBytes.Name, g.sidecar(inst0, schema.LabelReason, "unread"), opRepeat(0))},
+			fireLabels: g.sidecar(inst0),
+		},
+		{
+			name: AlertDeadLetters,
+			expr: fmt.Sprintf("sum %s (increase(%s[30m])) > 0",
+				by(schema.LabelGateway, sidecarJob, instance),
+				g.sel(schema.ShippedDocuments.Name, oneOf(schema.LabelResult, []string{schema.ResultDeadLetter, schema.ResultDropped}, false))),
+			severity: SeverityTicket,
+			summary: func(l, _ func(string) string) string {
+				return "Elasticsearch refuses access-log documents of " + l(instance)
+			},
+			description: func(l, _ func(string) string) string {
+				return "Over the last 30 minutes Elasticsearch refused documents shipped by " + l(instance) + ": they went to the dead-letter index (result " + schema.ResultDeadLetter + ") or, refused there too, were dropped and logged (result " + schema.ResultDropped + "). The index template or the mapping probably no longer fits the log format; see the dead-letter documents' error field."
+			},
+			fire: []Series{
+				g.in(schema.ShippedDocuments.Name, g.sidecar(inst0, schema.LabelResult, schema.ResultDeadLetter), counter(5, opSamples)),
+				g.in(schema.ShippedDocuments.Name, g.sidecar(inst0, schema.LabelResult, "stored"), counter(600, opSamples)),
+			},
+			quiet: []Series{
+				g.in(schema.ShippedDocuments.Name, g.sidecar(inst0, schema.LabelResult, schema.ResultDeadLetter), opRepeat(2)),
+				g.in(schema.ShippedDocuments.Name, g.sidecar(inst0, schema.LabelResult, "stored"), counter(600, opSamples)),
+			},
+			fireLabels: g.sidecar(inst0),
+		},
+	}
+}
+
+// trafficAlerts: the canary fails more than stable; a backend answers
+// with bursts of 5xx.
+func (g *generator) trafficAlerts() []opAlert {
+	return []opAlert{
+		{
+			name: AlertCanaryWorse,
+			expr: fmt.Sprintf("%s\n> on (%s) group_left ()\n(2 * max %s (%s) + 0.01)\nand\n%s > 0.1",
+				g.sel(TrackErrorRatio("5m"), eq(schema.LabelTrack, "canary")),
+				schema.LabelGateway, by(schema.LabelGateway),
+				g.sel(TrackErrorRatio("5m"), oneOf(schema.LabelTrack, []string{"stable", "baseline"}, false)),
+				g.sel(TrackRequestRate("5m"), eq(schema.LabelTrack, "canary"))),
+			hold: 10 * time.Minute, severity: SeverityTicket,
+			summary: func(l, _ func(string) string) string {
+				return "The canary of " + l(schema.LabelGateway) + " fails more than stable"
+			},
+			description: func(_, _ func(string) string) string {
+				return "Over the last 5 minutes the canary track's 5xx ratio has been more than twice the stable or baseline track's plus one percentage point, for 10 minutes. Stop the rollout and compare the canary's version."
+			},
+			fire:       g.canarySeries(600, 3, 600, 120),
+			quiet:      g.canarySeries(600, 3, 600, 3),
+			fireLabels: map[string]string{schema.LabelTrack: "canary"},
+		},
+		{
+			name: AlertBackendErrors,
+			expr: fmt.Sprintf("sum %[1]s (rate(%[2]s[5m]))\n/\nsum %[1]s (rate(%[3]s[5m]))\n> 0.1\nand\nsum %[1]s (rate(%[2]s[5m])) > 0.1",
+				by(schema.LabelGateway, schema.LabelBackend), g.sel(schema.BackendResponses.Name, serverErrors()), g.sel(schema.BackendResponses.Name)),
+			hold: 5 * time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string {
+				return "Backend " + l(schema.LabelBackend) + " answers with bursts of 5xx"
+			},
+			description: func(l, lit func(string) string) string {
+				return "More than 10% of the responses of backend " + l(schema.LabelBackend) + " behind " + l(schema.LabelGateway) + " were 5xx over the last 5 minutes, for 5 minutes."
+			},
+			fire:       g.backendSeries(600, 120),
+			quiet:      g.backendSeries(600, 6),
+			fireLabels: map[string]string{schema.LabelBackend: "orders:8080"},
+		},
+	}
+}
+
+func (g *generator) canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
 	s := func(track, code string, v float64) Series {
-		return Series{seriesString(requestsTotal(), map[string]string{
+		return g.in(requestsTotal(), map[string]string{
 			schema.LabelEndpoint: "/health", schema.LabelMethod: "GET", schema.LabelCode: code, schema.LabelTrack: track,
-		}), counter(v, opSamples)}
+		}, counter(v, opSamples))
 	}
 	return []Series{
 		s("stable", "200", stable-stableFail), s("stable", "500", stableFail),
@@ -198,11 +348,11 @@ func canarySeries(stable, stableFail, canary, canaryFail float64) []Series {
 	}
 }
 
-func backendSeries(total, fail float64) []Series {
+func (g *generator) backendSeries(total, fail float64) []Series {
 	s := func(code string, v float64) Series {
-		return Series{seriesString(schema.BackendResponses.Name, map[string]string{
+		return g.in(schema.BackendResponses.Name, map[string]string{
 			schema.LabelBackend: "orders:8080", schema.LabelCode: code, schema.LabelTrack: "stable",
-		}), counter(v, opSamples)}
+		}, counter(v, opSamples))
 	}
 	return []Series{s("200", total-fail), s("503", fail)}
 }
@@ -240,7 +390,8 @@ func (g *generator) opRule(o opAlert) (Rule, [2]opTest, error) {
 	}
 	expLabels := maps.Clone(labels)
 	maps.Copy(expLabels, o.fireLabels)
-	expAnn, err := render(func(n string) string { return o.fireLabels[n] }, func(s string) string { return s })
+	expLabels[schema.LabelGateway] = g.gateway
+	expAnn, err := render(func(n string) string { return expLabels[n] }, func(s string) string { return s })
 	if err != nil {
 		return Rule{}, [2]opTest{}, err
 	}
@@ -276,7 +427,7 @@ func (g *generator) rateLimitAlerts() ([]Rule, []opTest, error) {
 		var parts []string
 		for _, t := range cl.targets {
 			parts = append(parts, fmt.Sprintf("sum %s (rate(%s[5m]))",
-				byEndpointMethod, selector(requestsTotal(), append(t.matchers(), eq(schema.LabelCode, "429"))...)))
+				byEndpointMethod, g.sel(requestsTotal(), append(t.matchers(), eq(schema.LabelCode, "429"))...)))
 		}
 		num := parts[0]
 		for _, p := range parts[1:] {
@@ -288,13 +439,13 @@ func (g *generator) rateLimitAlerts() ([]Rule, []opTest, error) {
 				return map[string]string{schema.LabelEndpoint: e, schema.LabelMethod: m, schema.LabelCode: code, schema.LabelTrack: "stable"}
 			}
 			return []Series{
-				{seriesString(requestsTotal(), l("200")), counter(600-limited, opSamples)},
-				{seriesString(requestsTotal(), l("429")), counter(limited, opSamples)},
+				g.in(requestsTotal(), l("200"), counter(600-limited, opSamples)),
+				g.in(requestsTotal(), l("429"), counter(limited, opSamples)),
 			}
 		}
 		o := opAlert{
 			name: AlertRateLimitSaturate,
-			expr: num + "\n/\n" + RequestRate("5m") + "\n> 0.05",
+			expr: num + "\n/\n" + g.sel(RequestRate("5m")) + "\n> 0.05",
 			hold: 15 * time.Minute, severity: SeverityTicket, team: cl.key,
 			summary: func(l, lit func(string) string) string {
 				return l(schema.LabelMethod) + " " + l(schema.LabelEndpoint) + " refuses many requests with 429"

@@ -32,6 +32,7 @@ import (
 
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/schema"
 )
 
 // Rule is one recording or alerting rule as a Prometheus 2.42 rule file
@@ -96,12 +97,13 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 		return nil, err
 	}
 	g := &generator{c: c, cfg: cfg, gateway: GatewayName(c, cfg)}
+	g.gw = eq(schema.LabelGateway, g.gateway)
 	g.uid = DashboardUID(g.gateway)
 	g.series = endpointSeries(c)
 	teams := cfg.TeamNames()
 	g.defaultTeam = teams[len(teams)-1]
 
-	recordings := g.recordings()
+	recordings := append(g.recordings(), g.objectiveRecordings()...)
 	latency := g.latencyRecordings()
 	g.recorded = map[string][]string{}
 	for _, r := range append(slices.Clone(recordings), latency...) {
@@ -195,6 +197,7 @@ type generator struct {
 	c           *contract.Contract
 	cfg         *config.Config
 	gateway     string
+	gw          string // the matcher gateway="<name>" every selector has
 	uid         string
 	defaultTeam string
 	series      []series
@@ -204,13 +207,19 @@ type generator struct {
 	recorded map[string][]string
 }
 
-// labels returns the labels of an alert: the gateway, the given pairs.
+// labels returns the static labels of an alert: the given pairs. The
+// gateway label comes from the series every rule selects by gateway.
 func (g *generator) labels(kv ...string) map[string]string {
-	m := map[string]string{"gateway": g.gateway}
+	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
 	return m
+}
+
+// sel writes a selector of metric for this gateway: metric{gateway="<name>", matchers...}.
+func (g *generator) sel(metric string, matchers ...string) string {
+	return selector(metric, append([]string{g.gw}, matchers...)...)
 }
 
 // annotations returns summary, description and the links of an alert.
@@ -235,41 +244,90 @@ func (g *generator) annotations(alert, summary, description string) (map[string]
 	return m, nil
 }
 
-// recordings are the SLI recording rules over all endpoints.
+// recordings are the SLI recording rules over all endpoints of the
+// gateway.
 func (g *generator) recordings() []Rule {
 	total := requestsTotal()
 	var rs []Rule
 	for _, w := range Windows {
 		rs = append(rs, Rule{
 			Record: RequestRate(w),
-			Expr:   fmt.Sprintf("sum %s (rate(%s[%s]))", byEndpointMethod, total, w),
+			Expr:   fmt.Sprintf("sum %s (rate(%s[%s]))", byEndpointMethod, g.sel(total), w),
 		})
 		rs = append(rs, Rule{
 			Record: ErrorRatio(w),
 			Expr: fmt.Sprintf("(\n  sum %s (rate(%s[%s]))\n  or\n  0 * %s\n)\n/\n%s",
-				byEndpointMethod, selector(total, serverErrors()), w, RequestRate(w), RequestRate(w)),
+				byEndpointMethod, g.sel(total, serverErrors()), w, g.sel(RequestRate(w)), g.sel(RequestRate(w))),
 		})
 	}
 	rs = append(rs, Rule{
 		Record: BucketRate("5m"),
-		Expr:   fmt.Sprintf("sum %s (rate(%s[5m]))", byEndpointMethodLE(), durationBucketName()),
+		Expr:   fmt.Sprintf("sum %s (rate(%s[5m]))", byEndpointMethodLE, g.sel(durationBucketName())),
 	})
 	for _, q := range Quantiles {
 		rs = append(rs, Rule{
 			Record: LatencyQuantile("5m"),
-			Expr:   fmt.Sprintf("histogram_quantile(%s, %s)", q, BucketRate("5m")),
+			Expr:   fmt.Sprintf("histogram_quantile(%s, %s)", q, g.sel(BucketRate("5m"))),
 			Labels: map[string]string{LabelQuantile: q},
 		})
 	}
 	rs = append(rs,
-		Rule{Record: TrackRequestRate("5m"), Expr: fmt.Sprintf("sum by (%s) (rate(%s[5m]))", trackLabel(), total)},
+		Rule{Record: TrackRequestRate("5m"), Expr: fmt.Sprintf("sum %s (rate(%s[5m]))", byTrack, g.sel(total))},
 		Rule{
 			Record: TrackErrorRatio("5m"),
-			Expr: fmt.Sprintf("(\n  sum by (%s) (rate(%s[5m]))\n  or\n  0 * %s\n)\n/\n%s",
-				trackLabel(), selector(total, serverErrors()), TrackRequestRate("5m"), TrackRequestRate("5m")),
+			Expr: fmt.Sprintf("(\n  sum %s (rate(%s[5m]))\n  or\n  0 * %s\n)\n/\n%s",
+				byTrack, g.sel(total, serverErrors()), g.sel(TrackRequestRate("5m")), g.sel(TrackRequestRate("5m"))),
 		},
 	)
 	return rs
+}
+
+// objectiveRecordings record every endpoint's SLO objectives (as ratios,
+// label slo) and latency threshold (seconds) as constant series, so that
+// dashboards and the canary judge read an endpoint's own SLO. Each class
+// of endpoints sharing a value is one part: 0 times the endpoint's request
+// count plus the value. The exporter creates the count series of every
+// endpoint and declared method at start, so the series exist before any
+// traffic; an endpoint with SLOs disabled has none.
+func (g *generator) objectiveRecordings() []Rule {
+	type value struct {
+		record string
+		labels map[string]string
+		of     func(config.SLO) float64
+	}
+	values := []value{
+		{SLOObjective(), map[string]string{LabelSLO: SLOAvailability}, func(s config.SLO) float64 { return s.Availability / 100 }},
+		{SLOObjective(), map[string]string{LabelSLO: SLOLatency}, func(s config.SLO) float64 { return s.LatencyTarget / 100 }},
+		{SLOLatencyThreshold(), nil, func(s config.SLO) float64 { return s.LatencyThreshold.Seconds() }},
+	}
+	var rs []Rule
+	for _, v := range values {
+		classes := classify(g.series, func(s series) (float64, bool) {
+			slo := g.cfg.SLOFor(s.ep)
+			return round(v.of(slo)), !slo.Disabled
+		})
+		var parts []string
+		for _, cl := range classes {
+			for _, t := range cl.targets {
+				parts = append(parts, fmt.Sprintf("0 * max %s (%s) + %s",
+					byEndpointMethod, g.sel(durationCount(), t.matchers()...), formatFloat(cl.key)))
+			}
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		rs = append(rs, Rule{Record: v.record, Expr: orParts(parts), Labels: v.labels})
+	}
+	return rs
+}
+
+// orParts joins expressions with or, each in parentheses when there are
+// several.
+func orParts(parts []string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(\n" + strings.Join(parts, "\n)\nor\n(\n") + "\n)"
 }
 
 // latencyRecordings record, per window, the ratio of requests slower than
@@ -286,8 +344,8 @@ func (g *generator) latencyRecordings() []Rule {
 		for _, cl := range classes {
 			for _, t := range cl.targets {
 				ms := t.matchers()
-				count := selector(durationCount(), ms...)
-				bucket := selector(durationBucketName(), append(slices.Clone(ms), leMatcher(cl.key))...)
+				count := g.sel(durationCount(), ms...)
+				bucket := g.sel(durationBucketName(), append(slices.Clone(ms), leMatcher(cl.key))...)
 				parts = append(parts, fmt.Sprintf("(\n  sum %[1]s (rate(%[2]s[%[4]s]))\n  -\n  sum %[1]s (rate(%[3]s[%[4]s]))\n)\n/\nsum %[1]s (rate(%[2]s[%[4]s]))",
 					byEndpointMethod, count, bucket, w))
 			}
@@ -295,11 +353,7 @@ func (g *generator) latencyRecordings() []Rule {
 		if len(parts) == 0 {
 			continue
 		}
-		expr := parts[0]
-		if len(parts) > 1 {
-			expr = "(\n" + strings.Join(parts, "\n)\nor\n(\n") + "\n)"
-		}
-		rs = append(rs, Rule{Record: SlowRatio(w), Expr: expr})
+		rs = append(rs, Rule{Record: SlowRatio(w), Expr: orParts(parts)})
 	}
 	return rs
 }

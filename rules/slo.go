@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gatewatch/gatewatch/schema"
@@ -34,7 +33,9 @@ type burnRule struct {
 	parts  []burnPart
 	row    burnRow
 	budget float64
-	labels map[string]string
+	// gateway is the gateway's name, gw its matcher.
+	gateway, gw string
+	labels      map[string]string
 	// annotate renders the annotations for an endpoint and method, given
 	// as template expressions or as values.
 	annotate func(endpoint, method string) map[string]string
@@ -175,11 +176,13 @@ func (g *generator) burnRule(kind sloKind, rg ruleGroup, row burnRow) (burnRule,
 		return burnRule{}, err
 	}
 	return burnRule{
-		alert:  kind.alert,
-		parts:  rg.parts,
-		row:    row,
-		budget: budgetOf(k.objective),
-		labels: labels,
+		alert:   kind.alert,
+		parts:   rg.parts,
+		row:     row,
+		budget:  budgetOf(k.objective),
+		gateway: g.gateway,
+		gw:      g.gw,
+		labels:  labels,
 		annotate: func(e, m string) map[string]string {
 			a := map[string]string{}
 			for n, v := range static {
@@ -199,17 +202,13 @@ func (b burnRule) rule(kind sloKind) Rule {
 	var parts []string
 	for _, p := range b.parts {
 		parts = append(parts, fmt.Sprintf("%s > %s\nand\n%s > %s\nand\n%s * 3600 >= %s",
-			selector(kind.ratio(b.row.long), p.target.matchers()...), th,
-			kind.ratio(b.row.short), th,
-			RequestRate(b.row.long), formatFloat(p.minReq)))
-	}
-	expr := parts[0]
-	if len(parts) > 1 {
-		expr = "(\n" + strings.Join(parts, "\n)\nor\n(\n") + "\n)"
+			selector(kind.ratio(b.row.long), append([]string{b.gw}, p.target.matchers()...)...), th,
+			selector(kind.ratio(b.row.short), b.gw), th,
+			selector(RequestRate(b.row.long), b.gw), formatFloat(p.minReq)))
 	}
 	return Rule{
 		Alert:       b.alert,
-		Expr:        expr,
+		Expr:        orParts(parts),
 		For:         shortDuration(b.row.hold),
 		Labels:      escapeLabels(b.labels),
 		Annotations: b.annotate(tmplLabel(schema.LabelEndpoint), tmplLabel(schema.LabelMethod)),

@@ -259,7 +259,7 @@ func (g *generator) burnTests(sets []burnSet) {
 		}
 		for _, be := range eps {
 			total, fail := c.total(be), c.fail(be)
-			tg.InputSeries = append(tg.InputSeries, burnInput(be, total, fail)...)
+			tg.InputSeries = append(tg.InputSeries, burnInput(g.gateway, be, total, fail)...)
 			for j, set := range sets {
 				for i, at := range burnEvals {
 					k := j*len(burnEvals) + i
@@ -294,8 +294,10 @@ func burnTraffic(k sloKey) float64 {
 // minute of which fail fail: with a 5xx status where it has an
 // availability class, and slower than its threshold where it has a
 // latency class.
-func burnInput(be *burnEndpoint, total, fail float64) []Series {
-	l := map[string]string{schema.LabelEndpoint: be.endpoint, schema.LabelMethod: be.method, schema.LabelTrack: "stable"}
+func burnInput(gateway string, be *burnEndpoint, total, fail float64) []Series {
+	l := map[string]string{
+		schema.LabelGateway: gateway, schema.LabelEndpoint: be.endpoint, schema.LabelMethod: be.method, schema.LabelTrack: "stable",
+	}
 	with := func(kv ...string) map[string]string {
 		c := maps.Clone(l)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -353,6 +355,7 @@ func expectBurn(burns []burnRule, e, m string, ratio, perMinute float64, at time
 			continue
 		}
 		labels := maps.Clone(b.labels)
+		labels[schema.LabelGateway] = b.gateway
 		labels[schema.LabelEndpoint] = e
 		labels[schema.LabelMethod] = m
 		out = append(out, ExpAlert{ExpLabels: labels, ExpAnnotations: b.annotate(e, m)})

@@ -274,6 +274,13 @@ var (
 	}
 )
 
+// Results of ShippedDocuments that mean a document is not where it
+// belongs: stored in the dead-letter index, or not stored at all.
+const (
+	ResultDeadLetter = "dead_letter"
+	ResultDropped    = "dropped"
+)
+
 // Prober metrics (gatewatch probe).
 var (
 	ProbeSuccess = Metric{

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,7 +88,7 @@ func TestSidecarSIGTERM(t *testing.T) {
 	for {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		require.NoError(t, err)
-		if strings.Contains(readAll(t, resp), `gatewatch_sidecar_lines_read_total{file="`+log+`"} 40`) {
+		if regexp.MustCompile(`gatewatch_sidecar_lines_read_total\{file="` + regexp.QuoteMeta(log) + `",gateway="[^"]+"\} 40\n`).MatchString(readAll(t, resp)) {
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "40 lines not read within 20s")
