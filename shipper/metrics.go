@@ -52,6 +52,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped} {
 		m.docs.WithLabelValues(r)
 	}
+	m.lostBytes.WithLabelValues("unread") // at 0 from the start, for increase()
 	m.stored = m.docs.WithLabelValues(ResultStored)
 	m.duplicate = m.docs.WithLabelValues(ResultDuplicate)
 	m.deadLet = m.docs.WithLabelValues(ResultDeadLetter)

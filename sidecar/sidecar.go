@@ -176,6 +176,9 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	if err := gwReg.Register(newTailCollector(s.tailer.Stats)); err != nil {
 		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
 	}
+	if err := gwReg.Register(newGlobCollector(paths)); err != nil {
+		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
+	}
 
 	if cfg.Shipper.Enabled && !opts.Once {
 		if ShipperFactory == nil {

@@ -631,3 +631,21 @@ func TestGatewayLabelOnEverySeries(t *testing.T) {
 		})
 	}
 }
+
+// TestFilesMatched: each configured log path exports how many files it
+// matches, 0 for a path that matches nothing.
+func TestFilesMatched(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.log", "b.log"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	glob, missing := filepath.Join(dir, "*.log"), filepath.Join(dir, "nothing", "*.log")
+	cfg := testConfig(t, filepath.Join(dir, "state"), glob, missing)
+	reg := prometheus.NewRegistry()
+	_, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.Equal(t, 2.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, glob))
+	require.Equal(t, 0.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, missing))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "c.log"), nil, 0o644))
+	require.Equal(t, 3.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, glob), "counted at each scrape")
+}
