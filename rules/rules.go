@@ -82,6 +82,9 @@ type Set struct {
 	Rules File
 	// Tests is rules_test.yml, a promtool unit test file for Rules.
 	Tests TestFile
+	// Scrape is prometheus-scrape.yml, the scrape job of the gateway's
+	// sidecars that sets the labels the rules select.
+	Scrape ScrapeConfig
 }
 
 // RulesFileName is the name rules_test.yml expects the rules under.
@@ -118,6 +121,7 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 		return nil, err
 	}
 	s := &Set{Gateway: g.gateway}
+	s.Scrape.ScrapeConfigs = []ScrapeJob{ScrapeJobFor(g.gateway, cfg.Alerting.Job, []string{defaultTarget(cfg.Sidecar.Listen)})}
 	s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-sli", Rules: recordings})
 	if len(latency) > 0 {
 		s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-sli-latency", Rules: latency})

@@ -92,7 +92,14 @@ func TestPromtool(t *testing.T) {
 	s, err := Generate(ordersContract(), loadConfig(t, ordersConfig))
 	require.NoError(t, err)
 	dir := writeSet(t, s)
-	for _, args := range [][]string{{"check", "rules", "--lint=duplicate-rules", "--lint-fatal", RulesFileName}, {"test", "rules", "rules_test.yml"}} {
+	scrape, err := s.ScrapeYAML()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ScrapeFileName), scrape, 0o644))
+	for _, args := range [][]string{
+		{"check", "rules", "--lint=duplicate-rules", "--lint-fatal", RulesFileName},
+		{"test", "rules", "rules_test.yml"},
+		{"check", "config", ScrapeFileName},
+	} {
 		cmd := exec.Command("/usr/bin/promtool", args...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
@@ -209,6 +216,7 @@ func TestGolden(t *testing.T) {
 		{"orders.rules.yml", s.RulesYAML},
 		{"orders.rules_test.yml", s.TestsYAML},
 		{"orders.prometheusrule.yaml", s.PrometheusRuleYAML},
+		{"orders.prometheus-scrape.yml", s.ScrapeYAML},
 	} {
 		got, err := f.gen()
 		require.NoError(t, err)

@@ -17,6 +17,7 @@ const (
 	rulesFile          = rules.RulesFileName
 	rulesTestFile      = "rules_test.yml"
 	prometheusRuleFile = "prometheusrule.yaml"
+	scrapeFile         = rules.ScrapeFileName
 	alertmanagerFile   = "alertmanager.yml"
 )
 
@@ -31,7 +32,7 @@ func init() {
 			c.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
 			c.Action(func(*kingpin.ParseContext) error { return generate(&in, out, what) })
 		}
-		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
+		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+"), a PrometheusRule ("+prometheusRuleFile+") and the scrape job that sets the labels they select ("+scrapeFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
 		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch")
 	})
@@ -79,6 +80,10 @@ func generate(in *inputs, dir string, what []string) error {
 			}
 			b, err = s.PrometheusRuleYAML()
 			if err := add(prometheusRuleFile, b, err); err != nil {
+				return err
+			}
+			b, err = s.ScrapeYAML()
+			if err := add(scrapeFile, b, err); err != nil {
 				return err
 			}
 		case "alertmanager":

@@ -60,11 +60,12 @@ func TestGenerateCorpus(t *testing.T) {
 						t.Skipf("refused on purpose by the loader: %s", strings.TrimSpace(errOut))
 					}
 					require.Equal(t, 0, code, errOut)
-					for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, alertmanagerFile, "elasticsearch/index-template.json"} {
+					for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, scrapeFile, alertmanagerFile, "elasticsearch/index-template.json"} {
 						require.Contains(t, out, filepath.Join(dir, name))
 					}
 					runTool(t, dir, promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", rulesFile)
 					runTool(t, dir, amtool, "check-config", alertmanagerFile)
+					runTool(t, dir, promtool, "check", "config", scrapeFile)
 					runTool(t, dir, promtool, "test", "rules", rulesTestFile)
 				})
 			}

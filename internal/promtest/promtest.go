@@ -28,6 +28,17 @@ scrape_configs:
 `, ruleFile, job, target)
 }
 
+// Config returns a prometheus.yml that scrapes and evaluates every second:
+// the rule files and the scrape_configs of scrape (a generated
+// prometheus-scrape.yml).
+func Config(scrape []byte, ruleFiles ...string) []byte {
+	b := []byte("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n")
+	for _, f := range ruleFiles {
+		b = fmt.Appendf(b, "  - %q\n", f)
+	}
+	return append(b, scrape...)
+}
+
 // Start writes files (prometheus.yml among them) into dir, starts
 // Prometheus on a free loopback port with its storage in dir, and returns
 // its base URL. Prometheus is killed when the test ends; its log is shown

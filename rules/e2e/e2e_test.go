@@ -150,9 +150,13 @@ func TestSidecarPrometheus(t *testing.T) {
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)
+	// The generated scrape job, pointed at the sidecar.
+	set.Scrape.ScrapeConfigs[0].StaticConfigs[0].Targets = []string{sc.Addr().String()}
+	scrape, err := set.ScrapeYAML()
+	require.NoError(t, err)
 	base := promtest.Start(t, dir, map[string][]byte{
 		rules.RulesFileName: rulesYAML,
-		"prometheus.yml":    promtest.ScrapeConfig(cfg.Alerting.Job, sc.Addr().String(), rules.RulesFileName),
+		"prometheus.yml":    promtest.Config(scrape, rules.RulesFileName),
 	})
 
 	records := set.Rules.Records()
