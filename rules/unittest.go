@@ -279,8 +279,40 @@ func (g *generator) burnTests(sets []burnSet) {
 				})
 			}
 		}
+		if c.what == "are healthy" {
+			tg.PromQLTests = g.objectiveTests(eps, shortDuration(burnEvals[0]))
+		}
 		g.tests = append(g.tests, tg)
 	}
+}
+
+// objectiveTests check the recorded objectives and latency threshold of
+// each test endpoint against its classes.
+func (g *generator) objectiveTests(eps []*burnEndpoint, at string) []ExprTest {
+	var out []ExprTest
+	for _, be := range eps {
+		l := map[string]string{schema.LabelGateway: g.gateway, schema.LabelEndpoint: be.endpoint, schema.LabelMethod: be.method}
+		check := func(record string, extra map[string]string, v float64) {
+			m := maps.Clone(l)
+			maps.Copy(m, extra)
+			ms := make([]string, 0, len(m))
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				ms = append(ms, eq(k, m[k]))
+			}
+			out = append(out, ExprTest{
+				Expr: selector(record, ms...), EvalTime: at,
+				ExpSamples: []ExpSample{{Labels: seriesString(record, m), Value: v}},
+			})
+		}
+		if k, ok := be.keys[SLOAvailability]; ok {
+			check(SLOObjective(), map[string]string{LabelSLO: SLOAvailability}, round(k.objective/100))
+		}
+		if k, ok := be.keys[SLOLatency]; ok {
+			check(SLOObjective(), map[string]string{LabelSLO: SLOLatency}, round(k.objective/100))
+			check(SLOLatencyThreshold(), nil, round(k.threshold.Seconds()))
+		}
+	}
+	return out
 }
 
 // burnTraffic is the requests a minute of a test endpoint: plenty, and
