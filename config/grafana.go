@@ -20,14 +20,24 @@ type GrafanaConfig struct {
 	// set, the endpoint dashboard links to the shipper's saved search of
 	// the selected endpoint over the dashboard's time range.
 	KibanaURL string `yaml:"kibana_url"`
+	// PrometheusURL is Prometheus' URL as Grafana reaches it, written into
+	// the provisioned datasource (default http://prometheus:9090, the
+	// compose stack's).
+	PrometheusURL string `yaml:"prometheus_url"`
 }
 
-// DefaultGrafanaFolder is the default folder title of the dashboards.
-const DefaultGrafanaFolder = "Gatewatch"
+// Defaults of the grafana section.
+const (
+	DefaultGrafanaFolder = "Gatewatch"
+	DefaultPrometheusURL = "http://prometheus:9090"
+)
 
 func (c *GrafanaConfig) applyDefaults() {
 	if c.Folder == "" {
 		c.Folder = DefaultGrafanaFolder
+	}
+	if c.PrometheusURL == "" {
+		c.PrometheusURL = DefaultPrometheusURL
 	}
 }
 
@@ -35,6 +45,7 @@ func (c *GrafanaConfig) validate(v *validator) {
 	for _, u := range []struct{ key, value, example string }{
 		{"url", c.URL, "https://grafana.example.com"},
 		{"kibana_url", c.KibanaURL, "https://kibana.example.com"},
+		{"prometheus_url", c.PrometheusURL, "http://prometheus:9090"},
 	} {
 		if u.value == "" {
 			continue

@@ -13,6 +13,10 @@ const (
 	LabelAlertName = "alertname"
 	// LabelAlertState is pending or firing on PrometheusAlerts.
 	LabelAlertState = "alertstate"
+	// LabelJob is the scrape job of a target.
+	LabelJob = "job"
+	// LabelInstance is the host:port of a scrape target.
+	LabelInstance = "instance"
 	// AlertStateFiring is the LabelAlertState of a firing alert.
 	AlertStateFiring = "firing"
 )
