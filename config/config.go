@@ -160,6 +160,7 @@ func (c *Config) paths() []*string {
 	ps = append(ps, c.Sidecar.paths()...)
 	ps = append(ps, c.Shipper.paths()...)
 	ps = append(ps, c.Alerting.paths()...)
+	ps = append(ps, &c.Grafana.Token.File)
 	return ps
 }
 

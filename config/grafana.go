@@ -24,6 +24,9 @@ type GrafanaConfig struct {
 	// the provisioned datasource (default http://prometheus:9090, the
 	// compose stack's).
 	PrometheusURL string `yaml:"prometheus_url"`
+	// Token names the file or environment variable holding the
+	// service-account token `gatewatch dashboards push` sends.
+	Token SecretRef `yaml:"token"`
 }
 
 // Defaults of the grafana section.
@@ -52,9 +55,14 @@ func (c *GrafanaConfig) validate(v *validator) {
 		}
 		p, err := url.Parse(u.value)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" || p.User != nil || strings.Contains(u.value, "{{") {
-			v.errorf([]any{"grafana", u.key}, "%q is not a base URL; expected an http(s) URL without query, fragment or credentials, such as %s", u.value, u.example)
+			shown := u.value
+			if err == nil && p.User != nil {
+				shown = p.Redacted() // a password in the URL is not repeated
+			}
+			v.errorf([]any{"grafana", u.key}, "%q is not a base URL; expected an http(s) URL without query, fragment or credentials, such as %s", shown, u.example)
 		}
 	}
+	c.Token.validate(v, []any{"grafana", "token"})
 	if strings.ContainsAny(c.Folder, "\n\r") {
 		v.errorf([]any{"grafana", "folder"}, "folder title contains a line break")
 	}
