@@ -242,6 +242,9 @@ func (g *generator) annotations(alert, summary, description string) (map[string]
 		AnnotationDescription: description,
 		AnnotationRunbook:     rb,
 	}
+	if db == "" && g.cfg.Grafana.URL != "" {
+		db = DashboardURL(g.cfg.Grafana.URL, g.gateway, DashboardOverview)
+	}
 	if db != "" {
 		m[AnnotationDashboard] = db
 	}

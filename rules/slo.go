@@ -189,6 +189,9 @@ func (g *generator) burnRule(kind sloKind, rg ruleGroup, row burnRow) (burnRule,
 				a[n] = v
 			}
 			a[AnnotationSummary], a[AnnotationDescription] = kind.text(k, row, e, m)
+			if db := g.endpointDashboard(e, m); db != "" {
+				a[AnnotationDashboard] = db
+			}
 			return a
 		},
 	}, nil

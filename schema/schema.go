@@ -46,6 +46,9 @@ const (
 	LabelValue = "value"
 	// LabelCheck is a probe's name (a prober target).
 	LabelCheck = "check"
+	// LabelPhase is a probe's phase (resolve, connect, tls, processing,
+	// transfer).
+	LabelPhase = "phase"
 	// LabelLE is the histogram bucket boundary label Prometheus adds.
 	LabelLE = "le"
 )
@@ -289,6 +292,24 @@ var (
 		Type:   Gauge,
 		Labels: []string{LabelGateway, LabelCheck},
 	}
+	ProbeDuration = Metric{
+		Name:   "gatewatch_probe_duration_seconds",
+		Help:   "Duration of the last probe of a check, by phase.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelCheck, LabelPhase},
+	}
+	ProbeStatusCode = Metric{
+		Name:   "gatewatch_probe_status_code",
+		Help:   "HTTP status code of the last probe of a check (0 when none was received).",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelCheck},
+	}
+	ProbeTLSExpiry = Metric{
+		Name:   "gatewatch_probe_tls_expiry_timestamp_seconds",
+		Help:   "Unix time at which the first certificate of the last probe's TLS chain to expire expires.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelCheck},
+	}
 )
 
 // Canary judge metrics.
@@ -308,7 +329,7 @@ var Schema = []Metric{
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
 	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, FilesMatched, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
-	ProbeSuccess, CanaryVerdict,
+	ProbeSuccess, ProbeDuration, ProbeStatusCode, ProbeTLSExpiry, CanaryVerdict,
 }
 
 // Histogram series name suffixes.

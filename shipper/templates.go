@@ -200,6 +200,12 @@ func dlqPolicy(c *config.ShipperConfig) any {
 	}}
 }
 
+// SavedSearchID is the id of the Kibana saved search of all the access
+// logs that Templates writes for c; the endpoint dashboard links to it.
+func SavedSearchID(c *config.ShipperConfig) string {
+	return "gatewatch-" + namesFor(c).target + "-all"
+}
+
 func savedObjects(c *config.ShipperConfig, n names, gateway string) ([]byte, error) {
 	title := "Gateway access logs"
 	if gateway != "" {
@@ -244,7 +250,7 @@ func savedObjects(c *config.ShipperConfig, n names, gateway string) ([]byte, err
 	objs := []any{
 		view(viewID, n.target, title),
 		view(dlqID, c.DLQIndex, title+" (dead letters)"),
-		search(viewID+"-all", title, "", viewID),
+		search(SavedSearchID(c), title, "", viewID),
 		search(viewID+"-errors", title+": server errors", "http.response.status_code >= 500", viewID),
 		search(dlqID+"-all", title+": dead letters", "", dlqID),
 	}

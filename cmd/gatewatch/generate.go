@@ -34,7 +34,7 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+"), a PrometheusRule ("+prometheusRuleFile+") and the scrape job that sets the labels they select ("+scrapeFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch")
+		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, in "+elasticsearchDir+"/ what `generate elasticsearch` writes and in "+grafanaDir+"/ what `generate dashboards` writes.", "rules", "alertmanager", "elasticsearch", "dashboards")
 	})
 }
 
@@ -102,6 +102,12 @@ func generate(in *inputs, dir string, what []string) error {
 			if err := add(alertmanagerFile, b, err); err != nil {
 				return err
 			}
+		case "dashboards":
+			ds, err := dashboardsFiles(in, grafanaDir)
+			if err != nil {
+				return err
+			}
+			files = append(files, ds...)
 		case "elasticsearch":
 			if cfg == nil {
 				c, err := generateConfig(in)
