@@ -22,10 +22,15 @@ test: vet
 vet:
 	$(GO) vet ./...
 
-## demo: the main job on the bundled example (examples/)
+## demo: the main job on the bundled example, live until Ctrl-C (or for
+## DEMO_SECONDS): a real KrakenD engine (Lura) in front of small backends, hey
+## or built-in traffic, the sidecar, and where installed Prometheus and
+## Alertmanager with the generated configuration paging a PagerDuty stand-in
 demo: build
-	$(GO) build -o bin/gen ./bench/gen
-	./scripts/demo.sh $(BIN) examples $(DEMO_OUT)
+	@! $(GO) version -m $(BIN) | grep -q luraproject || { echo "$(BIN) links Lura: it must stay in demo/krakend"; exit 1; }
+	$(GO) build -o bin/gatewatch-demo-krakend ./demo/krakend
+	$(GO) build -o bin/gatewatch-demo ./demo
+	DEMO_SECONDS=$(DEMO_SECONDS) ./scripts/demo.sh $(BIN) examples $(DEMO_OUT)
 
 ## bench: the benchmarks recorded in docs/benchmarks.md
 bench:

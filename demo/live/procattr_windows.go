@@ -1,0 +1,5 @@
+package live
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
