@@ -36,19 +36,19 @@ type ack struct {
 
 // pipe is one shipper's line handler, flusher and sender.
 type pipe struct {
-	s       *Shipper
-	tailer  *tail.Tailer
-	client  *Client
-	builder *Builder
-	redact  *accesslog.Redactor
-	matcher *contract.Matcher
-	namer   *IndexNamer
-	stream  string // data stream name, "" in index mode
-	dlq     string
-	logs    []logDecoder
-	byPath  map[string]int
-	partial map[uint64]int64 // fingerprint → offset of a line's first piece
-	stdinFP uint64
+	s        *Shipper
+	tailer   *tail.Tailer
+	client   *Client
+	builder  *Builder
+	redact   *accesslog.Redactor
+	matcher  *contract.Matcher
+	namer    *IndexNamer
+	stream   string // data stream name, "" in index mode
+	dlq      string
+	logs     []logDecoder
+	byPath   map[string]int
+	partial  map[uint64]int64 // file key → offset of a line's first piece
+	stdinKey uint64
 
 	maxDocs, maxBytes int
 	interval          time.Duration
@@ -56,11 +56,11 @@ type pipe struct {
 	ev  accesslog.Event
 	doc []byte // a document moving to the next batch
 	// act is the start of the create action for index actIndex, up to
-	// the _id; idFP and idHex the first part of the _ids of the file
-	// with that fingerprint (see DocID).
+	// the _id; idKey and idHex the first part of the _ids of the file
+	// with that key (see DocID).
 	actIndex string
 	act      []byte
-	idFP     uint64
+	idKey    uint64
 	idHex    []byte
 	idBuf    [maxIDLen]byte // the _id of the line being handled
 	// ctx ends the waits of handle for a free batch or the sender.
@@ -95,7 +95,7 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		dlq:      sc.DLQIndex,
 		byPath:   map[string]int{},
 		partial:  map[uint64]int64{},
-		stdinFP:  randomFingerprint(),
+		stdinKey: randomKey(),
 		maxDocs:  sc.BatchSize,
 		maxBytes: int(sc.BatchBytes),
 		interval: sc.FlushInterval.Std(),
@@ -177,16 +177,16 @@ func (p *pipe) decoder(path string) accesslog.Decoder {
 // it to the current batch, handing full batches to the sender. It blocks
 // while both batches are busy: the file is the buffer.
 func (p *pipe) handle(l tail.Line) error {
-	fp := l.File.Fingerprint
+	key := l.File.Key
 	if l.File == (tail.FileID{}) {
-		fp = p.stdinFP
+		key = p.stdinKey
 	}
 	start := l.Offset
-	if s, ok := p.partial[fp]; ok {
+	if s, ok := p.partial[key]; ok {
 		start = s
 	}
 	if len(bytes.TrimSpace(l.Bytes)) == 0 && !l.Cut {
-		delete(p.partial, fp)
+		delete(p.partial, key)
 		p.tailer.Ack(l.File, start, l.End)
 		return nil
 	}
@@ -201,12 +201,12 @@ func (p *pipe) handle(l tail.Line) error {
 	p.ev.Reset()
 	err := p.decoder(l.Path).Decode(l.Bytes, &p.ev)
 	if errors.Is(err, accesslog.ErrPartial) {
-		if _, ok := p.partial[fp]; !ok {
-			p.partial[fp] = l.Offset
+		if _, ok := p.partial[key]; !ok {
+			p.partial[key] = l.Offset
 		}
 		return nil
 	}
-	delete(p.partial, fp)
+	delete(p.partial, key)
 	endpoint := contract.Unmatched
 	switch {
 	case l.Cut:
@@ -244,7 +244,7 @@ func (p *pipe) handle(l tail.Line) error {
 	}
 	mark := len(c.b.body)
 	var idStart, idEnd int
-	c.b.body, idStart, idEnd = p.appendAction(c.b.body, index, fp, start)
+	c.b.body, idStart, idEnd = p.appendAction(c.b.body, index, key, start, l.Bytes)
 	docStart := len(c.b.body)
 	if undecoded {
 		c.b.body = p.builder.appendUndecoded(c.b.body, raw, reason, time.Now(), src, p.redact)
@@ -288,26 +288,28 @@ func (p *pipe) handle(l tail.Line) error {
 }
 
 // appendAction appends the create action of the line at offset in the
-// file with fingerprint fp into index, and returns where its _id (see
+// file with the given key into index, and returns where its _id (see
 // DocID) is in dst. The start of the action is kept for the index and
 // the start of the _id for the file, so that most lines need only their
-// offset formatted.
-func (p *pipe) appendAction(dst []byte, index string, fp uint64, offset int64) ([]byte, int, int) {
+// offset and checksum formatted.
+func (p *pipe) appendAction(dst []byte, index string, key uint64, offset int64, line []byte) ([]byte, int, int) {
 	if index != p.actIndex || p.act == nil {
 		p.actIndex = index
 		p.act = append(p.act[:0], `{"create":{"_index":`...)
 		p.act = appendString(p.act, index)
 		p.act = append(p.act, `,"_id":"`...)
 	}
-	if fp != p.idFP || p.idHex == nil {
-		p.idFP = fp
-		p.idHex = strconv.AppendUint(p.idHex[:0], fp, 16)
+	if key != p.idKey || p.idHex == nil {
+		p.idKey = key
+		p.idHex = strconv.AppendUint(p.idHex[:0], key, 16)
 		p.idHex = append(p.idHex, '-')
 	}
 	dst = append(dst, p.act...)
 	start := len(dst)
 	dst = append(dst, p.idHex...)
 	dst = appendDecimal(dst, offset)
+	dst = append(dst, '-')
+	dst = appendLineSum(dst, line)
 	end := len(dst)
 	return append(dst, "\"}}\n"...), start, end
 }

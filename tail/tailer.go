@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,6 +106,10 @@ type Options struct {
 	StartUnknown Start
 	// Checkpoint is the checkpoint file ("" = no checkpoint).
 	Checkpoint string
+	// Identity names this reader (a pod or host name) in the Key of every
+	// file it reads first (see FileID), so that two readers' files never
+	// share a Key. Keys already in the checkpoint keep theirs.
+	Identity string
 	// CheckpointInterval is how often the checkpoint is written (default
 	// 5s); it is also written when Run returns.
 	CheckpointInterval time.Duration
@@ -204,7 +209,7 @@ type Tailer struct {
 
 	saveMu      sync.Mutex        // serialises SaveCheckpoint
 	mu          sync.Mutex        // guards entries, readers' shared fields, readers slice
-	entries     map[uint64]*entry // by fingerprint
+	entries     map[uint64]*entry // by key
 	readers     []*reader
 	ckptExisted bool
 
@@ -214,6 +219,7 @@ type Tailer struct {
 
 // entry is what is known about one file identity.
 type entry struct {
+	key            uint64
 	fp             uint64
 	path           string
 	dev, ino       uint64
@@ -322,8 +328,12 @@ func New(opts Options) (*Tailer, error) {
 		if opts.Start == FromCheckpoint {
 			now := t.now()
 			for _, e := range c.Files {
-				t.entries[e.File.Fingerprint] = &entry{
-					fp: e.File.Fingerprint, path: e.Path, dev: e.File.Dev, ino: e.File.Ino,
+				key := e.File.Key
+				if key == 0 { // a version 1 checkpoint
+					key = fileKey(opts.Identity, e.File.Dev, e.File.Ino, e.File.Fingerprint, 0)
+				}
+				t.entries[key] = &entry{
+					key: key, fp: e.File.Fingerprint, path: e.Path, dev: e.File.Dev, ino: e.File.Ino,
 					size: e.Size, readOff: e.Offset, tr: tracker{mark: e.Offset},
 					detachedAt: now, fromCheckpoint: true,
 					check: fpRange{e.Check.Offset, e.Check.Offset + int64(e.Check.Length)}, checkHash: e.Check.Hash,
@@ -342,7 +352,7 @@ func (t *Tailer) Ack(file FileID, offset, end int64) {
 		return
 	}
 	t.mu.Lock()
-	if e := t.entries[file.Fingerprint]; e != nil {
+	if e := t.entries[file.Key]; e != nil {
 		e.tr.ack(offset, end)
 	}
 	t.mu.Unlock()
@@ -355,7 +365,7 @@ func (t *Tailer) Checkpoint() Checkpoint {
 	c := Checkpoint{Files: make([]CheckpointEntry, 0, len(t.entries))}
 	for _, e := range t.entries {
 		c.Files = append(c.Files, CheckpointEntry{
-			Path: e.path, File: FileID{Dev: e.dev, Ino: e.ino, Fingerprint: e.fp},
+			Path: e.path, File: FileID{Dev: e.dev, Ino: e.ino, Fingerprint: e.fp, Key: e.key},
 			Offset: e.tr.mark, Size: e.size,
 			Check: Check{Offset: e.check.start, Length: int(e.check.end - e.check.start), Hash: e.checkHash},
 		})
@@ -388,7 +398,7 @@ func (t *Tailer) Stats() Stats {
 	for _, r := range t.readers {
 		fs := FileStats{Path: r.path, File: FileID{Dev: r.dev, Ino: r.ino}, Size: r.size, Offset: r.off, Rotated: !r.orphaned.IsZero()}
 		if r.id != nil {
-			fs.File.Fingerprint = r.id.fp
+			fs.File.Fingerprint, fs.File.Key = r.id.fp, r.id.key
 			fs.Acked = r.id.tr.mark
 		}
 		s.Files = append(s.Files, fs)
@@ -631,8 +641,15 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 	}
 }
 
-// identify computes r's fingerprint and attaches it to its entry, deciding
+// identify computes r's fingerprint and attaches it to an entry, deciding
 // where reading starts. Called with t.mu held.
+//
+// The entry is, in this order: the entry of r's own device and inode whose
+// last bytes read are still there (a restart, a rename); an entry no open
+// file holds whose last bytes read are in r (a copy, e.g. copytruncate's);
+// else a new entry. While another open file has the same fingerprint and
+// the same first bytes, r is taken for a copy of it and waits; a file that
+// only shares its first line is read at the same time, under its own Key.
 func (t *Tailer) identify(r *reader, force bool) error {
 	fp, fpr, ok, err := fingerprint(r.f, r.size, t.opts.FingerprintBytes, r.buf, force)
 	if err != nil {
@@ -642,51 +659,92 @@ func (t *Tailer) identify(r *reader, force bool) error {
 		r.initial = false // nothing complete existed at start-up: read it all once it has a line
 		return nil
 	}
-	e := t.entries[fp]
-	if e != nil && e.owner != nil && e.owner != r {
-		if !r.waiting {
-			r.waiting = true
-			t.dups.Add(1)
-			t.log.Debug("File has the fingerprint of a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
+	var own, copied []*entry
+	for _, e := range t.entries {
+		if e.fp != fp {
+			continue
 		}
-		return nil
+		if e.owner != nil && e.owner != r {
+			alike, err := sameStart(r, e.owner, fpr.end)
+			if err != nil {
+				return err
+			}
+			if alike {
+				if !r.waiting {
+					r.waiting = true
+					t.dups.Add(1)
+					t.log.Debug("File begins as a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
+				}
+				return nil
+			}
+			continue
+		}
+		if e.dev == r.dev && e.ino == r.ino {
+			own = append(own, e)
+		} else {
+			copied = append(copied, e)
+		}
 	}
 	r.waiting = false
-	sameFile := e != nil && e.dev == r.dev && e.ino == r.ino
-	sameContent := true
-	if e != nil && e.check.end > e.check.start && e.check.end <= r.size {
-		// The bytes last read before the offset must still be there:
-		// otherwise this is other content with an identical first line.
-		if sameContent, err = verify(r.f, e.check, e.checkHash, r.buf); err != nil {
+	// The bytes last read before the offset must still be there:
+	// otherwise this is other content with an identical first line.
+	holds := func(e *entry) (bool, error) {
+		if e.check.end > e.check.start && e.check.end <= r.size {
+			return verify(r.f, e.check, e.checkHash, r.buf)
+		}
+		return true, nil
+	}
+	var e *entry
+	var prev uint64 // the key of the content this inode held before
+	for _, c := range own {
+		okc, err := holds(c)
+		if err != nil {
 			return err
 		}
+		if okc && r.size >= c.readOff {
+			e = c
+			break
+		}
+		// Same inode, other content or shorter than our offset: new
+		// content with an identical first line.
+		t.countLost(c)
+		c.dev, c.ino = 0, 0 // a copy may still continue it
+		prev = c.key
+		t.log.Info("File has the first line of its earlier content but other content; reading it as a new file", "path", r.path)
 	}
 	var start int64
-	switch {
-	case e != nil && !sameContent:
-		t.countLost(e)
-		t.log.Info("File has the first line of a known file but other content; reading it as a new file", "path", r.path)
-		e = nil
-		fallthrough
-	case e == nil:
-		e = &entry{fp: fp}
-		t.entries[fp] = e
-		start = t.startOffset(r)
-		e.readOff = start
-		e.tr.reset(start)
-	case r.size >= e.readOff:
+	if e != nil {
 		start = e.readOff
-	case e != nil && !sameFile:
-		// A copy shorter than what was read of the original: the rest was
-		// delivered from the original.
-		start = r.size
-	default: // same inode, shorter than our offset: new content with an identical first line
-		t.countLost(e)
-		e = &entry{fp: fp}
-		t.entries[fp] = e
-		start = t.startOffset(r)
-		e.readOff = start
-		e.tr.reset(start)
+	} else {
+		// The copy holding the most recent bytes: the longest read.
+		slices.SortFunc(copied, func(a, b *entry) int { return cmp.Compare(b.readOff, a.readOff) })
+		for _, c := range copied {
+			okc, err := holds(c)
+			if err != nil {
+				return err
+			}
+			if okc && (len(own) == 0 || c.check.end <= r.size) {
+				e = c
+				break
+			}
+		}
+		switch {
+		case e == nil:
+			e = &entry{fp: fp, key: fileKey(t.opts.Identity, r.dev, r.ino, fp, prev)}
+			for t.entries[e.key] != nil { // a hash collision
+				e.key++
+			}
+			t.entries[e.key] = e
+			start = t.startOffset(r)
+			e.readOff = start
+			e.tr.reset(start)
+		case r.size >= e.readOff:
+			start = e.readOff
+		default:
+			// A copy shorter than what was read of the original: the rest
+			// was delivered from the original.
+			start = r.size
+		}
 	}
 	if e.check.end > r.size {
 		// Bytes read past the resume point are not in this file (a copy
@@ -699,6 +757,29 @@ func (t *Tailer) identify(r *reader, force bool) error {
 	r.id, r.fpr, r.off = e, fpr, start
 	r.sp.reset(start)
 	return nil
+}
+
+// sameStartBytes is how much of two files with the same first line is
+// compared to tell a copy from another file.
+const sameStartBytes = 4096
+
+// sameStart reports whether r and o hold the same bytes from from up to
+// sameStartBytes or the end of the shorter one: then r is taken for a copy
+// of o. Files that only share their first line (the banner of two gateway
+// pods, a header) differ within a few lines.
+func sameStart(r, o *reader, from int64) (bool, error) {
+	n := min(r.size, o.size, sameStartBytes) - from
+	if n <= 0 {
+		return true, nil
+	}
+	var a, b [sameStartBytes]byte
+	if _, err := r.f.ReadAt(a[:n], from); err != nil && err != io.EOF {
+		return false, err
+	}
+	if _, err := o.f.ReadAt(b[:n], from); err != nil && err != io.EOF {
+		return false, err
+	}
+	return a == b, nil
 }
 
 // startOffset is where a file without an entry starts.
@@ -840,7 +921,7 @@ func (t *Tailer) detach(r *reader) {
 // read reads r from its offset to the end of the file.
 func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (grew bool, err error) {
 	e := r.id
-	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp}
+	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp, Key: e.key}
 	var lastEnd int64 = -1
 	var lines, cutLines, cutBytes, nuls uint64
 	emit := func(l *Line) error {
@@ -919,7 +1000,7 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 		l0 := r.sp.lineStart
 		var end int64 = -1
 		err := r.sp.flush(r.off, func(l *Line) error {
-			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp}
+			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp, Key: r.id.key}
 			t.lines.Add(1)
 			t.nulBytes.Add(uint64(l.NUL))
 			if l.Cut {
@@ -974,10 +1055,10 @@ func (t *Tailer) reap() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.readers = slices.DeleteFunc(t.readers, func(r *reader) bool { return r.done })
-	for fp, e := range t.entries {
+	for key, e := range t.entries {
 		if e.owner == nil && now.Sub(e.detachedAt) >= t.opts.ForgetAfter {
 			t.countLost(e)
-			delete(t.entries, fp)
+			delete(t.entries, key)
 		}
 	}
 }
