@@ -225,7 +225,13 @@ var (
 	}
 	ShipperLostBytes = Metric{
 		Name:   "gatewatch_shipper_lost_bytes_total",
-		Help:   "Bytes of rotated files that disappeared before they were shipped.",
+		Help:   "Bytes of followed files never shipped, by reason: unread (deleted, truncated or forgotten before they were read), held_limit (a rotated file let go past the bound of files held open while Elasticsearch is down).",
+		Type:   Counter,
+		Labels: []string{LabelReason},
+	}
+	ShipperLostLines = Metric{
+		Name:   "gatewatch_shipper_lost_lines_total",
+		Help:   "Lines of followed files never shipped, by reason (see gatewatch_shipper_lost_bytes_total); only held_limit knows its lines, unread counts bytes only.",
 		Type:   Counter,
 		Labels: []string{LabelReason},
 	}
@@ -263,7 +269,7 @@ var Schema = []Metric{
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
 	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, CheckpointErrors,
-	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
+	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperLostLines, ShipperErrors,
 	ProbeSuccess, CanaryVerdict,
 }
 

@@ -72,7 +72,7 @@ type pipe struct {
 	full chan *pending
 
 	sending atomic.Int64 // unix nanos of the oldest line being sent; 0 when idle
-	lost    uint64
+	lost    map[string]tail.LostCount // by reason, as last counted
 }
 
 type logDecoder struct {
@@ -394,9 +394,14 @@ func (p *pipe) updateLag() {
 	} else {
 		p.s.m.lagSecs.Set(max(0, time.Since(time.Unix(0, oldest)).Seconds()))
 	}
-	if st.LostBytes > p.lost {
-		p.s.m.lostBytes.WithLabelValues("unread").Add(float64(st.LostBytes - p.lost))
-		p.lost = st.LostBytes
+	if p.lost == nil {
+		p.lost = make(map[string]tail.LostCount, len(st.Lost))
+	}
+	for _, l := range st.Lost {
+		was := p.lost[l.Reason]
+		p.s.m.lostBytes.WithLabelValues(l.Reason).Add(float64(l.Bytes - was.Bytes))
+		p.s.m.lostLines.WithLabelValues(l.Reason).Add(float64(l.Lines - was.Lines))
+		p.lost[l.Reason] = l
 	}
 }
 

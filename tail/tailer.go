@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,6 +124,16 @@ type Options struct {
 	// or deleted) is still read after it last grew, for writers that
 	// reopen late (default 5s; negative: none).
 	RotateGrace time.Duration
+	// MaxHeldFiles and MaxHeldBytes bound what is held open while the
+	// handler blocks (the shipper, while Elasticsearch is down): new files
+	// found meanwhile are opened so that a rotation that deletes them
+	// loses nothing, as long as these files and the rotated files still
+	// being read are at most MaxHeldFiles (default 16) with at most
+	// MaxHeldBytes (default 1 GiB) not yet read. Past the bound the oldest
+	// such new file is let go unread: its lines and bytes are counted
+	// (LostHeldLimit) and logged at WARN.
+	MaxHeldFiles int
+	MaxHeldBytes int64
 	// ForgetAfter is how long the identity and offset of a file no longer
 	// open is remembered (to continue it if it shows up again, e.g. as a
 	// copytruncate copy; default 1h).
@@ -172,8 +181,11 @@ type Stats struct {
 	// truncated files (a copy matched by the patterns may still deliver
 	// them), the unread rest of files the checkpoint points at that are
 	// gone (by the size recorded), remembered files forgotten before being
-	// read to their last known size.
+	// read to their last known size, files let go past MaxHeldFiles or
+	// MaxHeldBytes. Lost has them by reason, one entry for every reason
+	// of LostReasons, in that order.
 	LostBytes uint64
+	Lost      []LostCount
 	// Duplicates counts files not read because a file with the same
 	// fingerprint is being read (copies, or different files with an
 	// identical first line).
@@ -215,6 +227,13 @@ type Tailer struct {
 
 	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
 	errors, checkpointErrors                                                       atomic.Uint64
+
+	// busySince is when the current cycle started (unix nanos; 0 between
+	// cycles): the watcher holds new files while a cycle takes long.
+	busySince atomic.Int64
+	held      []*heldFile // guarded by mu
+	lostMu    sync.Mutex
+	lostBy    map[string]LostCount
 }
 
 // entry is what is known about one file identity.
@@ -249,7 +268,8 @@ type reader struct {
 	seen       bool      // matched by the current scan
 	orphaned   time.Time // when it left the patterns; zero while matched
 	lastGrowth time.Time
-	waiting    bool // its fingerprint is held by another reader
+	statSize   int64 // size seen by the watcher while Run's goroutine is busy
+	waiting    bool  // its fingerprint is held by another reader
 	done       bool
 }
 
@@ -299,6 +319,12 @@ func New(opts Options) (*Tailer, error) {
 	if opts.RotateGrace == 0 {
 		opts.RotateGrace = DefaultRotateGrace
 	}
+	if opts.MaxHeldFiles <= 0 {
+		opts.MaxHeldFiles = DefaultMaxHeldFiles
+	}
+	if opts.MaxHeldBytes <= 0 {
+		opts.MaxHeldBytes = DefaultMaxHeldBytes
+	}
 	if opts.ForgetAfter <= 0 {
 		opts.ForgetAfter = DefaultForgetAfter
 	}
@@ -311,7 +337,7 @@ func New(opts Options) (*Tailer, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool)}
+	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool), lostBy: make(map[string]LostCount)}
 	if t.waker == nil {
 		t.waker = NewTimedWaker(opts.PollInterval)
 	}
@@ -393,15 +419,25 @@ func (t *Tailer) Stats() Stats {
 		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
 		Errors: t.errors.Load(), CheckpointErrors: t.checkpointErrors.Load(),
 	}
+	t.lostMu.Lock()
+	for _, r := range LostReasons {
+		c := t.lostBy[r]
+		c.Reason = r
+		s.Lost = append(s.Lost, c)
+	}
+	t.lostMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, r := range t.readers {
-		fs := FileStats{Path: r.path, File: FileID{Dev: r.dev, Ino: r.ino}, Size: r.size, Offset: r.off, Rotated: !r.orphaned.IsZero()}
+		fs := FileStats{Path: r.path, File: FileID{Dev: r.dev, Ino: r.ino}, Size: max(r.size, r.statSize), Offset: r.off, Rotated: !r.orphaned.IsZero()}
 		if r.id != nil {
 			fs.File.Fingerprint, fs.File.Key = r.id.fp, r.id.key
 			fs.Acked = r.id.tr.mark
 		}
 		s.Files = append(s.Files, fs)
+	}
+	for _, h := range t.held {
+		s.Files = append(s.Files, FileStats{Path: h.path, File: FileID{Dev: h.di.dev, Ino: h.di.ino}, Size: h.fi.Size()})
 	}
 	return s
 }
@@ -462,6 +498,13 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 		stdinC = stdin.chunks
 	}
 
+	if len(patterns) > 0 && !t.opts.OneShot {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.watch(ctx, patterns)
+		}()
+	}
 	first := true
 	for {
 		if len(patterns) > 0 {
@@ -510,6 +553,8 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 
 // cycle re-scans the patterns and reads every open file to its end.
 func (t *Tailer) cycle(ctx context.Context, patterns []string, initial bool, handle func(Line) error) error {
+	t.busySince.Store(time.Now().UnixNano()) // real time: the watcher ticks in real time
+	defer t.busySince.Store(0)
 	t.scan(patterns, initial)
 	t.mu.Lock()
 	readers := slices.Clone(t.readers)
@@ -549,33 +594,7 @@ func (t *Tailer) excluded(path string) bool {
 // the patterns as orphaned.
 func (t *Tailer) scan(patterns []string, initial bool) {
 	now := t.now()
-	type candidate struct {
-		path string
-		fi   os.FileInfo
-	}
-	var cands []candidate
-	for _, p := range patterns {
-		m, _ := filepath.Glob(p) // patterns were validated in New
-		for _, p := range m {
-			if t.excluded(p) {
-				continue
-			}
-			fi, err := os.Stat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				continue
-			}
-			cands = append(cands, candidate{p, fi})
-		}
-	}
-	// Oldest first, so rotated files are drained before their successors.
-	sort.SliceStable(cands, func(i, j int) bool {
-		mi, mj := cands[i].fi.ModTime(), cands[j].fi.ModTime()
-		if !mi.Equal(mj) {
-			return mi.Before(mj)
-		}
-		return cands[i].path < cands[j].path
-	})
-
+	cands := t.glob(patterns)
 	// Globbing and stat are done; the rest is quick (at most an open per
 	// new file) and runs under the lock Ack and Stats take.
 	t.mu.Lock()
@@ -589,6 +608,11 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 			byPath[r.path] = r
 		}
 	}
+	held := make(map[devIno]*heldFile, len(t.held))
+	for _, h := range t.held {
+		held[h.di] = h
+	}
+	t.held = nil
 	for _, c := range cands {
 		p, fi := c.path, c.fi
 		if r := byDI[statDevIno(fi)]; r != nil {
@@ -597,6 +621,15 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 				r.path = p
 				r.orphaned = time.Time{}
 			}
+			continue
+		}
+		if h := held[statDevIno(fi)]; h != nil {
+			delete(held, h.di)
+			if byPath[p] != nil {
+				t.rotations.Add(1)
+				t.log.Info("File rotated", "path", p)
+			}
+			byDI[h.di] = t.newReader(h.f, p, h.di, fi.Size(), initial, now)
 			continue
 		}
 		f, err := os.Open(p)
@@ -626,19 +659,50 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 			t.rotations.Add(1)
 			t.log.Info("File rotated", "path", p)
 		}
-		r := &reader{
-			f: f, path: p, dev: di.dev, ino: di.ino, size: fi.Size(),
-			buf: make([]byte, t.opts.ReadBufferBytes), initial: initial, seen: true, lastGrowth: now,
+		byDI[di] = t.newReader(f, p, di, fi.Size(), initial, now)
+	}
+	// Held files that left the patterns (renamed away or deleted) are read
+	// as rotated files, oldest first.
+	for _, h := range heldInOrder(held) {
+		if byDI[h.di] != nil {
+			_ = h.f.Close()
+			continue
 		}
-		r.sp.max = t.opts.MaxLineBytes
-		byDI[di] = r
-		t.readers = append(t.readers, r)
+		r := t.newReader(h.f, h.path, h.di, h.fi.Size(), false, now)
+		r.seen = false
+		byDI[h.di] = r
 	}
 	for _, r := range t.readers {
 		if !r.seen && r.orphaned.IsZero() {
 			r.orphaned = now
 		}
 	}
+}
+
+// newReader adds a reader of f. Called with t.mu held.
+func (t *Tailer) newReader(f *os.File, path string, di devIno, size int64, initial bool, now time.Time) *reader {
+	r := &reader{
+		f: f, path: path, dev: di.dev, ino: di.ino, size: size,
+		buf: make([]byte, t.opts.ReadBufferBytes), initial: initial, seen: true, lastGrowth: now,
+	}
+	r.sp.max = t.opts.MaxLineBytes
+	t.readers = append(t.readers, r)
+	return r
+}
+
+// heldInOrder returns the held files of m, oldest first.
+func heldInOrder(m map[devIno]*heldFile) []*heldFile {
+	out := make([]*heldFile, 0, len(m))
+	for _, h := range m {
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b *heldFile) int {
+		if c := a.fi.ModTime().Compare(b.fi.ModTime()); c != 0 {
+			return c
+		}
+		return cmpString(a.path, b.path)
+	})
+	return out
 }
 
 // identify computes r's fingerprint and attaches it to an entry, deciding
@@ -814,7 +878,10 @@ func (t *Tailer) startOffset(r *reader) int64 {
 
 func (t *Tailer) countLost(e *entry) {
 	if !e.lostCounted && e.size > e.tr.mark && e.owner == nil {
-		t.lost.Add(uint64(e.size - max(e.tr.mark, e.readOff)))
+		if n := e.size - max(e.tr.mark, e.readOff); n > 0 {
+			t.addLost(LostUnread, 0, uint64(n))
+			t.log.Warn("File gone before it was read to its end", "path", e.path, "bytes", n)
+		}
 	}
 	e.lostCounted = true
 }
@@ -898,7 +965,7 @@ func (t *Tailer) checkTruncated(r *reader) error {
 	t.truncations.Add(1)
 	t.log.Info("File truncated, reading it from the start", "path", r.path, "offset", r.off, "size", r.size)
 	if r.sp.partial() {
-		t.lost.Add(uint64(r.off - r.sp.lineStart))
+		t.addLost(LostUnread, 0, uint64(r.off-r.sp.lineStart))
 	}
 	t.detach(r)
 	r.off, r.initial = 0, false
@@ -1110,6 +1177,10 @@ func (t *Tailer) closeAll() {
 		}
 	}
 	t.readers = nil
+	for _, h := range t.held {
+		_ = h.f.Close()
+	}
+	t.held = nil
 }
 
 func maxTime(a, b time.Time) time.Time {
