@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,6 +13,7 @@ import (
 	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/logline"
 	"github.com/gatewatch/gatewatch/tail"
 )
 
@@ -41,12 +42,10 @@ type pipe struct {
 	client   *Client
 	builder  *Builder
 	redact   *accesslog.Redactor
-	matcher  *contract.Matcher
+	lines    *logline.Reader // decoder and endpoint, as the metrics reader's
 	namer    *IndexNamer
 	stream   string // data stream name, "" in index mode
 	dlq      string
-	logs     []logDecoder
-	byPath   map[string]int
 	partial  map[uint64]int64 // file key → offset of a line's first piece
 	stdinKey uint64
 
@@ -71,13 +70,8 @@ type pipe struct {
 	free chan *pending
 	full chan *pending
 
-	sending atomic.Int64 // unix nanos of the oldest line being sent; 0 when idle
+	sending atomic.Int64              // unix nanos of the oldest line being sent; 0 when idle
 	lost    map[string]tail.LostCount // by reason, as last counted
-}
-
-type logDecoder struct {
-	pattern string
-	dec     accesslog.Decoder
 }
 
 func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
@@ -93,7 +87,6 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		}),
 		redact:   accesslog.NewRedactor(sc.RedactNames()),
 		dlq:      sc.DLQIndex,
-		byPath:   map[string]int{},
 		partial:  map[uint64]int64{},
 		stdinKey: randomKey(),
 		maxDocs:  sc.BatchSize,
@@ -107,8 +100,12 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 			Gateway: s.gatewayName(), Kind: string(s.c.Gateway), Track: s.cfg.Gateway.Track,
 			Hash: s.c.Hash, Version: s.cfg.Gateway.Version,
 		})
-		p.matcher = contract.NewMatcher(s.c)
 	}
+	lr, err := logline.New(&s.cfg.Sidecar, s.c)
+	if err != nil {
+		return nil, fmt.Errorf("shipper: %w", err)
+	}
+	p.lines = lr
 	if sc.Mode == config.ShipperModeDataStream {
 		p.stream = sc.DataStream
 	} else {
@@ -117,28 +114,6 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 			return nil, err
 		}
 		p.namer = n
-	}
-	var kind contract.Kind
-	if s.c != nil {
-		kind = s.c.Gateway
-	}
-	for _, l := range s.cfg.Sidecar.Logs {
-		opts := []accesslog.Option{accesslog.WithMaxLineSize(s.cfg.Sidecar.MaxLineBytes)}
-		if len(l.Extra) > 0 {
-			opts = append(opts, accesslog.WithExtra(l.Extra))
-		}
-		dec, err := accesslog.NewDecoder(l.DecoderFormat(kind), l.Mapping, opts...)
-		if err != nil {
-			return nil, err
-		}
-		p.logs = append(p.logs, logDecoder{pattern: l.Path, dec: dec})
-	}
-	if len(p.logs) == 0 {
-		dec, err := accesslog.NewDecoder("auto", nil)
-		if err != nil {
-			return nil, err
-		}
-		p.logs = append(p.logs, logDecoder{pattern: "*", dec: dec})
 	}
 	// Batch bodies start at about their usual size (a 400-byte JSON line
 	// makes a 1.2 KiB document: 2 KiB a document, within batch_bytes, at
@@ -152,25 +127,6 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 	}
 	p.ev.Reset()
 	return p, nil
-}
-
-// decoder returns the decoder of the log whose pattern names path.
-func (p *pipe) decoder(path string) accesslog.Decoder {
-	if len(p.logs) == 1 {
-		return p.logs[0].dec
-	}
-	if i, ok := p.byPath[path]; ok {
-		return p.logs[i].dec
-	}
-	i := 0
-	for j, l := range p.logs {
-		if ok, _ := filepath.Match(l.pattern, path); ok || l.pattern == path {
-			i = j
-			break
-		}
-	}
-	p.byPath[string(append([]byte(nil), path...))] = i
-	return p.logs[i].dec
 }
 
 // handle takes one line from the tailer: it builds the document and adds
@@ -199,7 +155,7 @@ func (p *pipe) handle(l tail.Line) error {
 	undecoded := true
 	now := time.Time{}
 	p.ev.Reset()
-	err := p.decoder(l.Path).Decode(l.Bytes, &p.ev)
+	err := p.lines.Decode(l.Path, l.Bytes, &p.ev)
 	if errors.Is(err, accesslog.ErrPartial) {
 		if _, ok := p.partial[key]; !ok {
 			p.partial[key] = l.Offset
@@ -220,12 +176,10 @@ func (p *pipe) handle(l tail.Line) error {
 		if len(p.ev.Raw) == 0 {
 			p.ev.Raw = l.Bytes // envelope decoders give the inner, joined line
 		}
-		p.redact.RedactFields(&p.ev)
-		if p.matcher != nil {
-			if ep := p.matcher.Match(p.ev.Method, p.ev.Path); ep != nil {
-				endpoint = ep.Name
-			}
+		if ep := p.lines.Endpoint(&p.ev); ep != nil {
+			endpoint = ep.Name
 		}
+		p.redact.RedactFields(&p.ev)
 		now = p.ev.Time
 		if p.stream != "" {
 			index = p.stream
