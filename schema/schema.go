@@ -265,7 +265,13 @@ var (
 	}
 	ShipperLostBytes = Metric{
 		Name:   "gatewatch_shipper_lost_bytes_total",
-		Help:   "Bytes of rotated files that disappeared before they were shipped.",
+		Help:   "Bytes of followed files never shipped, by reason: unread (deleted, truncated or forgotten before they were read), held_limit (a rotated file let go past the bound of files held open while Elasticsearch is down).",
+		Type:   Counter,
+		Labels: []string{LabelGateway, LabelReason},
+	}
+	ShipperLostLines = Metric{
+		Name:   "gatewatch_shipper_lost_lines_total",
+		Help:   "Lines of followed files never shipped, by reason (see gatewatch_shipper_lost_bytes_total); only held_limit knows its lines, unread counts bytes only.",
 		Type:   Counter,
 		Labels: []string{LabelGateway, LabelReason},
 	}
@@ -328,7 +334,7 @@ var Schema = []Metric{
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
 	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, FilesMatched, CheckpointErrors,
-	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
+	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperLostLines, ShipperErrors,
 	ProbeSuccess, ProbeDuration, ProbeStatusCode, ProbeTLSExpiry, CanaryVerdict,
 }
 

@@ -275,7 +275,7 @@ func BenchmarkBuild(b *testing.B) {
 					ev.Raw = l
 				}
 				red.RedactFields(&ev)
-				body, _, _ = act.appendAction(body, namer.Name(ev.Time), 0xc0ffee, int64(i))
+				body, _, _ = act.appendAction(body, namer.Name(ev.Time), 0xc0ffee, int64(i), l)
 				body = bld.appendDoc(body, &ev, "/v1/users/{id}", Source{Path: "/var/log/access.log", Offset: int64(i)}, red)
 				body = append(body, '\n')
 				i++

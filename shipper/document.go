@@ -3,6 +3,7 @@ package shipper
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math/bits"
 	"net/netip"
 	"slices"
@@ -389,23 +390,38 @@ func appendDeadLetter(dst []byte, index string, raw []byte, it *item, at time.Ti
 	return append(dst, "}\n"...)
 }
 
-// DocID returns the _id of the line at offset in the file with the given
-// fingerprint: the same line always gets the same id, wherever and
-// however often it is shipped.
-func DocID(fingerprint uint64, offset int64) string {
+// DocID returns the _id of line, read at offset in the file with the
+// given key (tail.FileID.Key): the key in hex, the offset in decimal and
+// the line's CRC-32C in hex, joined by '-'. The same bytes read again at
+// the same place always get the same id; two files (or two contents of
+// one file) get different keys, so their lines never share an id. The
+// checksum keeps lines apart where no checkpoint recorded a file's key: a
+// file truncated and rewritten while no checkpoint survived gets its first
+// content's key again, and only byte-identical lines at identical offsets
+// (taken for already stored) still share an id.
+func DocID(key uint64, offset int64, line []byte) string {
 	var b [maxIDLen]byte
-	return string(appendDocID(b[:0], fingerprint, offset))
+	return string(appendDocID(b[:0], key, offset, line))
 }
 
-// maxIDLen bounds the length of a DocID: 16 hex digits, '-', and an
-// int64 in decimal.
-const maxIDLen = 40
+// maxIDLen bounds the length of a DocID: 16 hex digits, '-', an int64 in
+// decimal, '-' and 8 hex digits.
+const maxIDLen = 48
 
-// appendDocID appends the DocID of fingerprint and offset to dst.
-func appendDocID(dst []byte, fingerprint uint64, offset int64) []byte {
-	dst = strconv.AppendUint(dst, fingerprint, 16)
+// appendDocID appends the DocID of line at offset of the file with key.
+func appendDocID(dst []byte, key uint64, offset int64, line []byte) []byte {
+	dst = strconv.AppendUint(dst, key, 16)
 	dst = append(dst, '-')
-	return strconv.AppendInt(dst, offset, 10)
+	dst = strconv.AppendInt(dst, offset, 10)
+	dst = append(dst, '-')
+	return appendLineSum(dst, line)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// appendLineSum appends the CRC-32C of line in hex.
+func appendLineSum(dst []byte, line []byte) []byte {
+	return strconv.AppendUint(dst, uint64(crc32.Checksum(line, castagnoli)), 16)
 }
 
 // IndexNamer chooses the index of a document from its @timestamp: a

@@ -90,9 +90,12 @@ func TestIndexNamer(t *testing.T) {
 }
 
 func TestDocID(t *testing.T) {
-	require.Equal(t, "c0ffee-0", DocID(0xc0ffee, 0))
-	require.Equal(t, "ffffffffffffffff-9223372036854775807", DocID(^uint64(0), 1<<63-1))
-	require.NotEqual(t, DocID(1, 23), DocID(12, 3))
+	require.Equal(t, "c0ffee-0-0", DocID(0xc0ffee, 0, nil))
+	// CRC-32C check value of "123456789" (RFC 3720 B.4).
+	require.Equal(t, "ffffffffffffffff-9223372036854775807-e3069283", DocID(^uint64(0), 1<<63-1, []byte("123456789")))
+	require.LessOrEqual(t, len(DocID(^uint64(0), 1<<63-1, []byte("123456789"))), maxIDLen)
+	require.NotEqual(t, DocID(1, 23, nil), DocID(12, 3, nil))
+	require.NotEqual(t, DocID(1, 23, []byte("a")), DocID(1, 23, []byte("b")))
 }
 
 // FuzzAppendString checks that appendString always writes a JSON string
@@ -236,9 +239,9 @@ func FuzzStampCache(f *testing.F) {
 // appendAction with DocID, as the index and the file change between
 // lines.
 func FuzzPipeAppendAction(f *testing.F) {
-	f.Add("logs-gateway-2026.11.22", "gatewatch-dlq", uint64(0xc0ffee), uint64(1), int64(0), int64(1234))
-	f.Add("a\"b", "a\"b", ^uint64(0), uint64(0), int64(1<<63-1), int64(-1))
-	f.Fuzz(func(t *testing.T, index1, index2 string, fp1, fp2 uint64, off1, off2 int64) {
+	f.Add("logs-gateway-2026.11.22", "gatewatch-dlq", uint64(0xc0ffee), uint64(1), int64(0), int64(1234), []byte("GET /"))
+	f.Add("a\"b", "a\"b", ^uint64(0), uint64(0), int64(1<<63-1), int64(-1), []byte{})
+	f.Fuzz(func(t *testing.T, index1, index2 string, fp1, fp2 uint64, off1, off2 int64, line []byte) {
 		var p pipe
 		var dst []byte
 		for _, c := range []struct {
@@ -248,8 +251,8 @@ func FuzzPipeAppendAction(f *testing.F) {
 		}{{index1, fp1, off1}, {index1, fp1, off2}, {index2, fp1, off1}, {index2, fp2, off2}, {index1, fp2, off1}, {index1, fp1, off1}} {
 			mark := len(dst)
 			var start, end int
-			dst, start, end = p.appendAction(dst, c.index, c.fp, c.off)
-			id := DocID(c.fp, c.off)
+			dst, start, end = p.appendAction(dst, c.index, c.fp, c.off, line)
+			id := DocID(c.fp, c.off, line)
 			require.Equal(t, string(appendAction(nil, c.index, id)), string(dst[mark:]))
 			require.Equal(t, id, string(dst[start:end]))
 		}

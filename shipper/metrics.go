@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatewatch/gatewatch/schema"
+	"github.com/gatewatch/gatewatch/tail"
 )
 
 // Results of a shipped document (values of the result label).
@@ -38,6 +39,7 @@ type metrics struct {
 	lagBytes  prometheus.Gauge
 	lagSecs   prometheus.Gauge
 	lostBytes *prometheus.CounterVec
+	lostLines *prometheus.CounterVec
 	errors    *prometheus.CounterVec
 }
 
@@ -47,7 +49,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		lagBytes:  gauge(schema.ShipperLagBytes),
 		lagSecs:   gauge(schema.ShipperLagSeconds),
 		lostBytes: counterVec(schema.ShipperLostBytes),
+		lostLines: counterVec(schema.ShipperLostLines),
 		errors:    counterVec(schema.ShipperErrors),
+	}
+	for _, r := range tail.LostReasons {
+		m.lostBytes.WithLabelValues(r)
+		m.lostLines.WithLabelValues(r)
+	}
+	for _, r := range []string{ReasonNetwork, ReasonTimeout, ReasonStatus429, ReasonStatus5xx, ReasonStatus4xx, ReasonTooLarge, ReasonBadResponse, ReasonAuth} {
+		m.errors.WithLabelValues(r)
 	}
 	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped} {
 		m.docs.WithLabelValues(r)
@@ -57,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.duplicate = m.docs.WithLabelValues(ResultDuplicate)
 	m.deadLet = m.docs.WithLabelValues(ResultDeadLetter)
 	if reg != nil {
-		reg.MustRegister(m.docs, m.lagBytes, m.lagSecs, m.lostBytes, m.errors)
+		reg.MustRegister(m.docs, m.lagBytes, m.lagSecs, m.lostBytes, m.lostLines, m.errors)
 	}
 	return m
 }

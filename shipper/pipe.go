@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,6 +13,7 @@ import (
 	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
+	"github.com/gatewatch/gatewatch/logline"
 	"github.com/gatewatch/gatewatch/tail"
 )
 
@@ -36,19 +37,17 @@ type ack struct {
 
 // pipe is one shipper's line handler, flusher and sender.
 type pipe struct {
-	s       *Shipper
-	tailer  *tail.Tailer
-	client  *Client
-	builder *Builder
-	redact  *accesslog.Redactor
-	matcher *contract.Matcher
-	namer   *IndexNamer
-	stream  string // data stream name, "" in index mode
-	dlq     string
-	logs    []logDecoder
-	byPath  map[string]int
-	partial map[uint64]int64 // fingerprint → offset of a line's first piece
-	stdinFP uint64
+	s        *Shipper
+	tailer   *tail.Tailer
+	client   *Client
+	builder  *Builder
+	redact   *accesslog.Redactor
+	lines    *logline.Reader // decoder and endpoint, as the metrics reader's
+	namer    *IndexNamer
+	stream   string // data stream name, "" in index mode
+	dlq      string
+	partial  map[uint64]int64 // file key → offset of a line's first piece
+	stdinKey uint64
 
 	maxDocs, maxBytes int
 	interval          time.Duration
@@ -56,11 +55,11 @@ type pipe struct {
 	ev  accesslog.Event
 	doc []byte // a document moving to the next batch
 	// act is the start of the create action for index actIndex, up to
-	// the _id; idFP and idHex the first part of the _ids of the file
-	// with that fingerprint (see DocID).
+	// the _id; idKey and idHex the first part of the _ids of the file
+	// with that key (see DocID).
 	actIndex string
 	act      []byte
-	idFP     uint64
+	idKey    uint64
 	idHex    []byte
 	idBuf    [maxIDLen]byte // the _id of the line being handled
 	// ctx ends the waits of handle for a free batch or the sender.
@@ -71,13 +70,8 @@ type pipe struct {
 	free chan *pending
 	full chan *pending
 
-	sending atomic.Int64 // unix nanos of the oldest line being sent; 0 when idle
-	lost    uint64
-}
-
-type logDecoder struct {
-	pattern string
-	dec     accesslog.Decoder
+	sending atomic.Int64              // unix nanos of the oldest line being sent; 0 when idle
+	lost    map[string]tail.LostCount // by reason, as last counted
 }
 
 func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
@@ -93,9 +87,8 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		}),
 		redact:   accesslog.NewRedactor(sc.RedactNames()),
 		dlq:      sc.DLQIndex,
-		byPath:   map[string]int{},
 		partial:  map[uint64]int64{},
-		stdinFP:  randomFingerprint(),
+		stdinKey: randomKey(),
 		maxDocs:  sc.BatchSize,
 		maxBytes: int(sc.BatchBytes),
 		interval: sc.FlushInterval.Std(),
@@ -107,8 +100,12 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 			Gateway: s.gatewayName(), Kind: string(s.c.Gateway), Track: s.cfg.Gateway.Track,
 			Hash: s.c.Hash, Version: s.cfg.Gateway.Version,
 		})
-		p.matcher = contract.NewMatcher(s.c)
 	}
+	lr, err := logline.New(&s.cfg.Sidecar, s.c)
+	if err != nil {
+		return nil, fmt.Errorf("shipper: %w", err)
+	}
+	p.lines = lr
 	if sc.Mode == config.ShipperModeDataStream {
 		p.stream = sc.DataStream
 	} else {
@@ -117,28 +114,6 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 			return nil, err
 		}
 		p.namer = n
-	}
-	var kind contract.Kind
-	if s.c != nil {
-		kind = s.c.Gateway
-	}
-	for _, l := range s.cfg.Sidecar.Logs {
-		opts := []accesslog.Option{accesslog.WithMaxLineSize(s.cfg.Sidecar.MaxLineBytes)}
-		if len(l.Extra) > 0 {
-			opts = append(opts, accesslog.WithExtra(l.Extra))
-		}
-		dec, err := accesslog.NewDecoder(l.DecoderFormat(kind), l.Mapping, opts...)
-		if err != nil {
-			return nil, err
-		}
-		p.logs = append(p.logs, logDecoder{pattern: l.Path, dec: dec})
-	}
-	if len(p.logs) == 0 {
-		dec, err := accesslog.NewDecoder("auto", nil)
-		if err != nil {
-			return nil, err
-		}
-		p.logs = append(p.logs, logDecoder{pattern: "*", dec: dec})
 	}
 	// Batch bodies start at about their usual size (a 400-byte JSON line
 	// makes a 1.2 KiB document: 2 KiB a document, within batch_bytes, at
@@ -154,39 +129,20 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 	return p, nil
 }
 
-// decoder returns the decoder of the log whose pattern names path.
-func (p *pipe) decoder(path string) accesslog.Decoder {
-	if len(p.logs) == 1 {
-		return p.logs[0].dec
-	}
-	if i, ok := p.byPath[path]; ok {
-		return p.logs[i].dec
-	}
-	i := 0
-	for j, l := range p.logs {
-		if ok, _ := filepath.Match(l.pattern, path); ok || l.pattern == path {
-			i = j
-			break
-		}
-	}
-	p.byPath[string(append([]byte(nil), path...))] = i
-	return p.logs[i].dec
-}
-
 // handle takes one line from the tailer: it builds the document and adds
 // it to the current batch, handing full batches to the sender. It blocks
 // while both batches are busy: the file is the buffer.
 func (p *pipe) handle(l tail.Line) error {
-	fp := l.File.Fingerprint
+	key := l.File.Key
 	if l.File == (tail.FileID{}) {
-		fp = p.stdinFP
+		key = p.stdinKey
 	}
 	start := l.Offset
-	if s, ok := p.partial[fp]; ok {
+	if s, ok := p.partial[key]; ok {
 		start = s
 	}
 	if len(bytes.TrimSpace(l.Bytes)) == 0 && !l.Cut {
-		delete(p.partial, fp)
+		delete(p.partial, key)
 		p.tailer.Ack(l.File, start, l.End)
 		return nil
 	}
@@ -199,14 +155,14 @@ func (p *pipe) handle(l tail.Line) error {
 	undecoded := true
 	now := time.Time{}
 	p.ev.Reset()
-	err := p.decoder(l.Path).Decode(l.Bytes, &p.ev)
+	err := p.lines.Decode(l.Path, l.Bytes, &p.ev)
 	if errors.Is(err, accesslog.ErrPartial) {
-		if _, ok := p.partial[fp]; !ok {
-			p.partial[fp] = l.Offset
+		if _, ok := p.partial[key]; !ok {
+			p.partial[key] = l.Offset
 		}
 		return nil
 	}
-	delete(p.partial, fp)
+	delete(p.partial, key)
 	endpoint := contract.Unmatched
 	switch {
 	case l.Cut:
@@ -220,12 +176,10 @@ func (p *pipe) handle(l tail.Line) error {
 		if len(p.ev.Raw) == 0 {
 			p.ev.Raw = l.Bytes // envelope decoders give the inner, joined line
 		}
-		p.redact.RedactFields(&p.ev)
-		if p.matcher != nil {
-			if ep := p.matcher.Match(p.ev.Method, p.ev.Path); ep != nil {
-				endpoint = ep.Name
-			}
+		if ep := p.lines.Endpoint(&p.ev); ep != nil {
+			endpoint = ep.Name
 		}
+		p.redact.RedactFields(&p.ev)
 		now = p.ev.Time
 		if p.stream != "" {
 			index = p.stream
@@ -244,7 +198,7 @@ func (p *pipe) handle(l tail.Line) error {
 	}
 	mark := len(c.b.body)
 	var idStart, idEnd int
-	c.b.body, idStart, idEnd = p.appendAction(c.b.body, index, fp, start)
+	c.b.body, idStart, idEnd = p.appendAction(c.b.body, index, key, start, l.Bytes)
 	docStart := len(c.b.body)
 	if undecoded {
 		c.b.body = p.builder.appendUndecoded(c.b.body, raw, reason, time.Now(), src, p.redact)
@@ -288,26 +242,28 @@ func (p *pipe) handle(l tail.Line) error {
 }
 
 // appendAction appends the create action of the line at offset in the
-// file with fingerprint fp into index, and returns where its _id (see
+// file with the given key into index, and returns where its _id (see
 // DocID) is in dst. The start of the action is kept for the index and
 // the start of the _id for the file, so that most lines need only their
-// offset formatted.
-func (p *pipe) appendAction(dst []byte, index string, fp uint64, offset int64) ([]byte, int, int) {
+// offset and checksum formatted.
+func (p *pipe) appendAction(dst []byte, index string, key uint64, offset int64, line []byte) ([]byte, int, int) {
 	if index != p.actIndex || p.act == nil {
 		p.actIndex = index
 		p.act = append(p.act[:0], `{"create":{"_index":`...)
 		p.act = appendString(p.act, index)
 		p.act = append(p.act, `,"_id":"`...)
 	}
-	if fp != p.idFP || p.idHex == nil {
-		p.idFP = fp
-		p.idHex = strconv.AppendUint(p.idHex[:0], fp, 16)
+	if key != p.idKey || p.idHex == nil {
+		p.idKey = key
+		p.idHex = strconv.AppendUint(p.idHex[:0], key, 16)
 		p.idHex = append(p.idHex, '-')
 	}
 	dst = append(dst, p.act...)
 	start := len(dst)
 	dst = append(dst, p.idHex...)
 	dst = appendDecimal(dst, offset)
+	dst = append(dst, '-')
+	dst = appendLineSum(dst, line)
 	end := len(dst)
 	return append(dst, "\"}}\n"...), start, end
 }
@@ -392,9 +348,14 @@ func (p *pipe) updateLag() {
 	} else {
 		p.s.m.lagSecs.Set(max(0, time.Since(time.Unix(0, oldest)).Seconds()))
 	}
-	if st.LostBytes > p.lost {
-		p.s.m.lostBytes.WithLabelValues("unread").Add(float64(st.LostBytes - p.lost))
-		p.lost = st.LostBytes
+	if p.lost == nil {
+		p.lost = make(map[string]tail.LostCount, len(st.Lost))
+	}
+	for _, l := range st.Lost {
+		was := p.lost[l.Reason]
+		p.s.m.lostBytes.WithLabelValues(l.Reason).Add(float64(l.Bytes - was.Bytes))
+		p.s.m.lostLines.WithLabelValues(l.Reason).Add(float64(l.Lines - was.Lines))
+		p.lost[l.Reason] = l
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -90,4 +91,55 @@ func TestReplayExtraFields(t *testing.T) {
 		variants = append(variants, doc.Labels["variant"])
 	}
 	require.ElementsMatch(t, []any{"B", nil}, variants)
+}
+
+// TestReplaySameFirstLine: two files that begin with the same line (KrakenD's
+// start-up banner, as two gateway pods write it) are two files: every line
+// of both is stored, and a second replay stores nothing twice.
+func TestReplaySameFirstLine(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	var files []string
+	for i := range 2 {
+		var b strings.Builder
+		b.WriteString("Parsing configuration file: /etc/krakend/krakend.json\n")
+		for j := range 50 {
+			fmt.Fprintf(&b, "[GIN] 2026/11/20 - 12:%02d:%02d | 200 |    1.%03dms |  10.0.0.%d | GET      \"/v1/users/%d\"\n", j, i, j, i+1, 1000+100*i+j)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("pod-%d.log", i))
+		require.NoError(t, os.WriteFile(f, []byte(b.String()), 0o644))
+		files = append(files, f)
+	}
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.Logs[0].Format = "krakend"
+	for round := range 2 {
+		s, err := New(cfg, nil, nil, nil)
+		require.NoError(t, err)
+		require.NoError(t, s.Replay(context.Background(), files, nil))
+		require.Equal(t, 102, srv.Count("logs-gateway*"), "round %d: %v", round, srv.Indices())
+	}
+	require.Equal(t, 102, srv.Stats().Conflicts)
+}
+
+// TestReplayIdentity: the reader's identity ($POD_NAME, else the host name)
+// is part of every _id, so two pods' files with the same device and inode
+// numbers (on two nodes) never share ids, while one reader's replays do.
+func TestReplayIdentity(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, rand.New(rand.NewPCG(5, 5)), time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), 20)
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	for _, tc := range []struct {
+		pod  string
+		want int
+	}{{"gateway-7f9c-abcde", 20}, {"gateway-7f9c-abcde", 20}, {"gateway-7f9c-fghij", 40}} {
+		t.Setenv("POD_NAME", tc.pod)
+		s, err := New(cfg, testContract(), nil, nil)
+		require.NoError(t, err)
+		require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+		require.Equal(t, tc.want, srv.Count("logs-gateway"), tc.pod)
+	}
 }

@@ -7,8 +7,10 @@
 // redacts credentials, and sends documents with the Bulk API. Exactly once
 // rests on four things:
 //
-//   - every document's _id is a function of the line: the file's
-//     fingerprint and the line's byte offset (DocID);
+//   - every document's _id is a function of the line and of where it
+//     was read: the file's key (tail.FileID.Key: reader, file and content
+//     generation, recorded in the checkpoint), the line's byte offset and
+//     its checksum (DocID);
 //   - every operation is create, so a line sent again after a crash is
 //     answered 409 and counted as already stored;
 //   - the target index is a function of the line too (its @timestamp,
@@ -135,6 +137,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 		Start:              start,
 		StartUnknown:       tail.FromBeginning,
 		Checkpoint:         ckpt,
+		Identity:           ReaderIdentity(),
 		CheckpointInterval: sc.CheckpointInterval.Std(),
 		MaxLineBytes:       sc.MaxLineBytes,
 		PollInterval:       sc.PollInterval.Std(),
@@ -273,6 +276,7 @@ func (s *Shipper) Replay(ctx context.Context, files []string, progress func(Repl
 		ManualAck: true,
 		OneShot:   true,
 		Exclude:   []string{},
+		Identity:  ReaderIdentity(),
 	}, nil)
 	close(stop)
 	wg.Wait()
@@ -357,10 +361,21 @@ func (s *Shipper) run(ctx context.Context, opts tail.Options, hook func(*pipe)) 
 // in flight.
 const shutdownGrace = 5 * time.Second
 
-// randomFingerprint identifies standard input for one run: its offsets
-// restart at zero each time, so they must not collide with the ids of an
-// earlier run.
-func randomFingerprint() uint64 {
+// ReaderIdentity names this reader in the keys of the files it reads first
+// (tail.Options.Identity), so that the documents of two pods never share
+// an _id: $POD_NAME (set it from the Kubernetes downward API), else the
+// host name (a pod's, in Kubernetes), else "".
+func ReaderIdentity() string {
+	if v := os.Getenv("POD_NAME"); v != "" {
+		return v
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+// randomKey identifies standard input for one run: its offsets restart at
+// zero each time, so they must not collide with the ids of an earlier run.
+func randomKey() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:]) | 1

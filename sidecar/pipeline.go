@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/exporter"
+	"github.com/gatewatch/gatewatch/logline"
 	"github.com/gatewatch/gatewatch/tail"
 )
 
@@ -19,25 +19,19 @@ import (
 // *accesslog.DecodeError (it should not happen; counted, never dropped).
 const ReasonOther = "other"
 
-// pipeline is the metrics reader's line handler: decode, match, record.
-// It runs on the tailer's goroutine only.
+// pipeline is the metrics reader's line handler: decode and match (by
+// logline.Reader, as the shipper does), record. It runs on the tailer's
+// goroutine only.
 type pipeline struct {
-	exp     *exporter.Exporter
-	matcher *contract.Matcher
-	logs    []logDecoder
-	byPath  map[string]int // Line.Path → index in logs
-	// byRoute finds an endpoint by the route name the gateway logged
-	// (Kong route.name, Envoy %ROUTE_NAME%): the gateway's own routing
-	// decision wins over matching the path again.
-	byRoute map[string]*contract.Endpoint
-	files   map[string]exporter.FileMetrics
-	ev      accesslog.Event
+	exp    *exporter.Exporter
+	reader *logline.Reader
+	files  map[string]exporter.FileMetrics
+	ev     accesslog.Event
 
-	// lastPath, lastFile and lastDec cache the lookups of the previous
-	// line's file (most lines come from the same file).
+	// lastPath and lastFile cache the lookup of the previous line's file
+	// (most lines come from the same file).
 	lastPath string
 	lastFile exporter.FileMetrics
-	lastDec  accesslog.Decoder
 
 	lagMu    sync.Mutex
 	lagFiles map[string]bool
@@ -51,81 +45,28 @@ type pipeline struct {
 	lines, errors uint64
 }
 
-type logDecoder struct {
-	pattern string
-	dec     accesslog.Decoder
-}
-
 func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.Exporter, logger *slog.Logger) (*pipeline, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if len(sc.Logs) == 0 {
+		return nil, errors.New("sidecar: no access logs configured")
+	}
+	lr, err := logline.New(sc, c)
+	if err != nil {
+		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	p := &pipeline{
 		logger:     logger,
 		warned:     map[string]time.Time{},
 		suppressed: map[string]int{},
 		exp:        exp,
-		matcher:    contract.NewMatcher(c),
-		byPath:     map[string]int{},
+		reader:     lr,
 		files:      map[string]exporter.FileMetrics{},
 		lagFiles:   map[string]bool{},
 	}
 	p.ev.Reset()
-	if c.Gateway == contract.Kong || c.Gateway == contract.Envoy {
-		p.byRoute = map[string]*contract.Endpoint{}
-		dup := map[string]bool{}
-		for i := range c.Endpoints {
-			name := c.Endpoints[i].Name
-			if _, ok := p.byRoute[name]; ok {
-				dup[name] = true
-			}
-			p.byRoute[name] = &c.Endpoints[i]
-		}
-		for name := range dup { // ambiguous: match the path instead
-			delete(p.byRoute, name)
-		}
-	}
-	for i, l := range sc.Logs {
-		format := l.DecoderFormat(c.Gateway)
-		opts := []accesslog.Option{accesslog.WithMaxLineSize(sc.MaxLineBytes)}
-		if len(l.Extra) > 0 {
-			opts = append(opts, accesslog.WithExtra(l.Extra))
-		}
-		dec, err := accesslog.NewDecoder(format, l.Mapping, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("sidecar: logs[%d] (%s): %w", i, l.Path, err)
-		}
-		p.logs = append(p.logs, logDecoder{pattern: l.Path, dec: dec})
-	}
-	if len(p.logs) == 0 {
-		return nil, errors.New("sidecar: no access logs configured")
-	}
 	return p, nil
-}
-
-// decoder returns the decoder of the log whose path or pattern names path;
-// a file the patterns no longer match (renamed away while being drained)
-// keeps the first log's decoder.
-func (p *pipeline) decoder(path string) accesslog.Decoder {
-	if len(p.logs) == 1 {
-		return p.logs[0].dec
-	}
-	if i, ok := p.byPath[path]; ok {
-		return p.logs[i].dec
-	}
-	i := 0
-	for j, l := range p.logs {
-		if l.pattern == path {
-			i = j
-			break
-		}
-		if ok, _ := filepath.Match(l.pattern, path); ok {
-			i = j
-			break
-		}
-	}
-	p.byPath[string(append([]byte(nil), path...))] = i
-	return p.logs[i].dec
 }
 
 func (p *pipeline) file(path string) exporter.FileMetrics {
@@ -141,8 +82,8 @@ func (p *pipeline) file(path string) exporter.FileMetrics {
 // handle takes one line from the tailer. It never fails: a line that
 // cannot be read is counted by reason and skipped.
 func (p *pipeline) handle(l tail.Line) error {
-	if l.Path != p.lastPath || p.lastDec == nil {
-		p.lastFile, p.lastDec = p.file(l.Path), p.decoder(l.Path)
+	if l.Path != p.lastPath || p.lastFile == (exporter.FileMetrics{}) {
+		p.lastFile = p.file(l.Path)
 		p.lastPath = l.Path
 	}
 	n := l.End - l.Offset
@@ -155,7 +96,7 @@ func (p *pipeline) handle(l tail.Line) error {
 		p.decodeError(l, accesslog.ReasonTooLong, fmt.Sprintf("line longer than max_line_bytes (%d bytes skipped)", l.CutBytes))
 		return nil
 	}
-	if err := p.lastDec.Decode(l.Bytes, &p.ev); err != nil {
+	if err := p.reader.Decode(l.Path, l.Bytes, &p.ev); err != nil {
 		if errors.Is(err, accesslog.ErrPartial) {
 			return nil
 		}
@@ -166,7 +107,7 @@ func (p *pipeline) handle(l tail.Line) error {
 		}
 		return nil
 	}
-	p.exp.Record(&p.ev, p.endpoint())
+	p.exp.Record(&p.ev, p.reader.Endpoint(&p.ev))
 	return nil
 }
 
@@ -185,18 +126,6 @@ func (p *pipeline) decodeError(l tail.Line, reason, msg string) {
 		"error", msg, "suppressed_since_last", p.suppressed[reason])
 	p.warned[reason] = now
 	p.suppressed[reason] = 0
-}
-
-// endpoint returns the contract endpoint of the decoded event: the route
-// the gateway logged when the contract has one of that name, else the
-// matcher's answer (nil: unmatched).
-func (p *pipeline) endpoint() *contract.Endpoint {
-	if p.ev.Route != "" && p.byRoute != nil {
-		if ep, ok := p.byRoute[p.ev.Route]; ok {
-			return ep
-		}
-	}
-	return p.matcher.Match(p.ev.Method, p.ev.Path)
 }
 
 // setLag publishes the unread bytes of every open file; files no longer

@@ -2,6 +2,7 @@ package tail
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,8 +15,10 @@ import (
 	"strings"
 )
 
-// checkpointVersion is the only checkpoint format version understood.
-const checkpointVersion = 1
+// checkpointVersion is the checkpoint format version written. Version 1
+// (before FileID.Key) is read too: an entry without "key" gets the Key its
+// file would get if first read now (CheckpointEntry.File.Key 0).
+const checkpointVersion = 2
 
 // Checkpoint is the content of a checkpoint file: per file, where reading
 // resumes.
@@ -26,7 +29,7 @@ type Checkpoint struct {
 // CheckpointEntry is one file in a Checkpoint.
 type CheckpointEntry struct {
 	// Path is where the file was last seen (informational; files are
-	// matched by Fingerprint).
+	// matched by Dev, Ino, Fingerprint and Check).
 	Path string
 	// File identifies the file.
 	File FileID
@@ -63,6 +66,7 @@ type entryJSON struct {
 	Dev         uint64 `json:"dev"`
 	Ino         uint64 `json:"ino"`
 	Fingerprint string `json:"fingerprint"`
+	Key         string `json:"key"`
 	Offset      *int64 `json:"offset"`
 	Size        int64  `json:"size"`
 	CheckOffset int64  `json:"check_offset"`
@@ -71,17 +75,12 @@ type entryJSON struct {
 }
 
 // Marshal encodes c as the checkpoint file format: JSON, one file per line,
-// sorted by fingerprint.
+// sorted by fingerprint, then key.
 func (c Checkpoint) Marshal() []byte {
 	files := slices.Clone(c.Files)
 	slices.SortFunc(files, func(a, b CheckpointEntry) int {
-		if a.File.Fingerprint < b.File.Fingerprint {
-			return -1
-		}
-		if a.File.Fingerprint > b.File.Fingerprint {
-			return 1
-		}
-		return strings.Compare(a.Path, b.Path)
+		return cmp.Or(cmp.Compare(a.File.Fingerprint, b.File.Fingerprint),
+			cmp.Compare(a.File.Key, b.File.Key), strings.Compare(a.Path, b.Path))
 	})
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "{\"version\":%d,\"files\":[", checkpointVersion)
@@ -90,8 +89,11 @@ func (c Checkpoint) Marshal() []byte {
 			b.WriteByte(',')
 		}
 		p, _ := json.Marshal(e.Path) // a string always marshals
-		fmt.Fprintf(&b, "\n{\"path\":%s,\"dev\":%d,\"ino\":%d,\"fingerprint\":\"%016x\",\"offset\":%d,\"size\":%d",
-			p, e.File.Dev, e.File.Ino, e.File.Fingerprint, e.Offset, e.Size)
+		fmt.Fprintf(&b, "\n{\"path\":%s,\"dev\":%d,\"ino\":%d,\"fingerprint\":\"%016x\"", p, e.File.Dev, e.File.Ino, e.File.Fingerprint)
+		if e.File.Key != 0 {
+			fmt.Fprintf(&b, ",\"key\":\"%016x\"", e.File.Key)
+		}
+		fmt.Fprintf(&b, ",\"offset\":%d,\"size\":%d", e.Offset, e.Size)
 		if e.Check != (Check{}) {
 			fmt.Fprintf(&b, ",\"check_offset\":%d,\"check_length\":%d,\"check_hash\":\"%016x\"", e.Check.Offset, e.Check.Length, e.Check.Hash)
 		}
@@ -116,10 +118,10 @@ func ParseCheckpoint(data []byte) (Checkpoint, error) {
 		return c, fmt.Errorf("%s: unexpected data after the checkpoint object", position(data, off))
 	}
 	if raw.Version == nil {
-		return c, errors.New("missing \"version\" (expected 1)")
+		return c, fmt.Errorf("missing \"version\" (expected %d)", checkpointVersion)
 	}
-	if *raw.Version != checkpointVersion {
-		return c, fmt.Errorf("unsupported version %d (expected %d)", *raw.Version, checkpointVersion)
+	if *raw.Version != checkpointVersion && *raw.Version != 1 {
+		return c, fmt.Errorf("unsupported version %d (expected 1 or %d)", *raw.Version, checkpointVersion)
 	}
 	seen := make(map[uint64]int, len(raw.Files))
 	for i, e := range raw.Files {
@@ -140,6 +142,12 @@ func ParseCheckpoint(data []byte) (Checkpoint, error) {
 		if *e.Offset < 0 || e.Size < 0 {
 			return c, fmt.Errorf("%s (%s): \"offset\" and \"size\" must not be negative", where, e.Path)
 		}
+		var key uint64 // 0: derived by New (version 1, or written without one)
+		if e.Key != "" {
+			if key, err = strconv.ParseUint(e.Key, 16, 64); err != nil || len(e.Key) != 16 || key == 0 {
+				return c, fmt.Errorf("%s (%s): \"key\" must be 16 hex digits, not all zero, got %q", where, e.Path, e.Key)
+			}
+		}
 		var check Check
 		if e.CheckOffset != 0 || e.CheckLength != 0 || e.CheckHash != "" {
 			h, err := strconv.ParseUint(e.CheckHash, 16, 64)
@@ -151,13 +159,20 @@ func ParseCheckpoint(data []byte) (Checkpoint, error) {
 			}
 			check = Check{Offset: e.CheckOffset, Length: e.CheckLength, Hash: h}
 		}
-		if j, dup := seen[fp]; dup {
-			return c, fmt.Errorf("%s (%s): fingerprint %s already used by files[%d]", where, e.Path, e.Fingerprint, j)
+		if key == 0 { // one entry per fingerprint
+			if j, dup := seen[fp]; dup {
+				return c, fmt.Errorf("%s (%s): fingerprint %s already used by files[%d]", where, e.Path, e.Fingerprint, j)
+			}
+			seen[fp] = i
+		} else {
+			if j, dup := seen[key]; dup {
+				return c, fmt.Errorf("%s (%s): key %s already used by files[%d]", where, e.Path, e.Key, j)
+			}
+			seen[key] = i
 		}
-		seen[fp] = i
 		c.Files = append(c.Files, CheckpointEntry{
 			Path:   e.Path,
-			File:   FileID{Dev: e.Dev, Ino: e.Ino, Fingerprint: fp},
+			File:   FileID{Dev: e.Dev, Ino: e.Ino, Fingerprint: fp, Key: key},
 			Offset: *e.Offset,
 			Size:   e.Size,
 			Check:  check,

@@ -10,7 +10,8 @@ import (
 
 func TestCheckpointRoundTrip(t *testing.T) {
 	c := Checkpoint{Files: []CheckpointEntry{
-		{Path: "/var/log/b.log", File: FileID{Dev: 2049, Ino: 77, Fingerprint: 0xfedcba9876543210}, Offset: 10, Size: 20},
+		{Path: "/var/log/b.log", File: FileID{Dev: 2049, Ino: 77, Fingerprint: 0xfedcba9876543210, Key: 0x1234}, Offset: 10, Size: 20},
+		{Path: "/var/log/b2.log", File: FileID{Dev: 2049, Ino: 78, Fingerprint: 0xfedcba9876543210, Key: 0x5678}, Offset: 10, Size: 20},
 		{Path: "/var/log/a \"quoted\".log", File: FileID{Dev: 1, Ino: 2, Fingerprint: 3}, Offset: 0, Size: 0},
 		{Path: "/var/log/c.log", File: FileID{Dev: 1, Ino: 3, Fingerprint: 4}, Offset: 100, Size: 120, Check: Check{Offset: 36, Length: 64, Hash: 0xabcdef}},
 	}}
@@ -42,7 +43,9 @@ func TestCheckpointErrors(t *testing.T) {
 		{"wrong type", "{\"version\":1,\"files\":[{\"path\":\"x\",\"dev\":\"a\"}]}", `field "files.dev"`},
 		{"unknown field", `{"version":1,"files":[],"extra":1}`, `unknown field "extra"`},
 		{"no version", `{"files":[]}`, `missing "version"`},
-		{"bad version", `{"version":2,"files":[]}`, "unsupported version 2"},
+		{"bad version", `{"version":3,"files":[]}`, "unsupported version 3"},
+		{"bad key", `{"version":2,"files":[{"path":"x","fingerprint":` + fp + `,"key":"0000000000000000","offset":1}]}`, `"key" must be 16 hex digits, not all zero`},
+		{"duplicate key", `{"version":2,"files":[{"path":"x","fingerprint":` + fp + `,"key":"00000000000000a1","offset":1},{"path":"y","fingerprint":"0000000000000002","key":"00000000000000a1","offset":1}]}`, "key 00000000000000a1 already used by files[0]"},
 		{"no path", `{"version":1,"files":[{"fingerprint":` + fp + `,"offset":1}]}`, `files[0]: missing "path"`},
 		{"bad fingerprint", `{"version":1,"files":[{"path":"x","fingerprint":"zz","offset":1}]}`, "16 hex digits"},
 		{"no offset", `{"version":1,"files":[{"path":"x","fingerprint":` + fp + `}]}`, `missing "offset"`},
@@ -66,9 +69,9 @@ func TestCheckpointErrors(t *testing.T) {
 }
 
 func FuzzCheckpoint(f *testing.F) {
-	f.Add([]byte(Checkpoint{Files: []CheckpointEntry{{Path: "/a", File: FileID{1, 2, 3}, Offset: 4, Size: 5}}}.Marshal()))
+	f.Add([]byte(Checkpoint{Files: []CheckpointEntry{{Path: "/a", File: FileID{1, 2, 3, 4}, Offset: 4, Size: 5}}}.Marshal()))
 	f.Add([]byte(`{"version":1,"files":[]}`))
-	f.Add([]byte(Checkpoint{Files: []CheckpointEntry{{Path: "/b", File: FileID{1, 2, 3}, Offset: 4, Check: Check{Offset: 1, Length: 3, Hash: 9}}}}.Marshal()))
+	f.Add([]byte(Checkpoint{Files: []CheckpointEntry{{Path: "/b", File: FileID{1, 2, 3, 4}, Offset: 4, Check: Check{Offset: 1, Length: 3, Hash: 9}}}}.Marshal()))
 	f.Add([]byte(`{"version":1,"files":[{"path":"x","fingerprint":"00000000000000zz","offset":1}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"path":"x","dev":1e99}]}`))
 	f.Add([]byte("{\"version\":1,\n"))

@@ -12,21 +12,47 @@ import (
 const DefaultFingerprintBytes = 1024
 
 // FileID identifies a file. Dev and Ino are where the file is now (they
-// change when a copy is made); Fingerprint is what it is: the 64-bit FNV-1a
-// hash of the file's first line, taken after any leading NUL bytes, through
-// its newline, capped at Options.FingerprintBytes bytes (the start offset of
-// that line is hashed too). A file whose first line is not complete yet (and
-// shorter than the cap) has no fingerprint and is not read until it has one.
-// Fingerprint together with Line.Offset is stable across restarts, renames
-// and copies: use it, not Dev or Ino, to derive ids of lines.
+// change when a copy is made); Fingerprint is how it begins: the 64-bit
+// FNV-1a hash of the file's first line, taken after any leading NUL bytes,
+// through its newline, capped at Options.FingerprintBytes bytes (the start
+// offset of that line is hashed too). A file whose first line is not
+// complete yet (and shorter than the cap) has no fingerprint and is not read
+// until it has one.
+//
+// Key names one content of one file as one reader read it: a hash of
+// Options.Identity, the device, inode and fingerprint the file had when it
+// was first read, and the Key of the content it replaced when it was
+// truncated and rewritten. It is recorded in the checkpoint and follows the
+// content through renames and copytruncate copies, so Key together with
+// Line.Offset is stable across restarts, yet differs between two files with
+// the same first line, two readers of different Identity, and the contents
+// before and after a truncation: use it, not Fingerprint, to derive ids of
+// lines.
 type FileID struct {
 	Dev, Ino    uint64
 	Fingerprint uint64
+	Key         uint64
 }
 
-// String formats id as dev:ino:fingerprint (the fingerprint in hex).
+// String formats id as dev:ino:fingerprint:key (hashes in hex).
 func (id FileID) String() string {
-	return fmt.Sprintf("%d:%d:%016x", id.Dev, id.Ino, id.Fingerprint)
+	return fmt.Sprintf("%d:%d:%016x:%016x", id.Dev, id.Ino, id.Fingerprint, id.Key)
+}
+
+// fileKey is the Key of a content first read from dev and ino, with first
+// line fingerprint fp, replacing the content with Key prev (0: none).
+func fileKey(identity string, dev, ino, fp, prev uint64) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(identity))
+	var b [33]byte // a separator, then four numbers
+	for i, v := range [4]uint64{dev, ino, fp, prev} {
+		binary.BigEndian.PutUint64(b[1+8*i:], v)
+	}
+	_, _ = h.Write(b[:])
+	if k := h.Sum64(); k != 0 {
+		return k
+	}
+	return 1 // 0 means "no key" (standard input, version 1 checkpoints)
 }
 
 // checkBytes is how many bytes before the end of the last line read are

@@ -65,7 +65,8 @@ func TestCheckpointIdentity(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, c.Files, 1)
 			dev, ino := devInoOf(t, x)
-			require.Equal(t, FileID{Dev: dev, Ino: ino, Fingerprint: c.Files[0].File.Fingerprint}, c.Files[0].File)
+			fp := c.Files[0].File.Fingerprint
+			require.Equal(t, FileID{Dev: dev, Ino: ino, Fingerprint: fp, Key: fileKey("", dev, ino, fp, 0)}, c.Files[0].File)
 			tc.edit(&c.Files[0])
 			require.NoError(t, WriteCheckpoint(ckpt, c))
 

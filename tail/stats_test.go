@@ -74,26 +74,33 @@ func TestLostBytes(t *testing.T) {
 	})
 }
 
-func TestIdenticalFirstLinesAreReadOneAtATime(t *testing.T) {
+// TestIdenticalFirstLinesAreTwoFiles: two files that only share their
+// first line (a header, the banner of two gateway pods) are both read, at
+// the same time, under different Keys; a file holding the same first bytes
+// as an open one is a copy and waits (see TestCopyTruncate).
+func TestIdenticalFirstLinesAreTwoFiles(t *testing.T) {
 	dir := t.TempDir()
 	appendRaw(t, filepath.Join(dir, "a.log"), "#header\na1\n")
 	appendRaw(t, filepath.Join(dir, "b.log"), "#header\nb1\n")
 	h := startTail(t, Options{Paths: []string{filepath.Join(dir, "*.log")}, Start: FromBeginning, RotateGrace: -1})
-	got := h.texts()
-	require.Len(t, got, 2, "one of the two files")
-	require.Equal(t, uint64(1), h.tl.Stats().Duplicates)
-	first, other := "a", "b"
-	if got[1] == "b1" {
-		first, other = "b", "a"
-	}
-	require.Equal(t, []string{"#header", first + "1"}, got)
+	require.ElementsMatch(t, []string{"#header", "a1", "#header", "b1"}, h.texts())
+	st := h.tl.Stats()
+	require.Equal(t, uint64(0), st.Duplicates)
+	require.Len(t, st.Files, 2)
+	require.Equal(t, st.Files[0].File.Fingerprint, st.Files[1].File.Fingerprint)
+	require.NotEqual(t, st.Files[0].File.Key, st.Files[1].File.Key)
 
-	// When the file being read goes away, the other one is not mistaken
-	// for a copy of it: its last line read is not there.
-	require.NoError(t, os.Remove(filepath.Join(dir, first+".log")))
+	// Both go on.
+	appendRaw(t, filepath.Join(dir, "a.log"), "a2\n")
+	appendRaw(t, filepath.Join(dir, "b.log"), "b2\n")
 	h.step()
+	require.ElementsMatch(t, []string{"#header", "a1", "#header", "b1", "a2", "b2"}, h.texts())
+
+	// A copy of a.log is not read while a.log is.
+	copyFile(t, filepath.Join(dir, "a.log"), filepath.Join(dir, "c.log"))
 	h.step()
-	require.Equal(t, []string{"#header", first + "1", "#header", other + "1"}, h.texts())
+	require.Len(t, h.texts(), 6)
+	require.Equal(t, uint64(1), h.tl.Stats().Duplicates)
 	require.NoError(t, h.stop())
 }
 
@@ -113,12 +120,33 @@ func TestRewrittenWithIdenticalFirstLine(t *testing.T) {
 	require.Equal(t, []string{"#header", "old 1", "old 2", "#header", "new 1", "new 2", "new 3"}, h.texts())
 	require.Equal(t, uint64(1), h.tl.Stats().Truncations)
 	require.NoError(t, h.stop())
+	// Each content has its own Key: the lines at the same offsets of the
+	// two contents never share an id.
+	got := h.got()
+	keys := map[uint64]bool{}
+	for _, l := range got {
+		keys[l.File.Key] = true
+	}
+	require.Len(t, keys, 2)
+	require.Equal(t, got[0].Offset, got[3].Offset)
+	require.NotEqual(t, got[0].File.Key, got[3].File.Key)
+	secondKey := got[3].File.Key
 
 	// The same while stopped: the checkpoint offset is not trusted.
 	require.NoError(t, os.Truncate(x, 0))
 	appendRaw(t, x, "#header\nnewer 1\nnewer 2\nnewer 3\nnewer 4\n")
 	h = startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
 	require.Equal(t, []string{"#header", "newer 1", "newer 2", "newer 3", "newer 4"}, h.texts())
+	require.NoError(t, h.stop())
+	third := h.got()[0].File.Key
+	require.NotEqual(t, secondKey, third)
+	require.False(t, keys[third])
+
+	// A restart that continues the third content keeps its Key.
+	appendRaw(t, x, "newer 5\n")
+	h = startTail(t, Options{Paths: []string{x}, Checkpoint: ckpt})
+	require.Equal(t, []string{"newer 5"}, h.texts())
+	require.Equal(t, third, h.got()[0].File.Key)
 	require.NoError(t, h.stop())
 }
 

@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,6 +105,10 @@ type Options struct {
 	StartUnknown Start
 	// Checkpoint is the checkpoint file ("" = no checkpoint).
 	Checkpoint string
+	// Identity names this reader (a pod or host name) in the Key of every
+	// file it reads first (see FileID), so that two readers' files never
+	// share a Key. Keys already in the checkpoint keep theirs.
+	Identity string
 	// CheckpointInterval is how often the checkpoint is written (default
 	// 5s); it is also written when Run returns.
 	CheckpointInterval time.Duration
@@ -120,6 +124,16 @@ type Options struct {
 	// or deleted) is still read after it last grew, for writers that
 	// reopen late (default 5s; negative: none).
 	RotateGrace time.Duration
+	// MaxHeldFiles and MaxHeldBytes bound what is held open while the
+	// handler blocks (the shipper, while Elasticsearch is down): new files
+	// found meanwhile are opened so that a rotation that deletes them
+	// loses nothing, as long as these files and the rotated files still
+	// being read are at most MaxHeldFiles (default 16) with at most
+	// MaxHeldBytes (default 1 GiB) not yet read. Past the bound the oldest
+	// such new file is let go unread: its lines and bytes are counted
+	// (LostHeldLimit) and logged at WARN.
+	MaxHeldFiles int
+	MaxHeldBytes int64
 	// ForgetAfter is how long the identity and offset of a file no longer
 	// open is remembered (to continue it if it shows up again, e.g. as a
 	// copytruncate copy; default 1h).
@@ -167,8 +181,11 @@ type Stats struct {
 	// truncated files (a copy matched by the patterns may still deliver
 	// them), the unread rest of files the checkpoint points at that are
 	// gone (by the size recorded), remembered files forgotten before being
-	// read to their last known size.
+	// read to their last known size, files let go past MaxHeldFiles or
+	// MaxHeldBytes. Lost has them by reason, one entry for every reason
+	// of LostReasons, in that order.
 	LostBytes uint64
+	Lost      []LostCount
 	// Duplicates counts files not read because a file with the same
 	// fingerprint is being read (copies, or different files with an
 	// identical first line).
@@ -204,16 +221,24 @@ type Tailer struct {
 
 	saveMu      sync.Mutex        // serialises SaveCheckpoint
 	mu          sync.Mutex        // guards entries, readers' shared fields, readers slice
-	entries     map[uint64]*entry // by fingerprint
+	entries     map[uint64]*entry // by key
 	readers     []*reader
 	ckptExisted bool
 
 	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
 	errors, checkpointErrors                                                       atomic.Uint64
+
+	// busySince is when the current cycle started (unix nanos; 0 between
+	// cycles): the watcher holds new files while a cycle takes long.
+	busySince atomic.Int64
+	held      []*heldFile // guarded by mu
+	lostMu    sync.Mutex
+	lostBy    map[string]LostCount
 }
 
 // entry is what is known about one file identity.
 type entry struct {
+	key            uint64
 	fp             uint64
 	path           string
 	dev, ino       uint64
@@ -243,7 +268,8 @@ type reader struct {
 	seen       bool      // matched by the current scan
 	orphaned   time.Time // when it left the patterns; zero while matched
 	lastGrowth time.Time
-	waiting    bool // its fingerprint is held by another reader
+	statSize   int64 // size seen by the watcher while Run's goroutine is busy
+	waiting    bool  // its fingerprint is held by another reader
 	done       bool
 }
 
@@ -293,6 +319,12 @@ func New(opts Options) (*Tailer, error) {
 	if opts.RotateGrace == 0 {
 		opts.RotateGrace = DefaultRotateGrace
 	}
+	if opts.MaxHeldFiles <= 0 {
+		opts.MaxHeldFiles = DefaultMaxHeldFiles
+	}
+	if opts.MaxHeldBytes <= 0 {
+		opts.MaxHeldBytes = DefaultMaxHeldBytes
+	}
 	if opts.ForgetAfter <= 0 {
 		opts.ForgetAfter = DefaultForgetAfter
 	}
@@ -305,7 +337,7 @@ func New(opts Options) (*Tailer, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool)}
+	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool), lostBy: make(map[string]LostCount)}
 	if t.waker == nil {
 		t.waker = NewTimedWaker(opts.PollInterval)
 	}
@@ -322,8 +354,12 @@ func New(opts Options) (*Tailer, error) {
 		if opts.Start == FromCheckpoint {
 			now := t.now()
 			for _, e := range c.Files {
-				t.entries[e.File.Fingerprint] = &entry{
-					fp: e.File.Fingerprint, path: e.Path, dev: e.File.Dev, ino: e.File.Ino,
+				key := e.File.Key
+				if key == 0 { // a version 1 checkpoint
+					key = fileKey(opts.Identity, e.File.Dev, e.File.Ino, e.File.Fingerprint, 0)
+				}
+				t.entries[key] = &entry{
+					key: key, fp: e.File.Fingerprint, path: e.Path, dev: e.File.Dev, ino: e.File.Ino,
 					size: e.Size, readOff: e.Offset, tr: tracker{mark: e.Offset},
 					detachedAt: now, fromCheckpoint: true,
 					check: fpRange{e.Check.Offset, e.Check.Offset + int64(e.Check.Length)}, checkHash: e.Check.Hash,
@@ -342,7 +378,7 @@ func (t *Tailer) Ack(file FileID, offset, end int64) {
 		return
 	}
 	t.mu.Lock()
-	if e := t.entries[file.Fingerprint]; e != nil {
+	if e := t.entries[file.Key]; e != nil {
 		e.tr.ack(offset, end)
 	}
 	t.mu.Unlock()
@@ -355,7 +391,7 @@ func (t *Tailer) Checkpoint() Checkpoint {
 	c := Checkpoint{Files: make([]CheckpointEntry, 0, len(t.entries))}
 	for _, e := range t.entries {
 		c.Files = append(c.Files, CheckpointEntry{
-			Path: e.path, File: FileID{Dev: e.dev, Ino: e.ino, Fingerprint: e.fp},
+			Path: e.path, File: FileID{Dev: e.dev, Ino: e.ino, Fingerprint: e.fp, Key: e.key},
 			Offset: e.tr.mark, Size: e.size,
 			Check: Check{Offset: e.check.start, Length: int(e.check.end - e.check.start), Hash: e.checkHash},
 		})
@@ -383,15 +419,25 @@ func (t *Tailer) Stats() Stats {
 		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
 		Errors: t.errors.Load(), CheckpointErrors: t.checkpointErrors.Load(),
 	}
+	t.lostMu.Lock()
+	for _, r := range LostReasons {
+		c := t.lostBy[r]
+		c.Reason = r
+		s.Lost = append(s.Lost, c)
+	}
+	t.lostMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, r := range t.readers {
-		fs := FileStats{Path: r.path, File: FileID{Dev: r.dev, Ino: r.ino}, Size: r.size, Offset: r.off, Rotated: !r.orphaned.IsZero()}
+		fs := FileStats{Path: r.path, File: FileID{Dev: r.dev, Ino: r.ino}, Size: max(r.size, r.statSize), Offset: r.off, Rotated: !r.orphaned.IsZero()}
 		if r.id != nil {
-			fs.File.Fingerprint = r.id.fp
+			fs.File.Fingerprint, fs.File.Key = r.id.fp, r.id.key
 			fs.Acked = r.id.tr.mark
 		}
 		s.Files = append(s.Files, fs)
+	}
+	for _, h := range t.held {
+		s.Files = append(s.Files, FileStats{Path: h.path, File: FileID{Dev: h.di.dev, Ino: h.di.ino}, Size: h.fi.Size()})
 	}
 	return s
 }
@@ -452,6 +498,13 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 		stdinC = stdin.chunks
 	}
 
+	if len(patterns) > 0 && !t.opts.OneShot {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.watch(ctx, patterns)
+		}()
+	}
 	first := true
 	for {
 		if len(patterns) > 0 {
@@ -500,6 +553,8 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 
 // cycle re-scans the patterns and reads every open file to its end.
 func (t *Tailer) cycle(ctx context.Context, patterns []string, initial bool, handle func(Line) error) error {
+	t.busySince.Store(time.Now().UnixNano()) // real time: the watcher ticks in real time
+	defer t.busySince.Store(0)
 	t.scan(patterns, initial)
 	t.mu.Lock()
 	readers := slices.Clone(t.readers)
@@ -539,33 +594,7 @@ func (t *Tailer) excluded(path string) bool {
 // the patterns as orphaned.
 func (t *Tailer) scan(patterns []string, initial bool) {
 	now := t.now()
-	type candidate struct {
-		path string
-		fi   os.FileInfo
-	}
-	var cands []candidate
-	for _, p := range patterns {
-		m, _ := filepath.Glob(p) // patterns were validated in New
-		for _, p := range m {
-			if t.excluded(p) {
-				continue
-			}
-			fi, err := os.Stat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				continue
-			}
-			cands = append(cands, candidate{p, fi})
-		}
-	}
-	// Oldest first, so rotated files are drained before their successors.
-	sort.SliceStable(cands, func(i, j int) bool {
-		mi, mj := cands[i].fi.ModTime(), cands[j].fi.ModTime()
-		if !mi.Equal(mj) {
-			return mi.Before(mj)
-		}
-		return cands[i].path < cands[j].path
-	})
-
+	cands := t.glob(patterns)
 	// Globbing and stat are done; the rest is quick (at most an open per
 	// new file) and runs under the lock Ack and Stats take.
 	t.mu.Lock()
@@ -579,6 +608,11 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 			byPath[r.path] = r
 		}
 	}
+	held := make(map[devIno]*heldFile, len(t.held))
+	for _, h := range t.held {
+		held[h.di] = h
+	}
+	t.held = nil
 	for _, c := range cands {
 		p, fi := c.path, c.fi
 		if r := byDI[statDevIno(fi)]; r != nil {
@@ -587,6 +621,15 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 				r.path = p
 				r.orphaned = time.Time{}
 			}
+			continue
+		}
+		if h := held[statDevIno(fi)]; h != nil {
+			delete(held, h.di)
+			if byPath[p] != nil {
+				t.rotations.Add(1)
+				t.log.Info("File rotated", "path", p)
+			}
+			byDI[h.di] = t.newReader(h.f, p, h.di, fi.Size(), initial, now)
 			continue
 		}
 		f, err := os.Open(p)
@@ -616,13 +659,18 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 			t.rotations.Add(1)
 			t.log.Info("File rotated", "path", p)
 		}
-		r := &reader{
-			f: f, path: p, dev: di.dev, ino: di.ino, size: fi.Size(),
-			buf: make([]byte, t.opts.ReadBufferBytes), initial: initial, seen: true, lastGrowth: now,
+		byDI[di] = t.newReader(f, p, di, fi.Size(), initial, now)
+	}
+	// Held files that left the patterns (renamed away or deleted) are read
+	// as rotated files, oldest first.
+	for _, h := range heldInOrder(held) {
+		if byDI[h.di] != nil {
+			_ = h.f.Close()
+			continue
 		}
-		r.sp.max = t.opts.MaxLineBytes
-		byDI[di] = r
-		t.readers = append(t.readers, r)
+		r := t.newReader(h.f, h.path, h.di, h.fi.Size(), false, now)
+		r.seen = false
+		byDI[h.di] = r
 	}
 	for _, r := range t.readers {
 		if !r.seen && r.orphaned.IsZero() {
@@ -631,8 +679,41 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 	}
 }
 
-// identify computes r's fingerprint and attaches it to its entry, deciding
+// newReader adds a reader of f. Called with t.mu held.
+func (t *Tailer) newReader(f *os.File, path string, di devIno, size int64, initial bool, now time.Time) *reader {
+	r := &reader{
+		f: f, path: path, dev: di.dev, ino: di.ino, size: size,
+		buf: make([]byte, t.opts.ReadBufferBytes), initial: initial, seen: true, lastGrowth: now,
+	}
+	r.sp.max = t.opts.MaxLineBytes
+	t.readers = append(t.readers, r)
+	return r
+}
+
+// heldInOrder returns the held files of m, oldest first.
+func heldInOrder(m map[devIno]*heldFile) []*heldFile {
+	out := make([]*heldFile, 0, len(m))
+	for _, h := range m {
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b *heldFile) int {
+		if c := a.fi.ModTime().Compare(b.fi.ModTime()); c != 0 {
+			return c
+		}
+		return cmpString(a.path, b.path)
+	})
+	return out
+}
+
+// identify computes r's fingerprint and attaches it to an entry, deciding
 // where reading starts. Called with t.mu held.
+//
+// The entry is, in this order: the entry of r's own device and inode whose
+// last bytes read are still there (a restart, a rename); an entry no open
+// file holds whose last bytes read are in r (a copy, e.g. copytruncate's);
+// else a new entry. While another open file has the same fingerprint and
+// the same first bytes, r is taken for a copy of it and waits; a file that
+// only shares its first line is read at the same time, under its own Key.
 func (t *Tailer) identify(r *reader, force bool) error {
 	fp, fpr, ok, err := fingerprint(r.f, r.size, t.opts.FingerprintBytes, r.buf, force)
 	if err != nil {
@@ -642,51 +723,92 @@ func (t *Tailer) identify(r *reader, force bool) error {
 		r.initial = false // nothing complete existed at start-up: read it all once it has a line
 		return nil
 	}
-	e := t.entries[fp]
-	if e != nil && e.owner != nil && e.owner != r {
-		if !r.waiting {
-			r.waiting = true
-			t.dups.Add(1)
-			t.log.Debug("File has the fingerprint of a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
+	var own, copied []*entry
+	for _, e := range t.entries {
+		if e.fp != fp {
+			continue
 		}
-		return nil
+		if e.owner != nil && e.owner != r {
+			alike, err := sameStart(r, e.owner, fpr.end)
+			if err != nil {
+				return err
+			}
+			if alike {
+				if !r.waiting {
+					r.waiting = true
+					t.dups.Add(1)
+					t.log.Debug("File begins as a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
+				}
+				return nil
+			}
+			continue
+		}
+		if e.dev == r.dev && e.ino == r.ino {
+			own = append(own, e)
+		} else {
+			copied = append(copied, e)
+		}
 	}
 	r.waiting = false
-	sameFile := e != nil && e.dev == r.dev && e.ino == r.ino
-	sameContent := true
-	if e != nil && e.check.end > e.check.start && e.check.end <= r.size {
-		// The bytes last read before the offset must still be there:
-		// otherwise this is other content with an identical first line.
-		if sameContent, err = verify(r.f, e.check, e.checkHash, r.buf); err != nil {
+	// The bytes last read before the offset must still be there:
+	// otherwise this is other content with an identical first line.
+	holds := func(e *entry) (bool, error) {
+		if e.check.end > e.check.start && e.check.end <= r.size {
+			return verify(r.f, e.check, e.checkHash, r.buf)
+		}
+		return true, nil
+	}
+	var e *entry
+	var prev uint64 // the key of the content this inode held before
+	for _, c := range own {
+		okc, err := holds(c)
+		if err != nil {
 			return err
 		}
+		if okc && r.size >= c.readOff {
+			e = c
+			break
+		}
+		// Same inode, other content or shorter than our offset: new
+		// content with an identical first line.
+		t.countLost(c)
+		c.dev, c.ino = 0, 0 // a copy may still continue it
+		prev = c.key
+		t.log.Info("File has the first line of its earlier content but other content; reading it as a new file", "path", r.path)
 	}
 	var start int64
-	switch {
-	case e != nil && !sameContent:
-		t.countLost(e)
-		t.log.Info("File has the first line of a known file but other content; reading it as a new file", "path", r.path)
-		e = nil
-		fallthrough
-	case e == nil:
-		e = &entry{fp: fp}
-		t.entries[fp] = e
-		start = t.startOffset(r)
-		e.readOff = start
-		e.tr.reset(start)
-	case r.size >= e.readOff:
+	if e != nil {
 		start = e.readOff
-	case e != nil && !sameFile:
-		// A copy shorter than what was read of the original: the rest was
-		// delivered from the original.
-		start = r.size
-	default: // same inode, shorter than our offset: new content with an identical first line
-		t.countLost(e)
-		e = &entry{fp: fp}
-		t.entries[fp] = e
-		start = t.startOffset(r)
-		e.readOff = start
-		e.tr.reset(start)
+	} else {
+		// The copy holding the most recent bytes: the longest read.
+		slices.SortFunc(copied, func(a, b *entry) int { return cmp.Compare(b.readOff, a.readOff) })
+		for _, c := range copied {
+			okc, err := holds(c)
+			if err != nil {
+				return err
+			}
+			if okc && (len(own) == 0 || c.check.end <= r.size) {
+				e = c
+				break
+			}
+		}
+		switch {
+		case e == nil:
+			e = &entry{fp: fp, key: fileKey(t.opts.Identity, r.dev, r.ino, fp, prev)}
+			for t.entries[e.key] != nil { // a hash collision
+				e.key++
+			}
+			t.entries[e.key] = e
+			start = t.startOffset(r)
+			e.readOff = start
+			e.tr.reset(start)
+		case r.size >= e.readOff:
+			start = e.readOff
+		default:
+			// A copy shorter than what was read of the original: the rest
+			// was delivered from the original.
+			start = r.size
+		}
 	}
 	if e.check.end > r.size {
 		// Bytes read past the resume point are not in this file (a copy
@@ -699,6 +821,29 @@ func (t *Tailer) identify(r *reader, force bool) error {
 	r.id, r.fpr, r.off = e, fpr, start
 	r.sp.reset(start)
 	return nil
+}
+
+// sameStartBytes is how much of two files with the same first line is
+// compared to tell a copy from another file.
+const sameStartBytes = 4096
+
+// sameStart reports whether r and o hold the same bytes from from up to
+// sameStartBytes or the end of the shorter one: then r is taken for a copy
+// of o. Files that only share their first line (the banner of two gateway
+// pods, a header) differ within a few lines.
+func sameStart(r, o *reader, from int64) (bool, error) {
+	n := min(r.size, o.size, sameStartBytes) - from
+	if n <= 0 {
+		return true, nil
+	}
+	var a, b [sameStartBytes]byte
+	if _, err := r.f.ReadAt(a[:n], from); err != nil && err != io.EOF {
+		return false, err
+	}
+	if _, err := o.f.ReadAt(b[:n], from); err != nil && err != io.EOF {
+		return false, err
+	}
+	return a == b, nil
 }
 
 // startOffset is where a file without an entry starts.
@@ -733,7 +878,10 @@ func (t *Tailer) startOffset(r *reader) int64 {
 
 func (t *Tailer) countLost(e *entry) {
 	if !e.lostCounted && e.size > e.tr.mark && e.owner == nil {
-		t.lost.Add(uint64(e.size - max(e.tr.mark, e.readOff)))
+		if n := e.size - max(e.tr.mark, e.readOff); n > 0 {
+			t.addLost(LostUnread, 0, uint64(n))
+			t.log.Warn("File gone before it was read to its end", "path", e.path, "bytes", n)
+		}
 	}
 	e.lostCounted = true
 }
@@ -817,7 +965,7 @@ func (t *Tailer) checkTruncated(r *reader) error {
 	t.truncations.Add(1)
 	t.log.Info("File truncated, reading it from the start", "path", r.path, "offset", r.off, "size", r.size)
 	if r.sp.partial() {
-		t.lost.Add(uint64(r.off - r.sp.lineStart))
+		t.addLost(LostUnread, 0, uint64(r.off-r.sp.lineStart))
 	}
 	t.detach(r)
 	r.off, r.initial = 0, false
@@ -840,7 +988,7 @@ func (t *Tailer) detach(r *reader) {
 // read reads r from its offset to the end of the file.
 func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (grew bool, err error) {
 	e := r.id
-	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp}
+	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp, Key: e.key}
 	var lastEnd int64 = -1
 	var lines, cutLines, cutBytes, nuls uint64
 	emit := func(l *Line) error {
@@ -919,7 +1067,7 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 		l0 := r.sp.lineStart
 		var end int64 = -1
 		err := r.sp.flush(r.off, func(l *Line) error {
-			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp}
+			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp, Key: r.id.key}
 			t.lines.Add(1)
 			t.nulBytes.Add(uint64(l.NUL))
 			if l.Cut {
@@ -974,10 +1122,10 @@ func (t *Tailer) reap() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.readers = slices.DeleteFunc(t.readers, func(r *reader) bool { return r.done })
-	for fp, e := range t.entries {
+	for key, e := range t.entries {
 		if e.owner == nil && now.Sub(e.detachedAt) >= t.opts.ForgetAfter {
 			t.countLost(e)
-			delete(t.entries, fp)
+			delete(t.entries, key)
 		}
 	}
 }
@@ -1029,6 +1177,10 @@ func (t *Tailer) closeAll() {
 		}
 	}
 	t.readers = nil
+	for _, h := range t.held {
+		_ = h.f.Close()
+	}
+	t.held = nil
 }
 
 func maxTime(a, b time.Time) time.Time {
