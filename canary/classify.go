@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 )
 
 // Classification is a metric's judgement, with Kayenta's names.
@@ -96,14 +97,14 @@ type MetricResult struct {
 	Reason         string         `json:"reason,omitempty"`
 	// Ratio is mean(canary)/mean(baseline), 1 when the baseline's mean is
 	// 0 or the test was not run.
-	Ratio float64 `json:"ratio"`
+	Ratio Number `json:"ratio"`
 	// Critical is set when the result fails the whole canary.
 	Critical bool `json:"critical"`
 	// Interval and estimate of the shift canary − baseline, when the test
 	// ran.
-	Lower    *float64 `json:"lower,omitempty"`
-	Upper    *float64 `json:"upper,omitempty"`
-	Estimate *float64 `json:"estimate,omitempty"`
+	Lower    *Number `json:"lower,omitempty"`
+	Upper    *Number `json:"upper,omitempty"`
+	Estimate *Number `json:"estimate,omitempty"`
 }
 
 // Classifier is Kayenta's MannWhitneyClassifier.
@@ -166,7 +167,8 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 		ratio = mean(experiment) / m
 	}
 	bound := cl.Tolerance * math.Abs(mw.Estimate)
-	r := MetricResult{Classification: Pass, Ratio: ratio, Lower: &mw.Lower, Upper: &mw.Upper, Estimate: &mw.Estimate}
+	lo, up, est := Number(mw.Lower), Number(mw.Upper), Number(mw.Estimate)
+	r := MetricResult{Classification: Pass, Ratio: Number(ratio), Lower: &lo, Upper: &up, Estimate: &est}
 	switch {
 	case (o.Direction == Increase || o.Direction == Either) && mw.Lower > bound && ratio >= o.AllowedIncrease:
 		r.Classification = High
@@ -218,4 +220,23 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
+}
+
+// Number is a float64 that JSON can carry whatever its value: NaN is
+// null and the infinities are "+Inf" and "-Inf", as Prometheus writes
+// them.
+type Number float64
+
+// MarshalJSON writes the number.
+func (n Number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	switch {
+	case math.IsNaN(f):
+		return []byte("null"), nil
+	case math.IsInf(f, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Inf"`), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
 }

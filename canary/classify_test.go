@@ -129,7 +129,7 @@ func TestClassifyConstantSamples(t *testing.T) {
 	canary := []float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2}
 	r := cl.Classify(base, canary, MetricOptions{})
 	require.Equal(t, High, r.Classification, r.Reason)
-	require.InDelta(t, 2.0, r.Ratio, 1e-3)
+	require.InDelta(t, 2.0, float64(r.Ratio), 1e-3)
 	r = cl.Classify(canary, base, MetricOptions{})
 	require.Equal(t, Low, r.Classification, r.Reason)
 }
@@ -146,5 +146,5 @@ func TestClassifyZeroBaselineMean(t *testing.T) {
 	}
 	r := cl.Classify(base, canary, MetricOptions{Direction: Increase})
 	require.Equal(t, High, r.Classification)
-	require.InDelta(t, 1.0, r.Ratio, 0)
+	require.InDelta(t, 1.0, float64(r.Ratio), 0)
 }
