@@ -45,8 +45,8 @@ type EndpointResult struct {
 	Metric   string `json:"metric"`
 	Group    string `json:"group"`
 	// Samples and means of each track, after NaN handling.
-	CanarySamples   int     `json:"canary_samples"`
-	BaselineSamples int     `json:"baseline_samples"`
+	CanarySamples   int    `json:"canary_samples"`
+	BaselineSamples int    `json:"baseline_samples"`
 	CanaryMean      Number `json:"canary_mean"`
 	BaselineMean    Number `json:"baseline_mean"`
 	MetricResult
