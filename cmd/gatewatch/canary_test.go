@@ -250,3 +250,30 @@ func TestCanaryAbort(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "Kong admin token: environment variable NO_SUCH_VARIABLE_GW is not set")
 }
+
+// TestGenerateCanary: generate canary writes the three files of
+// canary.GenerateChecks for the contract's gateway, and generate all
+// writes the same.
+func TestGenerateCanary(t *testing.T) {
+	one, all := t.TempDir(), t.TempDir()
+	code, out, errOut := gw(t, "generate", "canary", "--contract", "../../examples/krakend.json", "-o", one)
+	require.Equal(t, 0, code, errOut)
+	for _, name := range []string{canary.FlaggerTemplatesFile, canary.FlaggerAnalysisFile, canary.ArgoTemplateFile} {
+		require.Contains(t, out, filepath.Join(one, name))
+	}
+	code, _, errOut = gw(t, "generate", "all", "--contract", "../../examples/krakend.json", "-o", all)
+	require.Equal(t, 0, code, errOut)
+	for _, name := range []string{canary.FlaggerTemplatesFile, canary.FlaggerAnalysisFile, canary.ArgoTemplateFile} {
+		a, err := os.ReadFile(filepath.Join(one, name))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(all, name))
+		require.NoError(t, err)
+		require.Equal(t, string(a), string(b))
+	}
+	b, err := os.ReadFile(filepath.Join(one, canary.ArgoTemplateFile))
+	require.NoError(t, err)
+	require.Contains(t, string(b), schema.LabelGateway+`="shop-gateway"`, "queries select the gateway of rules.GatewayName")
+	code, _, errOut = gw(t, "generate", "canary", "-o", one)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "no contract")
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/gatewatch/gatewatch/alerting"
+	"github.com/gatewatch/gatewatch/canary"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/rules"
 )
@@ -33,7 +34,8 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch")
+		sub("canary", "Canary checks: Flagger MetricTemplates with a Canary analysis snippet, and an Argo Rollouts AnalysisTemplate ("+canary.FlaggerTemplatesFile+", "+canary.FlaggerAnalysisFile+", "+canary.ArgoTemplateFile+").", "canary")
+		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, the canary checks, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "canary", "elasticsearch")
 	})
 }
 
@@ -96,6 +98,19 @@ func generate(in *inputs, dir string, what []string) error {
 			b, err := am.YAML()
 			if err := add(alertmanagerFile, b, err); err != nil {
 				return err
+			}
+		case "canary":
+			c, ct, err := in.load()
+			if err != nil {
+				return err
+			}
+			cfg = c
+			cf, err := canary.GenerateChecks(rules.GatewayName(ct, c), ct, c)
+			if err != nil {
+				return fmt.Errorf("generating canary checks: %w", err)
+			}
+			for _, f := range cf {
+				files = append(files, outFile{name: f.Name, content: f.Content})
 			}
 		case "elasticsearch":
 			if cfg == nil {
