@@ -95,8 +95,8 @@ func (o MetricOptions) Defaults() MetricOptions {
 type MetricResult struct {
 	Classification Classification `json:"classification"`
 	Reason         string         `json:"reason,omitempty"`
-	// Ratio is mean(canary)/mean(baseline), 1 when the baseline's mean is
-	// 0 or the test was not run.
+	// Ratio is mean(canary)/mean(baseline): NaN (null in JSON) when
+	// either mean is 0, 1 when the test was not run.
 	Ratio Number `json:"ratio"`
 	// Critical is set when the result fails the whole canary.
 	Critical bool `json:"critical"`
@@ -162,22 +162,25 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 	if err != nil {
 		return MetricResult{Classification: Error, Reason: err.Error(), Ratio: 1, Critical: o.Critical}
 	}
-	ratio := 1.0
-	if m := mean(control); m != 0 {
-		ratio = mean(experiment) / m
+	// The effect size: the mean ratio, NaN when either mean is 0 (then
+	// the interval alone decides).
+	ratio := math.NaN()
+	if mc, me := mean(control), mean(experiment); mc != 0 && me != 0 {
+		ratio = me / mc
 	}
+	nan := math.IsNaN(ratio)
 	bound := cl.Tolerance * math.Abs(mw.Estimate)
 	lo, up, est := Number(mw.Lower), Number(mw.Upper), Number(mw.Estimate)
 	r := MetricResult{Classification: Pass, Ratio: Number(ratio), Lower: &lo, Upper: &up, Estimate: &est}
 	switch {
-	case (o.Direction == Increase || o.Direction == Either) && mw.Lower > bound && ratio >= o.AllowedIncrease:
+	case (o.Direction == Increase || o.Direction == Either) && mw.Lower > bound && (nan || ratio >= o.AllowedIncrease):
 		r.Classification = High
 		r.Reason = fmt.Sprintf("the canary is higher: the %g%% interval of the shift is [%.4g, %.4g], above %.4g", cl.Confidence*100, mw.Lower, mw.Upper, bound)
-		r.Critical = o.Critical && ratio >= o.CriticalIncrease
-	case (o.Direction == Decrease || o.Direction == Either) && mw.Upper < -bound && ratio <= o.AllowedDecrease:
+		r.Critical = o.Critical && (nan || ratio >= o.CriticalIncrease)
+	case (o.Direction == Decrease || o.Direction == Either) && mw.Upper < -bound && (nan || ratio <= o.AllowedDecrease):
 		r.Classification = Low
 		r.Reason = fmt.Sprintf("the canary is lower: the %g%% interval of the shift is [%.4g, %.4g], below %.4g", cl.Confidence*100, mw.Lower, mw.Upper, -bound)
-		r.Critical = o.Critical && ratio <= o.CriticalDecrease
+		r.Critical = o.Critical && (nan || ratio <= o.CriticalDecrease)
 	}
 	if r.Critical {
 		r.Reason += " (critical)"

@@ -1,6 +1,7 @@
 package canary
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -134,9 +135,9 @@ func TestClassifyConstantSamples(t *testing.T) {
 	require.Equal(t, Low, r.Classification, r.Reason)
 }
 
-// TestClassifyZeroBaselineMean: a baseline without errors gives a ratio
-// of 1 (Kayenta's rule when the control's mean is 0), so a canary with
-// errors is still High.
+// TestClassifyZeroBaselineMean: a baseline without errors has a mean of
+// 0, so the effect size is NaN and the interval alone decides: a canary
+// with errors is High, and a critical one fails the canary.
 func TestClassifyZeroBaselineMean(t *testing.T) {
 	cl := NewClassifier()
 	base := make([]float64, 20)
@@ -144,7 +145,11 @@ func TestClassifyZeroBaselineMean(t *testing.T) {
 	for i := range canary {
 		canary[i] = 0.2 + float64(i%3)*0.01
 	}
-	r := cl.Classify(base, canary, MetricOptions{Direction: Increase})
+	r := cl.Classify(base, canary, MetricOptions{Direction: Increase, AllowedIncrease: 2, Critical: true, CriticalIncrease: 3})
 	require.Equal(t, High, r.Classification)
-	require.InDelta(t, 1.0, float64(r.Ratio), 0)
+	require.True(t, math.IsNaN(float64(r.Ratio)))
+	require.True(t, r.Critical)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"ratio":null`)
 }

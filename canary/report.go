@@ -97,6 +97,8 @@ func human(metric string, v float64) string {
 
 func num(v float64) string {
 	switch {
+	case math.IsNaN(v):
+		return "-"
 	case math.IsInf(v, 1):
 		return "+Inf"
 	case math.Abs(v) >= 1000:
