@@ -36,6 +36,8 @@ type Config struct {
 	Alerting AlertingConfig `yaml:"alerting"`
 	// Grafana configures the dashboards and their links.
 	Grafana GrafanaConfig `yaml:"grafana"`
+	// Canary configures `gatewatch canary judge` and `generate canary`.
+	Canary CanaryConfig `yaml:"canary"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -90,6 +92,7 @@ func (c *Config) applyDefaults() {
 	c.Shipper.applyDefaults()
 	c.Alerting.applyDefaults()
 	c.Grafana.applyDefaults()
+	c.Canary.applyDefaults()
 }
 
 // LoadFile reads and validates gatewatch.yaml. Relative paths in it are
@@ -180,6 +183,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Shipper.validate(v)
 	c.Alerting.validate(v)
 	c.Grafana.validate(v)
+	c.Canary.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {

@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/gatewatch/gatewatch/alerting"
+	"github.com/gatewatch/gatewatch/canary"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/rules"
 )
@@ -34,7 +35,8 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+"), a PrometheusRule ("+prometheusRuleFile+") and the scrape job that sets the labels they select ("+scrapeFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, in "+elasticsearchDir+"/ what `generate elasticsearch` writes and in "+grafanaDir+"/ what `generate dashboards` writes.", "rules", "alertmanager", "elasticsearch", "dashboards")
+		sub("all", "Everything: rules, unit tests, PrometheusRule, scrape job, alertmanager.yml, the canary checks, in "+elasticsearchDir+"/ what `generate elasticsearch` writes and in "+grafanaDir+"/ what `generate dashboards` writes.", "rules", "alertmanager", "canary", "elasticsearch", "dashboards")
+		sub("canary", "Canary checks: Flagger MetricTemplates with a Canary analysis snippet, and an Argo Rollouts AnalysisTemplate ("+canary.FlaggerTemplatesFile+", "+canary.FlaggerAnalysisFile+", "+canary.ArgoTemplateFile+").", "canary")
 	})
 }
 
@@ -108,6 +110,19 @@ func generate(in *inputs, dir string, what []string) error {
 				return err
 			}
 			files = append(files, ds...)
+		case "canary":
+			c, ct, err := in.load()
+			if err != nil {
+				return err
+			}
+			cfg = c
+			cf, err := canary.GenerateChecks(rules.GatewayName(ct, c), ct, c)
+			if err != nil {
+				return fmt.Errorf("generating canary checks: %w", err)
+			}
+			for _, f := range cf {
+				files = append(files, outFile{name: f.Name, content: f.Content})
+			}
 		case "elasticsearch":
 			if cfg == nil {
 				c, err := generateConfig(in)

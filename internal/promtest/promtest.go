@@ -91,3 +91,22 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() bool, msg func() s
 		time.Sleep(time.Second)
 	}
 }
+
+// PromtoolBin is the promtool binary the Debian package installs.
+const PromtoolBin = "/usr/bin/promtool"
+
+// Backfill writes openMetrics (OpenMetrics text ending in "# EOF", with
+// timestamps in seconds) into TSDB blocks under dir/data, where Start's
+// Prometheus reads them, through promtool tsdb create-blocks-from
+// openmetrics. Call it before Start.
+func Backfill(t testing.TB, dir string, openMetrics []byte) {
+	t.Helper()
+	in := filepath.Join(dir, "backfill.om")
+	if err := os.WriteFile(in, openMetrics, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(PromtoolBin, "tsdb", "create-blocks-from", "openmetrics", "-q", in, filepath.Join(dir, "data")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
+	}
+}

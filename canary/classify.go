@@ -1,0 +1,245 @@
+package canary
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+)
+
+// Classification is a metric's judgement, with Kayenta's names.
+type Classification string
+
+// Metric classifications.
+const (
+	Pass Classification = "Pass"
+	High Classification = "High"
+	Low  Classification = "Low"
+	// Nodata: a side had no sample; excluded from group scores but
+	// counted towards the judge's Nodata threshold.
+	Nodata Classification = "Nodata"
+	// NodataFailMetric: a metric that must have data had none; it counts
+	// as a failure in its group.
+	NodataFailMetric Classification = "NodataFailMetric"
+	// Error: the test could not be computed.
+	Error Classification = "Error"
+)
+
+// Direction says which change of a metric is a failure.
+type Direction string
+
+// Directions.
+const (
+	Increase Direction = "increase"
+	Decrease Direction = "decrease"
+	Either   Direction = "either"
+)
+
+// NaNStrategy says what becomes of NaN samples.
+type NaNStrategy string
+
+// NaN strategies.
+const (
+	// RemoveNaN drops NaN samples (Kayenta's default).
+	RemoveNaN NaNStrategy = "remove"
+	// ReplaceNaN turns NaN samples into 0 (for counts, where no data
+	// means no events).
+	ReplaceNaN NaNStrategy = "replace"
+)
+
+// Judge parameters fixed by NetflixACAJudge.
+const (
+	// Tolerance is the fraction of |Hodges-Lehmann estimate| the interval
+	// must clear.
+	Tolerance = 0.25
+	// ConfidenceLevel of the Mann-Whitney interval.
+	ConfidenceLevel = 0.98
+	// NodataThreshold is the percentage of Nodata results at or above
+	// which the score is 0.
+	NodataThreshold = 50
+)
+
+// MetricOptions are a metric's analysis settings, Kayenta's
+// analysisConfigurations.canary.
+type MetricOptions struct {
+	Direction    Direction
+	NaNStrategy  NaNStrategy
+	Critical     bool
+	MustHaveData bool
+	// AllowedIncrease and AllowedDecrease are the mean ratios
+	// (canary/baseline) a High or Low must also reach (1.0).
+	AllowedIncrease, AllowedDecrease float64
+	// CriticalIncrease and CriticalDecrease are the ratios beyond which a
+	// critical metric's High or Low fails the whole canary (1.0).
+	CriticalIncrease, CriticalDecrease float64
+}
+
+// Defaults fills unset options with Kayenta's defaults.
+func (o MetricOptions) Defaults() MetricOptions {
+	if o.Direction == "" {
+		o.Direction = Either
+	}
+	if o.NaNStrategy == "" {
+		o.NaNStrategy = RemoveNaN
+	}
+	for _, p := range []*float64{&o.AllowedIncrease, &o.AllowedDecrease, &o.CriticalIncrease, &o.CriticalDecrease} {
+		if *p == 0 {
+			*p = 1
+		}
+	}
+	return o
+}
+
+// MetricResult is one metric's classification.
+type MetricResult struct {
+	Classification Classification `json:"classification"`
+	Reason         string         `json:"reason,omitempty"`
+	// Ratio is mean(canary)/mean(baseline): NaN (null in JSON) when
+	// either mean is 0, 1 when the test was not run.
+	Ratio Number `json:"ratio"`
+	// Critical is set when the result fails the whole canary.
+	Critical bool `json:"critical"`
+	// Interval and estimate of the shift canary − baseline, when the test
+	// ran.
+	Lower    *Number `json:"lower,omitempty"`
+	Upper    *Number `json:"upper,omitempty"`
+	Estimate *Number `json:"estimate,omitempty"`
+}
+
+// Classifier is Kayenta's MannWhitneyClassifier.
+type Classifier struct {
+	// Tolerance is the fraction of |Hodges-Lehmann estimate| the
+	// interval must clear; Confidence is the interval's level.
+	Tolerance, Confidence float64
+	// Rand draws the Gaussian noise added to two constant samples
+	// (Kayenta's generator is unseeded; a seeded one keeps a judgement
+	// reproducible).
+	Rand *rand.Rand
+}
+
+// NewClassifier returns the classifier NetflixACAJudge uses: tolerance
+// 0.25, confidence 0.98, noise from a fixed seed.
+func NewClassifier() *Classifier {
+	return &Classifier{Tolerance: Tolerance, Confidence: ConfidenceLevel, Rand: rand.New(rand.NewPCG(1, 2))}
+}
+
+// Classify judges canary samples against baseline samples as Kayenta's
+// NetflixACAJudge and MannWhitneyClassifier do: NaN handling, the no-data
+// rules, identical or single-valued samples pass, Gaussian noise for two
+// constant samples, then the Mann-Whitney interval against the tolerance
+// times the estimate, the effect size (mean ratio) and the critical
+// thresholds.
+func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) MetricResult {
+	o = o.Defaults()
+	experiment := handleNaN(canary, o.NaNStrategy)
+	control := handleNaN(baseline, o.NaNStrategy)
+	if len(experiment) == 0 || len(control) == 0 {
+		if o.NaNStrategy == ReplaceNaN {
+			return MetricResult{Classification: Pass, Ratio: 1}
+		}
+		side := "canary"
+		if len(control) == 0 {
+			side = "baseline"
+		}
+		reason := "no data from the " + side
+		if o.MustHaveData && !o.Critical {
+			return MetricResult{Classification: NodataFailMetric, Reason: reason, Ratio: 1}
+		}
+		return MetricResult{Classification: Nodata, Reason: reason, Ratio: 1, Critical: o.Critical}
+	}
+	if slices.Equal(sorted(experiment), sorted(control)) {
+		return MetricResult{Classification: Pass, Reason: "the canary and baseline data are identical", Ratio: 1}
+	}
+	if distinct(append(slices.Clone(experiment), control...)) == 1 {
+		return MetricResult{Classification: Pass, Ratio: 1}
+	}
+	if distinct(experiment) == 1 && distinct(control) == 1 {
+		experiment = addNoise(experiment, cl.Rand)
+		control = addNoise(control, cl.Rand)
+	}
+	mw, err := MannWhitney(experiment, control, cl.Confidence)
+	if err != nil {
+		return MetricResult{Classification: Error, Reason: err.Error(), Ratio: 1, Critical: o.Critical}
+	}
+	// The effect size: the mean ratio, NaN when either mean is 0 (then
+	// the interval alone decides).
+	ratio := math.NaN()
+	if mc, me := mean(control), mean(experiment); mc != 0 && me != 0 {
+		ratio = me / mc
+	}
+	nan := math.IsNaN(ratio)
+	bound := cl.Tolerance * math.Abs(mw.Estimate)
+	lo, up, est := Number(mw.Lower), Number(mw.Upper), Number(mw.Estimate)
+	r := MetricResult{Classification: Pass, Ratio: Number(ratio), Lower: &lo, Upper: &up, Estimate: &est}
+	switch {
+	case (o.Direction == Increase || o.Direction == Either) && mw.Lower > bound && (nan || ratio >= o.AllowedIncrease):
+		r.Classification = High
+		r.Reason = fmt.Sprintf("the canary is higher: the %g%% interval of the shift is [%.4g, %.4g], above %.4g", cl.Confidence*100, mw.Lower, mw.Upper, bound)
+		r.Critical = o.Critical && (nan || ratio >= o.CriticalIncrease)
+	case (o.Direction == Decrease || o.Direction == Either) && mw.Upper < -bound && (nan || ratio <= o.AllowedDecrease):
+		r.Classification = Low
+		r.Reason = fmt.Sprintf("the canary is lower: the %g%% interval of the shift is [%.4g, %.4g], below %.4g", cl.Confidence*100, mw.Lower, mw.Upper, -bound)
+		r.Critical = o.Critical && (nan || ratio <= o.CriticalDecrease)
+	}
+	if r.Critical {
+		r.Reason += " (critical)"
+	}
+	return r
+}
+
+func handleNaN(v []float64, s NaNStrategy) []float64 {
+	out := make([]float64, 0, len(v))
+	for _, x := range v {
+		if math.IsNaN(x) {
+			if s == ReplaceNaN {
+				out = append(out, 0)
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// addNoise adds Gaussian noise with a standard deviation of 1e-5 times
+// the (single) value, as Kayenta does for two constant samples.
+func addNoise(v []float64, rng *rand.Rand) []float64 {
+	sd := v[0] * 1e-5
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x + rng.NormFloat64()*sd
+	}
+	return out
+}
+
+func sorted(v []float64) []float64 { s := slices.Clone(v); slices.Sort(s); return s }
+
+func distinct(v []float64) int { return len(slices.Compact(sorted(v))) }
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// Number is a float64 that JSON can carry whatever its value: NaN is
+// null and the infinities are "+Inf" and "-Inf", as Prometheus writes
+// them.
+type Number float64
+
+// MarshalJSON writes the number.
+func (n Number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	switch {
+	case math.IsNaN(f):
+		return []byte("null"), nil
+	case math.IsInf(f, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Inf"`), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
