@@ -34,6 +34,8 @@ type Config struct {
 	Shipper ShipperConfig `yaml:"shipper"`
 	// Alerting configures the generated rules and Alertmanager routing.
 	Alerting AlertingConfig `yaml:"alerting"`
+	// Kubernetes configures `gatewatch generate kubernetes`.
+	Kubernetes KubernetesConfig `yaml:"kubernetes"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -87,6 +89,7 @@ func (c *Config) applyDefaults() {
 	c.Sidecar.applyDefaults()
 	c.Shipper.applyDefaults()
 	c.Alerting.applyDefaults()
+	c.Kubernetes.applyDefaults()
 }
 
 // LoadFile reads and validates gatewatch.yaml. Relative paths in it are
@@ -175,6 +178,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Sidecar.validate(v)
 	c.Shipper.validate(v)
 	c.Alerting.validate(v)
+	c.Kubernetes.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {
