@@ -118,3 +118,32 @@ func TestDocuments(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, docs, 2)
 }
+
+func TestDecodeStrict(t *testing.T) {
+	type spec struct {
+		Replicas int `json:"replicas"`
+	}
+	type obj struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Spec       spec   `json:"spec"`
+	}
+	good := "apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 3}\n"
+	var o obj
+	require.NoError(t, DecodeStrict([]byte(good), &o, "apps/v1", "Deployment"))
+	require.Equal(t, 3, o.Spec.Replicas)
+	for _, tc := range []struct{ name, doc, want string }{
+		{"wrong case", "apiVersion: apps/v1\nkind: Deployment\nspec: {Replicas: 3}\n", `unknown field "spec.Replicas"`},
+		{"unknown", "apiVersion: apps/v1\nkind: Deployment\nspec: {replica: 3}\n", `unknown field "spec.replica"`},
+		{"duplicate", "apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 3, replicas: 4}\n", `key "replicas" already set in map`},
+		{"wrong kind", "apiVersion: v1\nkind: Service\nspec: {replicas: 3}\n", `apiVersion "v1", kind "Service"; expected "apps/v1", "Deployment"`},
+		{"second document", good + "---\n" + good, "2 YAML documents; expected exactly one"},
+		{"wrong type", "apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: three}\n", "cannot unmarshal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := DecodeStrict([]byte(tc.doc), &obj{}, "apps/v1", "Deployment")
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
