@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -567,5 +568,40 @@ func TestCorpus(t *testing.T) {
 	require.Positive(t, n)
 	if haveKubectl != nil {
 		t.Log("kubectl is not installed: the corpus folders were decoded but not built")
+	}
+}
+
+func largeContract(n int) *contract.Contract {
+	c := &contract.Contract{Gateway: contract.Kong, Name: "large"}
+	for i := range n {
+		c.Endpoints = append(c.Endpoints, contract.Endpoint{Name: "/v1/res" + strconv.Itoa(i) + "/{id}", Methods: []string{"GET"}})
+	}
+	return c
+}
+
+// TestLargeContract: only the PrometheusRule grows with the contract; the
+// other objects are the same for 10 and 1,000 endpoints.
+func TestLargeContract(t *testing.T) {
+	small, err := Kubernetes(largeContract(10), nil)
+	require.NoError(t, err)
+	large, err := Kubernetes(largeContract(1000), nil)
+	require.NoError(t, err)
+	require.Equal(t, len(small), len(large))
+	for i := range small {
+		if small[i].Name == PrometheusRuleFile {
+			continue
+		}
+		require.Equal(t, string(small[i].Content), string(large[i].Content), small[i].Name)
+	}
+}
+
+// BenchmarkKubernetes1000 measures the folder for a 1,000-endpoint
+// contract (most of it the rules generator's PrometheusRule).
+func BenchmarkKubernetes1000(b *testing.B) {
+	c := largeContract(1000)
+	for b.Loop() {
+		if _, err := Kubernetes(c, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -96,7 +96,7 @@ func (r *receiver) enqueue(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var problems []string
-	if len(e.RoutingKey) != 32 && (len(e.RoutingKey) == 0 || e.RoutingKey[0] != 'R') {
+	if len(e.RoutingKey) != 32 {
 		problems = append(problems, "routing_key must be a 32-character integration key")
 	}
 	if !slices.Contains([]string{"trigger", "acknowledge", "resolve"}, e.EventAction) {

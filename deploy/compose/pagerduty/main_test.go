@@ -70,3 +70,22 @@ func TestReceiver(t *testing.T) {
 		require.NotContains(t, string(b), key)
 	}
 }
+
+// FuzzEnqueue posts arbitrary bodies: the answer is 202 or 400, never a
+// panic, and never echoes a routing key.
+func FuzzEnqueue(f *testing.F) {
+	f.Add(`{"routing_key":"` + key + `","event_action":"trigger","dedup_key":"d","payload":{"summary":"s","source":"x","severity":"info"}}`)
+	f.Add(`{"routing_key":"R","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"info"}}`)
+	f.Add(`{"routing_key":"` + key + `","event_action":"resolve","dedup_key":"d"}`)
+	r := newReceiver()
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v2/enqueue", strings.NewReader(body)))
+		require.Contains(t, []int{202, 400}, rec.Code)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m))
+		list := httptest.NewRecorder()
+		r.ServeHTTP(list, httptest.NewRequest(http.MethodGet, "/incidents", nil))
+		require.NotContains(t, list.Body.String(), key)
+	})
+}
