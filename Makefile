@@ -45,5 +45,15 @@ FUZZTIME ?= 15s
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
+## compose-files: regenerate what the docker-compose stack mounts, one
+## folder per profile in deploy/compose/generated/ (docs/quickstart.md)
+COMPOSE_PROFILES_ALL := krakend kong envoy
+.PHONY: compose-files
+compose-files: build
+	@for p in $(COMPOSE_PROFILES_ALL); do \
+	  rm -rf deploy/compose/generated/$$p && \
+	  $(BIN) generate all -c deploy/compose/$$p/gatewatch.yaml -o deploy/compose/generated/$$p >/dev/null || exit 1; \
+	done
+
 clean:
 	rm -rf bin out

@@ -38,6 +38,8 @@ type Config struct {
 	Grafana GrafanaConfig `yaml:"grafana"`
 	// Canary configures `gatewatch canary judge` and `generate canary`.
 	Canary CanaryConfig `yaml:"canary"`
+	// Kubernetes configures `gatewatch generate kubernetes`.
+	Kubernetes KubernetesConfig `yaml:"kubernetes"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -93,6 +95,7 @@ func (c *Config) applyDefaults() {
 	c.Alerting.applyDefaults()
 	c.Grafana.applyDefaults()
 	c.Canary.applyDefaults()
+	c.Kubernetes.applyDefaults()
 }
 
 // LoadFile reads and validates gatewatch.yaml. Relative paths in it are
@@ -184,6 +187,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Alerting.validate(v)
 	c.Grafana.validate(v)
 	c.Canary.validate(v)
+	c.Kubernetes.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {

@@ -31,8 +31,8 @@ type GrafanaConfig struct {
 
 // Defaults of the grafana section.
 const (
-	DefaultGrafanaFolder = "Gatewatch"
-	DefaultPrometheusURL = "http://prometheus:9090"
+	DefaultGrafanaFolder        = "Gatewatch"
+	DefaultGrafanaPrometheusURL = "http://prometheus:9090"
 )
 
 func (c *GrafanaConfig) applyDefaults() {
@@ -40,7 +40,7 @@ func (c *GrafanaConfig) applyDefaults() {
 		c.Folder = DefaultGrafanaFolder
 	}
 	if c.PrometheusURL == "" {
-		c.PrometheusURL = DefaultPrometheusURL
+		c.PrometheusURL = DefaultGrafanaPrometheusURL
 	}
 }
 

@@ -11,7 +11,7 @@ func TestGrafanaSection(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "https://grafana.example.com", c.Grafana.URL)
 	require.Equal(t, DefaultGrafanaFolder, c.Grafana.Folder)
-	require.Equal(t, DefaultPrometheusURL, c.Grafana.PrometheusURL)
+	require.Equal(t, DefaultGrafanaPrometheusURL, c.Grafana.PrometheusURL)
 	require.Equal(t, "GRAFANA_TOKEN", c.Grafana.Token.Env)
 
 	for _, tc := range []struct{ name, in, want string }{

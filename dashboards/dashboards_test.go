@@ -468,7 +468,7 @@ func TestProvisioning(t *testing.T) {
 	require.Len(t, dsf.Datasources, 1)
 	require.Equal(t, DatasourceUID, dsf.Datasources[0].UID)
 	require.Equal(t, "prometheus", dsf.Datasources[0].Type)
-	require.Equal(t, config.DefaultPrometheusURL, dsf.Datasources[0].URL)
+	require.Equal(t, config.DefaultGrafanaPrometheusURL, dsf.Datasources[0].URL)
 
 	for _, d := range s.Dashboards {
 		require.Contains(t, byName, DashboardsDir+"/"+d.FileName())

@@ -35,8 +35,8 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+"), a PrometheusRule ("+prometheusRuleFile+") and the scrape job that sets the labels they select ("+scrapeFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule, scrape job, alertmanager.yml, the canary checks, in "+elasticsearchDir+"/ what `generate elasticsearch` writes and in "+grafanaDir+"/ what `generate dashboards` writes.", "rules", "alertmanager", "canary", "elasticsearch", "dashboards")
 		sub("canary", "Canary checks: Flagger MetricTemplates with a Canary analysis snippet, and an Argo Rollouts AnalysisTemplate ("+canary.FlaggerTemplatesFile+", "+canary.FlaggerAnalysisFile+", "+canary.ArgoTemplateFile+").", "canary")
+		sub("all", "Everything the other generate commands write, each in its place: rules, alertmanager, canary, elasticsearch, dashboards, kubernetes.", "rules", "alertmanager", "canary", "elasticsearch", "dashboards", "kubernetes")
 	})
 }
 
@@ -141,6 +141,12 @@ func generate(in *inputs, dir string, what []string) error {
 				return fmt.Errorf("generating Elasticsearch templates: %w", err)
 			}
 			files = append(files, es...)
+		case "kubernetes":
+			k, err := kubernetesFiles(in, kubernetesDir)
+			if err != nil {
+				return err
+			}
+			files = append(files, k...)
 		}
 	}
 	return writeFiles(dir, files)
