@@ -326,4 +326,3 @@ func encode(header string, v any) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
-
