@@ -255,4 +255,3 @@ func child(dir string) {
 	go ob.Run(ctx, pagerduty.New(os.Getenv("GATEWATCH_PROBER_PD"), config.SecretRef{Env: keyEnv}, nil), fast)
 	p.Run(ctx)
 }
-
