@@ -151,6 +151,13 @@ func Alertmanager(cfg *config.Config) (*Config, error) {
 			Equal:          []string{schema.LabelGateway},
 		},
 		{
+			// The gateway's external probes all fail (rules/probe.go):
+			// its endpoints' alerts add nothing.
+			SourceMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertGatewayDown)},
+			TargetMatchers: []string{matcher(schema.LabelEndpoint, "=~", ".+")},
+			Equal:          []string{schema.LabelGateway},
+		},
+		{
 			SourceMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertGatewayDown)},
 			TargetMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertProbeFailing)},
 			Equal:          []string{schema.LabelGateway},
