@@ -204,7 +204,7 @@ scrape_configs:
       - targets: [%q]
         labels: {gateway: shop}
 `, rules.RulesFileName, strings.TrimPrefix(amURL, "http://"), cfg.Alerting.Job, sc.Addr().String())
-	base := promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": []byte(promYAML)})
+	promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": []byte(promYAML)})
 
 	isPage := func(e pdtest.Event) bool {
 		return e.Action == "trigger" && e.Severity == "critical"
@@ -217,7 +217,7 @@ scrape_configs:
 		}
 		return false
 	})
-	require.True(t, ok, "no page arrived; events %+v, rejected %+v, prometheus %s", pd.Events(), pd.Rejections(), base)
+	require.True(t, ok, "no page arrived; events %s, rejected %+v", summaries(pd.Events()), pd.Rejections())
 	var page pdtest.Event
 	for _, e := range pd.Events() {
 		if isPage(e) {
@@ -246,14 +246,13 @@ scrape_configs:
 		}
 		return false
 	})
-	require.True(t, ok, "the page was not resolved; events %+v", pd.Events())
+	require.True(t, ok, "the page was not resolved; events %s", summaries(pd.Events()))
 	require.Empty(t, pd.Open("payments"))
 	for _, e := range pd.Events() {
 		if isPage(e) { // tickets may follow too: the burst is also a backend's 5xx
-			require.Equal(t, "GET /v1/orders/{id}", e.Details["endpoint"], "only the failing endpoint pages: %s %v", e.Summary, e.Details)
+			require.Equal(t, "GET /v1/orders/{id}", e.Details["endpoint"], "only the failing endpoint pages: %s", e.Summary)
 			require.Equal(t, "payments", e.Team)
 		}
 	}
 	require.Empty(t, pd.Rejections(), "every event is valid")
 }
-
