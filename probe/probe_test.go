@@ -3,12 +3,14 @@ package probe
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +26,8 @@ import (
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/contract/loader"
+	"github.com/gatewatch/gatewatch/internal/promtest"
+	"github.com/gatewatch/gatewatch/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -208,21 +212,7 @@ func TestBlackbox(t *testing.T) {
 	out, err := exec.Command(blackboxBin, "--config.file="+conf, "--config.check").CombinedOutput()
 	require.NoError(t, err, "blackbox_exporter --config.check:\n%s", out)
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	var log bytes.Buffer
-	cmd := exec.Command(blackboxBin, "--config.file="+conf, "--web.listen-address="+addr)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("blackbox_exporter log:\n%s", log.String())
-		}
-	})
+	addr := startBlackbox(t, conf)
 	probe := func(tg Target) string {
 		mod, _ := s.module(&tg)
 		u := fmt.Sprintf("http://%s/probe?module=%s&target=%s", addr, mod, tg.URL)
@@ -255,4 +245,86 @@ func TestBlackbox(t *testing.T) {
 	require.Equal(t, "0", probe(byName["health"]), "a 503 fails")
 	require.Equal(t, "0", probe(byName["user-42"]), "a body that does not match fails")
 	require.Equal(t, "1", probe(byName["gateway-health"]))
+}
+
+// startBlackbox runs blackbox_exporter with conf on a free loopback port
+// until the test ends, and returns its host:port.
+func startBlackbox(t *testing.T, conf string) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	var log bytes.Buffer
+	cmd := exec.Command(blackboxBin, "--config.file="+conf, "--web.listen-address="+addr)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("blackbox_exporter log:\n%s", log.String())
+		}
+	})
+	return addr
+}
+
+// TestBlackboxPrometheus runs the generated scrape job in a real
+// Prometheus against a real blackbox_exporter: each check's module and
+// target reach the exporter through the relabelling, and its metrics
+// arrive under the prober's names with gateway and check.
+func TestBlackboxPrometheus(t *testing.T) {
+	for _, bin := range []string{blackboxBin, promtest.Bin} {
+		if _, err := os.Stat(bin); err != nil {
+			t.Skipf("%s is not installed; install prometheus-blackbox-exporter (0.23) and prometheus (2.42) to run this test", bin)
+		}
+	}
+	if testing.Short() {
+		t.Skip("starts a blackbox_exporter and a Prometheus; skipped with -short")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/down" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprint(w, `{"status":"ok"}`)
+	}))
+	defer srv.Close()
+	cfg := loadConfig(t, "probe:\n  interval: 1s\n  timeout: 1s\n  base_url: "+srv.URL+"\n  targets:\n    - {name: up, url: /up, expect_body: ok}\n    - {name: down, url: /down}\n")
+	targets, _ := Targets(nil, cfg)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, BlackboxFile)
+	s := New(targets, Options{Gateway: "shop", Interval: time.Second})
+	b, err := s.BlackboxYAML()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(conf, b, 0o644))
+	s.Options.BlackboxAddress = startBlackbox(t, conf)
+	scrape, err := s.ScrapeYAML()
+	require.NoError(t, err)
+	base := promtest.Start(t, dir, map[string][]byte{"prometheus.yml": append([]byte("global: {scrape_interval: 1s}\n"), scrape...)})
+	value := func(q string) string {
+		resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data struct {
+				Result []struct {
+					Value []any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&r) != nil || len(r.Data.Result) != 1 {
+			return ""
+		}
+		return fmt.Sprint(r.Data.Result[0].Value[1])
+	}
+	success := schema.ProbeSuccess.Name
+	promtest.WaitFor(t, 30*time.Second, func() bool {
+		return value(success+`{gateway="shop",check="up"}`) == "1" && value(success+`{gateway="shop",check="down"}`) == "0"
+	}, func() string {
+		return fmt.Sprintf("up=%q down=%q", value(success+`{check="up"}`), value(success+`{check="down"}`))
+	})
+	require.Equal(t, "503", value(schema.ProbeStatusCode.Name+`{check="down"}`))
+	require.NotEmpty(t, value(schema.ProbeDuration.Name+`{check="up",phase="connect"}`))
+	require.Empty(t, value(`count(probe_success)`), "blackbox's own names are renamed")
 }
