@@ -40,6 +40,8 @@ type Config struct {
 	Canary CanaryConfig `yaml:"canary"`
 	// Kubernetes configures `gatewatch generate kubernetes`.
 	Kubernetes KubernetesConfig `yaml:"kubernetes"`
+	// Probe configures `gatewatch probe` and the generated probes.
+	Probe ProbeConfig `yaml:"probe"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -96,6 +98,7 @@ func (c *Config) applyDefaults() {
 	c.Grafana.applyDefaults()
 	c.Canary.applyDefaults()
 	c.Kubernetes.applyDefaults()
+	c.Probe.applyDefaults()
 }
 
 // LoadFile reads and validates gatewatch.yaml. Relative paths in it are
@@ -167,6 +170,7 @@ func (c *Config) paths() []*string {
 	ps = append(ps, c.Shipper.paths()...)
 	ps = append(ps, c.Alerting.paths()...)
 	ps = append(ps, &c.Grafana.Token.File)
+	ps = append(ps, c.Probe.paths()...)
 	return ps
 }
 
@@ -188,6 +192,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Grafana.validate(v)
 	c.Canary.validate(v)
 	c.Kubernetes.validate(v)
+	c.Probe.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {

@@ -36,7 +36,7 @@ func init() {
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+"), a PrometheusRule ("+prometheusRuleFile+") and the scrape job that sets the labels they select ("+scrapeFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
 		sub("canary", "Canary checks: Flagger MetricTemplates with a Canary analysis snippet, and an Argo Rollouts AnalysisTemplate ("+canary.FlaggerTemplatesFile+", "+canary.FlaggerAnalysisFile+", "+canary.ArgoTemplateFile+").", "canary")
-		sub("all", "Everything the other generate commands write, each in its place: rules, alertmanager, canary, elasticsearch, dashboards, kubernetes.", "rules", "alertmanager", "canary", "elasticsearch", "dashboards", "kubernetes")
+		sub("all", "Everything the other generate commands write, each in its place: rules, alertmanager, canary, elasticsearch, dashboards, kubernetes, probes.", "rules", "alertmanager", "canary", "elasticsearch", "dashboards", "kubernetes", "probes")
 	})
 }
 
@@ -147,6 +147,12 @@ func generate(in *inputs, dir string, what []string) error {
 				return err
 			}
 			files = append(files, k...)
+		case "probes":
+			pf, err := generateProbes(in, cfg)
+			if err != nil {
+				return err
+			}
+			files = append(files, pf...)
 		}
 	}
 	return writeFiles(dir, files)
