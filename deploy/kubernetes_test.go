@@ -520,6 +520,19 @@ func TestKustomize(t *testing.T) {
 	}
 	slices.Sort(vols)
 	require.Equal(t, []string{volConfig, volLogs, volState}, vols)
+
+	// The KEDA folder builds too: the ScaledObject instead of the HPA.
+	keda := filepath.Join(root, "keda")
+	writeFiles(t, keda, generate(t, setups[1]))
+	docs, err = crdcheck.Documents(kustomize(t, keda))
+	require.NoError(t, err)
+	require.Len(t, docs, 5, "Service, PodMonitor, PodDisruptionBudget, ScaledObject, PrometheusRule")
+	var kinds []string
+	for _, doc := range docs {
+		kinds = append(kinds, regexp.MustCompile(`(?m)^kind: (\w+)$`).FindStringSubmatch(string(doc))[1])
+	}
+	slices.Sort(kinds)
+	require.Equal(t, []string{"PodDisruptionBudget", "PodMonitor", "PrometheusRule", "ScaledObject", "Service"}, kinds)
 }
 
 // TestCorpus generates the folder for every contract of the corpus with

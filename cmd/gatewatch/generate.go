@@ -33,7 +33,7 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch", "kubernetes")
+		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, in "+elasticsearchDir+"/ what `generate elasticsearch` writes and in "+kubernetesDir+"/ what `generate kubernetes` writes.", "rules", "alertmanager", "elasticsearch", "kubernetes")
 	})
 }
 
