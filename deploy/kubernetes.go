@@ -75,6 +75,14 @@ const (
 	nonRootUID = 65532
 )
 
+// Target labels prometheus-operator gives every scraped pod (not
+// gatewatch's own labels, which are in package schema): the autoscaling
+// queries select and group by them.
+const (
+	labelNamespace = "namespace"
+	labelPod       = "pod"
+)
+
 // Volume names the patch adds to the gateway's pod.
 const (
 	volConfig = "gatewatch-config"
@@ -574,7 +582,7 @@ func (g *gen) hpa() *autoscalingv2.HorizontalPodAutoscaler {
 func (g *gen) requestsPerSecondQuery() string {
 	ms := []string{schema.LabelGateway + "=" + strconv.Quote(g.gateway)}
 	if g.k.Namespace != "" {
-		ms = append(ms, "namespace="+strconv.Quote(g.k.Namespace))
+		ms = append(ms, labelNamespace+"="+strconv.Quote(g.k.Namespace))
 	}
 	return "sum(rate(" + schema.RequestsTotal.Name + "{" + strings.Join(ms, ", ") + "}[" + g.k.Autoscaling.RateWindow.String() + "]))"
 }
@@ -656,10 +664,10 @@ type AdapterName struct {
 // so that two gateways do not declare the same metric twice.
 func (g *gen) adapterConfig() *AdapterConfig {
 	return &AdapterConfig{Rules: []AdapterRule{{
-		SeriesQuery: schema.RequestsTotal.Name + `{namespace!="",pod!=""}`,
+		SeriesQuery: schema.RequestsTotal.Name + "{" + labelNamespace + `!="",` + labelPod + `!=""}`,
 		Resources: AdapterResources{Overrides: map[string]AdapterResource{
-			"namespace": {Resource: "namespace"},
-			"pod":       {Resource: "pod"},
+			labelNamespace: {Resource: "namespace"},
+			labelPod:       {Resource: "pod"},
 		}},
 		Name:         AdapterName{Matches: "^(.*)_total$", As: "${1}_per_second"},
 		MetricsQuery: "sum(rate(<<.Series>>{<<.LabelMatchers>>}[" + g.k.Autoscaling.RateWindow.String() + "])) by (<<.GroupBy>>)",

@@ -520,6 +520,19 @@ func TestKustomize(t *testing.T) {
 	}
 	slices.Sort(vols)
 	require.Equal(t, []string{volConfig, volLogs, volState}, vols)
+
+	// The KEDA folder builds too: the ScaledObject instead of the HPA.
+	keda := filepath.Join(root, "keda")
+	writeFiles(t, keda, generate(t, setups[1]))
+	docs, err = crdcheck.Documents(kustomize(t, keda))
+	require.NoError(t, err)
+	require.Len(t, docs, 5, "Service, PodMonitor, PodDisruptionBudget, ScaledObject, PrometheusRule")
+	var kinds []string
+	for _, doc := range docs {
+		kinds = append(kinds, regexp.MustCompile(`(?m)^kind: (\w+)$`).FindStringSubmatch(string(doc))[1])
+	}
+	slices.Sort(kinds)
+	require.Equal(t, []string{"PodDisruptionBudget", "PodMonitor", "PrometheusRule", "ScaledObject", "Service"}, kinds)
 }
 
 // TestCorpus generates the folder for every contract of the corpus with
@@ -604,4 +617,44 @@ func BenchmarkKubernetes1000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestQueriesWithPromtool evaluates the autoscalers' queries in promtool's
+// rule-test engine over two pods of the gateway (10 and 20 requests per
+// second) and one pod of another gateway: KEDA's query gives the gateway's
+// total, the adapter's rule — with the matchers prometheus-adapter builds
+// from the HPA's pods and metric selector — one value per pod.
+func TestQueriesWithPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed (Debian package prometheus); the queries are only parsed")
+	}
+	c, cfg := setups[1].load(t) // KEDA, namespace edge, gateway shop
+	files, err := Kubernetes(c, cfg)
+	require.NoError(t, err)
+	o := checkFiles(t, files, nil)
+	kedaQuery := o.so.Spec.Triggers[0].Metadata["query"]
+	cfg.Kubernetes.Autoscaling.Mode = config.AutoscalingAdapter
+	files, err = Kubernetes(c, cfg)
+	require.NoError(t, err)
+	o = checkFiles(t, files, nil)
+	adapterQuery := strings.NewReplacer(
+		"<<.Series>>", schema.RequestsTotal.Name,
+		"<<.LabelMatchers>>", `namespace="edge",pod=~"shop-a|shop-b",`+schema.LabelGateway+`="shop"`,
+		"<<.GroupBy>>", "pod",
+	).Replace(o.adapter.Rules[0].MetricsQuery)
+	series := func(gateway, pod string, perMinute int) string {
+		return "      - series: '" + schema.RequestsTotal.Name + `{` + schema.LabelGateway + `="` + gateway + `",namespace="edge",pod="` + pod + `",code="200"}'` + "\n" +
+			"        values: '0+" + strconv.Itoa(perMinute) + "x10'\n"
+	}
+	test := "rule_files: []\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n" +
+		series("shop", "shop-a", 600) + series("shop", "shop-b", 1200) + series("other", "other-a", 6000) +
+		"    promql_expr_test:\n" +
+		"      - expr: '" + kedaQuery + "'\n        eval_time: 10m\n        exp_samples:\n          - {labels: '{}', value: 30}\n" +
+		"      - expr: '" + adapterQuery + "'\n        eval_time: 10m\n        exp_samples:\n" +
+		"          - {labels: '{pod=\"shop-a\"}', value: 10}\n          - {labels: '{pod=\"shop-b\"}', value: 20}\n"
+	path := filepath.Join(t.TempDir(), "queries_test.yml")
+	require.NoError(t, os.WriteFile(path, []byte(test), 0o644))
+	out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
+	require.NoError(t, err, "promtool test rules:\n%s\n%s", out, test)
 }
