@@ -52,13 +52,14 @@ var (
 	RulePlaintextBackend = Rule{"GW008", "plaintext-backend", SeverityWarning, "external backend reached over plain http://"}
 	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityInfo, "part of the configuration could not be modelled exactly"}
 	RuleParamConflict    = Rule{"GW010", "param-name-conflict", SeverityError, "KrakenD: parameters at the same place are named differently"}
+	RuleLogBlind         = Rule{"GW011", "differs-only-by-headers", SeverityWarning, "two routes differ only by request headers the access log does not carry"}
 )
 
 // Rules lists every lint rule in ID order.
 var Rules = []Rule{
 	RuleMissingVersion, RuleNoTimeout, RuleTimeoutTooLong, RulePublicNoAuth,
 	RuleNoRateLimit, RuleDuplicateRoute, RuleShadowedRoute, RulePlaintextBackend,
-	RuleLoaderNote, RuleParamConflict,
+	RuleLoaderNote, RuleParamConflict, RuleLogBlind,
 }
 
 // Finding is one problem Lint found.
@@ -114,6 +115,7 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 	}
 	l.duplicates()
 	l.shadows()
+	l.logBlind()
 	if c.Gateway == KrakenD {
 		l.paramConflicts()
 	}
@@ -319,8 +321,14 @@ func methodSet(e *Endpoint) []string {
 // common key and overlapping methods are the same route. Parameter names
 // are ignored: "/users/{id}" and "/users/{uid}" are one route to the
 // gateway.
-func routeKeys(e *Endpoint) []string {
-	cond := e.Listener + "|" + strings.Join(sortedLower(e.Hosts), ",") + "|" + headersKey(e.Headers)
+func routeKeys(e *Endpoint) []string { return routeKeysOf(e, true) }
+
+// routeKeysOf is routeKeys, with the header conditions in the key or not.
+func routeKeysOf(e *Endpoint, headers bool) []string {
+	cond := e.Listener + "|" + strings.Join(sortedLower(e.Hosts), ",")
+	if headers {
+		cond += "|" + headersKey(e.Headers)
+	}
 	if e.Match == MatchRegex && e.Regex != "" && len(e.Paths) == 0 {
 		return []string{"regex " + e.Regex + "|" + cond}
 	}
@@ -435,6 +443,60 @@ func (l *linter) duplicates() {
 			seen[k] = append(seen[k], first{j, ms})
 		}
 	}
+}
+
+// logBlind reports pairs of routes with the same path, hosts and
+// overlapping methods that differ only by header conditions. Access logs
+// carry no request headers (beyond the host), and the matcher takes a
+// header it is not given as absent, so the requests of the route that
+// needs a header are counted under the other route.
+func (l *linter) logBlind() {
+	eps := l.c.Endpoints
+	seen := map[string][]int{}
+	for j := range eps {
+		e := &eps[j]
+		reported := false
+		for _, k := range routeKeysOf(e, false) {
+			for _, i := range seen[k] {
+				o := &eps[i]
+				if reported || i == j || headersKey(o.Headers) == headersKey(e.Headers) || !methodsMeet(methodSet(o), methodSet(e)) {
+					continue
+				}
+				with, without := e, o
+				if len(e.Headers) == 0 {
+					with, without = o, e
+				}
+				reported = true
+				l.add(RuleLogBlind, e,
+					fmt.Sprintf("endpoint %s and endpoint %q%s differ only by request headers (%s), which the access log does not carry: requests to %q are counted as %q",
+						quoteID(e), o.Name, at(o.Pos), headerNames(e.Headers, o.Headers), with.Name, without.Name),
+					"give the routes different paths or hosts if they should be told apart in metrics, or disable this rule for them (--except GW011=ENDPOINT) if one of them is rare, such as a WebSocket upgrade")
+			}
+			seen[k] = append(seen[k], j)
+		}
+	}
+}
+
+// methodsMeet reports whether two method sets (nil: any) share a method.
+func methodsMeet(a, b []string) bool {
+	if a == nil || b == nil {
+		return true
+	}
+	return slices.ContainsFunc(a, func(m string) bool { return slices.Contains(b, m) })
+}
+
+// headerNames lists the names of the header conditions of a and b, once
+// each, in order.
+func headerNames(a, b []HeaderMatch) string {
+	var names []string
+	for _, h := range slices.Concat(a, b) {
+		n := strings.ToLower(h.Name)
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 func routeText(e *Endpoint) string {

@@ -222,7 +222,7 @@ func (p *pipe) handle(l tail.Line) error {
 		}
 		p.redact.RedactFields(&p.ev)
 		if p.matcher != nil {
-			if ep := p.matcher.Match(p.ev.Method, p.ev.Path); ep != nil {
+			if ep := p.matcher.Endpoint(p.matcher.MatchRequest(contract.Request{Method: p.ev.Method, Path: p.ev.Path, Host: p.ev.Host})); ep != nil {
 				endpoint = ep.Name
 			}
 		}

@@ -33,6 +33,9 @@ type pipeline struct {
 	files   map[string]exporter.FileMetrics
 	ev      accesslog.Event
 
+	// noHostSaid is set once the log was found to carry no host.
+	noHostSaid bool
+
 	// lastPath, lastFile and lastDec cache the lookups of the previous
 	// line's file (most lines come from the same file).
 	lastPath string
@@ -196,7 +199,12 @@ func (p *pipeline) endpoint() *contract.Endpoint {
 			return ep
 		}
 	}
-	return p.matcher.Match(p.ev.Method, p.ev.Path)
+	if p.ev.Host == "" && !p.noHostSaid && p.matcher.HostsMatter() {
+		p.noHostSaid = true
+		p.logger.Warn("access log carries no host: endpoints are matched by path alone, though the contract routes by host",
+			"hint", "log the Host header (%REQ(:AUTHORITY)% for Envoy; Kong's JSON log has it)")
+	}
+	return p.matcher.Endpoint(p.matcher.MatchRequest(contract.Request{Method: p.ev.Method, Path: p.ev.Path, Host: p.ev.Host}))
 }
 
 // setLag publishes the unread bytes of every open file; files no longer
