@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -254,3 +255,32 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// FormatDuration writes d as people write durations: "1.5s", "250ms",
+// "5m", "1h30m", "2m30s", where time.Duration's String pads with zero
+// units ("5m0s", "1h30m0s").
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	if d < 0 {
+		return "-" + FormatDuration(-d)
+	}
+	if d < time.Second {
+		return d.String() // "250ms", "1.5ms", "800µs"
+	}
+	var b []byte
+	if h := d / time.Hour; h > 0 {
+		b = fmt.Appendf(b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		b = fmt.Appendf(b, "%dm", m)
+		d -= m * time.Minute
+	}
+	if d > 0 {
+		b = strconv.AppendFloat(b, d.Seconds(), 'f', -1, 64)
+		b = append(b, 's')
+	}
+	return string(b)
+}

@@ -176,3 +176,23 @@ func ExampleDiff() {
 	// BREAKING method_removed DELETE /v1/users/{id}: method DELETE of /v1/users/{id} was removed
 	// BREAKING timeout_lowered GET /v1/users/{id}: GET /v1/users/{id} timeout lowered from 10s to 3s; slow requests that succeeded will now fail
 }
+
+func TestFormatDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{1500 * time.Millisecond, "1.5s"},
+		{250 * time.Millisecond, "250ms"},
+		{5 * time.Minute, "5m"},
+		{90 * time.Minute, "1h30m"},
+		{150 * time.Second, "2m30s"},
+		{time.Hour + 500*time.Millisecond, "1h0.5s"},
+		{60 * time.Second, "1m"},
+		{-2 * time.Second, "-2s"},
+		{1500 * time.Microsecond, "1.5ms"},
+	} {
+		require.Equal(t, tc.want, FormatDuration(tc.d), "%d", tc.d)
+	}
+}

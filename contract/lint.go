@@ -231,11 +231,11 @@ func (l *linter) timeouts(e *Endpoint) {
 	case e.Timeout == 0:
 		l.add(RuleNoTimeout, e,
 			fmt.Sprintf("endpoint %s has no timeout", quoteID(e)),
-			fmt.Sprintf("set a timeout at or below %s (KrakenD timeout, Kong service read/write/connect_timeout, Envoy route timeout)", l.opts.MaxTimeout))
+			fmt.Sprintf("set a timeout at or below %s (KrakenD timeout, Kong service read/write/connect_timeout, Envoy route timeout)", FormatDuration(l.opts.MaxTimeout)))
 	case e.Timeout > l.opts.MaxTimeout:
 		l.add(RuleTimeoutTooLong, e,
-			fmt.Sprintf("endpoint %s timeout %s is above the limit of %s", quoteID(e), e.Timeout, l.opts.MaxTimeout),
-			fmt.Sprintf("lower the timeout to %s or less, or raise the limit with --max-timeout if the backend is known to be slow", l.opts.MaxTimeout))
+			fmt.Sprintf("endpoint %s timeout %s is above the limit of %s", quoteID(e), FormatDuration(e.Timeout), FormatDuration(l.opts.MaxTimeout)),
+			fmt.Sprintf("lower the timeout to %s or less, or raise the limit with --max-timeout if the backend is known to be slow", FormatDuration(l.opts.MaxTimeout)))
 	}
 }
 

@@ -14,7 +14,7 @@ echo "\$ bin/gen -contract $ex/krakend.json -format krakend -n 20000 -failing /v
 "$gen" -contract "$ex/krakend.json" -format krakend -n 20000 -failing /v1/orders -out "$log"
 head -3 "$log"
 echo "\$ $bin sidecar -c $ex/gatewatch.yaml --access-log $log --start beginning --listen $listen"
-"$bin" sidecar -c "$ex/gatewatch.yaml" --access-log "$log" --access-log-format krakend \
+"$bin" sidecar -c "$ex/gatewatch.yaml" --access-log "$log" --access-log.format krakend \
   --start beginning --checkpoint-dir "$out/state" --listen "$listen" --log.format text >"$out/sidecar.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT

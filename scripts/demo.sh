@@ -19,8 +19,8 @@ step "A breaking change caught before merge" "$bin contract diff $ex/krakend.jso
 "$bin" contract diff "$ex/krakend.json" "$ex/krakend-next.json" || echo "(diff exited $?: breaking changes)"
 
 if "$bin" generate --help >/dev/null 2>&1; then
-  step "Rules, promtool tests and Alertmanager routing from the contract" "$bin generate all -c $ex/gatewatch.yaml -o $out"
-  "$bin" generate all -c "$ex/gatewatch.yaml" -o "$out"
+  step "Rules, promtool tests and Alertmanager routing from the contract" "$bin generate all -c $ex/gatewatch.yaml --output-dir $out"
+  "$bin" generate all -c "$ex/gatewatch.yaml" --output-dir "$out"
   ls -l "$out"
   if command -v promtool >/dev/null; then
     step "Checked by the real tools" "promtool check rules && promtool test rules && amtool check-config"

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,4 +73,21 @@ func TestNoHostSaidOnce(t *testing.T) {
 	})
 	require.Equal(t, 3.0, value(t, reg, schema.RequestsTotal.Name, "endpoint", "frontend"), "path alone: the first route")
 	require.Equal(t, 1, strings.Count(logs, "access log carries no host"), logs)
+}
+
+// TestLandingPage: / links the three endpoints; other paths are 404.
+func TestLandingPage(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(testConfig(t, filepath.Join(dir, "state"), filepath.Join(dir, "access.log")), testContract(), nil, prometheus.NewRegistry(), Options{})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Header().Get("Content-Type"), "text/html")
+	for _, l := range []string{`href="metrics"`, `href="healthz"`, `href="readyz"`} {
+		require.Contains(t, rec.Body.String(), l)
+	}
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nothing", nil))
+	require.Equal(t, http.StatusNotFound, rec.Code)
 }

@@ -12,14 +12,15 @@ import (
 )
 
 func registerLint(parent *kingpin.CmdClause, fcFlags func(*kingpin.CmdClause), fc *krakend.Options) {
-	cmd := parent.Command("lint", "Audit a contract: version prefixes, timeouts, authentication, rate limits, duplicate and shadowed routes, plain-http backends. Exits 1 when a finding has error severity.")
+	const help = "Audit a contract: version prefixes, timeouts, authentication, rate limits, duplicate and shadowed routes, plain-http backends. Exits 1 when a finding has error severity."
+	cmd := parent.Command("lint", help).HelpLong(help + "\n\nExit status: 0 no finding of error severity, 1 findings of error severity, 2 the contract or gatewatch.yaml could not be read, or a flag is wrong (an unknown rule, say).")
 	var file, format, out string
 	var maxTimeout time.Duration
 	var disable []string
 	cmd.Arg("file", "krakend.json, kong.yaml or envoy.yaml").Required().StringVar(&file)
 	cmd.Flag("format", "Contract format: auto, krakend, kong or envoy.").Default("auto").EnumVar(&format, loader.Formats...)
 	cmd.Flag("output", "Output: text or json.").Short('o').Default("text").EnumVar(&out, "text", "json")
-	cmd.Flag("max-timeout", "Timeouts above this are findings.").Default("30s").DurationVar(&maxTimeout)
+	durationFlag(cmd, "max-timeout", "Timeouts above this are findings.", "30s", &maxTimeout)
 	cmd.Flag("disable", "Rule id or name to skip (repeatable).").StringsVar(&disable)
 	fcFlags(cmd)
 	cmd.Action(func(*kingpin.ParseContext) error {
@@ -47,7 +48,8 @@ func registerLint(parent *kingpin.CmdClause, fcFlags func(*kingpin.CmdClause), f
 }
 
 func registerDiff(parent *kingpin.CmdClause, fcFlags func(*kingpin.CmdClause), fc *krakend.Options) {
-	cmd := parent.Command("diff", "Show the changes between two versions of a contract. Exits 1 when any change is breaking.")
+	const help = "Show the changes between two versions of a contract. Exits 1 when any change is breaking."
+	cmd := parent.Command("diff", help).HelpLong(help + "\n\nExit status: 0 no breaking change, 1 breaking changes, 2 a contract could not be read.")
 	var oldFile, newFile, format, out string
 	cmd.Arg("old", "the contract before the change").Required().StringVar(&oldFile)
 	cmd.Arg("new", "the contract after the change").Required().StringVar(&newFile)

@@ -24,12 +24,11 @@ func init() {
 	register(func(app *kingpin.Application) {
 		cmd := app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
 		var in inputs
-		var out string
 		sub := func(name, help string, what ...string) {
 			c := cmd.Command(name, help)
 			in.flags(c)
-			c.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
-			c.Action(func(*kingpin.ParseContext) error { return generate(&in, out, what) })
+			dir := outputDir(c)
+			c.Action(func(*kingpin.ParseContext) error { return generate(&in, dir(), what) })
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
