@@ -284,3 +284,32 @@ func FormatDuration(d time.Duration) string {
 	}
 	return string(b)
 }
+
+// Glob reports whether name matches pattern, where "*" matches any run of
+// characters ("/" included) and every other character itself.
+func Glob(pattern, name string) bool {
+	// Iterative with one backtrack point: linear in practice, never
+	// exponential like a recursive matcher.
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

@@ -53,13 +53,36 @@ var (
 	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityInfo, "part of the configuration could not be modelled exactly"}
 	RuleParamConflict    = Rule{"GW010", "param-name-conflict", SeverityError, "KrakenD: parameters at the same place are named differently"}
 	RuleLogBlind         = Rule{"GW011", "differs-only-by-headers", SeverityWarning, "two routes differ only by request headers the access log does not carry"}
+	// RulePatternUnmatched is reported by the command line, which reads
+	// gatewatch.yaml: Lint itself never sees the configuration.
+	RulePatternUnmatched = Rule{"GW012", "pattern-matches-nothing", SeverityWarning, "an owner or SLO pattern of gatewatch.yaml matches no endpoint"}
 )
 
 // Rules lists every lint rule in ID order.
 var Rules = []Rule{
 	RuleMissingVersion, RuleNoTimeout, RuleTimeoutTooLong, RulePublicNoAuth,
 	RuleNoRateLimit, RuleDuplicateRoute, RuleShadowedRoute, RulePlaintextBackend,
-	RuleLoaderNote, RuleParamConflict, RuleLogBlind,
+	RuleLoaderNote, RuleParamConflict, RuleLogBlind, RulePatternUnmatched,
+}
+
+// LookupRule finds a rule by ID ("GW004", any case) or slug.
+func LookupRule(idOrSlug string) (Rule, bool) {
+	for _, r := range Rules {
+		if strings.EqualFold(r.ID, idOrSlug) || r.Slug == idOrSlug {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// UnknownRuleError is the error for a rule name that is no rule's ID or
+// slug.
+func UnknownRuleError(name string) error {
+	ids := make([]string, len(Rules))
+	for i, r := range Rules {
+		ids[i] = r.ID
+	}
+	return fmt.Errorf("unknown lint rule %q: expected a rule ID (%s) or its slug (gatewatch contract lint --help lists them)", name, strings.Join(ids, ", "))
 }
 
 // Finding is one problem Lint found.
@@ -88,6 +111,55 @@ type LintOptions struct {
 	Severity map[string]Severity
 	// Disabled turns rules off, by ID or slug.
 	Disabled []string
+	// Exceptions accept a rule's findings on some endpoints.
+	Exceptions []Exception
+}
+
+// Exception accepts the findings of one rule on the endpoints whose names
+// match one of the globs ("*" matches any text, "/" included).
+type Exception struct {
+	// Rule is the rule's ID or slug.
+	Rule      string
+	Endpoints []string
+}
+
+// Validate reports the first rule name in o that names no rule, and any
+// exception without endpoints.
+func (o LintOptions) Validate() error {
+	names := slices.Clone(o.Disabled)
+	for k := range o.Severity {
+		names = append(names, k)
+	}
+	slices.Sort(names[len(o.Disabled):])
+	for _, e := range o.Exceptions {
+		names = append(names, e.Rule)
+	}
+	for _, n := range names {
+		if _, ok := LookupRule(n); !ok {
+			return UnknownRuleError(n)
+		}
+	}
+	for _, e := range o.Exceptions {
+		if len(e.Endpoints) == 0 {
+			return fmt.Errorf("lint exception for %s names no endpoint", e.Rule)
+		}
+	}
+	return nil
+}
+
+// excepted reports whether a finding of r on endpoint is accepted.
+func (o *LintOptions) excepted(r Rule, endpoint string) bool {
+	for _, e := range o.Exceptions {
+		if !strings.EqualFold(e.Rule, r.ID) && e.Rule != r.Slug {
+			continue
+		}
+		for _, g := range e.Endpoints {
+			if Glob(g, endpoint) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Lint checks a contract against the rules and returns the findings sorted
@@ -101,7 +173,7 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 		e := &c.Endpoints[i]
 		l.version(e)
 		l.timeouts(e)
-		if e.Public && !e.Auth.Required {
+		if e.Public && !e.Auth.Required && !healthEndpoint(e) {
 			l.add(RulePublicNoAuth, e,
 				fmt.Sprintf("public endpoint %s enforces no authentication", quoteID(e)),
 				"require authentication (KrakenD auth/validator, Kong jwt/key-auth/oauth2 plugin, Envoy jwt_authn or ext_authz), or mark the endpoint internal if it is not reachable from outside")
@@ -124,8 +196,7 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 		if n.Path != "" {
 			msg = n.Path + ": " + msg
 		}
-		l.addAt(RuleLoaderNote, "", n.Pos, msg,
-			"check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched")
+		l.addAt(RuleLoaderNote, "", n.Pos, msg, noteHint(n.Text))
 	}
 	slices.SortStableFunc(l.out, func(a, b Finding) int {
 		return cmp.Or(
@@ -154,15 +225,18 @@ func (l *linter) add(r Rule, e *Endpoint, msg, hint string) {
 
 func (l *linter) addAt(r Rule, endpoint string, pos Position, msg, hint string) {
 	for _, d := range l.opts.Disabled {
-		if d == r.ID || d == r.Slug {
+		if strings.EqualFold(d, r.ID) || d == r.Slug {
 			return
 		}
 	}
+	if endpoint != "" && l.opts.excepted(r, endpoint) {
+		return
+	}
 	sev := r.Severity
-	if s, ok := l.opts.Severity[r.ID]; ok {
-		sev = s
-	} else if s, ok := l.opts.Severity[r.Slug]; ok {
-		sev = s
+	for k, s := range l.opts.Severity {
+		if strings.EqualFold(k, r.ID) || k == r.Slug {
+			sev = s
+		}
 	}
 	l.out = append(l.out, Finding{
 		Rule: r.ID, Slug: r.Slug, Severity: sev, File: l.c.Source,
@@ -171,6 +245,37 @@ func (l *linter) addAt(r Rule, endpoint string, pos Position, msg, hint string) 
 }
 
 func quoteID(e *Endpoint) string { return fmt.Sprintf("%q", e.ID()) }
+
+// healthSegment matches the last segment of a health-check path.
+var healthSegment = regexp.MustCompile(`^(__health|health|healthz|healthcheck|ping|ready|readyz|readiness|live|livez|liveness)$`)
+
+// healthEndpoint reports whether every path of e ends in a health-check
+// segment (/__health, /health, /healthz, /ready..., /live...): such
+// endpoints are public on purpose, so GW004 leaves them alone.
+func healthEndpoint(e *Endpoint) bool {
+	for _, p := range endpointPaths(e) {
+		p = strings.TrimRight(strings.TrimSuffix(p, "*"), "/")
+		if !healthSegment.MatchString(p[strings.LastIndexByte(p, '/')+1:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// noteHint says what to do about a loader's note, by its kind.
+func noteHint(text string) string {
+	switch {
+	case strings.Contains(text, "is a credential and is not kept"):
+		return "nothing to fix: the route still requires the header; gatewatch keeps no credential, so lint and the matcher only know that the header must be present"
+	case strings.Contains(text, "at run time"):
+		return "give gatewatch a file with the routes the control plane serves (Envoy's /config_dump, say) if these requests should be counted per endpoint; until then they count as unmatched"
+	case strings.Contains(text, "rate limit service"):
+		return "nothing to fix in the file: these endpoints are limited elsewhere, so GW005 reports them as unlimited; accept GW005 for them"
+	case strings.Contains(text, "not served"):
+		return "nothing to fix if the service is off on purpose; its routes get no endpoint"
+	}
+	return "check with gatewatch contract show that the endpoints gatewatch derived are what the gateway serves; requests it cannot model count as unmatched"
+}
 
 // versionSegment matches a version path segment: v1, v2, v1beta1, v2alpha.
 var versionSegment = regexp.MustCompile(`^v[0-9]+([a-z]+[0-9]*)?$`)
@@ -882,4 +987,59 @@ func ParseSeverity(s string) (Severity, error) {
 		return sv, nil
 	}
 	return "", fmt.Errorf("unknown severity %q: expected error, warning or info", s)
+}
+
+// RuleCount is how many findings one rule gave, at one severity.
+type RuleCount struct {
+	Rule     string   `json:"rule"`
+	Slug     string   `json:"slug"`
+	Severity Severity `json:"severity"`
+	Count    int      `json:"count"`
+}
+
+// Summarize counts the findings by rule and severity, the most frequent
+// first (then by rule ID).
+func Summarize(fs []Finding) []RuleCount {
+	var out []RuleCount
+	for _, f := range fs {
+		k := slices.IndexFunc(out, func(c RuleCount) bool { return c.Rule == f.Rule && c.Severity == f.Severity })
+		if k < 0 {
+			out = append(out, RuleCount{Rule: f.Rule, Slug: f.Slug, Severity: f.Severity})
+			k = len(out) - 1
+		}
+		out[k].Count++
+	}
+	slices.SortFunc(out, func(a, b RuleCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Severity, b.Severity))
+	})
+	return out
+}
+
+// WriteSummaryText writes the total by severity and one line per rule:
+//
+//	276 findings: 2 errors, 140 warnings, 134 info
+//	  132  warning  GW004 public-without-auth
+func WriteSummaryText(w io.Writer, fs []Finding) error {
+	n := map[Severity]int{}
+	for _, f := range fs {
+		n[f.Severity]++
+	}
+	plural := func(k int, word string) string {
+		if k == 1 {
+			return fmt.Sprintf("%d %s", k, word)
+		}
+		return fmt.Sprintf("%d %ss", k, word)
+	}
+	b := fmt.Appendf(nil, "%s", plural(len(fs), "finding"))
+	if len(fs) > 0 {
+		b = fmt.Appendf(b, ": %s, %s, %d info", plural(n[SeverityError], "error"), plural(n[SeverityWarning], "warning"), n[SeverityInfo])
+	}
+	b = append(b, '\n')
+	for _, c := range Summarize(fs) {
+		b = fmt.Appendf(b, "  %5d  %-7s  %s %s\n", c.Count, c.Severity, c.Rule, c.Slug)
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("writing the summary: %w", err)
+	}
+	return nil
 }
