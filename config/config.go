@@ -34,9 +34,13 @@ type Config struct {
 	Shipper ShipperConfig `yaml:"shipper"`
 	// Alerting configures the generated rules and Alertmanager routing.
 	Alerting AlertingConfig `yaml:"alerting"`
+	// Lint configures `gatewatch contract lint -c gatewatch.yaml`.
+	Lint LintConfig `yaml:"lint"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
+	// root is the parsed file, for the places of later findings.
+	root *yaml.Node
 }
 
 // ContractConfig locates the gateway contract.
@@ -111,7 +115,7 @@ func Load(name string, b []byte) (*Config, error) {
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
 	}
-	c := &Config{File: name}
+	c := &Config{File: name, root: &root}
 	if len(root.Content) == 0 { // empty file: all defaults
 		c.applyDefaults()
 		c.applyEnv()
@@ -124,7 +128,7 @@ func Load(name string, b []byte) (*Config, error) {
 	if err := doc.Decode(c); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
 	}
-	c.File = name
+	c.File, c.root = name, &root
 	c.applyDefaults()
 	c.applyEnv()
 	if err := c.validate(name, &root); err != nil {
@@ -175,6 +179,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Sidecar.validate(v)
 	c.Shipper.validate(v)
 	c.Alerting.validate(v)
+	c.Lint.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {

@@ -267,6 +267,8 @@ func noteHint(text string) string {
 	switch {
 	case strings.Contains(text, "is a credential and is not kept"):
 		return "nothing to fix: the route still requires the header; gatewatch keeps no credential, so lint and the matcher only know that the header must be present"
+	case strings.Contains(text, "is not kept"):
+		return "nothing to fix in the file: gatewatch keeps the part the note names, which is what lint and the generated rules use"
 	case strings.Contains(text, "at run time"):
 		return "give gatewatch a file with the routes the control plane serves (Envoy's /config_dump, say) if these requests should be counted per endpoint; until then they count as unmatched"
 	case strings.Contains(text, "rate limit service"):
@@ -575,7 +577,7 @@ func (l *linter) logBlind() {
 				l.add(RuleLogBlind, e,
 					fmt.Sprintf("endpoint %s and endpoint %q%s differ only by request headers (%s), which the access log does not carry: requests to %q are counted as %q",
 						quoteID(e), o.Name, at(o.Pos), headerNames(e.Headers, o.Headers), with.Name, without.Name),
-					"give the routes different paths or hosts if they should be told apart in metrics, or disable this rule for them (--except GW011=ENDPOINT) if one of them is rare, such as a WebSocket upgrade")
+					"give the routes different paths or hosts if they should be told apart in metrics, or accept the finding for them (--except GW011=ENDPOINT, or lint.exceptions in gatewatch.yaml) if one of them is rare, such as a WebSocket upgrade")
 			}
 			seen[k] = append(seen[k], j)
 		}

@@ -33,9 +33,14 @@ type durationValue struct {
 	d    *time.Duration
 }
 
-// durationFlag registers the duration flag name on cmd with a default.
+// durationFlag registers the duration flag name on cmd with a default
+// ("": none, *d stays as it is unless the flag is given).
 func durationFlag(cmd *kingpin.CmdClause, name, help, def string, d *time.Duration) {
-	cmd.Flag(name, help).Default(def).SetValue(&durationValue{name: name, d: d})
+	f := cmd.Flag(name, help)
+	if def != "" {
+		f = f.Default(def)
+	}
+	f.SetValue(&durationValue{name: name, d: d})
 }
 
 func (v *durationValue) Set(s string) error {

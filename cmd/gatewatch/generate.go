@@ -28,13 +28,24 @@ func init() {
 			c := cmd.Command(name, help)
 			in.flags(c)
 			dir := outputDir(c)
-			c.Action(func(*kingpin.ParseContext) error { return generate(&in, dir(), what) })
+			var strict bool
+			c.Flag("strict", "Owner and SLO patterns of gatewatch.yaml that match no endpoint are errors: nothing is written, exit status 1.").BoolVar(&strict)
+			c.HelpLong(help + "\n\n" + generateExitHelp)
+			c.Action(func(*kingpin.ParseContext) error {
+				if err := checkPatterns(&in, strict); err != nil {
+					return err
+				}
+				return generate(&in, dir(), what)
+			})
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
 		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch")
 	})
 }
+
+// generateExitHelp is the exit status part of every generate command's help.
+const generateExitHelp = "Exit status: 0 files written, 1 with --strict, patterns of gatewatch.yaml that match no endpoint (nothing written), 2 the command could not do its job (bad arguments, unreadable or invalid input)."
 
 // outFile is a file to write: its name (relative to the output
 // directory), content, and a note printed after its path.
