@@ -90,15 +90,15 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 	return c, nil
 }
 
-// configName is the node's service cluster or id, else the file's base
-// name.
+// configName is the node's service cluster or id, else the file's name
+// without its extension.
 func configName(root *yaml.Node, path string) string {
 	for _, k := range []string{"cluster", "id"} {
 		if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "node"), k)); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
 			return n.Value
 		}
 	}
-	return filepath.Base(path)
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
 // looksLike guesses what a file without static_resources is.

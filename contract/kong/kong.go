@@ -88,7 +88,8 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 }
 
 // configName is the name the configuration gives itself (its Konnect
-// control plane or a non-default workspace), else the file's base name.
+// control plane or a non-default workspace), else the file's name without
+// its extension (kong.yaml gives kong).
 func configName(root *yaml.Node, path string) string {
 	for _, k := range [][2]string{{"_konnect", "control_plane_name"}, {"_konnect", "runtime_group_name"}} {
 		if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, k[0]), k[1])); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
@@ -98,7 +99,7 @@ func configName(root *yaml.Node, path string) string {
 	if n := yamldoc.Resolve(yamldoc.Get(root, "_workspace")); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
 		return n.Value
 	}
-	return filepath.Base(path)
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
 // looksLike guesses what a file without _format_version is, for the error

@@ -199,8 +199,8 @@ func (l Loader) CheckGood(t *testing.T, tc Good) {
 	require.Equal(t, tc.Want, Summaries(c))
 	require.Equal(t, tc.Notes, Notes(c))
 	name := tc.Name
-	if name == "" {
-		name = tc.File
+	if name == "" { // the file's name without its extension
+		name = strings.TrimSuffix(tc.File, filepath.Ext(tc.File))
 	}
 	require.Equal(t, name, c.Name)
 	require.Equal(t, l.Gateway, c.Gateway)
