@@ -8,6 +8,7 @@ package contract
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -60,7 +61,8 @@ type Note struct {
 
 // Defaults are gateway-wide settings.
 type Defaults struct {
-	Timeout time.Duration `json:"timeout,omitempty"`
+	// Timeout is written to JSON as timeout_seconds (see MarshalJSON).
+	Timeout time.Duration `json:"-"`
 	Port    int           `json:"port,omitempty"`
 	// Hosts are the default backend hosts (KrakenD's global "host").
 	Hosts []string `json:"hosts,omitempty"`
@@ -119,8 +121,8 @@ type Endpoint struct {
 	// itself (Envoy direct_response), 0 otherwise.
 	DirectResponse int `json:"direct_response,omitempty"`
 	// Timeout is the effective timeout (the endpoint's own or inherited);
-	// 0 means none is configured anywhere.
-	Timeout time.Duration `json:"timeout,omitempty"`
+	// 0 means none is configured anywhere. JSON has it as timeout_seconds.
+	Timeout time.Duration `json:"-"`
 	// Retries is the number of retries the gateway makes (Envoy
 	// retry_policy, Kong service retries); 0 when not configured.
 	Retries int `json:"retries,omitempty"`
@@ -172,10 +174,38 @@ type Backend struct {
 type RateLimit struct {
 	// Requests allowed per Period (max_rate per second for KrakenD, Kong's
 	// second/minute/hour limits, Envoy local rate limit tokens).
-	Requests float64       `json:"requests"`
-	Period   time.Duration `json:"period"`
+	Requests float64 `json:"requests"`
+	// Period is written to JSON as period_seconds.
+	Period time.Duration `json:"-"`
 	// PerClient is true when the limit applies to each client separately.
 	PerClient bool `json:"per_client,omitempty"`
+}
+
+// MarshalJSON writes the timeout as seconds, the unit in the key.
+func (d Defaults) MarshalJSON() ([]byte, error) {
+	type plain Defaults
+	return json.Marshal(struct {
+		plain
+		Timeout float64 `json:"timeout_seconds,omitempty"`
+	}{plain(d), d.Timeout.Seconds()})
+}
+
+// MarshalJSON writes the timeout as seconds, the unit in the key.
+func (e Endpoint) MarshalJSON() ([]byte, error) {
+	type plain Endpoint
+	return json.Marshal(struct {
+		plain
+		Timeout float64 `json:"timeout_seconds,omitempty"`
+	}{plain(e), e.Timeout.Seconds()})
+}
+
+// MarshalJSON writes the period as seconds, the unit in the key.
+func (r RateLimit) MarshalJSON() ([]byte, error) {
+	type plain RateLimit
+	return json.Marshal(struct {
+		plain
+		Period float64 `json:"period_seconds"`
+	}{plain(r), r.Period.Seconds()})
 }
 
 // Auth describes the authentication enforced on an endpoint.

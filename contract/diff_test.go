@@ -196,3 +196,19 @@ func TestFormatDuration(t *testing.T) {
 		require.Equal(t, tc.want, FormatDuration(tc.d), "%d", tc.d)
 	}
 }
+
+// TestJSONDurationsInSeconds: durations in JSON are seconds with the unit
+// in the key, never nanoseconds.
+func TestJSONDurationsInSeconds(t *testing.T) {
+	c := Contract{Defaults: Defaults{Timeout: 3 * time.Second}, Endpoints: []Endpoint{{
+		Name: "a", Timeout: 1500 * time.Millisecond, RateLimit: &RateLimit{Requests: 10, Period: time.Minute},
+	}}}
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	s := string(b)
+	require.Contains(t, s, `"defaults":{"timeout_seconds":3}`)
+	require.Contains(t, s, `"timeout_seconds":1.5`)
+	require.Contains(t, s, `"rate_limit":{"requests":10,"period_seconds":60}`)
+	require.NotContains(t, s, `"timeout":`)
+	require.NotContains(t, s, `1500000000`)
+}
