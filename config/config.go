@@ -231,6 +231,35 @@ func (v *validator) errorf(path []any, format string, args ...any) {
 
 func (v *validator) err() error { return errors.Join(v.errs...) }
 
+// node returns the value the file writes at path (map keys only), nil
+// when the file leaves it out or writes null.
+func (v *validator) node(path []any) *yaml.Node {
+	if v.root == nil || len(v.root.Content) == 0 {
+		return nil
+	}
+	n := v.root.Content[0]
+	for _, p := range path {
+		k, ok := p.(string)
+		if !ok || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	if isNull(n) {
+		return nil
+	}
+	return n
+}
+
 func (v *validator) position(path []any) (int, int) {
 	if v.root == nil || len(v.root.Content) == 0 {
 		return 0, 0
