@@ -154,6 +154,21 @@ func (c *Config) SLOFor(ep *contract.Endpoint) SLO {
 	return s
 }
 
+// ThresholdFromTimeout reports whether the latency threshold of ep comes
+// from its timeout: neither slo.latency.threshold nor a matching override
+// sets one.
+func (c *Config) ThresholdFromTimeout(ep *contract.Endpoint) bool {
+	if c.SLO.Latency.Threshold != 0 {
+		return false
+	}
+	for _, o := range c.SLO.Endpoints {
+		if matchEndpoint(o.Endpoint, o.Method, ep) {
+			return o.Latency.Threshold == 0
+		}
+	}
+	return true
+}
+
 // DefaultLatencyThreshold derives a latency threshold from an endpoint
 // timeout: half of it, or 1s when the endpoint has none.
 func DefaultLatencyThreshold(timeout time.Duration) time.Duration {

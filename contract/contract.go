@@ -123,6 +123,10 @@ type Endpoint struct {
 	// Timeout is the effective timeout (the endpoint's own or inherited);
 	// 0 means none is configured anywhere. JSON has it as timeout_seconds.
 	Timeout time.Duration `json:"-"`
+	// TimeoutIsDefault is true when the file sets no timeout for the
+	// endpoint and Timeout is the gateway product's own default (Kong's
+	// 60s read_timeout, Envoy's 15s route timeout).
+	TimeoutIsDefault bool `json:"timeout_is_default,omitempty"`
 	// Retries is the number of retries the gateway makes (Envoy
 	// retry_policy, Kong service retries); 0 when not configured.
 	Retries int `json:"retries,omitempty"`

@@ -109,3 +109,21 @@ func TestGenerateStrictPatterns(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Empty(t, errOut)
 }
+
+// TestGenerateSaysDefaultTimeout: a Kong service without read_timeout gets
+// Kong's 60s, and the latency threshold half of it; generate says so, and
+// stays quiet once the threshold is chosen.
+func TestGenerateSaysDefaultTimeout(t *testing.T) {
+	dir := t.TempDir()
+	kong := filepath.Join(dir, "kong.yaml")
+	require.NoError(t, os.WriteFile(kong, []byte("_format_version: \"3.0\"\nservices:\n  - name: a\n    url: http://a.svc:80\n    routes: [{name: users, paths: [/v1/users]}]\n  - name: b\n    url: http://b.svc:80\n    read_timeout: 2000\n    routes: [{name: orders, paths: [/v1/orders]}]\n"), 0o644))
+	code, _, errOut := gw(t, "generate", "rules", "--contract", kong, "--output-dir", t.TempDir())
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, "note: 1 endpoint(s) of "+kong+" set no timeout and get Kong's default 1m; their latency SLO threshold is half of it, 30s (users)")
+
+	cfg := filepath.Join(dir, "gatewatch.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("contract: {path: kong.yaml}\nslo:\n  latency: {threshold: 500ms}\n"), 0o644))
+	code, _, errOut = gw(t, "generate", "rules", "-c", cfg, "--output-dir", t.TempDir())
+	require.Equal(t, 0, code, errOut)
+	require.NotContains(t, errOut, "note:")
+}

@@ -32,7 +32,7 @@ func init() {
 			c.Flag("strict", "Owner and SLO patterns of gatewatch.yaml that match no endpoint are errors: nothing is written, exit status 1.").BoolVar(&strict)
 			c.HelpLong(help + "\n\n" + generateExitHelp)
 			c.Action(func(*kingpin.ParseContext) error {
-				if err := checkPatterns(&in, strict); err != nil {
+				if err := preflight(&in, strict); err != nil {
 					return err
 				}
 				return generate(&in, dir(), what)

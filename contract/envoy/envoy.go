@@ -1039,13 +1039,13 @@ func (l *loader) action(ep *contract.Endpoint, vh *vhost, an *yaml.Node, p strin
 		return l.Errorf(an, p, "expected cluster or weighted_clusters in the route action")
 	}
 
-	ep.Timeout = DefaultRouteTimeout
+	ep.Timeout, ep.TimeoutIsDefault = DefaultRouteTimeout, true
 	if tn := yamldoc.Get(an, "timeout"); !yamldoc.IsNull(tn) {
 		d, err := l.duration(tn, yamldoc.Field(p, "timeout"))
 		if err != nil {
 			return err
 		}
-		ep.Timeout = d // 0s disables the timeout
+		ep.Timeout, ep.TimeoutIsDefault = d, false // 0s disables the timeout
 	}
 	r, ok, err := l.retryPolicy(yamldoc.Get(an, "retry_policy"), yamldoc.Field(p, "retry_policy"))
 	if err != nil {

@@ -158,10 +158,12 @@ type service struct {
 	enabled bool
 	backend contract.Backend
 	timeout time.Duration
-	retries int
-	tags    []string
-	plugins []*plugin
-	nRoutes int
+	// timeoutDefault is true when the service sets no read_timeout.
+	timeoutDefault bool
+	retries        int
+	tags           []string
+	plugins        []*plugin
+	nRoutes        int
 }
 
 // route is one Kong route before it becomes an endpoint.
@@ -393,11 +395,11 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 	}
 	s.label = firstNonEmpty(s.name, id, s.backend.Name)
 
-	s.timeout = DefaultTimeout
+	s.timeout, s.timeoutDefault = DefaultTimeout, true
 	if ms, ok, err := l.Integer(yamldoc.Get(sn, "read_timeout"), yamldoc.Field(p, "read_timeout")); err != nil {
 		return nil, err
 	} else if ok {
-		s.timeout = time.Duration(ms) * time.Millisecond
+		s.timeout, s.timeoutDefault = time.Duration(ms)*time.Millisecond, false
 	}
 	for _, k := range []string{"connect_timeout", "write_timeout"} {
 		if _, _, err := l.Integer(yamldoc.Get(sn, k), yamldoc.Field(p, k)); err != nil {
@@ -743,7 +745,7 @@ func (l *loader) endpoint(r *route) (ep contract.Endpoint, skip bool, err error)
 		ep.Service = r.svc.label
 		ep.Backends = []contract.Backend{r.svc.backend}
 		ep.Backends[0].Hosts = append([]string(nil), r.svc.backend.Hosts...)
-		ep.Timeout = r.svc.timeout
+		ep.Timeout, ep.TimeoutIsDefault = r.svc.timeout, r.svc.timeoutDefault
 		ep.Retries = r.svc.retries
 	}
 	ep.Tags = appendUnique(ep.Tags, tags...)

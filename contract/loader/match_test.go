@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,5 +45,51 @@ func TestMatchVirtualHostsOnCorpus(t *testing.T) {
 			got = c.Endpoints[i].Name
 		}
 		require.Equal(t, tc.want, got, "%+v", tc.req)
+	}
+}
+
+// TestTimeoutIsDefault: an endpoint whose timeout is the product's default
+// (no timeout written) says so; one with its own timeout does not.
+func TestTimeoutIsDefault(t *testing.T) {
+	kong := []byte(`_format_version: "3.0"
+services:
+  - name: a
+    url: http://a.svc:80
+    routes: [{name: a, paths: [/a]}]
+  - name: b
+    url: http://b.svc:80
+    read_timeout: 5000
+    routes: [{name: b, paths: [/b]}]
+`)
+	envoy := []byte(`static_resources:
+  listeners:
+    - name: l
+      address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: x
+                route_config:
+                  virtual_hosts:
+                    - name: v
+                      domains: ["*"]
+                      routes:
+                        - {name: a, match: {prefix: /a}, route: {cluster: c}}
+                        - {name: b, match: {prefix: /b}, route: {cluster: c, timeout: 5s}}
+  clusters:
+    - name: c
+`)
+	for _, tc := range []struct {
+		file string
+		data []byte
+	}{{"kong.yaml", kong}, {"envoy.yaml", envoy}} {
+		c, err := Parse(tc.file, tc.data, "auto", Options{})
+		require.NoError(t, err, tc.file)
+		require.Len(t, c.Endpoints, 2, tc.file)
+		require.True(t, c.Endpoints[0].TimeoutIsDefault, tc.file)
+		require.False(t, c.Endpoints[1].TimeoutIsDefault, tc.file)
+		require.Equal(t, 5*time.Second, c.Endpoints[1].Timeout, tc.file)
 	}
 }
