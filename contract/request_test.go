@@ -313,3 +313,55 @@ func benchHosts(b *testing.B, kind Kind) {
 
 func BenchmarkMatchKongHosts(b *testing.B)  { benchHosts(b, Kong) }
 func BenchmarkMatchEnvoyHosts(b *testing.B) { benchHosts(b, Envoy) }
+
+// FuzzMatchRequest checks, for any method, host and path, that the host
+// matcher agrees with the plain reading of Envoy's domain order and never
+// returns an index outside the contract (Kong).
+func FuzzMatchRequest(f *testing.F) {
+	f.Add("GET", "a.example.com", "/v1/users/42")
+	f.Add("POST", "A.EXAMPLE.COM:8443", "/")
+	f.Add("GET", "", "/a")
+	f.Add("GET", ".com", "//x")
+	f.Add("GET", "[::1]:80", "/users/x1")
+	r := rand.New(rand.NewPCG(11, 12))
+	domains := []string{"a.example.com", "*.example.com", "*e.com", "a.*", "*", "b.example.com:*"}
+	var envoy []*Contract
+	for k := 0; k < 4; k++ {
+		c := randContract(r, Envoy)
+		for i := range c.Endpoints {
+			c.Endpoints[i].Hosts = []string{domains[(i+k)%len(domains)], domains[(i*k+1)%len(domains)]}
+		}
+		envoy = append(envoy, c)
+	}
+	kong := randContract(r, Kong)
+	for i := range kong.Endpoints {
+		if i%2 == 0 {
+			kong.Endpoints[i].Hosts = []string{domains[i%len(domains)]}
+		}
+	}
+	km := NewMatcher(kong)
+	ems := make([]*Matcher, len(envoy))
+	for k, c := range envoy {
+		ems[k] = NewMatcher(c)
+	}
+	f.Fuzz(func(t *testing.T, method, host, path string) {
+		req := Request{Method: method, Path: path, Host: host}
+		i := km.MatchRequest(req)
+		require.True(t, i >= -1 && i < len(kong.Endpoints))
+		for k, c := range envoy {
+			want := -1
+			if host == "" {
+				want = refEnvoy(c, method, path)
+			} else if members := refVhost(c, host); members != nil {
+				sub := &Contract{Gateway: Envoy}
+				for _, j := range members {
+					sub.Endpoints = append(sub.Endpoints, c.Endpoints[j])
+				}
+				if j := refEnvoy(sub, method, path); j >= 0 {
+					want = members[j]
+				}
+			}
+			require.Equal(t, want, ems[k].MatchRequest(req), "%q %q %q", method, host, path)
+		}
+	})
+}
