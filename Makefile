@@ -3,7 +3,11 @@ GO       ?= go
 BIN      := bin/gatewatch
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION) -X main.branch=$(BRANCH) \
+	-X main.buildUser=$(BUILD_USER) -X main.buildDate=$(BUILD_DATE)
 DEMO_OUT := out/demo
 
 .PHONY: all build test vet demo bench bench-compare fuzz clean
@@ -52,7 +56,7 @@ COMPOSE_PROFILES_ALL := krakend kong envoy
 compose-files: build
 	@for p in $(COMPOSE_PROFILES_ALL); do \
 	  rm -rf deploy/compose/generated/$$p && \
-	  $(BIN) generate all -c deploy/compose/$$p/gatewatch.yaml -o deploy/compose/generated/$$p >/dev/null || exit 1; \
+	  $(BIN) generate all -c deploy/compose/$$p/gatewatch.yaml --output-dir deploy/compose/generated/$$p >/dev/null || exit 1; \
 	done
 
 clean:

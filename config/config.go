@@ -42,9 +42,13 @@ type Config struct {
 	Kubernetes KubernetesConfig `yaml:"kubernetes"`
 	// Probe configures `gatewatch probe` and the generated probes.
 	Probe ProbeConfig `yaml:"probe"`
+	// Lint configures `gatewatch contract lint -c gatewatch.yaml`.
+	Lint LintConfig `yaml:"lint"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
+	// root is the parsed file, for the places of later findings.
+	root *yaml.Node
 }
 
 // ContractConfig locates the gateway contract.
@@ -123,7 +127,7 @@ func Load(name string, b []byte) (*Config, error) {
 	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
 	}
-	c := &Config{File: name}
+	c := &Config{File: name, root: &root}
 	if len(root.Content) == 0 { // empty file: all defaults
 		c.applyDefaults()
 		c.applyEnv()
@@ -136,7 +140,7 @@ func Load(name string, b []byte) (*Config, error) {
 	if err := doc.Decode(c); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, yamlMessage(err))
 	}
-	c.File = name
+	c.File, c.root = name, &root
 	c.applyDefaults()
 	c.applyEnv()
 	if err := c.validate(name, &root); err != nil {
@@ -193,6 +197,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Canary.validate(v)
 	c.Kubernetes.validate(v)
 	c.Probe.validate(v)
+	c.Lint.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {
@@ -243,6 +248,35 @@ func (v *validator) errorf(path []any, format string, args ...any) {
 }
 
 func (v *validator) err() error { return errors.Join(v.errs...) }
+
+// node returns the value the file writes at path (map keys only), nil
+// when the file leaves it out or writes null.
+func (v *validator) node(path []any) *yaml.Node {
+	if v.root == nil || len(v.root.Content) == 0 {
+		return nil
+	}
+	n := v.root.Content[0]
+	for _, p := range path {
+		k, ok := p.(string)
+		if !ok || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	if isNull(n) {
+		return nil
+	}
+	return n
+}
 
 func (v *validator) position(path []any) (int, int) {
 	if v.root == nil || len(v.root.Content) == 0 {

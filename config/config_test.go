@@ -17,11 +17,15 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown top key", "contract:\n  path: k.json\nslos: {}\n", `gw.yaml:3:1: unknown key "slos" in the top level; expected one of:`},
 		{"unknown nested key", "slo:\n  availability: 99.9\n  latncy: {}\n", `gw.yaml:3:3: unknown key "latncy" in slo; expected one of: availability, endpoints, latency, min_requests_per_hour, period`},
 		{"unknown key in list", "slo:\n  endpoints:\n    - endpoint: /a\n      availabilty: 99\n", `gw.yaml:4:7: unknown key "availabilty" in slo.endpoints[0]`},
-		{"bad type", "slo:\n  availability: high\n", "gw.yaml: line 2: cannot unmarshal !!str `high` into float64"},
+		{"bad type", "slo:\n  availability: high\n", `gw.yaml:2:17: slo.availability: expected a number, got "high"`},
 		{"bad percent", "slo:\n  availability: 100\n", "gw.yaml:2:3: slo.availability: 100 is not a percentage"},
 		{"bad track", "gateway:\n  track: purple\n", `gw.yaml:2:3: gateway.track: unknown track "purple"`},
 		{"bad format", "contract:\n  format: nginx\n", `gw.yaml:2:3: contract.format: unknown format "nginx"`},
-		{"bad duration", "slo:\n  period: 30x\n", `gw.yaml: line 2:`},
+		{"bad duration", "slo:\n  period: 30x\n", `gw.yaml:2:11: slo.period: "30x" is not a duration; expected a number with a unit`},
+		{"zero period", "slo:\n  period: 0s\n", "gw.yaml:2:3: slo.period: period 0s is too short; expected at least 1h"},
+		{"tiny period", "slo:\n  period: 1ms\n", "gw.yaml:2:3: slo.period: period 1ms is too short; expected at least 1h"},
+		{"list for a mapping", "slo:\n  latency: [1s]\n", "gw.yaml:2:12: slo.latency: expected a mapping with the keys target, threshold, got a list"},
+		{"mapping for a string", "gateway:\n  name: {a: b}\n", "gw.yaml:2:9: gateway.name: expected a single value (a string), got a mapping"},
 		{"missing endpoint", "slo:\n  endpoints:\n    - availability: 99\n", "gw.yaml:3:7: slo.endpoints[0]: endpoint must be set"},
 		{"syntax", "slo: [\n", "gw.yaml: "},
 		{"stdin with shipper", "sidecar:\n  logs:\n    - path: \"-\"\nshipper:\n  enabled: true\n", "gw.yaml:3:7: sidecar.logs[0].path: standard input cannot feed both"},
@@ -104,6 +108,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("slo:\n  availability: 99.9\n"))
 	f.Add([]byte("owners:\n  teams:\n    - name: a\n      endpoints: ['[']\n"))
 	f.Add([]byte("contract: {path: x, format: kong}\ngateway: {track: blue}\n"))
+	f.Add([]byte("lint:\n  severity: {GW004: info}\n  exceptions:\n    - {rule: GW004, endpoints: [/v1/*]}\nslo: {period: 0s, latency: [1]}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Load("fuzz.yaml", b)
 	})

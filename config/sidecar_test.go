@@ -107,7 +107,7 @@ func TestSidecarErrors(t *testing.T) {
 		{"bad start", "sidecar:\n  start: middle\n", `gw.yaml:2:3: sidecar.start: unknown start "middle"`},
 		{"bad max line", "sidecar:\n  max_line_bytes: 10\n", "gw.yaml:2:3: sidecar.max_line_bytes: 10 is out of range"},
 		{"bad poll", "sidecar:\n  poll_interval: 1ms\n", "gw.yaml:2:3: sidecar.poll_interval: 1ms is out of range"},
-		{"bad poll type", "sidecar:\n  poll_interval: soon\n", `gw.yaml: line 2: "soon" is not a duration`},
+		{"bad poll type", "sidecar:\n  poll_interval: soon\n", `gw.yaml:2:18: sidecar.poll_interval: "soon" is not a duration`},
 		{"bad url", "sidecar:\n  scrape_gateway: {url: localhost:8080}\n", `gw.yaml:2:20: sidecar.scrape_gateway.url: "localhost:8080" is not an http(s) URL`},
 		{"bad backends", "sidecar:\n  max_backends: -1\n", "gw.yaml:2:3: sidecar.max_backends: must be at least 1"},
 		{"extra label not extracted", "sidecar:\n  extra_labels:\n    - {field: tenant, values: [a]}\n", `gw.yaml:3:8: sidecar.extra_labels[0].field: field "tenant" is not extracted by any log`},

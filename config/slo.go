@@ -3,6 +3,8 @@ package config
 import (
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/gatewatch/gatewatch/contract"
 )
 
@@ -90,6 +92,11 @@ func (s *SLOConfig) validate(v *validator) {
 	checkPercent(v, []any{"slo", "latency", "target"}, s.Latency.Target)
 	if s.Period < Duration(time.Hour) {
 		v.errorf([]any{"slo", "period"}, "period %s is too short; expected at least 1h (usually 28d or 30d)", s.Period)
+	} else if n := v.node([]any{"slo", "period"}); n != nil {
+		// A written 0s is refused like 1ms, not replaced by the default.
+		if d, err := model.ParseDuration(n.Value); err == nil && d == 0 {
+			v.errorf([]any{"slo", "period"}, "period 0s is too short; expected at least 1h (usually 28d or 30d), or leave period out for the default 30d")
+		}
 	}
 	if s.MinRequestsPerHour < 0 {
 		v.errorf([]any{"slo", "min_requests_per_hour"}, "must not be negative")
@@ -145,6 +152,21 @@ func (c *Config) SLOFor(ep *contract.Endpoint) SLO {
 	}
 	s.ErrorBudget = roundBudget(1 - s.Availability/100)
 	return s
+}
+
+// ThresholdFromTimeout reports whether the latency threshold of ep comes
+// from its timeout: neither slo.latency.threshold nor a matching override
+// sets one.
+func (c *Config) ThresholdFromTimeout(ep *contract.Endpoint) bool {
+	if c.SLO.Latency.Threshold != 0 {
+		return false
+	}
+	for _, o := range c.SLO.Endpoints {
+		if matchEndpoint(o.Endpoint, o.Method, ep) {
+			return o.Latency.Threshold == 0
+		}
+	}
+	return true
 }
 
 // DefaultLatencyThreshold derives a latency threshold from an endpoint

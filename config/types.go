@@ -5,7 +5,10 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
 	"gopkg.in/yaml.v3"
+
+	"github.com/gatewatch/gatewatch/contract"
 )
 
 // Duration is a YAML duration in Prometheus notation ("30s", "5m", "30d",
@@ -35,26 +38,4 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 
 // Glob reports whether name matches pattern, where '*' stands for any run
 // of characters (slashes included) and every other character for itself.
-func Glob(pattern, name string) bool {
-	for len(pattern) > 0 {
-		if pattern[0] == '*' {
-			for len(pattern) > 0 && pattern[0] == '*' {
-				pattern = pattern[1:]
-			}
-			if pattern == "" {
-				return true
-			}
-			for i := 0; i <= len(name); i++ {
-				if Glob(pattern, name[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if name == "" || name[0] != pattern[0] {
-			return false
-		}
-		pattern, name = pattern[1:], name[1:]
-	}
-	return name == ""
-}
+func Glob(pattern, name string) bool { return contract.Glob(pattern, name) }

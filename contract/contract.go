@@ -8,7 +8,9 @@ package contract
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -59,7 +61,8 @@ type Note struct {
 
 // Defaults are gateway-wide settings.
 type Defaults struct {
-	Timeout time.Duration `json:"timeout,omitempty"`
+	// Timeout is written to JSON as timeout_seconds (see MarshalJSON).
+	Timeout time.Duration `json:"-"`
 	Port    int           `json:"port,omitempty"`
 	// Hosts are the default backend hosts (KrakenD's global "host").
 	Hosts []string `json:"hosts,omitempty"`
@@ -118,8 +121,12 @@ type Endpoint struct {
 	// itself (Envoy direct_response), 0 otherwise.
 	DirectResponse int `json:"direct_response,omitempty"`
 	// Timeout is the effective timeout (the endpoint's own or inherited);
-	// 0 means none is configured anywhere.
-	Timeout time.Duration `json:"timeout,omitempty"`
+	// 0 means none is configured anywhere. JSON has it as timeout_seconds.
+	Timeout time.Duration `json:"-"`
+	// TimeoutIsDefault is true when the file sets no timeout for the
+	// endpoint and Timeout is the gateway product's own default (Kong's
+	// 60s read_timeout, Envoy's 15s route timeout).
+	TimeoutIsDefault bool `json:"timeout_is_default,omitempty"`
 	// Retries is the number of retries the gateway makes (Envoy
 	// retry_policy, Kong service retries); 0 when not configured.
 	Retries int `json:"retries,omitempty"`
@@ -171,10 +178,38 @@ type Backend struct {
 type RateLimit struct {
 	// Requests allowed per Period (max_rate per second for KrakenD, Kong's
 	// second/minute/hour limits, Envoy local rate limit tokens).
-	Requests float64       `json:"requests"`
-	Period   time.Duration `json:"period"`
+	Requests float64 `json:"requests"`
+	// Period is written to JSON as period_seconds.
+	Period time.Duration `json:"-"`
 	// PerClient is true when the limit applies to each client separately.
 	PerClient bool `json:"per_client,omitempty"`
+}
+
+// MarshalJSON writes the timeout as seconds, the unit in the key.
+func (d Defaults) MarshalJSON() ([]byte, error) {
+	type plain Defaults
+	return json.Marshal(struct {
+		plain
+		Timeout float64 `json:"timeout_seconds,omitempty"`
+	}{plain(d), d.Timeout.Seconds()})
+}
+
+// MarshalJSON writes the timeout as seconds, the unit in the key.
+func (e Endpoint) MarshalJSON() ([]byte, error) {
+	type plain Endpoint
+	return json.Marshal(struct {
+		plain
+		Timeout float64 `json:"timeout_seconds,omitempty"`
+	}{plain(e), e.Timeout.Seconds()})
+}
+
+// MarshalJSON writes the period as seconds, the unit in the key.
+func (r RateLimit) MarshalJSON() ([]byte, error) {
+	type plain RateLimit
+	return json.Marshal(struct {
+		plain
+		Period float64 `json:"period_seconds"`
+	}{plain(r), r.Period.Seconds()})
 }
 
 // Auth describes the authentication enforced on an endpoint.
@@ -254,3 +289,61 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// FormatDuration writes d as people write durations: "1.5s", "250ms",
+// "5m", "1h30m", "2m30s", where time.Duration's String pads with zero
+// units ("5m0s", "1h30m0s").
+func FormatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	if d < 0 {
+		return "-" + FormatDuration(-d)
+	}
+	if d < time.Second {
+		return d.String() // "250ms", "1.5ms", "800µs"
+	}
+	var b []byte
+	if h := d / time.Hour; h > 0 {
+		b = fmt.Appendf(b, "%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		b = fmt.Appendf(b, "%dm", m)
+		d -= m * time.Minute
+	}
+	if d > 0 {
+		b = strconv.AppendFloat(b, d.Seconds(), 'f', -1, 64)
+		b = append(b, 's')
+	}
+	return string(b)
+}
+
+// Glob reports whether name matches pattern, where "*" matches any run of
+// characters ("/" included) and every other character itself.
+func Glob(pattern, name string) bool {
+	// Iterative with one backtrack point: linear in practice, never
+	// exponential like a recursive matcher.
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

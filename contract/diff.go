@@ -320,14 +320,14 @@ func durationText(d time.Duration) string {
 	if d == 0 {
 		return "none"
 	}
-	return d.String()
+	return FormatDuration(d)
 }
 
 func rateText(r *RateLimit) string {
 	if r == nil {
 		return "none"
 	}
-	s := fmt.Sprintf("%g/%s", r.Requests, r.Period)
+	s := fmt.Sprintf("%g/%s", r.Requests, FormatDuration(r.Period))
 	if r.PerClient {
 		s += " per client"
 	}

@@ -176,3 +176,39 @@ func ExampleDiff() {
 	// BREAKING method_removed DELETE /v1/users/{id}: method DELETE of /v1/users/{id} was removed
 	// BREAKING timeout_lowered GET /v1/users/{id}: GET /v1/users/{id} timeout lowered from 10s to 3s; slow requests that succeeded will now fail
 }
+
+func TestFormatDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{1500 * time.Millisecond, "1.5s"},
+		{250 * time.Millisecond, "250ms"},
+		{5 * time.Minute, "5m"},
+		{90 * time.Minute, "1h30m"},
+		{150 * time.Second, "2m30s"},
+		{time.Hour + 500*time.Millisecond, "1h0.5s"},
+		{60 * time.Second, "1m"},
+		{-2 * time.Second, "-2s"},
+		{1500 * time.Microsecond, "1.5ms"},
+	} {
+		require.Equal(t, tc.want, FormatDuration(tc.d), "%d", tc.d)
+	}
+}
+
+// TestJSONDurationsInSeconds: durations in JSON are seconds with the unit
+// in the key, never nanoseconds.
+func TestJSONDurationsInSeconds(t *testing.T) {
+	c := Contract{Defaults: Defaults{Timeout: 3 * time.Second}, Endpoints: []Endpoint{{
+		Name: "a", Timeout: 1500 * time.Millisecond, RateLimit: &RateLimit{Requests: 10, Period: time.Minute},
+	}}}
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	s := string(b)
+	require.Contains(t, s, `"defaults":{"timeout_seconds":3}`)
+	require.Contains(t, s, `"timeout_seconds":1.5`)
+	require.Contains(t, s, `"rate_limit":{"requests":10,"period_seconds":60}`)
+	require.NotContains(t, s, `"timeout":`)
+	require.NotContains(t, s, `1500000000`)
+}

@@ -52,13 +52,37 @@ var (
 	RulePlaintextBackend = Rule{"GW008", "plaintext-backend", SeverityWarning, "external backend reached over plain http://"}
 	RuleLoaderNote       = Rule{"GW009", "loader-note", SeverityInfo, "part of the configuration could not be modelled exactly"}
 	RuleParamConflict    = Rule{"GW010", "param-name-conflict", SeverityError, "KrakenD: parameters at the same place are named differently"}
+	RuleLogBlind         = Rule{"GW011", "differs-only-by-headers", SeverityWarning, "two routes differ only by request headers the access log does not carry"}
+	// RulePatternUnmatched is reported by the command line, which reads
+	// gatewatch.yaml: Lint itself never sees the configuration.
+	RulePatternUnmatched = Rule{"GW012", "pattern-matches-nothing", SeverityWarning, "an owner or SLO pattern of gatewatch.yaml matches no endpoint"}
 )
 
 // Rules lists every lint rule in ID order.
 var Rules = []Rule{
 	RuleMissingVersion, RuleNoTimeout, RuleTimeoutTooLong, RulePublicNoAuth,
 	RuleNoRateLimit, RuleDuplicateRoute, RuleShadowedRoute, RulePlaintextBackend,
-	RuleLoaderNote, RuleParamConflict,
+	RuleLoaderNote, RuleParamConflict, RuleLogBlind, RulePatternUnmatched,
+}
+
+// LookupRule finds a rule by ID ("GW004", any case) or slug.
+func LookupRule(idOrSlug string) (Rule, bool) {
+	for _, r := range Rules {
+		if strings.EqualFold(r.ID, idOrSlug) || r.Slug == idOrSlug {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// UnknownRuleError is the error for a rule name that is no rule's ID or
+// slug.
+func UnknownRuleError(name string) error {
+	ids := make([]string, len(Rules))
+	for i, r := range Rules {
+		ids[i] = r.ID
+	}
+	return fmt.Errorf("unknown lint rule %q: expected a rule ID (%s) or its slug (gatewatch contract lint --help lists them)", name, strings.Join(ids, ", "))
 }
 
 // Finding is one problem Lint found.
@@ -87,6 +111,55 @@ type LintOptions struct {
 	Severity map[string]Severity
 	// Disabled turns rules off, by ID or slug.
 	Disabled []string
+	// Exceptions accept a rule's findings on some endpoints.
+	Exceptions []Exception
+}
+
+// Exception accepts the findings of one rule on the endpoints whose names
+// match one of the globs ("*" matches any text, "/" included).
+type Exception struct {
+	// Rule is the rule's ID or slug.
+	Rule      string
+	Endpoints []string
+}
+
+// Validate reports the first rule name in o that names no rule, and any
+// exception without endpoints.
+func (o LintOptions) Validate() error {
+	names := slices.Clone(o.Disabled)
+	for k := range o.Severity {
+		names = append(names, k)
+	}
+	slices.Sort(names[len(o.Disabled):])
+	for _, e := range o.Exceptions {
+		names = append(names, e.Rule)
+	}
+	for _, n := range names {
+		if _, ok := LookupRule(n); !ok {
+			return UnknownRuleError(n)
+		}
+	}
+	for _, e := range o.Exceptions {
+		if len(e.Endpoints) == 0 {
+			return fmt.Errorf("lint exception for %s names no endpoint", e.Rule)
+		}
+	}
+	return nil
+}
+
+// excepted reports whether a finding of r on endpoint is accepted.
+func (o *LintOptions) excepted(r Rule, endpoint string) bool {
+	for _, e := range o.Exceptions {
+		if !strings.EqualFold(e.Rule, r.ID) && e.Rule != r.Slug {
+			continue
+		}
+		for _, g := range e.Endpoints {
+			if Glob(g, endpoint) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Lint checks a contract against the rules and returns the findings sorted
@@ -100,7 +173,7 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 		e := &c.Endpoints[i]
 		l.version(e)
 		l.timeouts(e)
-		if e.Public && !e.Auth.Required {
+		if e.Public && !e.Auth.Required && !healthEndpoint(e) {
 			l.add(RulePublicNoAuth, e,
 				fmt.Sprintf("public endpoint %s enforces no authentication", quoteID(e)),
 				"require authentication (KrakenD auth/validator, Kong jwt/key-auth/oauth2 plugin, Envoy jwt_authn or ext_authz), or mark the endpoint internal if it is not reachable from outside")
@@ -114,6 +187,7 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 	}
 	l.duplicates()
 	l.shadows()
+	l.logBlind()
 	if c.Gateway == KrakenD {
 		l.paramConflicts()
 	}
@@ -122,8 +196,7 @@ func Lint(c *Contract, opts LintOptions) []Finding {
 		if n.Path != "" {
 			msg = n.Path + ": " + msg
 		}
-		l.addAt(RuleLoaderNote, "", n.Pos, msg,
-			"check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched")
+		l.addAt(RuleLoaderNote, "", n.Pos, msg, noteHint(n.Text))
 	}
 	slices.SortStableFunc(l.out, func(a, b Finding) int {
 		return cmp.Or(
@@ -152,15 +225,18 @@ func (l *linter) add(r Rule, e *Endpoint, msg, hint string) {
 
 func (l *linter) addAt(r Rule, endpoint string, pos Position, msg, hint string) {
 	for _, d := range l.opts.Disabled {
-		if d == r.ID || d == r.Slug {
+		if strings.EqualFold(d, r.ID) || d == r.Slug {
 			return
 		}
 	}
+	if endpoint != "" && l.opts.excepted(r, endpoint) {
+		return
+	}
 	sev := r.Severity
-	if s, ok := l.opts.Severity[r.ID]; ok {
-		sev = s
-	} else if s, ok := l.opts.Severity[r.Slug]; ok {
-		sev = s
+	for k, s := range l.opts.Severity {
+		if strings.EqualFold(k, r.ID) || k == r.Slug {
+			sev = s
+		}
 	}
 	l.out = append(l.out, Finding{
 		Rule: r.ID, Slug: r.Slug, Severity: sev, File: l.c.Source,
@@ -169,6 +245,39 @@ func (l *linter) addAt(r Rule, endpoint string, pos Position, msg, hint string) 
 }
 
 func quoteID(e *Endpoint) string { return fmt.Sprintf("%q", e.ID()) }
+
+// healthSegment matches the last segment of a health-check path.
+var healthSegment = regexp.MustCompile(`^(__health|health|healthz|healthcheck|ping|ready|readyz|readiness|live|livez|liveness)$`)
+
+// healthEndpoint reports whether every path of e ends in a health-check
+// segment (/__health, /health, /healthz, /ready..., /live...): such
+// endpoints are public on purpose, so GW004 leaves them alone.
+func healthEndpoint(e *Endpoint) bool {
+	for _, p := range endpointPaths(e) {
+		p = strings.TrimRight(strings.TrimSuffix(p, "*"), "/")
+		if !healthSegment.MatchString(p[strings.LastIndexByte(p, '/')+1:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// noteHint says what to do about a loader's note, by its kind.
+func noteHint(text string) string {
+	switch {
+	case strings.Contains(text, "is a credential and is not kept"):
+		return "nothing to fix: the route still requires the header; gatewatch keeps no credential, so lint and the matcher only know that the header must be present"
+	case strings.Contains(text, "is not kept"):
+		return "nothing to fix in the file: gatewatch keeps the part the note names, which is what lint and the generated rules use"
+	case strings.Contains(text, "at run time"):
+		return "give gatewatch a file with the routes the control plane serves (Envoy's /config_dump, say) if these requests should be counted per endpoint; until then they count as unmatched"
+	case strings.Contains(text, "rate limit service"):
+		return "nothing to fix in the file: these endpoints are limited elsewhere, so GW005 reports them as unlimited; accept GW005 for them"
+	case strings.Contains(text, "not served"):
+		return "nothing to fix if the service is off on purpose; its routes get no endpoint"
+	}
+	return "check with gatewatch contract show that the endpoints gatewatch derived are what the gateway serves; requests it cannot model count as unmatched"
+}
 
 // versionSegment matches a version path segment: v1, v2, v1beta1, v2alpha.
 var versionSegment = regexp.MustCompile(`^v[0-9]+([a-z]+[0-9]*)?$`)
@@ -229,11 +338,11 @@ func (l *linter) timeouts(e *Endpoint) {
 	case e.Timeout == 0:
 		l.add(RuleNoTimeout, e,
 			fmt.Sprintf("endpoint %s has no timeout", quoteID(e)),
-			fmt.Sprintf("set a timeout at or below %s (KrakenD timeout, Kong service read/write/connect_timeout, Envoy route timeout)", l.opts.MaxTimeout))
+			fmt.Sprintf("set a timeout at or below %s (KrakenD timeout, Kong service read/write/connect_timeout, Envoy route timeout)", FormatDuration(l.opts.MaxTimeout)))
 	case e.Timeout > l.opts.MaxTimeout:
 		l.add(RuleTimeoutTooLong, e,
-			fmt.Sprintf("endpoint %s timeout %s is above the limit of %s", quoteID(e), e.Timeout, l.opts.MaxTimeout),
-			fmt.Sprintf("lower the timeout to %s or less, or raise the limit with --max-timeout if the backend is known to be slow", l.opts.MaxTimeout))
+			fmt.Sprintf("endpoint %s timeout %s is above the limit of %s", quoteID(e), FormatDuration(e.Timeout), FormatDuration(l.opts.MaxTimeout)),
+			fmt.Sprintf("lower the timeout to %s or less, or raise the limit with --max-timeout if the backend is known to be slow", FormatDuration(l.opts.MaxTimeout)))
 	}
 }
 
@@ -319,8 +428,14 @@ func methodSet(e *Endpoint) []string {
 // common key and overlapping methods are the same route. Parameter names
 // are ignored: "/users/{id}" and "/users/{uid}" are one route to the
 // gateway.
-func routeKeys(e *Endpoint) []string {
-	cond := e.Listener + "|" + strings.Join(sortedLower(e.Hosts), ",") + "|" + headersKey(e.Headers)
+func routeKeys(e *Endpoint) []string { return routeKeysOf(e, true) }
+
+// routeKeysOf is routeKeys, with the header conditions in the key or not.
+func routeKeysOf(e *Endpoint, headers bool) []string {
+	cond := e.Listener + "|" + strings.Join(sortedLower(e.Hosts), ",")
+	if headers {
+		cond += "|" + headersKey(e.Headers)
+	}
 	if e.Match == MatchRegex && e.Regex != "" && len(e.Paths) == 0 {
 		return []string{"regex " + e.Regex + "|" + cond}
 	}
@@ -435,6 +550,60 @@ func (l *linter) duplicates() {
 			seen[k] = append(seen[k], first{j, ms})
 		}
 	}
+}
+
+// logBlind reports pairs of routes with the same path, hosts and
+// overlapping methods that differ only by header conditions. Access logs
+// carry no request headers (beyond the host), and the matcher takes a
+// header it is not given as absent, so the requests of the route that
+// needs a header are counted under the other route.
+func (l *linter) logBlind() {
+	eps := l.c.Endpoints
+	seen := map[string][]int{}
+	for j := range eps {
+		e := &eps[j]
+		reported := false
+		for _, k := range routeKeysOf(e, false) {
+			for _, i := range seen[k] {
+				o := &eps[i]
+				if reported || i == j || headersKey(o.Headers) == headersKey(e.Headers) || !methodsMeet(methodSet(o), methodSet(e)) {
+					continue
+				}
+				with, without := e, o
+				if len(e.Headers) == 0 {
+					with, without = o, e
+				}
+				reported = true
+				l.add(RuleLogBlind, e,
+					fmt.Sprintf("endpoint %s and endpoint %q%s differ only by request headers (%s), which the access log does not carry: requests to %q are counted as %q",
+						quoteID(e), o.Name, at(o.Pos), headerNames(e.Headers, o.Headers), with.Name, without.Name),
+					"give the routes different paths or hosts if they should be told apart in metrics, or accept the finding for them (--except GW011=ENDPOINT, or lint.exceptions in gatewatch.yaml) if one of them is rare, such as a WebSocket upgrade")
+			}
+			seen[k] = append(seen[k], j)
+		}
+	}
+}
+
+// methodsMeet reports whether two method sets (nil: any) share a method.
+func methodsMeet(a, b []string) bool {
+	if a == nil || b == nil {
+		return true
+	}
+	return slices.ContainsFunc(a, func(m string) bool { return slices.Contains(b, m) })
+}
+
+// headerNames lists the names of the header conditions of a and b, once
+// each, in order.
+func headerNames(a, b []HeaderMatch) string {
+	var names []string
+	for _, h := range slices.Concat(a, b) {
+		n := strings.ToLower(h.Name)
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 func routeText(e *Endpoint) string {
@@ -820,4 +989,59 @@ func ParseSeverity(s string) (Severity, error) {
 		return sv, nil
 	}
 	return "", fmt.Errorf("unknown severity %q: expected error, warning or info", s)
+}
+
+// RuleCount is how many findings one rule gave, at one severity.
+type RuleCount struct {
+	Rule     string   `json:"rule"`
+	Slug     string   `json:"slug"`
+	Severity Severity `json:"severity"`
+	Count    int      `json:"count"`
+}
+
+// Summarize counts the findings by rule and severity, the most frequent
+// first (then by rule ID).
+func Summarize(fs []Finding) []RuleCount {
+	var out []RuleCount
+	for _, f := range fs {
+		k := slices.IndexFunc(out, func(c RuleCount) bool { return c.Rule == f.Rule && c.Severity == f.Severity })
+		if k < 0 {
+			out = append(out, RuleCount{Rule: f.Rule, Slug: f.Slug, Severity: f.Severity})
+			k = len(out) - 1
+		}
+		out[k].Count++
+	}
+	slices.SortFunc(out, func(a, b RuleCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Severity, b.Severity))
+	})
+	return out
+}
+
+// WriteSummaryText writes the total by severity and one line per rule:
+//
+//	276 findings: 2 errors, 140 warnings, 134 info
+//	  132  warning  GW004 public-without-auth
+func WriteSummaryText(w io.Writer, fs []Finding) error {
+	n := map[Severity]int{}
+	for _, f := range fs {
+		n[f.Severity]++
+	}
+	plural := func(k int, word string) string {
+		if k == 1 {
+			return fmt.Sprintf("%d %s", k, word)
+		}
+		return fmt.Sprintf("%d %ss", k, word)
+	}
+	b := fmt.Appendf(nil, "%s", plural(len(fs), "finding"))
+	if len(fs) > 0 {
+		b = fmt.Appendf(b, ": %s, %s, %d info", plural(n[SeverityError], "error"), plural(n[SeverityWarning], "warning"), n[SeverityInfo])
+	}
+	b = append(b, '\n')
+	for _, c := range Summarize(fs) {
+		b = fmt.Appendf(b, "  %5d  %-7s  %s %s\n", c.Count, c.Severity, c.Rule, c.Slug)
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("writing the summary: %w", err)
+	}
+	return nil
 }

@@ -300,7 +300,7 @@ func TestLintNotes(t *testing.T) {
 	require.Equal(t, []Finding{{
 		Rule: "GW009", Slug: "loader-note", Severity: SeverityInfo, File: "envoy.yaml", Pos: Position{Line: 7, Column: 5},
 		Message: "listeners[0]: routes come from RDS",
-		Hint:    "check that the endpoints gatewatch derived match what the gateway serves; requests to unmodelled routes count as unmatched",
+		Hint:    "check with gatewatch contract show that the endpoints gatewatch derived are what the gateway serves; requests it cannot model count as unmatched",
 	}}, fs)
 	require.Empty(t, Lint(c, LintOptions{Disabled: []string{"loader-note"}}))
 }

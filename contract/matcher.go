@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// Matcher maps a request (method, path) to the contract endpoint the gateway
-// itself would choose. The precedence rules follow the contract's gateway:
+// pathSet matches a request's method and path against a set of endpoints
+// (all of a contract's, or those of one virtual host or host group). The
+// precedence rules follow the contract's gateway:
 //
 //   - KrakenD (gin's router): a template with {param} segments matches a
 //     path with the same number of segments; at each position a static
@@ -26,12 +27,11 @@ import (
 //     by the length of the route's longest path, then declaration order;
 //     then plain paths as byte prefixes, the longest prefix winning (the
 //     first declared among equals). A regex matches from the start of the
-//     path. Hosts and headers are ignored: access logs rarely carry them.
+//     path. Hosts and headers are compared by Matcher before the paths.
 //   - Envoy, and contracts without a gateway: the first route in
 //     declaration order whose path match holds (exact, prefix, regex full
 //     match, path_separated_prefix) and whose Methods contain the method.
-//     Hosts (virtual-host domains), listeners and header conditions other
-//     than the method are ignored: all routes form one list in order.
+//     Matcher picks the virtual host first and checks header conditions.
 //
 // Methods are compared case-sensitively with the upper-cased Methods of the
 // endpoints; an endpoint without Methods answers any method.
@@ -40,10 +40,9 @@ import (
 // Envoy templates) or a radix tree on bytes (Envoy literal paths, prefixes),
 // never by a linear scan; regular expressions are compiled once and filed in the radix tree
 // under their literal prefix, so only those whose prefix fits the path run.
-// There is one set of trees per method. A Matcher is immutable after
-// NewMatcher and safe for concurrent use; Match does not allocate.
-type Matcher struct {
-	eps      []Endpoint
+// There is one set of trees per method. A pathSet is immutable once built;
+// match does not allocate.
+type pathSet struct {
 	policy   Kind
 	byMethod map[string]*table
 	// methods and tables mirror byMethod for a lookup without hashing.
@@ -79,20 +78,13 @@ type table struct {
 	segEmpty bool
 }
 
-// NewMatcher builds a Matcher for c's endpoints. The Matcher keeps
-// c.Endpoints (the endpoints returned by Match point into it); c must not be
-// modified afterwards. Paths that cannot be used (a regular expression that
-// does not compile, a template not starting with "/") never match.
-func NewMatcher(c *Contract) *Matcher {
-	if c == nil {
-		c = &Contract{}
-	}
-	m := &Matcher{eps: c.Endpoints, policy: c.Gateway, byMethod: map[string]*table{}}
-	if m.policy != KrakenD && m.policy != Kong {
-		m.policy = Envoy
-	}
-	for i := range c.Endpoints {
-		for _, meth := range c.Endpoints[i].Methods {
+// newPathSet builds the tables for the endpoints of eps whose indexes are
+// in idx, for the gateway policy (KrakenD, Kong or Envoy). The tables keep
+// the indexes into eps.
+func newPathSet(eps []Endpoint, idx []int32, policy Kind) *pathSet {
+	m := &pathSet{policy: policy, byMethod: map[string]*table{}}
+	for _, i := range idx {
+		for _, meth := range eps[i].Methods {
 			meth = strings.ToUpper(meth)
 			if m.byMethod[meth] == nil {
 				m.byMethod[meth] = newTable()
@@ -100,12 +92,12 @@ func NewMatcher(c *Contract) *Matcher {
 		}
 	}
 	m.any = newTable()
-	for i := range c.Endpoints {
-		e := &c.Endpoints[i]
+	for _, i := range idx {
+		e := &eps[i]
 		if len(e.Methods) == 0 {
-			m.add(m.any, int32(i), e, 1)
+			m.add(m.any, i, e, 1)
 			for _, t := range m.byMethod {
-				m.add(t, int32(i), e, 1)
+				m.add(t, i, e, 1)
 			}
 			continue
 		}
@@ -116,7 +108,7 @@ func NewMatcher(c *Contract) *Matcher {
 				continue
 			}
 			seen[meth] = true
-			m.add(m.byMethod[meth], int32(i), e, 0)
+			m.add(m.byMethod[meth], i, e, 0)
 		}
 	}
 	for meth, t := range m.byMethod {
@@ -174,7 +166,7 @@ func newTable() *table {
 	}
 }
 
-func (m *Matcher) allTables() []*table {
+func (m *pathSet) allTables() []*table {
 	ts := []*table{m.any}
 	for _, t := range m.byMethod {
 		ts = append(ts, t)
@@ -184,7 +176,7 @@ func (m *Matcher) allTables() []*table {
 
 // add inserts endpoint e (index i) into t. tier is 0 when the endpoint lists
 // methods, 1 otherwise (used by Kong).
-func (m *Matcher) add(t *table, i int32, e *Endpoint, tier int) {
+func (m *pathSet) add(t *table, i int32, e *Endpoint, tier int) {
 	switch m.policy {
 	case KrakenD:
 		switch e.Match {
@@ -300,10 +292,10 @@ func kongPaths(e *Endpoint) []kongPath {
 	return out
 }
 
-// Match returns the endpoint for a request, or nil when none matches (the
-// caller then uses Unmatched). path has no query string. Match is safe for
-// concurrent use and does not allocate.
-func (m *Matcher) Match(method, path string) *Endpoint {
+// match returns the index of the endpoint for method and path, or -1.
+// tiers limits a Kong lookup to routes listing methods (tierMethods),
+// routes without (tierAny), or both.
+func (m *pathSet) match(method, path string, tiers uint8) int32 {
 	t := m.any
 	for k, meth := range m.methods {
 		if meth == method {
@@ -311,20 +303,21 @@ func (m *Matcher) Match(method, path string) *Endpoint {
 			break
 		}
 	}
-	var i int32
 	switch m.policy {
 	case KrakenD:
-		i = t.matchKrakenD(path)
+		return t.matchKrakenD(path)
 	case Kong:
-		i = t.matchKong(path)
-	default:
-		i = t.matchEnvoy(path)
+		return t.matchKong(path, tiers)
 	}
-	if i < 0 {
-		return nil
-	}
-	return &m.eps[i]
+	return t.matchEnvoy(path)
 }
+
+// The two tiers of Kong routes in a table.
+const (
+	tierMethods uint8 = 1 << iota
+	tierAny
+	tierBoth = tierMethods | tierAny
+)
 
 func (t *table) matchKrakenD(path string) int32 {
 	if len(path) > 0 && path[0] == '/' {
@@ -344,7 +337,7 @@ func (t *table) matchKrakenD(path string) int32 {
 // best tier 0 regex, the longest tier 0 prefix, the best tier 1 regex, the
 // longest tier 1 prefix. Tier 1 regexes are not run once a tier 0 route
 // has matched.
-func (t *table) matchKong(path string) int32 {
+func (t *table) matchKong(path string, tiers uint8) int32 {
 	r := &t.kongR
 	re0, re0rank, pfx0 := int32(-1), int32(-1), int32(-1)
 	re1, re1rank, pfx1 := int32(-1), int32(-1), int32(-1)
@@ -356,16 +349,16 @@ func (t *table) matchKong(path string) int32 {
 			break
 		}
 		rest = rest[len(label):]
-		if n.pfx >= 0 {
+		if n.pfx >= 0 && tiers&tierMethods != 0 {
 			pfx0 = n.pfx
 		}
-		if n.pfx2 >= 0 {
+		if n.pfx2 >= 0 && tiers&tierAny != 0 {
 			pfx1 = n.pfx2
 		}
-		if n.pats >= 0 {
+		if n.pats >= 0 && tiers&tierMethods != 0 {
 			re0rank, re0 = firstOf(r.pats[n.pats], path, re0rank, re0)
 		}
-		if n.pats2 >= 0 && re0 < 0 && pfx0 < 0 {
+		if n.pats2 >= 0 && re0 < 0 && pfx0 < 0 && tiers&tierAny != 0 {
 			re1rank, re1 = firstOf(r.pats[n.pats2], path, re1rank, re1)
 		}
 		if rest == "" {

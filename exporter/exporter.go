@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/gatewatch/gatewatch/schema"
 
@@ -173,10 +172,8 @@ type Exporter struct {
 	byPtr     map[*contract.Endpoint]*endpointSeries
 	byName    map[string]*endpointSeries
 	unmatched *endpointSeries
-	// eps is the contract's endpoint slice and series[i] the series of
-	// eps[i]: the matcher hands out pointers into eps, which endpoint
-	// turns into an index without a map lookup.
-	eps    []contract.Endpoint
+	// series[i] is the series of the contract's endpoint i, for
+	// RecordIndex.
 	series []*endpointSeries
 
 	// The series Collect walks, in creation order (under mu).
@@ -311,7 +308,6 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 	info := gaugeVec(f, schema.ContractInfo, gw)
 	info.WithLabelValues(string(c.Gateway), c.Hash, labelValue(o.Version), o.Track).Set(1)
 
-	e.eps = c.Endpoints
 	e.series = make([]*endpointSeries, len(c.Endpoints))
 	for i := range c.Endpoints {
 		ep := &c.Endpoints[i]
@@ -389,15 +385,6 @@ func (e *Exporter) endpoint(ep *contract.Endpoint) *endpointSeries {
 	if ep == nil {
 		return e.unmatched
 	}
-	if n := len(e.eps); n > 0 {
-		// ep points into the contract's slice (the common case): its
-		// index, from the address, without hashing.
-		const size = unsafe.Sizeof(contract.Endpoint{})
-		base, p := uintptr(unsafe.Pointer(&e.eps[0])), uintptr(unsafe.Pointer(ep))
-		if p >= base && p < base+uintptr(n)*size && (p-base)%size == 0 {
-			return e.series[(p-base)/size]
-		}
-	}
 	if s, ok := e.byPtr[ep]; ok {
 		return s
 	}
@@ -408,12 +395,25 @@ func (e *Exporter) endpoint(ep *contract.Endpoint) *endpointSeries {
 	return e.unmatched
 }
 
+// RecordIndex is Record for the endpoint of index i in the contract's
+// Endpoints, as contract.Matcher.MatchRequest returns it (-1: unmatched).
+func (e *Exporter) RecordIndex(ev *accesslog.Event, i int) {
+	if i < 0 || i >= len(e.series) {
+		e.Record(ev, nil)
+		return
+	}
+	e.record(ev, e.series[i])
+}
+
 // Record counts one request. ep is the endpoint the matcher chose for it,
 // nil when none matched. Record does not allocate once the series of the
 // event's endpoint, method, status code and backend exist. Scrapes see it
 // after the next Flush.
 func (e *Exporter) Record(ev *accesslog.Event, ep *contract.Endpoint) {
-	s := e.endpoint(ep)
+	e.record(ev, e.endpoint(ep))
+}
+
+func (e *Exporter) record(ev *accesslog.Event, s *endpointSeries) {
 	mi := methodIndex(ev.Method)
 	ms := s.methods[mi]
 	if ms == nil {

@@ -30,6 +30,10 @@ type Reader struct {
 	// come from the same file).
 	lastPath string
 	lastDec  accesslog.Decoder
+
+	// noHostSeen is set at the first line without a host while the
+	// contract routes by host; noHostNew until NoHostOnce reports it.
+	noHostSeen, noHostNew bool
 }
 
 type logDecoder struct {
@@ -129,5 +133,17 @@ func (r *Reader) Endpoint(ev *accesslog.Event) *contract.Endpoint {
 			return ep
 		}
 	}
-	return r.matcher.Match(ev.Method, ev.Path)
+	if ev.Host == "" && !r.noHostSeen && r.matcher.HostsMatter() {
+		r.noHostSeen, r.noHostNew = true, true
+	}
+	return r.matcher.Endpoint(r.matcher.MatchRequest(contract.Request{Method: ev.Method, Path: ev.Path, Host: ev.Host}))
+}
+
+// NoHostOnce reports, once, that a line without a host was matched by its
+// path alone although the contract routes by host, so that the caller can
+// say so once.
+func (r *Reader) NoHostOnce() bool {
+	v := r.noHostNew
+	r.noHostNew = false
+	return v
 }

@@ -60,7 +60,7 @@ cpu() { awk '{printf "%.2f %d\n", $1 + $2, $3}' "$1"; }
 
 echo "gatewatch sidecar --once"
 "$TIME" -o "$WORK/gw.time" -f '%U %S %M' "$GW" sidecar --contract "$WORK/krakend.json" \
-	--access-log "$WORK/access.log" --access-log-format "$FORMAT" --start beginning \
+	--access-log "$WORK/access.log" --access-log.format "$FORMAT" --start beginning \
 	--checkpoint-dir "$WORK/ck" --once --log.level warn >"$WORK/gw.out"
 cat "$WORK/gw.out"
 read -r GW_CPU GW_RSS < <(cpu "$WORK/gw.time")
@@ -91,7 +91,7 @@ echo
 echo "sidecar at $RATE lines/s for ${RATE_SECONDS}s"
 : >"$WORK/rate.log"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$GW" sidecar --contract "$WORK/krakend.json" --access-log "$WORK/rate.log" --access-log-format "$FORMAT" \
+"$GW" sidecar --contract "$WORK/krakend.json" --access-log "$WORK/rate.log" --access-log.format "$FORMAT" \
 	--start beginning --checkpoint-dir "$WORK/ck-rate" --listen "127.0.0.1:$PORT" --log.level warn &
 SIDECAR_PID=$!
 sleep 1

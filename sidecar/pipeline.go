@@ -108,6 +108,10 @@ func (p *pipeline) handle(l tail.Line) error {
 		return nil
 	}
 	p.exp.Record(&p.ev, p.reader.Endpoint(&p.ev))
+	if p.reader.NoHostOnce() {
+		p.logger.Warn("access log carries no host: endpoints are matched by path alone, though the contract routes by host",
+			"file", l.Path, "hint", "log the Host header (%REQ(:AUTHORITY)% for Envoy; Kong's JSON log has it)")
+	}
 	return nil
 }
 

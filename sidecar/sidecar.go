@@ -227,7 +227,8 @@ func (s *Sidecar) Addr() net.Addr {
 // Exporter returns the sidecar's exporter.
 func (s *Sidecar) Exporter() *exporter.Exporter { return s.exp }
 
-// Handler serves /metrics, /healthz and /readyz.
+// Handler serves /metrics, /healthz and /readyz, and a page linking them
+// on /.
 func (s *Sidecar) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{
@@ -247,8 +248,23 @@ func (s *Sidecar) Handler() http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, landingPage)
+	})
 	return mux
 }
+
+// landingPage is what / on the metrics port serves.
+const landingPage = `<!DOCTYPE html>
+<html><head><title>gatewatch sidecar</title></head>
+<body><h1>gatewatch sidecar</h1>
+<ul>
+<li><a href="metrics">/metrics</a>: per-endpoint request metrics, the gateway's own metrics and the sidecar's</li>
+<li><a href="healthz">/healthz</a>: the process is alive</li>
+<li><a href="readyz">/readyz</a>: the log reader has started</li>
+</ul></body></html>
+`
 
 // Run follows the logs and serves HTTP until ctx is cancelled (a SIGTERM in
 // the command), then lets the line in hand finish, writes the final

@@ -104,14 +104,14 @@ func durText(d time.Duration) string {
 	if d == 0 {
 		return "-"
 	}
-	return d.String()
+	return contract.FormatDuration(d)
 }
 
 func rateText(r *contract.RateLimit) string {
 	if r == nil {
 		return "-"
 	}
-	s := fmt.Sprintf("%g/%s", r.Requests, strings.TrimSuffix(strings.TrimSuffix(r.Period.String(), "0s"), "0m"))
+	s := fmt.Sprintf("%g/%s", r.Requests, contract.FormatDuration(r.Period))
 	if r.PerClient {
 		s += " per client"
 	}

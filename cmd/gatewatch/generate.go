@@ -26,12 +26,19 @@ func init() {
 	register(func(app *kingpin.Application) {
 		cmd := app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
 		var in inputs
-		var out string
 		sub := func(name, help string, what ...string) {
 			c := cmd.Command(name, help)
 			in.flags(c)
-			c.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
-			c.Action(func(*kingpin.ParseContext) error { return generate(&in, out, what) })
+			dir := outputDir(c)
+			var strict bool
+			c.Flag("strict", "Owner and SLO patterns of gatewatch.yaml that match no endpoint are errors: nothing is written, exit status 1.").BoolVar(&strict)
+			c.HelpLong(help + "\n\n" + generateExitHelp)
+			c.Action(func(*kingpin.ParseContext) error {
+				if err := preflight(&in, strict); err != nil {
+					return err
+				}
+				return generate(&in, dir(), what)
+			})
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+"), a PrometheusRule ("+prometheusRuleFile+") and the scrape job that sets the labels they select ("+scrapeFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
@@ -39,6 +46,9 @@ func init() {
 		sub("all", "Everything the other generate commands write, each in its place: rules, alertmanager, canary, elasticsearch, dashboards, kubernetes, probes.", "rules", "alertmanager", "canary", "elasticsearch", "dashboards", "kubernetes", "probes")
 	})
 }
+
+// generateExitHelp is the exit status part of every generate command's help.
+const generateExitHelp = "Exit status: 0 files written, 1 with --strict, patterns of gatewatch.yaml that match no endpoint (nothing written), 2 the command could not do its job (bad arguments, unreadable or invalid input)."
 
 // outFile is a file to write: its name (relative to the output
 // directory), content, and a note printed after its path.

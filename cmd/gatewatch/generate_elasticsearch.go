@@ -21,13 +21,10 @@ func init() {
 		if gen == nil {
 			gen = app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
 		}
-		var (
-			configFile string
-			out        string
-		)
+		var configFile string
 		cmd := gen.Command("elasticsearch", "Elasticsearch ILM policies and index templates, and Kibana saved objects (a data view and saved searches) for the shipped access logs.")
 		cmd.Flag("config", "Path of gatewatch.yaml.").Short('c').StringVar(&configFile)
-		cmd.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
+		out := outputDir(cmd)
 		cmd.Action(func(*kingpin.ParseContext) error {
 			cfg := config.Default()
 			if configFile != "" {
@@ -41,7 +38,7 @@ func init() {
 			if err != nil {
 				return err
 			}
-			return writeFiles(out, files)
+			return writeFiles(out(), files)
 		})
 	})
 }

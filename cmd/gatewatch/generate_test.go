@@ -41,7 +41,7 @@ func TestGenerateCorpus(t *testing.T) {
 	generate := func(t *testing.T, f, dir string) (int, string, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		code, out, errOut := gw(t, "generate", "all", "--contract", f, "-o", dir)
+		code, out, errOut := gw(t, "generate", "all", "--contract", f, "--output-dir", dir)
 		if code == 0 {
 			n++
 		}
@@ -83,20 +83,20 @@ func runTool(t *testing.T, dir, bin string, args ...string) {
 }
 
 func TestGenerateErrors(t *testing.T) {
-	code, _, errOut := gw(t, "generate", "rules", "-o", t.TempDir())
+	code, _, errOut := gw(t, "generate", "rules", "--output-dir", t.TempDir())
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "no contract: pass --contract FILE")
 
 	bad := filepath.Join(t.TempDir(), "gatewatch.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("alerting:\n  pagerduty:\n    page: {routing_key_file: keys/page}\n"), 0o644))
-	code, _, errOut = gw(t, "generate", "alertmanager", "-c", bad, "-o", t.TempDir())
+	code, _, errOut = gw(t, "generate", "alertmanager", "-c", bad, "--output-dir", t.TempDir())
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, bad+":3:12: alerting.pagerduty.page.routing_key_file: \"keys/page\" is not an absolute path")
 }
 
 func TestGenerateAlertmanagerWithoutContract(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errOut := gw(t, "generate", "alertmanager", "-o", dir)
+	code, out, errOut := gw(t, "generate", "alertmanager", "--output-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, filepath.Join(dir, alertmanagerFile))
 	b, err := os.ReadFile(filepath.Join(dir, alertmanagerFile))
@@ -115,9 +115,9 @@ func TestGenerateAllElasticsearch(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfgFile, []byte("gateway:\n  name: edge\nshipper:\n  enabled: true\n  mode: data_stream\n  data_stream: logs-edge-prod\n  retention: 14d\n"), 0o644))
 	all, all2, es := t.TempDir(), t.TempDir(), t.TempDir()
 	for _, args := range [][]string{
-		{"generate", "all", "-c", cfgFile, "--contract", "../../examples/krakend.json", "-o", all},
-		{"generate", "all", "-c", cfgFile, "--contract", "../../examples/krakend.json", "-o", all2},
-		{"generate", "elasticsearch", "-c", cfgFile, "-o", es},
+		{"generate", "all", "-c", cfgFile, "--contract", "../../examples/krakend.json", "--output-dir", all},
+		{"generate", "all", "-c", cfgFile, "--contract", "../../examples/krakend.json", "--output-dir", all2},
+		{"generate", "elasticsearch", "-c", cfgFile, "--output-dir", es},
 	} {
 		code, out, errOut := gw(t, args...)
 		require.Equal(t, 0, code, errOut)
@@ -148,7 +148,7 @@ func TestGenerateAllElasticsearch(t *testing.T) {
 
 	// No gatewatch.yaml: default settings, the contract's name in titles.
 	dir := t.TempDir()
-	code, _, errOut := gw(t, "generate", "all", "--contract", "../../examples/krakend.json", "-o", dir)
+	code, _, errOut := gw(t, "generate", "all", "--contract", "../../examples/krakend.json", "--output-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	so, err := os.ReadFile(filepath.Join(dir, elasticsearchDir, "kibana-saved-objects.ndjson"))
 	require.NoError(t, err)

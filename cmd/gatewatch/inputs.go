@@ -18,6 +18,15 @@ type inputs struct {
 	configFile   string
 	contractFile string
 	format       string
+
+	// loaded caches load's answer: a command reads its inputs once.
+	loaded *loadedInputs
+}
+
+type loadedInputs struct {
+	cfg *config.Config
+	ct  *contract.Contract
+	err error
 }
 
 // flags registers -c/--config, --contract and --format on cmd.
@@ -27,8 +36,17 @@ func (in *inputs) flags(cmd *kingpin.CmdClause) {
 	cmd.Flag("format", "Contract format: auto, krakend, kong or envoy.").Default("").EnumVar(&in.format, append([]string{""}, loader.Formats...)...)
 }
 
-// load reads gatewatch.yaml (or the defaults) and the contract it names.
+// load reads gatewatch.yaml (or the defaults) and the contract it names,
+// once; later calls return the same values.
 func (in *inputs) load() (*config.Config, *contract.Contract, error) {
+	if in.loaded == nil {
+		cfg, ct, err := in.read()
+		in.loaded = &loadedInputs{cfg, ct, err}
+	}
+	return in.loaded.cfg, in.loaded.ct, in.loaded.err
+}
+
+func (in *inputs) read() (*config.Config, *contract.Contract, error) {
 	cfg := config.Default()
 	if in.configFile != "" {
 		c, err := config.LoadFile(in.configFile)

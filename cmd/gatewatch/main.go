@@ -9,14 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
-)
-
-// Version information, set with -ldflags at build time.
-var (
-	version  = "dev"
-	revision = "unknown"
 )
 
 // registrations holds the subcommands; each command file adds itself with
@@ -50,14 +45,49 @@ func newApp() *kingpin.Application {
 	app.ErrorWriter(stderr)
 	app.Terminate(func(code int) { panic(terminated{code}) })
 	app.HelpFlag.Short('h')
-	app.Command("version", "Print the version of gatewatch.").Action(func(*kingpin.ParseContext) error {
-		fmt.Fprintf(stdout, "gatewatch %s (revision %s)\n", version, revision)
-		return nil
-	})
+	app.UsageTemplate(usageTemplate)
 	for _, r := range registrations {
 		r(app)
 	}
+	documentExitStatus(app)
 	return app
+}
+
+// usageTemplate is kingpin's default template, except that a command's own
+// help shows its long help when it has one.
+var usageTemplate = strings.Replace(kingpin.DefaultUsageTemplate,
+	`usage: {{.App.Name}} {{.Context.SelectedCommand}}{{template "FormatUsage" .Context.SelectedCommand}}`,
+	`usage: {{.App.Name}} {{.Context.SelectedCommand}}{{template "FormatCommand" .Context.SelectedCommand}}{{if .Context.SelectedCommand.Commands}} <command> [<args> ...]{{end}}
+{{if .Context.SelectedCommand.HelpLong}}
+{{.Context.SelectedCommand.HelpLong|Wrap 0 -}}
+{{else if .Context.SelectedCommand.Help}}
+{{.Context.SelectedCommand.Help|Wrap 0 -}}
+{{end -}}
+`, 1)
+
+// exitStatusHelp is added to the help of every command that does not say
+// its own exit status.
+const exitStatusHelp = "Exit status: 0 done, 2 the command could not do its job (bad arguments, unreadable or invalid input)."
+
+// documentExitStatus gives every command without subcommands and without a
+// long help of its own a long help: its help and exitStatusHelp. The long
+// help is what `COMMAND --help` shows (usageTemplate); the list of commands
+// keeps the short help.
+func documentExitStatus(app *kingpin.Application) {
+	var walk func(get func(string) *kingpin.CmdClause, cmds []*kingpin.CmdModel)
+	walk = func(get func(string) *kingpin.CmdClause, cmds []*kingpin.CmdModel) {
+		for _, m := range cmds {
+			c := get(m.Name)
+			if len(m.Commands) > 0 {
+				walk(c.GetCommand, m.Commands)
+				continue
+			}
+			if m.HelpLong == "" {
+				c.HelpLong(m.Help + "\n\n" + exitStatusHelp)
+			}
+		}
+	}
+	walk(app.GetCommand, app.Model().Commands)
 }
 
 // run executes the command line and returns the exit status: 0 clean,

@@ -26,7 +26,7 @@ func gw(t *testing.T, args ...string) (int, string, string) {
 func TestVersionAndHelp(t *testing.T) {
 	code, out, _ := gw(t, "version")
 	require.Equal(t, 0, code)
-	require.Contains(t, out, "gatewatch dev")
+	require.Contains(t, out, "gatewatch, version dev")
 
 	code, out, _ = gw(t, "--help")
 	require.Equal(t, 0, code)

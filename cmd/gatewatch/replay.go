@@ -24,7 +24,8 @@ func init() {
 		)
 		cmd := app.Command("replay", "Ship existing access-log files to Elasticsearch (a backfill after an outage); idempotent: lines already stored are not stored again.")
 		in.flags(cmd)
-		cmd.Flag("log-format", "Format of the files (an accesslog format name); default: the format of the first log in sidecar.logs.").StringVar(&logFormat)
+		cmd.Flag("access-log.format", "Format of the gateway's access-log files (an accesslog format name); default: the format of the first log in sidecar.logs.").StringVar(&logFormat)
+		cmd.Flag("log-format", "Deprecated: use --access-log.format.").Hidden().StringVar(&logFormat)
 		cmd.Arg("files", "Access-log files to ship.").Required().ExistingFilesVar(&files)
 		cmd.Action(func(*kingpin.ParseContext) error {
 			cfg, c, err := replayInputs(&in)

@@ -90,15 +90,15 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 	return c, nil
 }
 
-// configName is the node's service cluster or id, else the file's base
-// name.
+// configName is the node's service cluster or id, else the file's name
+// without its extension.
 func configName(root *yaml.Node, path string) string {
 	for _, k := range []string{"cluster", "id"} {
 		if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, "node"), k)); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
 			return n.Value
 		}
 	}
-	return filepath.Base(path)
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
 // looksLike guesses what a file without static_resources is.
@@ -1039,13 +1039,13 @@ func (l *loader) action(ep *contract.Endpoint, vh *vhost, an *yaml.Node, p strin
 		return l.Errorf(an, p, "expected cluster or weighted_clusters in the route action")
 	}
 
-	ep.Timeout = DefaultRouteTimeout
+	ep.Timeout, ep.TimeoutIsDefault = DefaultRouteTimeout, true
 	if tn := yamldoc.Get(an, "timeout"); !yamldoc.IsNull(tn) {
 		d, err := l.duration(tn, yamldoc.Field(p, "timeout"))
 		if err != nil {
 			return err
 		}
-		ep.Timeout = d // 0s disables the timeout
+		ep.Timeout, ep.TimeoutIsDefault = d, false // 0s disables the timeout
 	}
 	r, ok, err := l.retryPolicy(yamldoc.Get(an, "retry_policy"), yamldoc.Field(p, "retry_policy"))
 	if err != nil {

@@ -88,7 +88,8 @@ func Load(path string, data []byte) (*contract.Contract, error) {
 }
 
 // configName is the name the configuration gives itself (its Konnect
-// control plane or a non-default workspace), else the file's base name.
+// control plane or a non-default workspace), else the file's name without
+// its extension (kong.yaml gives kong).
 func configName(root *yaml.Node, path string) string {
 	for _, k := range [][2]string{{"_konnect", "control_plane_name"}, {"_konnect", "runtime_group_name"}} {
 		if n := yamldoc.Resolve(yamldoc.Get(yamldoc.Get(root, k[0]), k[1])); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
@@ -98,7 +99,7 @@ func configName(root *yaml.Node, path string) string {
 	if n := yamldoc.Resolve(yamldoc.Get(root, "_workspace")); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" && n.Value != "default" {
 		return n.Value
 	}
-	return filepath.Base(path)
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }
 
 // looksLike guesses what a file without _format_version is, for the error
@@ -157,10 +158,12 @@ type service struct {
 	enabled bool
 	backend contract.Backend
 	timeout time.Duration
-	retries int
-	tags    []string
-	plugins []*plugin
-	nRoutes int
+	// timeoutDefault is true when the service sets no read_timeout.
+	timeoutDefault bool
+	retries        int
+	tags           []string
+	plugins        []*plugin
+	nRoutes        int
 }
 
 // route is one Kong route before it becomes an endpoint.
@@ -392,11 +395,11 @@ func (l *loader) readService(sn *yaml.Node, p string) (*service, error) {
 	}
 	s.label = firstNonEmpty(s.name, id, s.backend.Name)
 
-	s.timeout = DefaultTimeout
+	s.timeout, s.timeoutDefault = DefaultTimeout, true
 	if ms, ok, err := l.Integer(yamldoc.Get(sn, "read_timeout"), yamldoc.Field(p, "read_timeout")); err != nil {
 		return nil, err
 	} else if ok {
-		s.timeout = time.Duration(ms) * time.Millisecond
+		s.timeout, s.timeoutDefault = time.Duration(ms)*time.Millisecond, false
 	}
 	for _, k := range []string{"connect_timeout", "write_timeout"} {
 		if _, _, err := l.Integer(yamldoc.Get(sn, k), yamldoc.Field(p, k)); err != nil {
@@ -742,7 +745,7 @@ func (l *loader) endpoint(r *route) (ep contract.Endpoint, skip bool, err error)
 		ep.Service = r.svc.label
 		ep.Backends = []contract.Backend{r.svc.backend}
 		ep.Backends[0].Hosts = append([]string(nil), r.svc.backend.Hosts...)
-		ep.Timeout = r.svc.timeout
+		ep.Timeout, ep.TimeoutIsDefault = r.svc.timeout, r.svc.timeoutDefault
 		ep.Retries = r.svc.retries
 	}
 	ep.Tags = appendUnique(ep.Tags, tags...)

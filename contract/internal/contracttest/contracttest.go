@@ -199,8 +199,8 @@ func (l Loader) CheckGood(t *testing.T, tc Good) {
 	require.Equal(t, tc.Want, Summaries(c))
 	require.Equal(t, tc.Notes, Notes(c))
 	name := tc.Name
-	if name == "" {
-		name = tc.File
+	if name == "" { // the file's name without its extension
+		name = strings.TrimSuffix(tc.File, filepath.Ext(tc.File))
 	}
 	require.Equal(t, name, c.Name)
 	require.Equal(t, l.Gateway, c.Gateway)
@@ -302,10 +302,13 @@ func (l Loader) Benchmark(b *testing.B, dir string) {
 }
 
 // Match is one request and the endpoint the shared matcher must pick for
-// it in C: its name, or "" for none.
+// it in C: its name, or "" for none. Host and Header are what the log
+// carries ("" and nil: nothing).
 type Match struct {
 	C            *contract.Contract
 	Method, Path string
+	Host         string
+	Header       map[string]string
 	Want         string
 }
 
@@ -313,10 +316,15 @@ type Match struct {
 func CheckMatches(t *testing.T, cases []Match) {
 	t.Helper()
 	for _, tc := range cases {
+		r := contract.Request{Method: tc.Method, Path: tc.Path, Host: tc.Host}
+		if tc.Header != nil {
+			r.Header = func(name string) (string, bool) { v, ok := tc.Header[name]; return v, ok }
+		}
+		m := contract.NewMatcher(tc.C)
 		got := ""
-		if e := contract.NewMatcher(tc.C).Match(tc.Method, tc.Path); e != nil {
+		if e := m.Endpoint(m.MatchRequest(r)); e != nil {
 			got = e.Name
 		}
-		require.Equal(t, tc.Want, got, "%s %s", tc.Method, tc.Path)
+		require.Equal(t, tc.Want, got, "%s %s %s %v", tc.Method, tc.Host, tc.Path, tc.Header)
 	}
 }
