@@ -462,3 +462,29 @@ func FuzzGenerate(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGenerateScale measures the whole of `gatewatch generate rules`
+// without the disk writes at 1,000 and 10,000 endpoints: generation must
+// stay linear in the endpoints (10,000 within 12x of 1,000; see
+// docs/benchmarks.md).
+func BenchmarkGenerateScale(b *testing.B) {
+	cfg, err := config.Load("gatewatch.yaml", []byte(ordersConfig))
+	require.NoError(b, err)
+	for _, n := range []int{1000, 10000} {
+		c := largeContract(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := Generate(c, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, f := range []func() ([]byte, error){s.RulesYAML, s.TestsYAML, s.PrometheusRuleYAML, s.ScrapeYAML} {
+					if _, err := f(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
