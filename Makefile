@@ -6,7 +6,7 @@ REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 DEMO_OUT := out/demo
 
-.PHONY: all build test vet demo bench bench-compare fuzz clean
+.PHONY: all build test vet demo bench bench-compare bench-compare-rules fuzz clean
 
 all: build
 
@@ -34,6 +34,11 @@ bench:
 ## bench-compare: the sidecar's path against Debian's mtail on the same log
 bench-compare: build
 	./scripts/bench-compare.sh $(BIN)
+
+## bench-compare-rules: rule evaluation cost of gatewatch's rules against
+## Sloth's for the same N endpoints in Debian's Prometheus (N, HISTORY, LIVE)
+bench-compare-rules: build
+	./scripts/bench-compare-rules.sh $(BIN)
 
 ## fuzz: run each fuzz target briefly (FUZZTIME per target)
 FUZZTIME ?= 15s
