@@ -8,10 +8,14 @@
 //
 // Generation is a pure function of the contract and gatewatch.yaml: the same
 // input gives byte-identical output. Every metric and label name comes from
-// the exporter's schema.
+// package schema.
+//
+// Several gateways share one Prometheus: every rule selects the gateway's
+// series ({gateway="<name>"}) and keeps the gateway label, and the
+// generated scrape job (prometheus-scrape.yml) sets it on up.
 //
 // Scaling: recording rules aggregate all endpoints at once (one rule per
-// window, by (endpoint, method)). Alert rules are written per SLO class, the
+// window, by (gateway, endpoint, method)). Alert rules are written per SLO class, the
 // endpoints that share an owning team and an objective (and, for latency, a
 // threshold), selecting the class's endpoints with label matchers, each
 // part with its own traffic guard; a contract with 1,000 endpoints and the
