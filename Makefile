@@ -10,7 +10,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION) -X mai
 	-X main.buildUser=$(BUILD_USER) -X main.buildDate=$(BUILD_DATE)
 DEMO_OUT := out/demo
 
-.PHONY: all build test vet demo bench bench-compare fuzz clean
+.PHONY: all build test vet demo bench bench-compare bench-compare-rules fuzz clean
 
 all: build
 
@@ -43,6 +43,11 @@ bench:
 ## bench-compare: the sidecar's path against Debian's mtail on the same log
 bench-compare: build
 	./scripts/bench-compare.sh $(BIN)
+
+## bench-compare-rules: rule evaluation cost of gatewatch's rules against
+## Sloth's for the same N endpoints in Debian's Prometheus (N, HISTORY, LIVE)
+bench-compare-rules: build
+	./scripts/bench-compare-rules.sh $(BIN)
 
 ## fuzz: run each fuzz target briefly (FUZZTIME per target)
 FUZZTIME ?= 15s

@@ -1,5 +1,5 @@
 // Package alerting generates alertmanager.yml for the alerts of package
-// rules: a route tree that groups by alert name and endpoint, sends pages
+// rules: a route tree that groups by alert name, gateway and endpoint, sends pages
 // to a high-urgency PagerDuty service and tickets to a low-urgency one
 // (per owning team where gatewatch.yaml names the team's services), and
 // inhibit rules so that one cause pages once.

@@ -58,7 +58,11 @@ type SLO struct {
 	// ErrorBudget is 1 - Availability/100.
 	ErrorBudget      float64
 	LatencyThreshold time.Duration
-	LatencyTarget    float64 // percent
+	// LatencyThresholdFromTimeout is true when no threshold is set and
+	// LatencyThreshold is DefaultLatencyThreshold of the endpoint's
+	// timeout.
+	LatencyThresholdFromTimeout bool
+	LatencyTarget               float64 // percent
 	// MinRequestsPerHour guards availability pages.
 	MinRequestsPerHour float64
 	Disabled           bool
@@ -149,6 +153,7 @@ func (c *Config) SLOFor(ep *contract.Endpoint) SLO {
 	}
 	if s.LatencyThreshold == 0 {
 		s.LatencyThreshold = DefaultLatencyThreshold(ep.Timeout)
+		s.LatencyThresholdFromTimeout = true
 	}
 	s.ErrorBudget = roundBudget(1 - s.Availability/100)
 	return s

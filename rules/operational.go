@@ -250,7 +250,7 @@ func (g *generator) shippingAlerts() []opAlert {
 			hold: 15 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string { return "Log shipping of " + l(instance) + " falls behind" },
 			description: func(l, lit func(string) string) string {
-				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + shortDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
+				return "The oldest access-log line of " + l(instance) + " not yet stored in Elasticsearch is older than " + HumanDuration(lag) + " and the lag kept growing for 15 minutes. Metrics and alerts are unaffected; logs in Kibana are late. Nothing is lost while the files stay on disk."
 			},
 			fire:       []Series{g.in(schema.ShipperLagSeconds.Name, g.sidecar(inst0), counter(lag.Seconds()/10, opSamples))},
 			quiet:      []Series{g.in(schema.ShipperLagSeconds.Name, g.sidecar(inst0), opRepeat(3))},

@@ -8,10 +8,14 @@
 //
 // Generation is a pure function of the contract and gatewatch.yaml: the same
 // input gives byte-identical output. Every metric and label name comes from
-// the exporter's schema.
+// package schema.
+//
+// Several gateways share one Prometheus: every rule selects the gateway's
+// series ({gateway="<name>"}) and keeps the gateway label, and the
+// generated scrape job (prometheus-scrape.yml) sets it on up.
 //
 // Scaling: recording rules aggregate all endpoints at once (one rule per
-// window, by (endpoint, method)). Alert rules are written per SLO class, the
+// window, by (gateway, endpoint, method)). Alert rules are written per SLO class, the
 // endpoints that share an owning team and an objective (and, for latency, a
 // threshold), selecting the class's endpoints with label matchers, each
 // part with its own traffic guard; a contract with 1,000 endpoints and the
@@ -85,6 +89,10 @@ type Set struct {
 	// Scrape is prometheus-scrape.yml, the scrape job of the gateway's
 	// sidecars that sets the labels the rules select.
 	Scrape ScrapeConfig
+	// Notes are remarks for the user about choices made for them (a
+	// latency threshold derived from a default timeout); generate prints
+	// them.
+	Notes []string
 }
 
 // RulesFileName is the name rules_test.yml expects the rules under.
@@ -120,7 +128,7 @@ func Generate(c *contract.Contract, cfg *config.Config) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{Gateway: g.gateway}
+	s := &Set{Gateway: g.gateway, Notes: g.thresholdNotes()}
 	s.Scrape.ScrapeConfigs = []ScrapeJob{ScrapeJobFor(g.gateway, cfg.Alerting.Job, []string{defaultTarget(cfg.Sidecar.Listen)})}
 	s.Rules.Groups = append(s.Rules.Groups, Group{Name: "gatewatch-sli", Rules: recordings})
 	if len(latency) > 0 {
@@ -365,13 +373,63 @@ func (g *generator) latencyRecordings() []Rule {
 	return rs
 }
 
+// thresholdNotes say where a latency threshold was derived from a timeout
+// the endpoints did not set themselves: half the gateway's default
+// timeout (Kong's 60s read_timeout, Envoy's 15s route timeout, KrakenD's
+// global timeout), or 1s without any timeout.
+func (g *generator) thresholdNotes() []string {
+	type derived struct {
+		n     int      // series
+		names []string // the first three endpoints
+	}
+	var order []time.Duration
+	by := map[time.Duration]*derived{}
+	for _, s := range g.series {
+		slo := g.cfg.SLOFor(s.ep)
+		if slo.Disabled || !slo.LatencyThresholdFromTimeout {
+			continue
+		}
+		if s.ep.Timeout > 0 && s.ep.Timeout != g.c.Defaults.Timeout {
+			continue // the endpoint's own timeout
+		}
+		d, ok := by[s.ep.Timeout]
+		if !ok {
+			d = &derived{}
+			by[s.ep.Timeout] = d
+			order = append(order, s.ep.Timeout)
+		}
+		d.n++
+		if !slices.Contains(d.names, s.name) && len(d.names) < 3 {
+			d.names = append(d.names, s.name)
+		}
+	}
+	var notes []string
+	for _, t := range order {
+		d := by[t]
+		n := d.n
+		eg := strings.Join(d.names, ", ")
+		if n > len(d.names) {
+			eg += ", …"
+		}
+		thr := HumanDuration(config.DefaultLatencyThreshold(t))
+		if t == 0 {
+			notes = append(notes, fmt.Sprintf("%s: latency threshold %s for %d endpoint series without a timeout (%s): the default; set slo.latency.threshold in gatewatch.yaml to say what clients expect",
+				g.c.Source, thr, n, eg))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s: latency threshold %s for %d endpoint series (%s): half the gateway's default timeout of %s, which they inherit without a timeout of their own; set slo.latency.threshold in gatewatch.yaml to say what clients expect",
+			g.c.Source, thr, n, eg, HumanDuration(t)))
+	}
+	return notes
+}
+
 // periodPhrase writes an SLO period as "30-day" (or "36h" when it is not
 // whole days).
 func periodPhrase(p time.Duration) string {
 	if p%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%d-day", p/(24*time.Hour))
 	}
-	return shortDuration(p)
+	return HumanDuration(p)
 }
 
 // exhaustion writes how long a budget lasts at a burn rate: "2.1 days",

@@ -462,3 +462,75 @@ func FuzzGenerate(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkGenerateScale measures the whole of `gatewatch generate rules`
+// without the disk writes at 1,000 and 10,000 endpoints: generation must
+// stay linear in the endpoints (10,000 within 12x of 1,000; see
+// docs/benchmarks.md).
+func BenchmarkGenerateScale(b *testing.B) {
+	cfg, err := config.Load("gatewatch.yaml", []byte(ordersConfig))
+	require.NoError(b, err)
+	for _, n := range []int{1000, 10000} {
+		c := largeContract(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := Generate(c, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, f := range []func() ([]byte, error){s.RulesYAML, s.TestsYAML, s.PrometheusRuleYAML, s.ScrapeYAML} {
+					if _, err := f(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                                  "0s",
+		1500 * time.Millisecond:            "1.5s",
+		250 * time.Millisecond:             "250ms",
+		2 * time.Second:                    "2s",
+		90 * time.Second:                   "1m30s",
+		30 * 24 * time.Hour:                "30d",
+		time.Minute + 500*time.Millisecond: "1m500ms",
+		500 * time.Microsecond:             "500µs",
+		1250 * time.Microsecond:            "1.25ms",
+		36 * time.Hour:                     "1d12h",
+		-1500 * time.Millisecond:           "-1.5s",
+	} {
+		require.Equal(t, want, HumanDuration(d), "%v", d)
+	}
+}
+
+// TestThresholdNotes: generate says when a latency threshold is half a
+// default timeout the endpoint inherits (Kong's 60s), and not when the
+// endpoint has its own timeout or gatewatch.yaml sets the threshold.
+func TestThresholdNotes(t *testing.T) {
+	c := &contract.Contract{
+		Gateway: contract.Kong, Name: "kong", Source: "kong.yaml",
+		Defaults: contract.Defaults{Timeout: time.Minute},
+		Endpoints: []contract.Endpoint{
+			{Name: "users", Path: "/users", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: time.Minute},
+			{Name: "orders", Path: "/orders", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: 5 * time.Second},
+			{Name: "payments", Path: "/payments", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: time.Minute},
+		},
+	}
+	cfg := loadConfig(t, "slo:\n  endpoints:\n    - endpoint: payments\n      latency: {threshold: 1500ms}\n")
+	s, err := Generate(c, cfg)
+	require.NoError(t, err)
+	require.Equal(t, []string{"kong.yaml: latency threshold 30s for 1 endpoint series (users): half the gateway's default timeout of 1m, which they inherit without a timeout of their own; set slo.latency.threshold in gatewatch.yaml to say what clients expect"}, s.Notes)
+	b, err := s.RulesYAML()
+	require.NoError(t, err)
+	require.Contains(t, string(b), "threshold: 1.5s", "durations in labels as people write them")
+	require.Contains(t, string(b), "took longer than 1.5s", "and in annotations")
+
+	cfg = loadConfig(t, "slo:\n  latency: {threshold: 1s}\n")
+	s, err = Generate(c, cfg)
+	require.NoError(t, err)
+	require.Empty(t, s.Notes)
+}

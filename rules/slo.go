@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gatewatch/gatewatch/schema"
@@ -88,7 +89,7 @@ func (g *generator) sloKinds() []sloKind {
 				b := budgetOf(k.objective)
 				return fmt.Sprintf("%s %s is burning its availability error budget %sx too fast", m, e, formatFloat(r.factor)),
 					fmt.Sprintf("More than %s%% of requests to %s %s failed with a 5xx status over the last %s and the last %s (objective: %s%% succeed over %s). At this rate the %s error budget of %s %s is gone in %s.",
-						formatFloat(r.factor*b*100), m, e, r.long, r.short, formatFloat(k.objective), shortDuration(period),
+						formatFloat(r.factor*b*100), m, e, r.long, r.short, formatFloat(k.objective), HumanDuration(period),
 						periodPhrase(period), m, e, exhaustion(period, r.factor))
 			},
 		},
@@ -100,7 +101,7 @@ func (g *generator) sloKinds() []sloKind {
 			},
 			text: func(k sloKey, r burnRow, e, m string) (string, string) {
 				b := budgetOf(k.objective)
-				thr := shortDuration(k.threshold)
+				thr := HumanDuration(k.threshold)
 				return fmt.Sprintf("%s %s is burning its latency error budget %sx too fast", m, e, formatFloat(r.factor)),
 					fmt.Sprintf("More than %s%% of requests to %s %s took longer than %s over the last %s and the last %s (objective: %s%% within %s over %s). At this rate the %s latency budget of %s %s is gone in %s.",
 						formatFloat(r.factor*b*100), m, e, thr, r.long, r.short, formatFloat(k.objective), thr, shortDuration(period),
@@ -169,7 +170,7 @@ func (g *generator) burnRule(kind sloKind, rg ruleGroup, row burnRow) (burnRule,
 	labels := g.labels(LabelSeverity, row.severity, LabelTeam, k.team, LabelSLO, kind.name,
 		LabelWindow, row.long, LabelObjective, formatFloat(k.objective))
 	if kind.name == SLOLatency {
-		labels[LabelThreshold] = shortDuration(k.threshold)
+		labels[LabelThreshold] = HumanDuration(k.threshold)
 	}
 	static, err := g.annotations(kind.alert, "", "")
 	if err != nil {
@@ -220,4 +221,31 @@ func (b burnRule) rule(kind sloKind) Rule {
 
 func tmplLabel(name string) string { return "{{ $labels." + name + " }}" }
 
+// shortDuration writes d as Prometheus 2.42 parses it (for, eval_time,
+// windows): whole units only, 1s500ms.
 func shortDuration(d time.Duration) string { return model.Duration(d).String() }
+
+// HumanDuration writes d as people write it, for annotations, labels and
+// messages: 1.5s, 250ms, 2m30s, 30d. Below a minute it is one number with
+// its unit (fractions of a second as decimals); from a minute on, whole
+// units as Prometheus writes them.
+func HumanDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d < 0:
+		return "-" + HumanDuration(-d)
+	case d < time.Microsecond:
+		return strconv.FormatInt(int64(d), 10) + "ns"
+	case d < time.Millisecond:
+		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', -1, 64) + "µs"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+	}
+	if whole := d.Truncate(time.Second); whole != d {
+		return model.Duration(whole).String() + HumanDuration(d-whole)
+	}
+	return model.Duration(d).String()
+}

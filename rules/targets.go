@@ -118,10 +118,13 @@ func (t target) sample() (string, string) {
 }
 
 // groupTargets collects series into targets by method condition, in order
-// of first appearance.
+// of first appearance. It is linear in the series: a set per target
+// finds a name already there (a contract of 10,000 endpoints may put all
+// of them into one target).
 func groupTargets(ss []series) []target {
 	var ts []target
 	idx := map[string]int{}
+	seen := map[string]bool{} // target key + "\x00" + name
 	for _, s := range ss {
 		t := target{methods: s.methods, any: s.any}
 		k := t.key()
@@ -131,7 +134,8 @@ func groupTargets(ss []series) []target {
 			idx[k] = i
 			ts = append(ts, t)
 		}
-		if !slices.Contains(ts[i].names, s.name) {
+		if nk := k + "\x00" + s.name; !seen[nk] {
+			seen[nk] = true
 			ts[i].names = append(ts[i].names, s.name)
 		}
 	}
