@@ -85,7 +85,7 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		builder: NewBuilder(Identity{
 			Gateway: s.gatewayName(), Track: s.cfg.Gateway.Track, Version: s.cfg.Gateway.Version,
 		}),
-		redact:   accesslog.NewRedactor(sc.RedactNames()),
+		redact:   accesslog.NewRedactor(sc.RedactNames(), extraFields(s.cfg)...),
 		dlq:      sc.DLQIndex,
 		partial:  map[uint64]int64{},
 		stdinKey: randomKey(),
@@ -127,6 +127,20 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 	}
 	p.ev.Reset()
 	return p, nil
+}
+
+// extraFields are the extra fields of every log, for redaction by origin.
+func extraFields(cfg *config.Config) []map[string]string {
+	var out []map[string]string
+	for _, l := range cfg.Sidecar.Logs {
+		if len(l.Extra) > 0 {
+			out = append(out, l.Extra)
+		}
+		if l.Mapping != nil && len(l.Mapping.Extra) > 0 {
+			out = append(out, l.Mapping.Extra)
+		}
+	}
+	return out
 }
 
 // handle takes one line from the tailer: it builds the document and adds
