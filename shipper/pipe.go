@@ -183,6 +183,9 @@ func (p *pipe) handle(l tail.Line) error {
 		raw, reason, index = l.Bytes, accesslog.ReasonTooLong, p.dlq
 	case err != nil:
 		raw, reason, index = l.Bytes, err.Error(), p.dlq
+		if de, ok := accesslog.IsDecodeError(err); ok && de.Reason == accesslog.ReasonPartialTooLong && len(p.ev.Raw) > 0 {
+			raw = p.ev.Raw // the joined line's first max_line_bytes, not its last piece
+		}
 	case p.ev.Time.IsZero():
 		raw, reason, index = l.Bytes, ReasonNoTimestamp, p.dlq
 	default:

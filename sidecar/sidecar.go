@@ -166,10 +166,12 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		OneShot:            opts.Once,
 		Stdin:              opts.Stdin,
 		AfterRead:          s.exp.Flush, // publish each read's lines at once
+		ManualAck:          true,        // a partial piece is acknowledged with its last piece
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
+	s.pipe.ack = s.tailer.Ack
 	if err := reg.Register(newTailCollector(s.tailer.Stats)); err != nil {
 		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
 	}

@@ -583,3 +583,47 @@ func TestShipperRunner(t *testing.T) {
 		t.Fatal("the shipper runner was not stopped with the sidecar")
 	}
 }
+
+// TestStopBetweenPartialPieces: a stop while a CRI P piece waits for its F
+// leaves the checkpoint before the P, so that after the restart the whole
+// line is read again and counted, not its F alone as a decode error.
+func TestStopBetweenPartialPieces(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(4, 4))
+	line := string(loggen.Line("kong", rnd, loggen.Request{Time: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), Path: "/v1/users/1", Method: "GET"}))
+	whole := "2026-11-20T12:00:00.000000000Z stdout F " + line + "\n"
+	first := "2026-11-20T12:00:01.000000000Z stdout P " + line[:len(line)/2] + "\n"
+	rest := "2026-11-20T12:00:01.000000001Z stdout F " + line[len(line)/2:] + "\n"
+	require.NoError(t, os.WriteFile(log, []byte(whole+first), 0o644))
+	cfg := testConfig(t, dir, log)
+	cfg.Sidecar.Logs[0].Envelope = "cri"
+	cfg.Sidecar.Start = config.StartCheckpoint
+	run := func(wantLines int) *prometheus.Registry {
+		reg := prometheus.NewRegistry()
+		s, err := New(cfg, testContract(), nil, reg, Options{})
+		require.NoError(t, err)
+		stop := start(t, s)
+		waitFor(t, "the lines", func() bool { return s.Summary().Lines >= uint64(wantLines) })
+		require.NoError(t, stop())
+		require.Zero(t, s.Summary().DecodeErrors)
+		return reg
+	}
+	reg := run(2)
+	require.EqualValues(t, 1, sum(t, reg, schema.RequestsTotal.Name))
+	ck, _, err := tail.LoadCheckpoint(filepath.Join(dir, CheckpointFile))
+	require.NoError(t, err)
+	require.Len(t, ck.Files, 1)
+	require.EqualValues(t, len(whole), ck.Files[0].Offset, "the checkpoint stops before the P piece")
+
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(rest)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	reg = run(2)
+	require.EqualValues(t, 1, sum(t, reg, schema.RequestsTotal.Name), "the split request is counted after the restart")
+	ck, _, err = tail.LoadCheckpoint(filepath.Join(dir, CheckpointFile))
+	require.NoError(t, err)
+	require.EqualValues(t, len(whole+first+rest), ck.Files[0].Offset)
+}
