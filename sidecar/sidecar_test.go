@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -626,4 +627,54 @@ func TestStopBetweenPartialPieces(t *testing.T) {
 	ck, _, err = tail.LoadCheckpoint(filepath.Join(dir, CheckpointFile))
 	require.NoError(t, err)
 	require.EqualValues(t, len(whole+first+rest), ck.Files[0].Offset)
+}
+
+// lockedBuffer is a log destination safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestUnwritableCheckpoint: a checkpoint that cannot be written is logged
+// at ERROR (once, not every interval), makes /readyz not ready, ages
+// checkpoint_age_seconds from the last successful write, and makes Run
+// fail when the final checkpoint cannot be written either.
+func TestUnwritableCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "krakend", rand.New(rand.NewPCG(5, 5)), 10)
+	ckdir := filepath.Join(dir, "state")
+	cfg := testConfig(t, ckdir, log)
+	cfg.Sidecar.CheckpointInterval = config.Duration(50 * time.Millisecond)
+	var logs lockedBuffer
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), slog.New(slog.NewTextHandler(&logs, nil)), reg, Options{})
+	require.NoError(t, err)
+	// Where the checkpoint's folder was, a file: every write fails (the
+	// tests run as root, so permissions would not stop them).
+	require.NoError(t, os.RemoveAll(ckdir))
+	require.NoError(t, os.WriteFile(ckdir, nil, 0o644))
+	stop := start(t, s)
+	waitFor(t, "the failures", func() bool { return s.tailer.Stats().CheckpointErrors >= 4 })
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Contains(t, rec.Body.String(), "checkpoint cannot be written")
+	waitFor(t, "the age", func() bool { return sum(t, reg, schema.CheckpointAge.Name) > 1 })
+	require.Equal(t, 1, strings.Count(logs.String(), "Saving the checkpoint failed"), logs.String())
+	require.Contains(t, logs.String(), "level=ERROR")
+	err = stop()
+	require.ErrorContains(t, err, "write checkpoint")
 }
