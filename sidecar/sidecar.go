@@ -165,6 +165,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		MaxLineBytes:       sc.MaxLineBytes,
 		PollInterval:       sc.PollInterval.Std(),
 		OneShot:            opts.Once,
+		HoldUnterminated:   true, // --once on a live file: its half-written last line waits for the next run
 		Stdin:              opts.Stdin,
 		AfterRead:          s.exp.Flush, // publish each read's lines at once
 		ManualAck:          true,        // a partial piece is acknowledged with its last piece

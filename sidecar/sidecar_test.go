@@ -678,3 +678,33 @@ func TestUnwritableCheckpoint(t *testing.T) {
 	err = stop()
 	require.ErrorContains(t, err, "write checkpoint")
 }
+
+// TestOnceHoldsHalfWrittenLine: sidecar --once on a live file leaves its
+// unterminated last line (being written) for the next run, which reads it
+// whole, instead of counting half a line now and the rest as a bad line.
+func TestOnceHoldsHalfWrittenLine(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(6, 6))
+	var lines []string
+	for i := range 3 {
+		lines = append(lines, string(loggen.Line("kong", rnd, loggen.Request{Time: time.Date(2026, 11, 20, 12, 0, i, 0, time.UTC)})))
+	}
+	half := len(lines[2]) / 2
+	require.NoError(t, os.WriteFile(log, []byte(lines[0]+"\n"+lines[1]+"\n"+lines[2][:half]), 0o644))
+	cfg := testConfig(t, dir, log)
+	cfg.Sidecar.Start = config.StartCheckpoint
+	once := func() Summary {
+		s, err := New(cfg, testContract(), nil, prometheus.NewRegistry(), Options{Once: true})
+		require.NoError(t, err)
+		require.NoError(t, s.Run(context.Background()))
+		return s.Summary()
+	}
+	require.Equal(t, Summary{Lines: 2}, once())
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(lines[2][half:] + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.Equal(t, Summary{Lines: 1}, once(), "the last line, whole, once")
+}

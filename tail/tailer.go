@@ -144,6 +144,11 @@ type Options struct {
 	// OneShot reads every file once to its end, delivers unterminated last
 	// lines, writes the checkpoint and returns.
 	OneShot bool
+	// HoldUnterminated keeps OneShot from delivering the unterminated last
+	// line of a file the patterns still match (a live file, its last line
+	// half written): the next run reads it whole. Lines of files that left
+	// the patterns are delivered as OneShot says.
+	HoldUnterminated bool
 	// ReadBufferBytes is the size of the read buffer of each open file
 	// (default 64 KiB, at least FingerprintBytes).
 	ReadBufferBytes int
@@ -1108,7 +1113,7 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 	if r.done {
 		return nil
 	}
-	if r.id != nil && r.sp.partial() {
+	if r.id != nil && r.sp.partial() && !(t.opts.HoldUnterminated && r.orphaned.IsZero()) {
 		l0 := r.sp.lineStart
 		var end int64 = -1
 		err := r.sp.flush(r.off, func(l *Line) error {
