@@ -542,3 +542,26 @@ func TestErrorsNameTheColumnNotTheValue(t *testing.T) {
 	require.Equal(t, byte('B'), line[60])
 	require.NotContains(t, err.Error(), "s3cr3t")
 }
+
+// TestDecodeErrorsQuoteNoValue: a decode error says what was wrong without
+// the value: it reaches the sidecar's log and dead letters' error.message,
+// and a value in the wrong place may be a credential.
+func TestDecodeErrorsQuoteNoValue(t *testing.T) {
+	const secret = "Bearer-s3cr3t"
+	for _, tc := range []struct{ format, line string }{
+		{"kong", `{"request":{"method":"GET","uri":"/a","size":"` + secret + `"},"response":{"status":200},"started_at":1795000000000}`},
+		{"kong", `{"request":{"method":"GET","uri":"/a"},"response":{"status":200},"started_at":1` + secret + `}`},
+		{"envoy", `{"start_time":"` + secret + `","method":"GET","path":"/a","response_code":200}`},
+		{"krakend", `[GIN] 2026/11/20 - 12:00:00 | ` + secret + ` |    1.2ms |  10.0.0.1 | GET      "/a"`},
+		{"krakend", `[GIN] 2026/11/20 - 12:00:00 | 200 | ` + secret + ` |  10.0.0.1 | GET      "/a"`},
+		{"envoy-text", `[2026-11-20T12:00:00.000Z] "GET /a HTTP/1.1" ` + secret + ` - 0 0 1 - "-" "-" "-" "-" "-"`},
+	} {
+		d, err := accesslog.NewDecoder(tc.format, nil)
+		require.NoError(t, err)
+		var ev accesslog.Event
+		ev.Reset()
+		err = d.Decode([]byte(tc.line), &ev)
+		require.Error(t, err, "%s: %s", tc.format, tc.line)
+		require.NotContains(t, err.Error(), "s3cr3t", tc.format)
+	}
+}

@@ -25,24 +25,21 @@ func (j *joiner) release() {
 }
 
 // add takes one piece; it returns the whole line when final, ErrPartial
-// otherwise, or a partial_too_long DecodeError for the final piece of an
-// over-long line.
+// otherwise, or, for the final piece of an over-long line, its first max
+// bytes with a partial_too_long DecodeError (as a cut line keeps its first
+// max_line_bytes).
 func (j *joiner) add(piece []byte, final bool, max int) ([]byte, error) {
-	if j.tooLong {
-		if final {
-			j.tooLong = false
-			j.buf = j.buf[:0]
-			return nil, decodeErr(ReasonPartialTooLong, "a line split into partial pieces is longer than %d bytes", max)
+	if j.tooLong || len(j.buf)+len(piece) > max {
+		if !j.tooLong {
+			j.buf = append(j.buf, piece[:max-len(j.buf)]...)
+			j.tooLong = true
 		}
-		return nil, ErrPartial
-	}
-	if len(j.buf)+len(piece) > max {
-		j.buf = j.buf[:0]
-		if final {
-			return nil, decodeErr(ReasonPartialTooLong, "a line split into partial pieces is longer than %d bytes", max)
+		if !final {
+			return nil, ErrPartial
 		}
-		j.tooLong = true
-		return nil, ErrPartial
+		j.tooLong = false
+		j.used = true // emptied by release at the next line
+		return j.buf, decodeErr(ReasonPartialTooLong, "a line split into partial pieces is longer than %d bytes; its first %d bytes are kept", max, max)
 	}
 	if !final {
 		j.buf = append(j.buf, piece...)
@@ -132,6 +129,9 @@ func (d *CRIDecoder) Decode(line []byte, e *Event) error {
 	if err != nil {
 		e.Reset()
 		e.Raw = line
+		if full != nil {
+			e.Raw = full // the joined line's first max bytes
+		}
 		return err
 	}
 	if err := d.inner.Decode(full, e); err != nil {
@@ -255,6 +255,9 @@ func (d *DockerDecoder) Decode(line []byte, e *Event) error {
 	if err != nil {
 		e.Reset()
 		e.Raw = line
+		if full != nil {
+			e.Raw = full // the joined line's first max bytes
+		}
 		return err
 	}
 	if err := d.inner.Decode(full, e); err != nil {

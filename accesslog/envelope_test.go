@@ -76,11 +76,14 @@ func TestCRIMaxLineSize(t *testing.T) {
 	d := accesslog.NewCRI(accesslog.NewKrakenD(nil))
 	d.SetMaxLineSize(64)
 	var e accesslog.Event
-	p := "2024-05-02T10:11:12Z stdout P " + strings.Repeat("x", 40)
-	require.ErrorIs(t, d.Decode([]byte(p), &e), accesslog.ErrPartial)
-	require.ErrorIs(t, d.Decode([]byte(p), &e), accesslog.ErrPartial) // over the limit: dropped
-	require.ErrorIs(t, d.Decode([]byte(p), &e), accesslog.ErrPartial)
+	p := "2024-05-02T10:11:12Z stdout P "
+	require.ErrorIs(t, d.Decode([]byte(p+"req-id-0042 "+strings.Repeat("x", 28)), &e), accesslog.ErrPartial)
+	require.ErrorIs(t, d.Decode([]byte(p+strings.Repeat("y", 40)), &e), accesslog.ErrPartial) // over the limit
+	require.ErrorIs(t, d.Decode([]byte(p+strings.Repeat("z", 40)), &e), accesslog.ErrPartial)
 	requireReason(t, d.Decode([]byte("2024-05-02T10:11:12Z stdout F end"), &e), "partial_too_long")
+	// The dead letter keeps the joined line's first 64 bytes (its request
+	// id), as a cut line keeps its first max_line_bytes.
+	require.Equal(t, "req-id-0042 "+strings.Repeat("x", 28)+strings.Repeat("y", 24), string(e.Raw))
 	// The next line starts afresh.
 	d.SetMaxLineSize(0)
 	require.NoError(t, d.Decode([]byte("2024-05-02T10:11:12Z stdout F "+ginExample), &e))

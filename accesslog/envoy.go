@@ -111,7 +111,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	if v, ok := f.str(ekStartTime); ok && v != "" && v != "-" {
 		t, tok := parseRFC3339Cached(v, d.loc, &d.times)
 		if !tok {
-			return decodeErr(ReasonBadTime, "envoy: bad start_time %q", truncate(v, 64))
+			return decodeErr(ReasonBadTime, "envoy: bad start_time %s", shape(v))
 		}
 		e.Time = t
 	}
@@ -261,7 +261,7 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 	if ts != "-" {
 		t, ok := parseRFC3339(ts, d.loc)
 		if !ok {
-			return decodeErr(ReasonBadTime, "envoy-text: bad start time %q", truncate(ts, 64))
+			return decodeErr(ReasonBadTime, "envoy-text: bad start time %s", shape(ts))
 		}
 		e.Time = t
 	}
@@ -305,7 +305,7 @@ func (d *EnvoyTextDecoder) Decode(line []byte, e *Event) error {
 	}
 	status, ok := parseInt(tok[0])
 	if !ok || !validStatus(status) {
-		return decodeErr(ReasonBadStatus, "envoy-text: bad response code %q", tok[0])
+		return decodeErr(ReasonBadStatus, "envoy-text: bad response code %s", shape(tok[0]))
 	}
 	e.Status = int(status)
 	e.Flags = dash(tok[1])
@@ -371,7 +371,7 @@ func textCount(what, t string) (int64, error) {
 	}
 	n, ok := parseInt(t)
 	if !ok || n < 0 {
-		return -1, decodeErr(ReasonBadField, "envoy-text: bad %s %q", what, truncate(t, 32))
+		return -1, decodeErr(ReasonBadField, "envoy-text: bad %s %s", what, shape(t))
 	}
 	return n, nil
 }
@@ -382,7 +382,7 @@ func textMS(what, t string) (time.Duration, error) {
 	}
 	n, ok := parseInt(t)
 	if !ok || n < 0 || n > int64(time.Duration(1<<62)/time.Millisecond) {
-		return -1, decodeErr(ReasonBadDuration, "envoy-text: bad %s %q", what, truncate(t, 32))
+		return -1, decodeErr(ReasonBadDuration, "envoy-text: bad %s %s", what, shape(t))
 	}
 	return time.Duration(n) * time.Millisecond, nil
 }

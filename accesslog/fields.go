@@ -453,7 +453,7 @@ func (f *fieldVals) numText(id int) (string, bool) {
 }
 
 func (f *fieldVals) badNumber(id int, t string) error {
-	return &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", f.val[id%maxFieldIDs].end, t)}
+	return &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %s", f.val[id%maxFieldIDs].end, shape(t))}
 }
 
 // intFast and intSlow return field id as intVal reads a value: an

@@ -604,7 +604,7 @@ func (s *jsonScanner) floatVal() (v float64, ok bool, err error) {
 	}
 	f, perr := strconv.ParseFloat(t, 64)
 	if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
+		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %s", s.pos, shape(t))}
 	}
 	return f, true, nil
 }
@@ -623,7 +623,7 @@ func (s *jsonScanner) intVal() (v int64, ok bool, err error) {
 	}
 	f, perr := strconv.ParseFloat(t, 64)
 	if perr != nil || math.IsNaN(f) || f > math.MaxInt64 || f < math.MinInt64 {
-		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %q", s.pos, t)}
+		return 0, false, &DecodeError{Reason: ReasonBadField, Msg: fmt.Sprintf("offset %d: bad number %s", s.pos, shape(t))}
 	}
 	return int64(f), true, nil
 }

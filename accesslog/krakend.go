@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func (d *KrakenDDecoder) Decode(line []byte, e *Event) error {
 	}
 	t, ok := parseGinTime(s[:21], d.loc)
 	if !ok {
-		return decodeErr(ReasonBadTime, "krakend: bad timestamp %q, expected 2006/01/02 - 15:04:05", s[:21])
+		return decodeErr(ReasonBadTime, "krakend: bad timestamp %s, expected 2006/01/02 - 15:04:05", shape(s[:21]))
 	}
 	e.Time = t
 	s = s[21:]
@@ -90,12 +91,12 @@ func (d *KrakenDDecoder) Decode(line []byte, e *Event) error {
 
 	status, ok := parseInt(field[0])
 	if !ok || !validStatus(status) {
-		return decodeErr(ReasonBadStatus, "krakend: bad status %q", field[0])
+		return decodeErr(ReasonBadStatus, "krakend: bad status %s", shape(field[0]))
 	}
 	e.Status = int(status)
 	lat, ok := parseGoDuration(field[1])
 	if !ok || lat < 0 {
-		return decodeErr(ReasonBadDuration, "krakend: bad latency %q", field[1])
+		return decodeErr(ReasonBadDuration, "krakend: bad latency %s", shape(field[1]))
 	}
 	e.Duration = lat
 	e.Client = hostOnly(field[2])
@@ -123,11 +124,22 @@ func trimLeft(s string) string {
 	return s
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// shape describes a value in a decode error without quoting it: decode
+// errors reach the sidecar's log and the dead letters' error.message, and a
+// value in the wrong place may be a credential. The raw line (redacted) is
+// in the dead letter's message for whoever needs the value itself.
+func shape(s string) string {
+	if s == "" {
+		return "(an empty value)"
 	}
-	return s[:n] + "..."
+	kind := "numeric"
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			kind = "text"
+			break
+		}
+	}
+	return fmt.Sprintf("(a %d-byte %s value)", len(s), kind)
 }
 
 // stripANSI appends b to dst without ANSI escape sequences (CSI
@@ -301,7 +313,7 @@ func (d *KrakenDJSONDecoder) Decode(line []byte, e *Event) error {
 			if ok && v != "" {
 				t, ok := parseAnyTime(v, d.loc)
 				if !ok {
-					return decodeErr(ReasonBadTime, "krakend-json: bad time %q", truncate(v, 64))
+					return decodeErr(ReasonBadTime, "krakend-json: bad time %s", shape(v))
 				}
 				e.Time = t
 			}
@@ -324,7 +336,7 @@ func (d *KrakenDJSONDecoder) Decode(line []byte, e *Event) error {
 			if ok && v != "" {
 				dur, ok := parseGoDuration(v)
 				if !ok || dur < 0 {
-					return decodeErr(ReasonBadDuration, "krakend-json: bad latency %q", truncate(v, 64))
+					return decodeErr(ReasonBadDuration, "krakend-json: bad latency %s", shape(v))
 				}
 				e.Duration = dur
 			}

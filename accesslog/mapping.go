@@ -322,13 +322,13 @@ func (d *JSONDecoder) fill(e *Event) error {
 	}
 	st, ok := parseInt(trimSpace(d.vals[mStatus]))
 	if !ok || !validStatus(st) {
-		return decodeErr(ReasonBadStatus, "json: bad status %q at %s", truncate(d.vals[mStatus], 32), d.m.Status)
+		return decodeErr(ReasonBadStatus, "json: bad status %s at %s", shape(d.vals[mStatus]), d.m.Status)
 	}
 	e.Status = int(st)
 	if d.have[mTime] && d.vals[mTime] != "" {
 		t, ok := d.parseTime(d.vals[mTime])
 		if !ok {
-			return decodeErr(ReasonBadTime, "json: bad time %q at %s (time_format %q)", truncate(d.vals[mTime], 64), d.m.Time, d.m.TimeFormat)
+			return decodeErr(ReasonBadTime, "json: bad time %s at %s (time_format %q)", shape(d.vals[mTime]), d.m.Time, d.m.TimeFormat)
 		}
 		e.Time = t
 	}
@@ -387,7 +387,7 @@ func (d *JSONDecoder) count(id int) (int64, error) {
 	if !ok {
 		f, err := strconv.ParseFloat(t, 64)
 		if err != nil || f < 0 || f > math.MaxInt64 {
-			return -1, decodeErr(ReasonBadField, "json: bad byte count %q", truncate(t, 32))
+			return -1, decodeErr(ReasonBadField, "json: bad byte count %s", shape(t))
 		}
 		n = int64(f)
 	}
@@ -410,7 +410,7 @@ func (d *JSONDecoder) duration(id int) (time.Duration, error) {
 	case "duration":
 		v, ok := parseGoDuration(t)
 		if !ok {
-			return -1, decodeErr(ReasonBadDuration, "json: bad duration %q (duration_unit duration wants Go durations like 3.1ms)", truncate(t, 32))
+			return -1, decodeErr(ReasonBadDuration, "json: bad duration %s (duration_unit duration wants Go durations like 3.1ms)", shape(t))
 		}
 		if v < 0 {
 			return -1, nil
@@ -433,7 +433,7 @@ func (d *JSONDecoder) duration(id int) (time.Duration, error) {
 	}
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil || f != f {
-		return -1, decodeErr(ReasonBadDuration, "json: bad duration %q (duration_unit %s)", truncate(t, 32), d.m.DurationUnit)
+		return -1, decodeErr(ReasonBadDuration, "json: bad duration %s (duration_unit %s)", shape(t), d.m.DurationUnit)
 	}
 	if f < 0 {
 		return -1, nil

@@ -34,6 +34,9 @@ type Redactor struct {
 	layoutLast int
 	out        []byte
 	spans      []span
+	// fromSecret are the extra fields (WithExtra) taken from a sensitive
+	// place: redacted whatever their own name.
+	fromSecret map[string]bool
 }
 
 type layoutNames struct {
@@ -73,8 +76,11 @@ type span struct {
 const byteRarity = "zqjxkvbwyfgpmucdlhrsniotae_0123456789-"
 
 // NewRedactor returns a Redactor for names (headers, cookies and query
-// parameters; case-insensitive).
-func NewRedactor(names []string) *Redactor {
+// parameters; case-insensitive). extra are the extra fields of the logs
+// (WithExtra: field name → path): a field whose path passes through a
+// sensitive name (request.headers.authorization) is redacted by its
+// origin, whatever its own name.
+func NewRedactor(names []string, extra ...map[string]string) *Redactor {
 	r := &Redactor{}
 	seen := map[string]bool{}
 	for _, n := range names {
@@ -129,6 +135,16 @@ func NewRedactor(names []string) *Redactor {
 	for i, a := range r.anchors {
 		r.anchorOf[a.lower], r.anchorOf[a.upper] = uint8(i+1), uint8(i+1)
 	}
+	for _, fields := range extra {
+		for name, path := range fields {
+			if r.sensitivePath(path) {
+				if r.fromSecret == nil {
+					r.fromSecret = map[string]bool{}
+				}
+				r.fromSecret[name] = true
+			}
+		}
+	}
 	return r
 }
 
@@ -172,10 +188,22 @@ func (r *Redactor) RedactFields(ev *Event) {
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
 			name = name[i+1:]
 		}
-		if r.sensitive(name) {
+		if r.sensitive(name) || r.fromSecret[k] {
 			ev.Fields[k] = Redacted
 		}
 	}
+}
+
+// sensitivePath reports whether an extra field's dotted path passes through
+// a sensitive name (request.headers.authorization, request.querystring.token,
+// request.headers.cookie): its value is a credential, or holds one.
+func (r *Redactor) sensitivePath(path string) bool {
+	for seg := range strings.SplitSeq(path, ".") {
+		if r.sensitiveParam(seg) {
+			return true
+		}
+	}
+	return false
 }
 
 // isName reports whether w is one of the names, ignoring case.
@@ -206,11 +234,12 @@ func (r *Redactor) sensitive(name string) bool {
 }
 
 // redactQuery replaces the values of sensitive parameters of a raw query
-// string.
+// string. Parameters are separated by '&' or ';' (as the line scan does);
+// a name is compared after percent-decoding (to%6Ben is token).
 func (r *Redactor) redactQuery(q string) string {
 	found := false
-	for part := range strings.SplitSeq(q, "&") {
-		if name, _, ok := strings.Cut(part, "="); ok && r.sensitive(name) {
+	for part := range splitQuery(q) {
+		if name, _, ok := strings.Cut(part, "="); ok && r.sensitiveParam(name) {
 			found = true
 			break
 		}
@@ -218,25 +247,117 @@ func (r *Redactor) redactQuery(q string) string {
 	if !found {
 		return q // the common case: no copy
 	}
-	changed := false
 	var b strings.Builder
-	for part := range strings.SplitSeq(q, "&") {
-		if b.Len() > 0 || changed {
-			b.WriteByte('&')
-		}
+	rest := q
+	for part := range splitQuery(q) {
+		rest = rest[len(part):]
 		name, _, hasValue := strings.Cut(part, "=")
-		if hasValue && r.sensitive(name) {
+		if hasValue && r.sensitiveParam(name) {
 			b.WriteString(name)
 			b.WriteString("=" + Redacted)
-			changed = true
-			continue
+		} else {
+			b.WriteString(part)
 		}
-		b.WriteString(part)
-	}
-	if !changed {
-		return q
+		if rest != "" { // the separator
+			b.WriteByte(rest[0])
+			rest = rest[1:]
+		}
 	}
 	return b.String()
+}
+
+// splitQuery yields the parameters of q between '&' and ';' separators.
+func splitQuery(q string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for {
+			i := strings.IndexAny(q, "&;")
+			if i < 0 {
+				yield(q)
+				return
+			}
+			if !yield(q[:i]) {
+				return
+			}
+			q = q[i+1:]
+		}
+	}
+}
+
+// sensitiveParam reports whether a query parameter's raw name is
+// sensitive, percent-decoded.
+func (r *Redactor) sensitiveParam(name string) bool {
+	if strings.IndexByte(name, '%') < 0 {
+		return r.sensitive(name)
+	}
+	d, ok := percentDecode([]byte(name))
+	return ok && r.isName(d)
+}
+
+// percentDecode decodes %XX escapes; ok is false for a malformed one.
+func percentDecode(b []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '%' {
+			out = append(out, b[i])
+			continue
+		}
+		if i+2 >= len(b) || unhex(b[i+1]) < 0 || unhex(b[i+2]) < 0 {
+			return nil, false
+		}
+		out = append(out, byte(unhex(b[i+1])<<4|unhex(b[i+2])))
+		i += 2
+	}
+	return out, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// scanPercent records the values of query parameters anywhere in line
+// whose names are percent-encoded (?to%6Ben=…, &api%5Fkey=…): the anchor
+// scan, which compares names byte for byte, cannot see them.
+func (r *Redactor) scanPercent(line []byte) {
+	for i := 0; i < len(line); {
+		k := bytes.IndexByte(line[i:], '%')
+		if k < 0 {
+			return
+		}
+		p := i + k
+		s := p
+		for s > 0 && !hasUnicodeAmp(line, s) && (isNameByte(line[s-1]) || line[s-1] == '%') {
+			s--
+		}
+		e := p
+		for e < len(line) && (isNameByte(line[e]) || line[e] == '%') {
+			e++
+		}
+		i = e + 1
+		if s == 0 || !(line[s-1] == '?' || line[s-1] == '&' || line[s-1] == ';' || hasUnicodeAmp(line, s)) ||
+			e >= len(line) || line[e] != '=' {
+			continue
+		}
+		name, ok := percentDecode(line[s:e])
+		if !ok || !r.isName(name) {
+			continue
+		}
+		v := e + 1
+		ve := v
+		for ve < len(line) && !queryEnd(line[ve]) {
+			ve++
+		}
+		if ve > v && string(line[v:ve]) != Redacted {
+			r.spans = append(r.spans, span{start: v, end: ve, at: s})
+		}
+	}
 }
 
 // RedactLine returns line with credentials replaced by REDACTED, wherever
@@ -337,6 +458,7 @@ func (r *Redactor) scan(line []byte) bool {
 			r.scanByte(line, a, a.upper)
 		}
 	}
+	r.scanPercent(line)
 	return r.sortSpans()
 }
 
@@ -406,6 +528,7 @@ func (r *Redactor) ScanLayout(line []byte, l *Layout, escape *ValueSet) bool {
 			}
 		}
 	}
+	r.scanPercent(line)
 	return r.sortSpans()
 }
 

@@ -78,6 +78,37 @@ func TestRedactConfiguredNames(t *testing.T) {
 	require.Equal(t, `{"x-session":"REDACTED","authorization":"keep","q":"/a?PIN=REDACTED"}`, string(got))
 }
 
+// TestRedactByOrigin: an extra field is judged by where its value comes
+// from, not only by its own name.
+func TestRedactByOrigin(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames, map[string]string{
+		"who": "request.headers.authorization", "jar": "request.headers.cookie",
+		"t": "request.querystring.to%6Ben", "variant": "request.headers.x-ab-variant",
+	})
+	ev := &Event{Fields: map[string]string{"who": "Bearer s3cr3t", "jar": "sid=1", "t": "abc", "variant": "B"}}
+	r.RedactFields(ev)
+	require.Equal(t, map[string]string{"who": Redacted, "jar": Redacted, "t": Redacted, "variant": "B"}, ev.Fields)
+}
+
+// TestRedactQueryEncodings: url.query and the line redact the same
+// parameters, after ';' too and with percent-encoded names.
+func TestRedactQueryEncodings(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames)
+	for _, tc := range []struct{ in, want string }{
+		{"a=1;token=s3cr3t;b=2", "a=1;token=REDACTED;b=2"},
+		{"to%6Ben=s3cr3t&page=2", "to%6Ben=REDACTED&page=2"},
+		{"api%5Fkey=s3cr3t", "api%5Fkey=REDACTED"},
+		{"API%5fKEY=s3cr3t;x=%zz", "API%5fKEY=REDACTED;x=%zz"},
+		{"a=%6B&to%6=x", "a=%6B&to%6=x"}, // a malformed escape is no name
+		{"page=2&sort=asc", "page=2&sort=asc"},
+	} {
+		ev := &Event{Query: tc.in, Raw: []byte(`{"uri":"/p?` + tc.in + `"}`)}
+		r.Redact(ev)
+		require.Equal(t, tc.want, ev.Query, "url.query of %s", tc.in)
+		require.Equal(t, `{"uri":"/p?`+tc.want+`"}`, string(ev.Raw), "line of %s", tc.in)
+	}
+}
+
 func TestRedactEvent(t *testing.T) {
 	r := NewRedactor(DefaultRedactNames)
 	ev := &Event{

@@ -78,7 +78,7 @@ func TestProbeErrors(t *testing.T) {
 		{"ftp url", "probe:\n  targets:\n    - {name: a, url: 'ftp://x/'}\n", `gw.yaml:3:17: probe.targets[0].url: "ftp://x/" is neither`},
 		{"credentials in url", "probe:\n  targets:\n    - {name: a, url: 'https://u:p@x/'}\n", "gw.yaml:3:17: probe.targets[0].url: credentials in the URL"},
 		{"bad status", "probe:\n  targets:\n    - {name: a, url: 'https://x/', expect_status: 700}\n", "gw.yaml:3:36: probe.targets[0].expect_status: 700 is not an HTTP status code"},
-		{"status not a number", "probe:\n  targets:\n    - {name: a, url: 'https://x/', expect_status: ok}\n", "gw.yaml: line 3: expected a status code"},
+		{"status not a number", "probe:\n  targets:\n    - {name: a, url: 'https://x/', expect_status: ok}\n", "gw.yaml:3:51: probe.targets[0].expect_status: expected a status code"},
 		{"bad regexp", "probe:\n  targets:\n    - {name: a, url: 'https://x/', expect_body: '('}\n", "gw.yaml:3:36: probe.targets[0].expect_body: not a regular expression"},
 		{"key file and env", "probe:\n  outbox_dir: o\n  pagerduty:\n    routing_key_file: f\n    routing_key_env: E\n", "gw.yaml:3:3: probe.pagerduty: at most one of routing_key_file and routing_key_env"},
 		{"key without outbox", "probe:\n  pagerduty:\n    routing_key_env: E\n", "gw.yaml:2:3: probe.pagerduty: a routing key is set but probe.outbox_dir is not"},

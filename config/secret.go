@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Secret is a credential read at run time. It never prints: String,
@@ -51,6 +53,45 @@ func (r SecretRef) Read() (Secret, error) {
 		return Secret(strings.TrimSpace(v)), nil
 	}
 	return "", nil
+}
+
+// UnmarshalYAML reads {file: PATH} or {env: NAME}. Anything else is
+// refused without quoting it: a secret written inline must not reach the
+// error message (yaml.v3's own type errors quote the value's start).
+func (r *SecretRef) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: expected {file: PATH} or {env: NAME}; a secret is never written inline (the value is not repeated here)", n.Line)
+	}
+	for i := 1; i < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("line %d: %s of a secret must be a path or a variable name", k.Line, n.Content[i-1].Value)
+		}
+	}
+	type plain SecretRef
+	return n.Decode((*plain)(r))
+}
+
+// RedactURL returns u with the password of its user information, if any,
+// replaced, for error messages about a URL that may not parse.
+func RedactURL(u string) string {
+	scheme := strings.Index(u, "://")
+	if scheme < 0 {
+		scheme = -3
+	}
+	rest := u[scheme+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
+	if at < 0 {
+		return u
+	}
+	user := rest[:at]
+	if c := strings.IndexByte(user, ':'); c >= 0 {
+		user = user[:c] + ":" + hidden
+	}
+	return u[:scheme+3] + user + rest[at:]
 }
 
 func (r *SecretRef) validate(v *validator, at []any) {

@@ -249,6 +249,23 @@ func (c *ShipperConfig) applyDefaults() {
 	}
 }
 
+// checkRedactName refuses a redaction name that can never match: names
+// are found as whole words of letters, digits, '-' and '_' (headers,
+// cookies, query parameters, JSON members), so "a.b" or "p[x]" would
+// silently redact nothing.
+func checkRedactName(v *validator, at []any, name string) {
+	n := strings.TrimSpace(name)
+	ok := n != ""
+	for _, c := range []byte(n) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			ok = false
+		}
+	}
+	if !ok {
+		v.errorf(at, "%q can never match: a header, cookie or query parameter name to redact is letters, digits, '-' and '_' (a JSON member of that name is redacted at any depth; name its last part)", name)
+	}
+}
+
 // RedactNames returns every name to redact: the defaults and the
 // configured headers and query parameters.
 func (c *ShipperConfig) RedactNames() []string {
@@ -277,12 +294,18 @@ func (c *ShipperConfig) validate(v *validator) {
 	for i, u := range c.URLs {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			v.errorf(at("urls", i), "%q is not an Elasticsearch URL; expected http(s)://host:port", u)
+			v.errorf(at("urls", i), "%q is not an Elasticsearch URL; expected http(s)://host:port", RedactURL(u))
 			continue
 		}
 		if pu.User != nil {
 			v.errorf(at("urls", i), "credentials must not be written in the URL; use shipper.auth with a file or environment variable")
 		}
+	}
+	for i, n := range c.Redact.Headers {
+		checkRedactName(v, at("redact", "headers", i), n)
+	}
+	for i, n := range c.Redact.QueryParams {
+		checkRedactName(v, at("redact", "query_params", i), n)
 	}
 	switch c.Mode {
 	case ShipperModeIndex, ShipperModeDataStream:

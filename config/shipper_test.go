@@ -63,7 +63,9 @@ func TestShipperErrors(t *testing.T) {
 		{"url with password", "shipper:\n  urls:\n    - https://u:p@es:9200\n", `gw.yaml:3:7: shipper.urls[0]: credentials must not be written in the URL`},
 		{"upper-case prefix", "shipper:\n  index: {prefix: Logs}\n", `gw.yaml:2:11: shipper.index.prefix: "Logs" must be lower case`},
 		{"date pattern", "shipper:\n  index:\n    date_pattern: YYYY.mm\n", `gw.yaml:3:5: shipper.index.date_pattern: "YYYY.mm": unexpected`},
-		{"inline password", "shipper:\n  auth:\n    username: u\n    password: hunter2\n", "gw.yaml:4:15: shipper.auth.password: expected `{file: PATH}` or `{env: NAME}` (the secret itself never goes in this file), got \"hunter2\""},
+		{"inline password", "shipper:\n  auth:\n    username: u\n    password: hunter2\n", "gw.yaml:4:15: shipper.auth.password: expected {file: PATH} or {env: NAME}; a secret is never written inline (the value is not repeated here)"},
+		{"redact name with a dot", "shipper:\n  redact:\n    headers: [x-ok, a.b]\n", `gw.yaml:3:21: shipper.redact.headers[1]: "a.b" can never match`},
+		{"redact name with brackets", "shipper:\n  redact:\n    query_params:\n      - p[x]\n", `gw.yaml:4:9: shipper.redact.query_params[0]: "p[x]" can never match`},
 		{"password without user", "shipper:\n  auth:\n    password: {file: /p}\n", `gw.yaml:2:3: shipper.auth: username and password must be set together`},
 		{"both auths", "shipper:\n  auth:\n    api_key: {env: K}\n    username: u\n    password: {env: P}\n", `gw.yaml:2:3: shipper.auth: use either api_key or username and password`},
 		{"secret from two places", "shipper:\n  auth:\n    api_key: {env: K, file: /k}\n", `gw.yaml:3:5: shipper.auth.api_key: at most one of file and env`},
@@ -81,6 +83,25 @@ func TestShipperErrors(t *testing.T) {
 			require.True(t, strings.HasPrefix(err.Error(), tc.want), "got %q\nwant prefix %q", err.Error(), tc.want)
 		})
 	}
+}
+
+// TestShipperErrorsHideSecrets: a secret written where it does not belong
+// never reaches the error message.
+func TestShipperErrorsHideSecrets(t *testing.T) {
+	for _, in := range []string{
+		"shipper:\n  auth:\n    password: hunter2-s3cr3t\n",
+		"shipper:\n  auth:\n    api_key: [hunter2-s3cr3t]\n",
+		"shipper:\n  auth:\n    api_key: {file: [hunter2-s3cr3t]}\n",
+		"shipper:\n  urls: ['http://elastic:hunter2-s3cr3t@es:9200/%zz']\n",
+		"shipper:\n  urls: ['https://elastic:hunter2-s3cr3t@es :9200']\n",
+	} {
+		_, err := Load("gw.yaml", []byte(in))
+		require.Error(t, err, in)
+		require.NotContains(t, err.Error(), "hunter2", in)
+	}
+	require.Equal(t, "http://elastic:<secret>@es:9200/a@b", RedactURL("http://elastic:pw@es:9200/a@b"))
+	require.Equal(t, "es:9200", RedactURL("es:9200"))
+	require.Equal(t, "user@es", RedactURL("user@es"))
 }
 
 func TestParseByteSize(t *testing.T) {

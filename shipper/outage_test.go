@@ -47,8 +47,11 @@ func TestRotateDuringOutage(t *testing.T) {
 	srv.SetFaults(estest.Faults{RequestStatus: 503, RequestCount: -1})
 	const perFile = 1000
 	written := 100
+	var outage int64 // bytes written during the outage
 	for i := range 6 {
+		before := fileSize(t, log)
 		writeLines(t, log, rnd, start.Add(time.Duration(written)*time.Minute), perFile)
+		outage += fileSize(t, log) - before
 		written += perFile
 		time.Sleep(150 * time.Millisecond) // several polls
 		if i == 5 {
@@ -57,6 +60,11 @@ func TestRotateDuringOutage(t *testing.T) {
 		require.NoError(t, os.RemoveAll(log+".1"))
 		require.NoError(t, os.Rename(log, log+".1"))
 	}
+	// The lag counts every unacknowledged byte, of the rotated files too,
+	// though the shipper is blocked.
+	waitFor(t, "the lag", func() bool {
+		return sumMetric(t, reg, "gatewatch_shipper_lag_bytes") >= float64(outage)
+	})
 	srv.SetFaults(estest.Faults{})
 	waitFor(t, "every line", func() bool { return srv.Count("logs-gateway") >= written })
 	time.Sleep(200 * time.Millisecond)
@@ -64,6 +72,16 @@ func TestRotateDuringOutage(t *testing.T) {
 	for _, name := range []string{"gatewatch_shipper_lost_bytes_total", "gatewatch_shipper_lost_lines_total"} {
 		require.Zero(t, sumMetric(t, reg, name), name)
 	}
+}
+
+func fileSize(t testing.TB, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	require.NoError(t, err)
+	return fi.Size()
 }
 
 // sumMetric is the sum of every series of the metric family name.

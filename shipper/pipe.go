@@ -85,7 +85,7 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 		builder: NewBuilder(Identity{
 			Gateway: s.gatewayName(), Track: s.cfg.Gateway.Track, Version: s.cfg.Gateway.Version,
 		}),
-		redact:   accesslog.NewRedactor(sc.RedactNames()),
+		redact:   accesslog.NewRedactor(sc.RedactNames(), extraFields(s.cfg)...),
 		dlq:      sc.DLQIndex,
 		partial:  map[uint64]int64{},
 		stdinKey: randomKey(),
@@ -129,6 +129,20 @@ func (s *Shipper) newPipe(t *tail.Tailer) (*pipe, error) {
 	return p, nil
 }
 
+// extraFields are the extra fields of every log, for redaction by origin.
+func extraFields(cfg *config.Config) []map[string]string {
+	var out []map[string]string
+	for _, l := range cfg.Sidecar.Logs {
+		if len(l.Extra) > 0 {
+			out = append(out, l.Extra)
+		}
+		if l.Mapping != nil && len(l.Mapping.Extra) > 0 {
+			out = append(out, l.Mapping.Extra)
+		}
+	}
+	return out
+}
+
 // handle takes one line from the tailer: it builds the document and adds
 // it to the current batch, handing full batches to the sender. It blocks
 // while both batches are busy: the file is the buffer.
@@ -169,6 +183,9 @@ func (p *pipe) handle(l tail.Line) error {
 		raw, reason, index = l.Bytes, accesslog.ReasonTooLong, p.dlq
 	case err != nil:
 		raw, reason, index = l.Bytes, err.Error(), p.dlq
+		if de, ok := accesslog.IsDecodeError(err); ok && de.Reason == accesslog.ReasonPartialTooLong && len(p.ev.Raw) > 0 {
+			raw = p.ev.Raw // the joined line's first max_line_bytes, not its last piece
+		}
 	case p.ev.Time.IsZero():
 		raw, reason, index = l.Bytes, ReasonNoTimestamp, p.dlq
 	default:

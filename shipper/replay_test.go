@@ -143,3 +143,32 @@ func TestReplayIdentity(t *testing.T) {
 		require.Equal(t, tc.want, srv.Count("logs-gateway"), tc.pod)
 	}
 }
+
+// TestReplayExtraFieldsFromSecrets: extra labels taken from sensitive
+// places are redacted by where they come from, whatever their own name.
+func TestReplayExtraFieldsFromSecrets(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	require.NoError(t, os.WriteFile(log, []byte(
+		`{"request":{"method":"GET","uri":"\/v1\/users\/1","querystring":{"token":"qs3cr3t"},"headers":{"host":"shop","authorization":"Bearer hs3cr3t","cookie":"sid=cs3cr3t","x-ab-variant":"B"}},"response":{"status":200},"started_at":1795000000000}`+"\n"), 0o644))
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.Logs[0].Extra = map[string]string{
+		"who": "request.headers.authorization", "jar": "request.headers.cookie",
+		"tok": "request.querystring.token", "variant": "request.headers.x-ab-variant",
+	}
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+	docs := srv.Docs("logs-gateway")
+	require.Len(t, docs, 1)
+	for _, secret := range []string{"qs3cr3t", "hs3cr3t", "cs3cr3t"} {
+		require.NotContains(t, string(docs[0].Source), secret)
+	}
+	var doc struct {
+		Labels map[string]any `json:"labels"`
+	}
+	require.NoError(t, json.Unmarshal(docs[0].Source, &doc))
+	require.Equal(t, map[string]any{"who": "REDACTED", "jar": "REDACTED", "tok": "REDACTED", "variant": "B"}, doc.Labels)
+}

@@ -138,6 +138,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 		StartUnknown:       tail.FromBeginning,
 		Checkpoint:         ckpt,
 		Identity:           ReaderIdentity(),
+		Logger:             s.logger,
 		CheckpointInterval: sc.CheckpointInterval.Std(),
 		MaxLineBytes:       sc.MaxLineBytes,
 		PollInterval:       sc.PollInterval.Std(),
@@ -277,6 +278,7 @@ func (s *Shipper) Replay(ctx context.Context, files []string, progress func(Repl
 		OneShot:   true,
 		Exclude:   []string{},
 		Identity:  ReaderIdentity(),
+		Logger:    s.logger,
 	}, nil)
 	close(stop)
 	wg.Wait()

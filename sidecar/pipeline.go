@@ -33,6 +33,14 @@ type pipeline struct {
 	lastPath string
 	lastFile exporter.FileMetrics
 
+	// ack acknowledges a handled line to the tailer (tail.Tailer.Ack;
+	// nil in benchmarks). The pieces of a line the container runtime split
+	// are acknowledged together with the last one, so that a checkpoint
+	// never lands between them: partial has, per file key, the offset of
+	// the first piece of a line not finished yet.
+	ack     func(file tail.FileID, offset, end int64)
+	partial map[uint64]int64
+
 	lagMu    sync.Mutex
 	lagFiles map[string]bool
 
@@ -64,6 +72,7 @@ func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.E
 		reader:     lr,
 		files:      map[string]exporter.FileMetrics{},
 		lagFiles:   map[string]bool{},
+		partial:    map[uint64]int64{},
 	}
 	p.ev.Reset()
 	return p, nil
@@ -80,8 +89,34 @@ func (p *pipeline) file(path string) exporter.FileMetrics {
 }
 
 // handle takes one line from the tailer. It never fails: a line that
-// cannot be read is counted by reason and skipped.
+// cannot be read is counted by reason and skipped. Each line is
+// acknowledged once handled, a split line's pieces with its last one.
 func (p *pipeline) handle(l tail.Line) error {
+	start, pending := l.Offset, false
+	if len(p.partial) > 0 {
+		start, pending = p.partial[l.File.Key]
+		if !pending {
+			start = l.Offset
+		}
+	}
+	if p.record(l) {
+		if !pending {
+			p.partial[l.File.Key] = l.Offset
+		}
+		return nil
+	}
+	if pending {
+		delete(p.partial, l.File.Key)
+	}
+	if p.ack != nil {
+		p.ack(l.File, start, l.End)
+	}
+	return nil
+}
+
+// record counts, decodes, matches and records one line; it reports a
+// piece of a split line (accesslog.ErrPartial), which waits for the rest.
+func (p *pipeline) record(l tail.Line) (partial bool) {
 	if l.Path != p.lastPath || p.lastFile == (exporter.FileMetrics{}) {
 		p.lastFile = p.file(l.Path)
 		p.lastPath = l.Path
@@ -94,25 +129,25 @@ func (p *pipeline) handle(l tail.Line) error {
 	p.lines++
 	if l.Cut {
 		p.decodeError(l, accesslog.ReasonTooLong, fmt.Sprintf("line longer than max_line_bytes (%d bytes skipped)", l.CutBytes))
-		return nil
+		return false
 	}
 	if err := p.reader.Decode(l.Path, l.Bytes, &p.ev); err != nil {
 		if errors.Is(err, accesslog.ErrPartial) {
-			return nil
+			return true
 		}
 		if de, ok := accesslog.IsDecodeError(err); ok {
 			p.decodeError(l, de.Reason, de.Msg)
 		} else {
 			p.decodeError(l, ReasonOther, err.Error())
 		}
-		return nil
+		return false
 	}
 	p.exp.Record(&p.ev, p.reader.Endpoint(&p.ev))
 	if p.reader.NoHostOnce() {
 		p.logger.Warn("access log carries no host: endpoints are matched by path alone, though the contract routes by host",
 			"file", l.Path, "hint", "log the Host header (%REQ(:AUTHORITY)% for Envoy; Kong's JSON log has it)")
 	}
-	return nil
+	return false
 }
 
 // decodeError counts a line that could not be read and logs why — the

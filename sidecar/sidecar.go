@@ -90,6 +90,7 @@ type Sidecar struct {
 	ckpt     string
 	listener net.Listener
 	ready    atomic.Bool
+	started  time.Time
 	gatherer prometheus.Gatherer
 }
 
@@ -111,7 +112,7 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		logger = slog.New(slog.DiscardHandler)
 	}
 	sc := &cfg.Sidecar
-	s := &Sidecar{cfg: cfg, c: c, logger: logger, reg: reg, opts: opts}
+	s := &Sidecar{cfg: cfg, c: c, logger: logger, reg: reg, opts: opts, started: time.Now()}
 	var fields []exporter.FieldLabel
 	for _, x := range sc.ExtraLabels {
 		fields = append(fields, exporter.FieldLabel{Field: x.Field, Values: x.Values})
@@ -167,12 +168,16 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		MaxLineBytes:       sc.MaxLineBytes,
 		PollInterval:       sc.PollInterval.Std(),
 		OneShot:            opts.Once,
+		HoldUnterminated:   true, // --once on a live file: its half-written last line waits for the next run
 		Stdin:              opts.Stdin,
 		AfterRead:          s.exp.Flush, // publish each read's lines at once
+		ManualAck:          true,        // a partial piece is acknowledged with its last piece
+		Logger:             logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
+	s.pipe.ack = s.tailer.Ack
 	if err := gwReg.Register(newTailCollector(s.tailer.Stats)); err != nil {
 		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
 	}
@@ -246,6 +251,10 @@ func (s *Sidecar) Handler() http.Handler {
 			http.Error(w, "not ready: the log reader has not started", http.StatusServiceUnavailable)
 			return
 		}
+		if st := s.tailer.Stats(); st.CheckpointFailing {
+			http.Error(w, "not ready: the metrics reader's checkpoint cannot be written: "+st.CheckpointError, http.StatusServiceUnavailable)
+			return
+		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -279,17 +288,20 @@ func (s *Sidecar) Run(ctx context.Context) error {
 	// when the reader has read everything).
 	g.Add(func() error { <-ctx.Done(); return nil }, func(error) { cancel() })
 
-	// The metrics reader.
+	// The metrics reader. Its error is kept apart: run.Group returns the
+	// first actor's only, and on SIGTERM that is the context's, so a final
+	// checkpoint that cannot be written would go unnoticed.
 	readCtx, stopRead := context.WithCancel(context.Background())
+	var readErr error
 	g.Add(func() error {
 		s.ready.Store(true)
 		s.logger.Info("following access logs", "paths", len(s.cfg.Sidecar.Logs), "start", s.cfg.Sidecar.Start, "checkpoint", s.ckpt)
 		err := s.tailer.Run(readCtx, s.pipe.handle)
 		s.exp.Flush()
-		s.exp.CheckpointWritten(time.Now())
 		s.updateLag()
 		if err != nil {
-			return fmt.Errorf("metrics reader: %w", err)
+			readErr = fmt.Errorf("metrics reader: %w", err)
+			return readErr
 		}
 		s.logger.Info("metrics reader stopped; checkpoint written", "lines", s.pipe.lines, "decode_errors", s.pipe.errors)
 		return nil
@@ -336,15 +348,23 @@ func (s *Sidecar) Run(ctx context.Context) error {
 		g.Add(func() error { return r.Run(rctx) }, func(error) { stop() })
 	}
 
-	return g.Run()
+	err := g.Run()
+	if err == nil {
+		err = readErr
+	}
+	return err
 }
 
 // updateLag publishes the lag of every open file and the checkpoint age.
 func (s *Sidecar) updateLag() {
 	st := s.tailer.Stats()
 	s.pipe.setLag(st.Files)
-	if fi, err := os.Stat(s.ckpt); err == nil {
-		s.exp.CheckpointWritten(fi.ModTime())
+	// The age counts from the last successful write; before any, from the
+	// start, so that a checkpoint never written ages.
+	if !st.CheckpointWritten.IsZero() {
+		s.exp.CheckpointWritten(st.CheckpointWritten)
+	} else {
+		s.exp.CheckpointWritten(s.started)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -648,4 +649,128 @@ func TestFilesMatched(t *testing.T) {
 	require.Equal(t, 0.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, missing))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "c.log"), nil, 0o644))
 	require.Equal(t, 3.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, glob), "counted at each scrape")
+}
+
+// TestStopBetweenPartialPieces: a stop while a CRI P piece waits for its F
+// leaves the checkpoint before the P, so that after the restart the whole
+// line is read again and counted, not its F alone as a decode error.
+func TestStopBetweenPartialPieces(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(4, 4))
+	line := string(loggen.Line("kong", rnd, loggen.Request{Time: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), Path: "/v1/users/1", Method: "GET"}))
+	whole := "2026-11-20T12:00:00.000000000Z stdout F " + line + "\n"
+	first := "2026-11-20T12:00:01.000000000Z stdout P " + line[:len(line)/2] + "\n"
+	rest := "2026-11-20T12:00:01.000000001Z stdout F " + line[len(line)/2:] + "\n"
+	require.NoError(t, os.WriteFile(log, []byte(whole+first), 0o644))
+	cfg := testConfig(t, dir, log)
+	cfg.Sidecar.Logs[0].Envelope = "cri"
+	cfg.Sidecar.Start = config.StartCheckpoint
+	run := func(wantLines int) *prometheus.Registry {
+		reg := prometheus.NewRegistry()
+		s, err := New(cfg, testContract(), nil, reg, Options{})
+		require.NoError(t, err)
+		stop := start(t, s)
+		waitFor(t, "the lines", func() bool { return s.Summary().Lines >= uint64(wantLines) })
+		require.NoError(t, stop())
+		require.Zero(t, s.Summary().DecodeErrors)
+		return reg
+	}
+	reg := run(2)
+	require.EqualValues(t, 1, sum(t, reg, schema.RequestsTotal.Name))
+	ck, _, err := tail.LoadCheckpoint(filepath.Join(dir, CheckpointFile))
+	require.NoError(t, err)
+	require.Len(t, ck.Files, 1)
+	require.EqualValues(t, len(whole), ck.Files[0].Offset, "the checkpoint stops before the P piece")
+
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(rest)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	reg = run(2)
+	require.EqualValues(t, 1, sum(t, reg, schema.RequestsTotal.Name), "the split request is counted after the restart")
+	ck, _, err = tail.LoadCheckpoint(filepath.Join(dir, CheckpointFile))
+	require.NoError(t, err)
+	require.EqualValues(t, len(whole+first+rest), ck.Files[0].Offset)
+}
+
+// lockedBuffer is a log destination safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestUnwritableCheckpoint: a checkpoint that cannot be written is logged
+// at ERROR (once, not every interval), makes /readyz not ready, ages
+// checkpoint_age_seconds from the last successful write, and makes Run
+// fail when the final checkpoint cannot be written either.
+func TestUnwritableCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "krakend", rand.New(rand.NewPCG(5, 5)), 10)
+	ckdir := filepath.Join(dir, "state")
+	cfg := testConfig(t, ckdir, log)
+	cfg.Sidecar.CheckpointInterval = config.Duration(50 * time.Millisecond)
+	var logs lockedBuffer
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), slog.New(slog.NewTextHandler(&logs, nil)), reg, Options{})
+	require.NoError(t, err)
+	// Where the checkpoint's folder was, a file: every write fails (the
+	// tests run as root, so permissions would not stop them).
+	require.NoError(t, os.RemoveAll(ckdir))
+	require.NoError(t, os.WriteFile(ckdir, nil, 0o644))
+	stop := start(t, s)
+	waitFor(t, "the failures", func() bool { return s.tailer.Stats().CheckpointErrors >= 4 })
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Contains(t, rec.Body.String(), "checkpoint cannot be written")
+	waitFor(t, "the age", func() bool { return sum(t, reg, schema.CheckpointAge.Name) > 1 })
+	require.Equal(t, 1, strings.Count(logs.String(), "Saving the checkpoint failed"), logs.String())
+	require.Contains(t, logs.String(), "level=ERROR")
+	err = stop()
+	require.ErrorContains(t, err, "write checkpoint")
+}
+
+// TestOnceHoldsHalfWrittenLine: sidecar --once on a live file leaves its
+// unterminated last line (being written) for the next run, which reads it
+// whole, instead of counting half a line now and the rest as a bad line.
+func TestOnceHoldsHalfWrittenLine(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	rnd := rand.New(rand.NewPCG(6, 6))
+	var lines []string
+	for i := range 3 {
+		lines = append(lines, string(loggen.Line("kong", rnd, loggen.Request{Time: time.Date(2026, 11, 20, 12, 0, i, 0, time.UTC)})))
+	}
+	half := len(lines[2]) / 2
+	require.NoError(t, os.WriteFile(log, []byte(lines[0]+"\n"+lines[1]+"\n"+lines[2][:half]), 0o644))
+	cfg := testConfig(t, dir, log)
+	cfg.Sidecar.Start = config.StartCheckpoint
+	once := func() Summary {
+		s, err := New(cfg, testContract(), nil, prometheus.NewRegistry(), Options{Once: true})
+		require.NoError(t, err)
+		require.NoError(t, s.Run(context.Background()))
+		return s.Summary()
+	}
+	require.Equal(t, Summary{Lines: 2}, once())
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(lines[2][half:] + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.Equal(t, Summary{Lines: 1}, once(), "the last line, whole, once")
 }

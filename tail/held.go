@@ -87,6 +87,9 @@ func (t *Tailer) holdNew(patterns []string) {
 	}
 	for _, h := range t.held {
 		known[h.di] = true
+		if fi, err := h.f.Stat(); err == nil {
+			h.fi = fi // it grows: a new file is often opened empty
+		}
 	}
 	for _, c := range cands {
 		if known[statDevIno(c.fi)] {

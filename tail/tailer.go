@@ -144,6 +144,11 @@ type Options struct {
 	// OneShot reads every file once to its end, delivers unterminated last
 	// lines, writes the checkpoint and returns.
 	OneShot bool
+	// HoldUnterminated keeps OneShot from delivering the unterminated last
+	// line of a file the patterns still match (a live file, its last line
+	// half written): the next run reads it whole. Lines of files that left
+	// the patterns are delivered as OneShot says.
+	HoldUnterminated bool
 	// ReadBufferBytes is the size of the read buffer of each open file
 	// (default 64 KiB, at least FingerprintBytes).
 	ReadBufferBytes int
@@ -193,6 +198,12 @@ type Stats struct {
 	// Errors counts files abandoned after an I/O error; CheckpointErrors
 	// failed checkpoint writes (retried at the next interval).
 	Errors, CheckpointErrors uint64
+	// CheckpointWritten is when the checkpoint was last written
+	// successfully (zero: never, in this process); CheckpointFailing
+	// reports that the last attempt failed, with CheckpointError.
+	CheckpointWritten time.Time
+	CheckpointFailing bool
+	CheckpointError   string
 	// Files are the open files.
 	Files []FileStats
 }
@@ -234,6 +245,11 @@ type Tailer struct {
 	held      []*heldFile // guarded by mu
 	lostMu    sync.Mutex
 	lostBy    map[string]LostCount
+
+	ckptMu      sync.Mutex // guards the three below
+	ckptWritten time.Time
+	ckptErr     error
+	ckptLogged  time.Time // when a failure was last logged
 }
 
 // entry is what is known about one file identity.
@@ -408,7 +424,25 @@ func (t *Tailer) SaveCheckpoint() error {
 	}
 	t.saveMu.Lock()
 	defer t.saveMu.Unlock()
-	return WriteCheckpoint(t.opts.Checkpoint, t.Checkpoint())
+	err := WriteCheckpoint(t.opts.Checkpoint, t.Checkpoint())
+	t.ckptMu.Lock()
+	defer t.ckptMu.Unlock()
+	if err == nil {
+		if t.ckptErr != nil {
+			t.log.Info("Checkpoint written again", "checkpoint", t.opts.Checkpoint)
+		}
+		t.ckptWritten, t.ckptErr = time.Now(), nil
+		return nil
+	}
+	t.checkpointErrors.Add(1)
+	// Logged at the first failure, then at most once a minute.
+	if t.ckptErr == nil || time.Since(t.ckptLogged) >= time.Minute {
+		t.log.Error("Saving the checkpoint failed; after a restart, everything read since the last checkpoint is read again",
+			"checkpoint", t.opts.Checkpoint, "err", err, "failures", t.checkpointErrors.Load())
+		t.ckptLogged = time.Now()
+	}
+	t.ckptErr = err
+	return err
 }
 
 // Stats returns the counters and the open files. Safe for concurrent use.
@@ -419,6 +453,12 @@ func (t *Tailer) Stats() Stats {
 		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
 		Errors: t.errors.Load(), CheckpointErrors: t.checkpointErrors.Load(),
 	}
+	t.ckptMu.Lock()
+	s.CheckpointWritten, s.CheckpointFailing = t.ckptWritten, t.ckptErr != nil
+	if t.ckptErr != nil {
+		s.CheckpointError = t.ckptErr.Error()
+	}
+	t.ckptMu.Unlock()
 	t.lostMu.Lock()
 	for _, r := range LostReasons {
 		c := t.lostBy[r]
@@ -460,21 +500,30 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 			err = fmt.Errorf("tail: %w", serr)
 		}
 	}()
+	firstCycle := make(chan struct{})
 	if t.opts.Checkpoint != "" && !t.opts.OneShot {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			tick := time.NewTicker(t.opts.CheckpointInterval)
 			defer tick.Stop()
+			// After the first cycle (what the start policy chose is then
+			// known), so that a checkpoint that cannot be written is
+			// known before the first interval; failures are counted and
+			// logged by SaveCheckpoint, and retried at the next tick and
+			// at return.
+			select {
+			case <-ctx.Done():
+				return
+			case <-firstCycle:
+				_ = t.SaveCheckpoint()
+			}
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					if err := t.SaveCheckpoint(); err != nil { // retried at the next tick and at return
-						t.checkpointErrors.Add(1)
-						t.log.Error("Saving the checkpoint failed", "err", err)
-					}
+					_ = t.SaveCheckpoint()
 				}
 			}
 		}()
@@ -513,6 +562,7 @@ func (t *Tailer) Run(ctx context.Context, handle func(Line) error) (err error) {
 			}
 			if first {
 				t.countUnmatchedCheckpointEntries()
+				close(firstCycle)
 			}
 			first = false
 		}
@@ -1063,7 +1113,7 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 	if r.done {
 		return nil
 	}
-	if r.id != nil && r.sp.partial() {
+	if r.id != nil && r.sp.partial() && !(t.opts.HoldUnterminated && r.orphaned.IsZero()) {
 		l0 := r.sp.lineStart
 		var end int64 = -1
 		err := r.sp.flush(r.off, func(l *Line) error {
