@@ -185,6 +185,12 @@ func queriesOf(t *testing.T, d *Dashboard) []panelQuery {
 				Expr  string `json:"expr"`
 			} `json:"targets"`
 		} `json:"panels"`
+		Annotations struct {
+			List []struct {
+				Name string `json:"name"`
+				Expr string `json:"expr"`
+			} `json:"list"`
+		} `json:"annotations"`
 		Templating struct {
 			List []struct {
 				Name  string `json:"name"`
@@ -203,6 +209,11 @@ func queriesOf(t *testing.T, d *Dashboard) []panelQuery {
 		for _, tg := range p.Targets {
 			require.NotEmpty(t, tg.RefID)
 			out = append(out, panelQuery{d.Kind + ": " + p.Title + " " + tg.RefID, tg.Expr})
+		}
+	}
+	for _, a := range m.Annotations.List {
+		if a.Expr != "" {
+			out = append(out, panelQuery{d.Kind + ": annotation " + a.Name, a.Expr})
 		}
 	}
 	for _, v := range m.Templating.List {
