@@ -133,7 +133,9 @@ func (bd *board) seriesWith(title, desc, unit string, w uint32, more func(*times
 func (bd *board) table(title, desc, unit string, w uint32, th *dashboard.ThresholdsConfigBuilder, links []cog.Builder[dashboard.DashboardLink], ts ...target) {
 	p := table.NewPanelBuilder().Id(bd.id()).Title(title).Description(desc).
 		Datasource(ds).Targets(queries(ts, true)).Unit(unit).Span(w).Height(tableHeight).
-		Thresholds(th).ShowHeader(true).Filterable(true)
+		Thresholds(th).ShowHeader(true).Filterable(true).
+		// Grafana's schema requires the reducer, which the SDK leaves null.
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}))
 	tr := []dashboard.DataTransformerConfig{}
 	if len(ts) > 1 {
 		tr = append(tr, dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}})

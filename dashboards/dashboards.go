@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/common/model"
 
@@ -145,6 +146,15 @@ func (g *generator) build(kind, title string, fill func(*board)) (Dashboard, err
 			})).
 		Link(dashboard.NewDashboardLinkBuilder(g.gateway + " dashboards").Type(dashboard.DashboardLinkTypeDashboards).
 			Tags([]string{Tag, g.gateway}).AsDropdown(true).KeepTime(true).Icon("external link"))
+	firing := g.gw.with(eq(schema.LabelAlertState, schema.AlertStateFiring)).of(schema.PrometheusAlerts)
+	b.Annotation(dashboard.NewAnnotationQueryBuilder().Name("Annotations & Alerts").BuiltIn(1).Type("dashboard").
+		Datasource(common.DataSourceRef{Type: cog.ToPtr("grafana"), Uid: cog.ToPtr("-- Grafana --")}).
+		Enable(true).Hide(true).IconColor("rgba(0, 211, 255, 1)"))
+	b.Annotation(dashboard.NewAnnotationQueryBuilder().Name("Firing gatewatch alerts").Datasource(ds).
+		Enable(true).IconColor("red").Expr(firing).Step("60s").
+		TitleFormat("{{" + schema.LabelAlertName + "}}").
+		TextFormat("{{" + schema.LabelEndpoint + "}} {{" + schema.LabelMethod + "}}").
+		TagKeys(rules.LabelSeverity + "," + rules.LabelTeam))
 	bd := &board{b: b}
 	fill(bd)
 	d, err := b.Build()
@@ -156,6 +166,16 @@ func (g *generator) build(kind, title string, fill func(*board)) (Dashboard, err
 		// The SDK places links in Grafana 12's controls menu; without
 		// placement they show above the panels in every version.
 		d.Links[i].Placement = nil
+	}
+	for i := range d.Annotations.List {
+		d.Annotations.List[i].Placement = nil // likewise
+	}
+	for _, p := range d.Panels {
+		if p.Panel != nil && p.Panel.FieldConfig != nil {
+			for i := range p.Panel.FieldConfig.Defaults.Links {
+				p.Panel.FieldConfig.Defaults.Links[i].Placement = nil // data links have none
+			}
+		}
 	}
 	return Dashboard{Kind: kind, Gateway: g.gateway, UID: uid, Title: title, Model: d}, nil
 }
