@@ -81,6 +81,19 @@ func TestTargets(t *testing.T) {
 	require.Contains(t, notes[0], "probe.base_url")
 }
 
+func TestCheckNamesUnique(t *testing.T) {
+	ep := func(path string) contract.Endpoint {
+		return contract.Endpoint{Name: path, Path: path, Match: contract.MatchExact, Public: true, Methods: []string{"GET"}}
+	}
+	c := &contract.Contract{Gateway: contract.Kong, Endpoints: []contract.Endpoint{ep("/a/b"), ep("/a-b"), ep("/a/b"), ep("/")}}
+	targets, _ := Targets(c, loadConfig(t, "probe: {base_url: 'https://x'}\n"))
+	var names []string
+	for _, tg := range targets {
+		names = append(names, tg.Name+" "+tg.URL)
+	}
+	require.Equal(t, []string{"a-b https://x/a/b", "a-b-2 https://x/a-b", "root https://x/"}, names)
+}
+
 func TestProbeable(t *testing.T) {
 	base := contract.Endpoint{Name: "/a", Path: "/a", Match: contract.MatchExact, Public: true, Methods: []string{"GET"}}
 	require.True(t, probeable(&base))
