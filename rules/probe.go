@@ -7,8 +7,15 @@ import (
 	"github.com/gatewatch/gatewatch/schema"
 )
 
-// AlertProbeCertificate warns that a probed certificate expires soon.
-const AlertProbeCertificate = "GatewatchProbeCertificateExpiry"
+// Alert names of the probes and of the prober's own paging.
+const (
+	// AlertProbeCertificate warns that a probed certificate expires soon.
+	AlertProbeCertificate = "GatewatchProbeCertificateExpiry"
+	// AlertProberOutboxStuck: the prober's events wait for PagerDuty.
+	AlertProberOutboxStuck = "GatewatchProberOutboxStuck"
+	// AlertProberEventsRefused: PagerDuty refuses the prober's events.
+	AlertProberEventsRefused = "GatewatchProberEventsRefused"
+)
 
 // ProbeCertificateWarning is how long before expiry a probed certificate
 // raises a ticket.
@@ -74,5 +81,47 @@ func (g *generator) probeAlerts() []opAlert {
 			quiet:      []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 60*86400)}},
 			fireLabels: map[string]string{schema.LabelGateway: g.gateway, probeCheck: "orders"},
 		},
+		{
+			name: AlertProberOutboxStuck,
+			expr: fmt.Sprintf("max by (%s, %s) (%s) > 0", schema.LabelGateway, instance, selector(schema.PagerDutyOutbox.Name, gw)),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string {
+				return "The prober " + l(instance) + " of " + lit(g.gateway) + " cannot deliver its pages"
+			},
+			description: func(l, lit func(string) string) string {
+				return "Events of gatewatch probe " + l(instance) + " have waited in its outbox for 15 minutes: PagerDuty is unreachable from the prober or keeps answering 429 or 5xx. Nothing is lost; the pages arrive late."
+			},
+			fire:       []Series{{seriesString(schema.PagerDutyOutbox.Name, noCheck(l(""))), opRepeat(2)}},
+			quiet:      []Series{{seriesString(schema.PagerDutyOutbox.Name, noCheck(l(""))), opRepeat(0)}},
+			fireLabels: map[string]string{schema.LabelGateway: g.gateway, instance: "prober-1:9117"},
+		},
+		{
+			name: AlertProberEventsRefused,
+			expr: fmt.Sprintf("sum by (%s, %s) (increase(%s[1h])) > 0", schema.LabelGateway, instance,
+				selector(schema.PagerDutyEvents.Name, gw, eq(schema.LabelResult, schema.PagerDutyRejected))),
+			hold: time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string {
+				return "PagerDuty refuses the events of the prober " + l(instance) + " of " + lit(g.gateway)
+			},
+			description: func(l, lit func(string) string) string {
+				return "PagerDuty answered 400 to events of gatewatch probe " + l(instance) + " in the last hour, and they were dropped: the prober pages nobody. Check probe.pagerduty's routing key (an Events API v2 integration key) and the prober's log."
+			},
+			fire:       []Series{{seriesString(schema.PagerDutyEvents.Name, rejected(l(""))), counter(1, opSamples)}},
+			quiet:      []Series{{seriesString(schema.PagerDutyEvents.Name, rejected(l(""))), opRepeat(0)}},
+			fireLabels: map[string]string{schema.LabelGateway: g.gateway, instance: "prober-1:9117"},
+		},
 	}
+}
+
+// noCheck is a series' labels without check.
+func noCheck(l map[string]string) map[string]string {
+	delete(l, probeCheck)
+	return l
+}
+
+// rejected is a series' labels with result="rejected" and no check.
+func rejected(l map[string]string) map[string]string {
+	delete(l, probeCheck)
+	l[schema.LabelResult] = schema.PagerDutyRejected
+	return l
 }
