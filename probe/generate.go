@@ -65,10 +65,16 @@ func (o Options) withDefaults() Options {
 type Set struct {
 	Targets []Target
 	Options Options
+	// timeout is the default module's timeout (defaultTimeout).
+	timeout time.Duration
 }
 
 // New returns the artifacts of targets.
-func New(targets []Target, o Options) *Set { return &Set{Targets: targets, Options: o.withDefaults()} }
+func New(targets []Target, o Options) *Set {
+	s := &Set{Targets: targets, Options: o.withDefaults()}
+	s.timeout = s.defaultTimeout()
+	return s
+}
 
 type bbConfig struct {
 	Modules map[string]bbModule `yaml:"modules"`
@@ -96,12 +102,11 @@ func (s *Set) module(t *Target) (string, bbModule) {
 		ValidStatusCodes:           t.ExpectStatus,
 		PreferredIPProtocol:        "ip4",
 		Headers:                    t.Headers,
-		FailIfBodyNotMatchesRegexp: nil,
 	}}
 	if t.ExpectBody != "" {
 		m.HTTP.FailIfBodyNotMatchesRegexp = []string{t.ExpectBody}
 	}
-	if t.Method == "GET" && len(t.ExpectStatus) == 0 && len(t.Headers) == 0 && t.ExpectBody == "" && t.Timeout == s.defaultTimeout() {
+	if t.Method == "GET" && len(t.ExpectStatus) == 0 && len(t.Headers) == 0 && t.ExpectBody == "" && t.Timeout == s.timeout {
 		return DefaultModule, m
 	}
 	return "gatewatch_" + moduleName.ReplaceAllString(t.Name, "_"), m
@@ -190,7 +195,7 @@ func (s *Set) ScrapeYAML() ([]byte, error) {
 // scrapeConfigs returns the scrape jobs.
 func (s *Set) scrapeConfigs() []scrapeConfig {
 	o := s.Options
-	timeout := s.defaultTimeout() + time.Second
+	timeout := s.timeout + time.Second
 	for _, t := range s.Targets {
 		timeout = max(timeout, t.Timeout+time.Second) // blackbox_exporter takes 0.5 s off
 	}

@@ -341,3 +341,23 @@ func TestBlackboxPrometheus(t *testing.T) {
 	require.NotEmpty(t, value(schema.ProbeDuration.Name+`{check="up",phase="connect"}`))
 	require.Empty(t, value(`count(probe_success)`), "blackbox's own names are renamed")
 }
+
+// TestThousandEndpoints: a 1,000-endpoint contract's probe files take
+// well under a second (issue 15's budget for everything generate all
+// writes).
+func TestThousandEndpoints(t *testing.T) {
+	c := &contract.Contract{Gateway: contract.KrakenD, Name: "big"}
+	for i := range 1000 {
+		p := fmt.Sprintf("/v1/resource%d", i)
+		c.Endpoints = append(c.Endpoints, contract.Endpoint{Name: p, Path: p, Match: contract.MatchExact, Public: true, Methods: []string{"GET"}})
+	}
+	start := time.Now()
+	targets, _ := Targets(c, loadConfig(t, "probe: {base_url: 'https://x'}\n"))
+	s := New(targets, Options{Gateway: "big"})
+	for _, gen := range []func() ([]byte, error){s.BlackboxYAML, s.ScrapeYAML, s.ProbesYAML} {
+		_, err := gen()
+		require.NoError(t, err)
+	}
+	require.Len(t, targets, 1001)
+	require.Less(t, time.Since(start), time.Second)
+}
