@@ -98,10 +98,10 @@ func dur(d time.Duration) string { return model.Duration(d).String() }
 
 func (s *Set) module(t *Target) (string, bbModule) {
 	m := bbModule{Prober: "http", Timeout: dur(t.Timeout), HTTP: bbHTTP{
-		Method:                     t.Method,
-		ValidStatusCodes:           t.ExpectStatus,
-		PreferredIPProtocol:        "ip4",
-		Headers:                    t.Headers,
+		Method:              t.Method,
+		ValidStatusCodes:    t.ExpectStatus,
+		PreferredIPProtocol: "ip4",
+		Headers:             t.Headers,
 	}}
 	if t.ExpectBody != "" {
 		m.HTTP.FailIfBodyNotMatchesRegexp = []string{t.ExpectBody}
