@@ -94,6 +94,16 @@ func TestCheckNamesUnique(t *testing.T) {
 	require.Equal(t, []string{"a-b https://x/a/b", "a-b-2 https://x/a-b", "root https://x/"}, names)
 }
 
+func TestModuleNamesUnique(t *testing.T) {
+	s := New([]Target{
+		{Name: "a.b", URL: "https://x/1", Method: "POST", Timeout: time.Second},
+		{Name: "a_b", URL: "https://x/2", Method: "PUT", Timeout: time.Second},
+		{Name: "c", URL: "https://x/3", Method: "GET", Timeout: time.Second},
+	}, Options{Gateway: "g"})
+	require.Equal(t, map[string]string{"a.b": "gatewatch_a_b", "a_b": "gatewatch_a_b_2", "c": DefaultModule}, s.moduleOf)
+	require.Equal(t, "PUT", s.modules["gatewatch_a_b_2"].HTTP.Method)
+}
+
 func TestProbeable(t *testing.T) {
 	base := contract.Endpoint{Name: "/a", Path: "/a", Match: contract.MatchExact, Public: true, Methods: []string{"GET"}}
 	require.True(t, probeable(&base))
@@ -227,7 +237,7 @@ func TestBlackbox(t *testing.T) {
 
 	addr := startBlackbox(t, conf)
 	probe := func(tg Target) string {
-		mod, _ := s.module(&tg)
+		mod := s.moduleOf[tg.Name]
 		u := fmt.Sprintf("http://%s/probe?module=%s&target=%s", addr, mod, tg.URL)
 		var body []byte
 		require.Eventually(t, func() bool {
