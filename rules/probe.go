@@ -17,10 +17,6 @@ const (
 	AlertProberEventsRefused = "GatewatchProberEventsRefused"
 )
 
-// ProbeCertificateWarning is how long before expiry a probed certificate
-// raises a ticket.
-const ProbeCertificateWarning = 14 * 24 * time.Hour
-
 // probeAlerts read the external probes' gatewatch_probe_success, exported
 // by `gatewatch probe` and, renamed from probe_success, by the generated
 // blackbox_exporter job. Both carry gateway and check; several probers
@@ -33,7 +29,11 @@ func (g *generator) probeAlerts() []opAlert {
 		return map[string]string{schema.LabelGateway: g.gateway, probeCheck: check, instance: "prober-1:9117"}
 	}
 	expiry := selector(schema.ProbeTLSExpiry.Name, gw)
-	warn := ProbeCertificateWarning.Seconds()
+	warnAt := g.cfg.Probe.TLSExpiryWarning.Std()
+	warn, within := warnAt.Seconds(), shortDuration(warnAt)
+	if warnAt%(24*time.Hour) == 0 {
+		within = fmt.Sprintf("%d days", warnAt/(24*time.Hour))
+	}
 	return []opAlert{
 		{
 			name: AlertGatewayDown, expr: "max by (" + schema.LabelGateway + ") (" + success + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
@@ -71,14 +71,15 @@ func (g *generator) probeAlerts() []opAlert {
 			expr: fmt.Sprintf("min by (%s, %s) (%s) - time() < %d", schema.LabelGateway, probeCheck, expiry, int64(warn)),
 			hold: 10 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string {
-				return "The certificate probed by " + l(probeCheck) + " of " + lit(g.gateway) + " expires within 14 days"
+				return "The certificate probed by " + l(probeCheck) + " of " + lit(g.gateway) + " expires within " + within
 			},
 			description: func(l, lit func(string) string) string {
-				return "The earliest certificate the target of probe " + l(probeCheck) + " presents expires in less than 14 days. Renew it before clients start failing."
+				return "The earliest certificate the target of probe " + l(probeCheck) + " presents expires in less than " + within + " (probe.tls_expiry_warning). Renew it before clients start failing."
 			},
-			// At opFireAt the certificate expires in 7 days (fire) or 60.
-			fire:       []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 7*86400)}},
-			quiet:      []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 60*86400)}},
+			// At opFireAt the certificate expires in half the warning
+			// (fire) or in twice it.
+			fire:       []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + warn/2)}},
+			quiet:      []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 2*warn)}},
 			fireLabels: map[string]string{schema.LabelGateway: g.gateway, probeCheck: "orders"},
 		},
 		{
