@@ -3,6 +3,7 @@ module github.com/gatewatch/gatewatch
 go 1.26.7
 
 require (
+	github.com/PagerDuty/go-pagerduty v1.8.0
 	github.com/axiomhq/hyperloglog v0.3.0
 	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/gin-gonic/gin v1.9.1
@@ -23,7 +24,6 @@ require (
 
 require (
 	cloud.google.com/go/compute/metadata v0.10.0 // indirect
-	github.com/PagerDuty/go-pagerduty v1.8.0 // indirect
 	github.com/alecthomas/kingpin/v2 v2.4.0 // indirect
 	github.com/alecthomas/units v0.0.0-20240927000941-0f3dac36c52b // indirect
 	github.com/armon/go-metrics v0.4.1 // indirect

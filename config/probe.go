@@ -34,6 +34,9 @@ type ProbeConfig struct {
 	// BaseURL is the gateway's public URL; targets derived from the
 	// contract, and targets whose url is a path, are resolved against it.
 	BaseURL string `yaml:"base_url"`
+	// TLSExpiryWarning is how long before a probed certificate expires the
+	// generated rules raise a ticket (14d).
+	TLSExpiryWarning Duration `yaml:"tls_expiry_warning"`
 	// Targets are probed besides those derived from the contract.
 	Targets []ProbeTarget `yaml:"targets"`
 	// PagerDuty is where the prober sends its events.
@@ -111,6 +114,7 @@ const (
 	DefaultProbeListen       = ":9117"
 	DefaultPagerDutyURL      = "https://events.pagerduty.com"
 	DefaultProbeSeverity     = "critical"
+	DefaultTLSExpiryWarning  = Duration(14 * 24 * time.Hour)
 )
 
 // PagerDutySeverities are the Events API v2 severities.
@@ -128,6 +132,9 @@ func (p *ProbeConfig) applyDefaults() {
 	}
 	if p.ResolveAfter == 0 {
 		p.ResolveAfter = DefaultProbeResolveAfter
+	}
+	if p.TLSExpiryWarning == 0 {
+		p.TLSExpiryWarning = DefaultTLSExpiryWarning
 	}
 	if p.Listen == "" {
 		p.Listen = DefaultProbeListen
@@ -172,6 +179,9 @@ func (p *ProbeConfig) validate(v *validator) {
 	}
 	if p.ResolveAfter < 1 {
 		v.errorf(at("resolve_after"), "must be at least 1 (consecutive successes before it resolves)")
+	}
+	if p.TLSExpiryWarning < 0 {
+		v.errorf(at("tls_expiry_warning"), "must be positive")
 	}
 	if p.BaseURL != "" {
 		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -22,6 +22,7 @@ func TestProbeDefaults(t *testing.T) {
 	require.Equal(t, "https://events.pagerduty.com", p.PagerDuty.URL)
 	require.Equal(t, "critical", p.PagerDuty.Severity)
 	require.Equal(t, "GET", p.Targets[0].Method)
+	require.Equal(t, 14*24*time.Hour, p.TLSExpiryWarning.Std())
 	require.False(t, p.PagerDuty.RoutingKey().IsSet())
 }
 
@@ -67,7 +68,7 @@ probe:
 
 func TestProbeErrors(t *testing.T) {
 	cases := []struct{ name, in, want string }{
-		{"unknown key", "probe:\n  intervall: 5s\n", `gw.yaml:2:3: unknown key "intervall" in probe; expected one of: base_url, interval, listen, location, outbox_dir, pagerduty, resolve_after, targets, timeout, trigger_after`},
+		{"unknown key", "probe:\n  intervall: 5s\n", `gw.yaml:2:3: unknown key "intervall" in probe; expected one of: base_url, interval, listen, location, outbox_dir, pagerduty, resolve_after, targets, timeout, tls_expiry_warning, trigger_after`},
 		{"unknown target key", "probe:\n  targets:\n    - name: a\n      url: https://x/\n      expect: 200\n", `gw.yaml:5:7: unknown key "expect" in probe.targets[0]`},
 		{"unknown pagerduty key", "probe:\n  pagerduty:\n    routing_key: abc\n", `gw.yaml:3:5: unknown key "routing_key" in probe.pagerduty; expected one of: routing_key_env, routing_key_file, severity, url`},
 		{"timeout above interval", "probe:\n  interval: 5s\n  timeout: 10s\n", "gw.yaml:3:3: probe.timeout: 10s is longer than probe.interval 5s"},

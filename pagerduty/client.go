@@ -228,7 +228,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
+		const maxSeconds = 365 * 24 * 3600 // beyond, a Duration could overflow
+		return time.Duration(min(s, maxSeconds)) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		d := t.Sub(now)

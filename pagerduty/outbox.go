@@ -256,7 +256,10 @@ func (o *Outbox) read(seq uint64) (*Event, error) {
 	if err := json.Unmarshal(b, &ev); err != nil {
 		return nil, err
 	}
-	if (ev.Kind == KindAlert) != (ev.Alert != nil) || (ev.Kind == KindChange) != (ev.Change != nil) {
+	switch {
+	case ev.Kind == KindAlert && ev.Alert != nil && ev.Change == nil:
+	case ev.Kind == KindChange && ev.Change != nil && ev.Alert == nil:
+	default:
 		return nil, errors.New("neither an alert nor a change event")
 	}
 	return &ev, nil

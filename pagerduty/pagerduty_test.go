@@ -192,7 +192,8 @@ func TestOutboxOutage(t *testing.T) {
 	s.Inject(pdtest.Fault{Status: 429, RetryAfter: "1", Count: 2})
 	dir := t.TempDir()
 	reg := prometheus.NewPedanticRegistry()
-	o, err := OpenOutbox(dir, NewMetrics(reg, "shop"), nil)
+	var logs strings.Builder
+	o, err := OpenOutbox(dir, NewMetrics(reg, "shop"), slog.New(slog.NewTextHandler(&logs, nil)))
 	require.NoError(t, err)
 	evs := events(12)
 	for _, ev := range evs[:6] {
@@ -235,6 +236,15 @@ func TestOutboxOutage(t *testing.T) {
 	lint, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
 	require.Empty(t, lint)
+	require.Contains(t, logs.String(), "retrying", "the retries were logged")
+	require.NotContains(t, logs.String(), testKey, "the routing key is in no log line")
+	var exposition strings.Builder
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		exposition.WriteString(mf.String())
+	}
+	require.NotContains(t, exposition.String(), testKey, "nor in a metric")
 }
 
 // TestOutboxRejected checks that a 400 is counted and dropped, not

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -65,10 +66,34 @@ func (o Options) withDefaults() Options {
 type Set struct {
 	Targets []Target
 	Options Options
+	// timeout is the default module's timeout (defaultTimeout).
+	timeout time.Duration
+	// modules are blackbox.yml's modules; moduleOf maps a check to its.
+	modules  map[string]bbModule
+	moduleOf map[string]string
 }
 
 // New returns the artifacts of targets.
-func New(targets []Target, o Options) *Set { return &Set{Targets: targets, Options: o.withDefaults()} }
+func New(targets []Target, o Options) *Set {
+	s := &Set{Targets: targets, Options: o.withDefaults()}
+	s.timeout = s.defaultTimeout()
+	s.modules, s.moduleOf = map[string]bbModule{}, map[string]string{}
+	for i := range s.Targets {
+		t := &s.Targets[i]
+		base, m := s.module(t)
+		// Two check names can make one module name (a.b and a_b).
+		name := base
+		for n := 2; ; n++ {
+			if have, ok := s.modules[name]; !ok || reflect.DeepEqual(have, m) {
+				break
+			}
+			name = fmt.Sprintf("%s_%d", base, n)
+		}
+		s.modules[name] = m
+		s.moduleOf[t.Name] = name
+	}
+	return s
+}
 
 type bbConfig struct {
 	Modules map[string]bbModule `yaml:"modules"`
@@ -92,16 +117,15 @@ func dur(d time.Duration) string { return model.Duration(d).String() }
 
 func (s *Set) module(t *Target) (string, bbModule) {
 	m := bbModule{Prober: "http", Timeout: dur(t.Timeout), HTTP: bbHTTP{
-		Method:                     t.Method,
-		ValidStatusCodes:           t.ExpectStatus,
-		PreferredIPProtocol:        "ip4",
-		Headers:                    t.Headers,
-		FailIfBodyNotMatchesRegexp: nil,
+		Method:              t.Method,
+		ValidStatusCodes:    t.ExpectStatus,
+		PreferredIPProtocol: "ip4",
+		Headers:             t.Headers,
 	}}
 	if t.ExpectBody != "" {
 		m.HTTP.FailIfBodyNotMatchesRegexp = []string{t.ExpectBody}
 	}
-	if t.Method == "GET" && len(t.ExpectStatus) == 0 && len(t.Headers) == 0 && t.ExpectBody == "" && t.Timeout == s.defaultTimeout() {
+	if t.Method == "GET" && len(t.ExpectStatus) == 0 && len(t.Headers) == 0 && t.ExpectBody == "" && t.Timeout == s.timeout {
 		return DefaultModule, m
 	}
 	return "gatewatch_" + moduleName.ReplaceAllString(t.Name, "_"), m
@@ -126,8 +150,7 @@ func (s *Set) defaultTimeout() time.Duration {
 // and one per check with its own method, headers, codes, body or timeout.
 func (s *Set) BlackboxYAML() ([]byte, error) {
 	c := bbConfig{Modules: map[string]bbModule{}}
-	for i := range s.Targets {
-		name, m := s.module(&s.Targets[i])
+	for name, m := range s.modules {
 		c.Modules[name] = m
 	}
 	if len(c.Modules) == 0 { // a valid file all the same
@@ -190,7 +213,7 @@ func (s *Set) ScrapeYAML() ([]byte, error) {
 // scrapeConfigs returns the scrape jobs.
 func (s *Set) scrapeConfigs() []scrapeConfig {
 	o := s.Options
-	timeout := s.defaultTimeout() + time.Second
+	timeout := s.timeout + time.Second
 	for _, t := range s.Targets {
 		timeout = max(timeout, t.Timeout+time.Second) // blackbox_exporter takes 0.5 s off
 	}
@@ -209,7 +232,7 @@ func (s *Set) scrapeConfigs() []scrapeConfig {
 	}
 	for i := range s.Targets {
 		t := &s.Targets[i]
-		mod, _ := s.module(t)
+		mod := s.moduleOf[t.Name]
 		bb.StaticConfigs = append(bb.StaticConfigs, staticConfig{Targets: []string{t.URL}, Labels: map[string]string{
 			"__param_module": mod, schema.LabelGateway: o.Gateway, schema.LabelCheck: t.Name,
 		}})
@@ -235,7 +258,7 @@ func (s *Set) Probes() []*monitoringv1.Probe {
 	o := s.Options
 	for i := range s.Targets {
 		t := &s.Targets[i]
-		mod, _ := s.module(t)
+		mod := s.moduleOf[t.Name]
 		interval := monitoringv1.Duration(dur(o.Interval))
 		p := &monitoringv1.Probe{
 			TypeMeta: metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: monitoringv1.ProbesKind},

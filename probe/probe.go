@@ -107,6 +107,7 @@ func Targets(c *contract.Contract, cfg *config.Config) ([]Target, []string) {
 func contractTargets(c *contract.Contract, p *config.ProbeConfig) []Target {
 	var out []Target
 	seen := map[string]bool{}
+	seenPath := map[string]bool{}
 	if c.Gateway == contract.KrakenD {
 		out = append(out, Target{Name: HealthCheck, URL: resolve(p.BaseURL, HealthPath), Method: "GET", Timeout: p.Timeout.Std()})
 		seen[HealthCheck] = true
@@ -115,9 +116,15 @@ func contractTargets(c *contract.Contract, p *config.ProbeConfig) []Target {
 		if !probeable(&ep) {
 			continue
 		}
-		name := CheckName(ep.Path)
-		if seen[name] {
+		path := ep.Path
+		if ep.Name == "" || seenPath[path] {
 			continue
+		}
+		seenPath[path] = true
+		// Two paths can make one name (/a/b and /a-b): number the later.
+		name := CheckName(path)
+		for i := 2; seen[name]; i++ {
+			name = fmt.Sprintf("%s-%d", CheckName(path), i)
 		}
 		seen[name] = true
 		out = append(out, Target{Name: name, URL: resolve(p.BaseURL, ep.Path), Method: "GET", Timeout: p.Timeout.Std(), Endpoint: ep.Name})

@@ -81,6 +81,29 @@ func TestTargets(t *testing.T) {
 	require.Contains(t, notes[0], "probe.base_url")
 }
 
+func TestCheckNamesUnique(t *testing.T) {
+	ep := func(path string) contract.Endpoint {
+		return contract.Endpoint{Name: path, Path: path, Match: contract.MatchExact, Public: true, Methods: []string{"GET"}}
+	}
+	c := &contract.Contract{Gateway: contract.Kong, Endpoints: []contract.Endpoint{ep("/a/b"), ep("/a-b"), ep("/a/b"), ep("/")}}
+	targets, _ := Targets(c, loadConfig(t, "probe: {base_url: 'https://x'}\n"))
+	var names []string
+	for _, tg := range targets {
+		names = append(names, tg.Name+" "+tg.URL)
+	}
+	require.Equal(t, []string{"a-b https://x/a/b", "a-b-2 https://x/a-b", "root https://x/"}, names)
+}
+
+func TestModuleNamesUnique(t *testing.T) {
+	s := New([]Target{
+		{Name: "a.b", URL: "https://x/1", Method: "POST", Timeout: time.Second},
+		{Name: "a_b", URL: "https://x/2", Method: "PUT", Timeout: time.Second},
+		{Name: "c", URL: "https://x/3", Method: "GET", Timeout: time.Second},
+	}, Options{Gateway: "g"})
+	require.Equal(t, map[string]string{"a.b": "gatewatch_a_b", "a_b": "gatewatch_a_b_2", "c": DefaultModule}, s.moduleOf)
+	require.Equal(t, "PUT", s.modules["gatewatch_a_b_2"].HTTP.Method)
+}
+
 func TestProbeable(t *testing.T) {
 	base := contract.Endpoint{Name: "/a", Path: "/a", Match: contract.MatchExact, Public: true, Methods: []string{"GET"}}
 	require.True(t, probeable(&base))
@@ -214,7 +237,7 @@ func TestBlackbox(t *testing.T) {
 
 	addr := startBlackbox(t, conf)
 	probe := func(tg Target) string {
-		mod, _ := s.module(&tg)
+		mod := s.moduleOf[tg.Name]
 		u := fmt.Sprintf("http://%s/probe?module=%s&target=%s", addr, mod, tg.URL)
 		var body []byte
 		require.Eventually(t, func() bool {
@@ -327,4 +350,24 @@ func TestBlackboxPrometheus(t *testing.T) {
 	require.Equal(t, "503", value(schema.ProbeStatusCode.Name+`{check="down"}`))
 	require.NotEmpty(t, value(schema.ProbeDuration.Name+`{check="up",phase="connect"}`))
 	require.Empty(t, value(`count(probe_success)`), "blackbox's own names are renamed")
+}
+
+// TestThousandEndpoints: a 1,000-endpoint contract's probe files take
+// well under a second (issue 15's budget for everything generate all
+// writes).
+func TestThousandEndpoints(t *testing.T) {
+	c := &contract.Contract{Gateway: contract.KrakenD, Name: "big"}
+	for i := range 1000 {
+		p := fmt.Sprintf("/v1/resource%d", i)
+		c.Endpoints = append(c.Endpoints, contract.Endpoint{Name: p, Path: p, Match: contract.MatchExact, Public: true, Methods: []string{"GET"}})
+	}
+	start := time.Now()
+	targets, _ := Targets(c, loadConfig(t, "probe: {base_url: 'https://x'}\n"))
+	s := New(targets, Options{Gateway: "big"})
+	for _, gen := range []func() ([]byte, error){s.BlackboxYAML, s.ScrapeYAML, s.ProbesYAML} {
+		_, err := gen()
+		require.NoError(t, err)
+	}
+	require.Len(t, targets, 1001)
+	require.Less(t, time.Since(start), time.Second)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/gatewatch/gatewatch/pagerduty"
 	"github.com/gatewatch/gatewatch/probe"
 	"github.com/gatewatch/gatewatch/rules"
+	"github.com/gatewatch/gatewatch/schema"
 )
 
 // Alert names whose runbook the prober's events link to.
@@ -40,8 +41,11 @@ type Setup struct {
 
 // FromConfig builds the prober of cfg's probe section; c (may be nil) adds
 // the contract's checks. Notes about checks that could not be derived are
-// logged.
+// logged (log nil: discarded).
 func FromConfig(cfg *config.Config, c *contract.Contract, log *slog.Logger) (*Setup, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	p := &cfg.Probe
 	gateway := cfg.Gateway.Name
 	if c != nil {
@@ -61,7 +65,9 @@ func FromConfig(cfg *config.Config, c *contract.Contract, log *slog.Logger) (*Se
 		location, _ = os.Hostname()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every series the prober serves carries the gateway, its own too.
+	prometheus.WrapRegistererWith(prometheus.Labels{schema.LabelGateway: gateway}, reg).MustRegister(
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Setup{Listen: p.Listen, Registry: reg, Targets: targets, log: log}
 	o := Options{
 		Gateway: gateway, Targets: targets, Interval: p.Interval.Std(),

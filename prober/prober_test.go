@@ -255,3 +255,26 @@ func child(dir string) {
 	go ob.Run(ctx, pagerduty.New(os.Getenv("GATEWATCH_PROBER_PD"), config.SecretRef{Env: keyEnv}, nil), fast)
 	p.Run(ctx)
 }
+
+// TestSetupSeries checks that every series `gatewatch probe` serves, the
+// Go and process ones too, carries the gateway.
+func TestSetupSeries(t *testing.T) {
+	b := newBackend(t)
+	cfg, err := config.Load("gatewatch.yaml", []byte("gateway: {name: shop}\nprobe:\n  base_url: "+b.srv.URL+"\n  targets: [{name: health, url: /health}]\n"))
+	require.NoError(t, err)
+	s, err := FromConfig(cfg, nil, nil)
+	require.NoError(t, err)
+	s.Prober.Check(context.Background(), 0)
+	mfs, err := s.Registry.Gather()
+	require.NoError(t, err)
+	require.Greater(t, len(mfs), 10)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			found := false
+			for _, l := range m.GetLabel() {
+				found = found || (l.GetName() == schema.LabelGateway && l.GetValue() == "shop")
+			}
+			require.True(t, found, "%s lacks gateway", mf.GetName())
+		}
+	}
+}

@@ -7,12 +7,15 @@ import (
 	"github.com/gatewatch/gatewatch/schema"
 )
 
-// AlertProbeCertificate warns that a probed certificate expires soon.
-const AlertProbeCertificate = "GatewatchProbeCertificateExpiry"
-
-// ProbeCertificateWarning is how long before expiry a probed certificate
-// raises a ticket.
-const ProbeCertificateWarning = 14 * 24 * time.Hour
+// Alert names of the probes and of the prober's own paging.
+const (
+	// AlertProbeCertificate warns that a probed certificate expires soon.
+	AlertProbeCertificate = "GatewatchProbeCertificateExpiry"
+	// AlertProberOutboxStuck: the prober's events wait for PagerDuty.
+	AlertProberOutboxStuck = "GatewatchProberOutboxStuck"
+	// AlertProberEventsRefused: PagerDuty refuses the prober's events.
+	AlertProberEventsRefused = "GatewatchProberEventsRefused"
+)
 
 // probeAlerts read the external probes' gatewatch_probe_success, exported
 // by `gatewatch probe` and, renamed from probe_success, by the generated
@@ -26,7 +29,11 @@ func (g *generator) probeAlerts() []opAlert {
 		return map[string]string{schema.LabelGateway: g.gateway, schema.LabelCheck: check, instance: "prober-1:9117"}
 	}
 	expiry := selector(schema.ProbeTLSExpiry.Name, gw)
-	warn := ProbeCertificateWarning.Seconds()
+	warnAt := g.cfg.Probe.TLSExpiryWarning.Std()
+	warn, within := warnAt.Seconds(), shortDuration(warnAt)
+	if warnAt%(24*time.Hour) == 0 {
+		within = fmt.Sprintf("%d days", warnAt/(24*time.Hour))
+	}
 	return []opAlert{
 		{
 			name: AlertGatewayDown, expr: "max by (" + schema.LabelGateway + ") (" + success + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
@@ -64,17 +71,60 @@ func (g *generator) probeAlerts() []opAlert {
 			expr: fmt.Sprintf("min by (%s, %s) (%s) - time() < %d", schema.LabelGateway, schema.LabelCheck, expiry, int64(warn)),
 			hold: 10 * time.Minute, severity: SeverityTicket,
 			summary: func(l, lit func(string) string) string {
-				return "The certificate probed by " + l(schema.LabelCheck) + " of " + lit(g.gateway) + " expires within 14 days"
+				return "The certificate probed by " + l(schema.LabelCheck) + " of " + lit(g.gateway) + " expires within " + within
 			},
 			description: func(l, lit func(string) string) string {
-				return "The earliest certificate the target of probe " + l(schema.LabelCheck) + " presents expires in less than 14 days. Renew it before clients start failing."
+				return "The earliest certificate the target of probe " + l(schema.LabelCheck) + " presents expires in less than " + within + " (probe.tls_expiry_warning). Renew it before clients start failing."
 			},
-			// At opFireAt the certificate expires in 7 days (fire) or 60.
-			fire:       []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 7*86400)}},
-			quiet:      []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 60*86400)}},
+			// At opFireAt the certificate expires in half the warning
+			// (fire) or in twice it.
+			fire:       []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + warn/2)}},
+			quiet:      []Series{{seriesString(schema.ProbeTLSExpiry.Name, l("orders")), opRepeat(opFireAt.Seconds() + 2*warn)}},
 			fireLabels: map[string]string{schema.LabelGateway: g.gateway, schema.LabelCheck: "orders"},
 		},
+		{
+			name: AlertProberOutboxStuck,
+			expr: fmt.Sprintf("max by (%s, %s) (%s) > 0", schema.LabelGateway, instance, selector(schema.PagerDutyOutbox.Name, gw)),
+			hold: 15 * time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string {
+				return "The prober " + l(instance) + " of " + lit(g.gateway) + " cannot deliver its pages"
+			},
+			description: func(l, lit func(string) string) string {
+				return "Events of gatewatch probe " + l(instance) + " have waited in its outbox for 15 minutes: PagerDuty is unreachable from the prober or keeps answering 429 or 5xx. Nothing is lost; the pages arrive late."
+			},
+			fire:       []Series{{seriesString(schema.PagerDutyOutbox.Name, noCheck(l(""))), opRepeat(2)}},
+			quiet:      []Series{{seriesString(schema.PagerDutyOutbox.Name, noCheck(l(""))), opRepeat(0)}},
+			fireLabels: map[string]string{schema.LabelGateway: g.gateway, instance: "prober-1:9117"},
+		},
+		{
+			name: AlertProberEventsRefused,
+			expr: fmt.Sprintf("sum by (%s, %s) (increase(%s[1h])) > 0", schema.LabelGateway, instance,
+				selector(schema.PagerDutyEvents.Name, gw, eq(schema.LabelResult, schema.PagerDutyRejected))),
+			hold: time.Minute, severity: SeverityTicket,
+			summary: func(l, lit func(string) string) string {
+				return "PagerDuty refuses the events of the prober " + l(instance) + " of " + lit(g.gateway)
+			},
+			description: func(l, lit func(string) string) string {
+				return "PagerDuty answered 400 to events of gatewatch probe " + l(instance) + " in the last hour, and they were dropped: the prober pages nobody. Check probe.pagerduty's routing key (an Events API v2 integration key) and the prober's log."
+			},
+			fire:       []Series{{seriesString(schema.PagerDutyEvents.Name, rejected(l(""))), counter(1, opSamples)}},
+			quiet:      []Series{{seriesString(schema.PagerDutyEvents.Name, rejected(l(""))), opRepeat(0)}},
+			fireLabels: map[string]string{schema.LabelGateway: g.gateway, instance: "prober-1:9117"},
+		},
 	}
+}
+
+// noCheck is a series' labels without check.
+func noCheck(l map[string]string) map[string]string {
+	delete(l, schema.LabelCheck)
+	return l
+}
+
+// rejected is a series' labels with result="rejected" and no check.
+func rejected(l map[string]string) map[string]string {
+	delete(l, schema.LabelCheck)
+	l[schema.LabelResult] = schema.PagerDutyRejected
+	return l
 }
 
 func init() { operationalSources = append(operationalSources, (*generator).probeAlerts) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -23,12 +24,14 @@ func init() {
 			in       inputs
 			listen   string
 			once     bool
+			output   string
 			logLevel string
 		)
 		cmd := app.Command("probe", "Call the gateway's endpoints from outside at an interval, export the results on /metrics and page PagerDuty itself after repeated failures (probe section of gatewatch.yaml).")
 		in.flags(cmd)
 		cmd.Flag("listen", "Address of the metrics server; overrides probe.listen (off: none).").StringVar(&listen)
 		cmd.Flag("once", "Probe every check once, print the results and exit: 0 all passed, 1 some failed. Pages nobody.").BoolVar(&once)
+		cmd.Flag("output", "Output of --once: text or json.").Short('o').Default("text").EnumVar(&output, "text", "json")
 		cmd.Flag("log.level", "Lowest level of the prober's own log: debug, info, warn or error.").Default("info").EnumVar(&logLevel, "debug", "info", "warn", "error")
 		cmd.Action(func(*kingpin.ParseContext) error {
 			cfg, c, err := probeInputs(&in)
@@ -52,7 +55,7 @@ func init() {
 				return err
 			}
 			if once {
-				return probeOnce(s)
+				return probeOnce(s, output)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
@@ -78,24 +81,52 @@ func probeInputs(in *inputs) (*config.Config, *contract.Contract, error) {
 	return in.load()
 }
 
-func probeOnce(s *prober.Setup) error {
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CHECK\tRESULT\tSTATUS\tTIME\tURL")
+// onceResult is one check's line of `probe --once -o json`.
+type onceResult struct {
+	Check    string `json:"check"`
+	Method   string `json:"method"`
+	URL      string `json:"url"`
+	Success  bool   `json:"success"`
+	Status   int    `json:"status"`
+	Duration string `json:"duration"`
+	Error    string `json:"error,omitempty"`
+}
+
+func probeOnce(s *prober.Setup, output string) error {
+	var results []onceResult
 	failed := 0
 	for i, t := range s.Targets {
 		r := s.Prober.Check(context.Background(), i)
-		res := "ok"
 		if !r.Success {
-			res = "FAIL: " + r.Err
 			failed++
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s %s\n", t.Name, res, r.Status, r.Duration.Round(time.Millisecond), t.Method, t.URL)
+		results = append(results, onceResult{Check: t.Name, Method: t.Method, URL: t.URL, Success: r.Success,
+			Status: r.Status, Duration: r.Duration.Round(time.Millisecond).String(), Error: r.Err})
 	}
-	if err := w.Flush(); err != nil {
-		return err
+	if output == "json" {
+		e := json.NewEncoder(stdout)
+		e.SetIndent("", "  ")
+		if err := e.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "CHECK\tRESULT\tSTATUS\tTIME\tURL")
+		for _, r := range results {
+			res := "ok"
+			if !r.Success {
+				res = "FAIL: " + r.Error
+			}
+			fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s %s\n", r.Check, res, r.Status, r.Duration, r.Method, r.URL)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if failed > 0 {
+			fmt.Fprintf(stdout, "%d of %d checks failed\n", failed, len(results))
+		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(stdout, "%d of %d checks failed\n", failed, len(s.Targets))
 		return exitError{code: 1}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -78,6 +79,19 @@ func TestProbeOnce(t *testing.T) {
 	require.Equal(t, 1, code, out)
 	require.Contains(t, out, "FAIL: status 503, expected 2xx")
 	require.Contains(t, out, "1 of 2 checks failed")
+	code, out, _ = gw(t, "probe", "-c", write("/up", "/down"), "--once", "-o", "json")
+	require.Equal(t, 1, code, out)
+	var res []struct {
+		Check   string
+		Success bool
+		Status  int
+		Error   string
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	require.Len(t, res, 2)
+	require.True(t, res[0].Success)
+	require.Equal(t, 503, res[1].Status)
+	require.Equal(t, "status 503, expected 2xx", res[1].Error)
 }
 
 func TestGenerateProbes(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -309,7 +310,19 @@ type changePayload struct {
 	CustomDetails map[string]any `json:"custom_details"`
 }
 
+// strict decodes b into v, refusing unknown fields and fields whose case
+// differs from the API's (encoding/json alone matches names in any case).
 func strict(b []byte, v any) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	known := jsonNames(reflect.TypeOf(v).Elem())
+	for k := range keys {
+		if !known[k] {
+			return fmt.Errorf("json: unknown field %q", k)
+		}
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
@@ -539,4 +552,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// jsonNames returns the JSON field names of struct type t.
+func jsonNames(t reflect.Type) map[string]bool {
+	m := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			name = t.Field(i).Name
+		}
+		m[name] = true
+	}
+	return m
 }

@@ -52,6 +52,8 @@ func TestValidation(t *testing.T) {
 		{"long dedup key", AlertPath, `{"routing_key":"` + keyA + `","event_action":"trigger","dedup_key":"` + strings.Repeat("d", 256) + `","payload":{"summary":"s","source":"x","severity":"critical"}}`, "'dedup_key' is longer"},
 		{"resolve without dedup key", AlertPath, `{"routing_key":"` + keyA + `","event_action":"resolve"}`, "'dedup_key' is required"},
 		{"unknown field", AlertPath, `{"routing_key":"` + keyA + `","event_action":"trigger","severity":"critical","payload":{"summary":"s","source":"x","severity":"critical"}}`, "unknown field"},
+		{"wrong case", AlertPath, `{"Routing_Key":"` + keyA + `","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"critical"}}`, `unknown field "Routing_Key"`},
+		{"wrong case in payload", AlertPath, `{"routing_key":"` + keyA + `","event_action":"trigger","payload":{"Summary":"s","source":"x","severity":"critical"}}`, `unknown field "Summary"`},
 		{"bad timestamp", AlertPath, `{"routing_key":"` + keyA + `","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"critical","timestamp":"yesterday"}}`, "ISO 8601"},
 		{"link without href", AlertPath, `{"routing_key":"` + keyA + `","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"critical"},"links":[{"text":"t"}]}`, "'links[0].href'"},
 		{"http image", AlertPath, `{"routing_key":"` + keyA + `","event_action":"trigger","payload":{"summary":"s","source":"x","severity":"critical"},"images":[{"src":"http://i"}]}`, "https"},
