@@ -74,3 +74,28 @@ func TestCanaryErrors(t *testing.T) {
 		})
 	}
 }
+
+func FuzzCanarySection(f *testing.F) {
+	f.Add("canary: {}\n")
+	f.Add("canary:\n  track: green\n  baseline: blue\n  window: 5m\n  step: 15s\n  group_weights: {errors: 70}\n")
+	f.Add("canary:\n  error_ratio: {critical: true, critical_increase: 2}\n  metrics:\n    - {name: rps, query: 'sum by (track) (rate(x{ {{ .Selector }} }[{{ .Rate }}]))'}\n")
+	f.Add("canary:\n  metrics:\n    - {name: a, query: '{{ .Nope }}'}\n  pass_threshold: 101\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		c, err := Load("gw.yaml", []byte(in))
+		if err != nil {
+			require.True(t, strings.HasPrefix(err.Error(), "gw.yaml"), "error without the file name: %v", err)
+			return
+		}
+		// A configuration that loads is usable by the judge.
+		k := c.Canary
+		require.NotEqual(t, k.Track, k.Baseline)
+		require.Positive(t, k.Step.Std())
+		require.GreaterOrEqual(t, k.Window, 3*k.Step)
+		require.LessOrEqual(t, k.MarginalThreshold, k.PassThreshold)
+		for _, m := range k.Metrics {
+			_, err := m.Render(CanaryQueryData{Selector: `gateway="g"`, Rate: "1m", Gateway: "g"})
+			require.NoError(t, err)
+			require.NotEmpty(t, m.Group)
+		}
+	})
+}

@@ -277,3 +277,23 @@ func TestGenerateCanary(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "no contract")
 }
+
+// FuzzParseTime: --end is an RFC 3339 time or Unix seconds; anything
+// else is an error naming the flag, never a panic.
+func FuzzParseTime(f *testing.F) {
+	f.Add("2026-12-04T20:00:00Z")
+	f.Add("1780000000.5")
+	f.Add("yesterday")
+	f.Add("NaN")
+	f.Add("1e300")
+	f.Fuzz(func(t *testing.T, s string) {
+		ts, err := parseTime(s)
+		if err != nil {
+			require.Contains(t, err.Error(), "--end ")
+			return
+		}
+		if r, err := time.Parse(time.RFC3339, s); err == nil {
+			require.True(t, r.Equal(ts))
+		}
+	})
+}
