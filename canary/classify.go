@@ -48,6 +48,19 @@ const (
 	ReplaceNaN NaNStrategy = "replace"
 )
 
+// EffectSize is how the size of a change is measured.
+type EffectSize string
+
+// Effect size measures.
+const (
+	// MeanRatio is mean(canary)/mean(baseline) (Kayenta's default).
+	MeanRatio EffectSize = "meanRatio"
+	// CLES is the common-language effect size: the share of (canary,
+	// baseline) pairs where the canary's value is the higher, ties
+	// counting half (Vargha and Delaney's A).
+	CLES EffectSize = "cles"
+)
+
 // Judge parameters fixed by NetflixACAJudge.
 const (
 	// Tolerance is the fraction of |Hodges-Lehmann estimate| the interval
@@ -67,11 +80,14 @@ type MetricOptions struct {
 	NaNStrategy  NaNStrategy
 	Critical     bool
 	MustHaveData bool
-	// AllowedIncrease and AllowedDecrease are the mean ratios
-	// (canary/baseline) a High or Low must also reach (1.0).
+	// EffectSize is the measure the thresholds below apply to
+	// (MeanRatio).
+	EffectSize EffectSize
+	// AllowedIncrease and AllowedDecrease are the effect sizes a High or
+	// Low must also reach (1.0 for the mean ratio, 0.5 for CLES).
 	AllowedIncrease, AllowedDecrease float64
-	// CriticalIncrease and CriticalDecrease are the ratios beyond which a
-	// critical metric's High or Low fails the whole canary (1.0).
+	// CriticalIncrease and CriticalDecrease are the effect sizes beyond
+	// which a critical metric's High or Low fails the whole canary.
 	CriticalIncrease, CriticalDecrease float64
 }
 
@@ -83,9 +99,16 @@ func (o MetricOptions) Defaults() MetricOptions {
 	if o.NaNStrategy == "" {
 		o.NaNStrategy = RemoveNaN
 	}
+	if o.EffectSize == "" {
+		o.EffectSize = MeanRatio
+	}
+	def := 1.0
+	if o.EffectSize == CLES {
+		def = 0.5
+	}
 	for _, p := range []*float64{&o.AllowedIncrease, &o.AllowedDecrease, &o.CriticalIncrease, &o.CriticalDecrease} {
 		if *p == 0 {
-			*p = 1
+			*p = def
 		}
 	}
 	return o
@@ -95,8 +118,9 @@ func (o MetricOptions) Defaults() MetricOptions {
 type MetricResult struct {
 	Classification Classification `json:"classification"`
 	Reason         string         `json:"reason,omitempty"`
-	// Ratio is mean(canary)/mean(baseline): NaN (null in JSON) when
-	// either mean is 0, 1 when the test was not run.
+	// Ratio is the effect size: mean(canary)/mean(baseline), NaN (null
+	// in JSON) when either mean is 0, or the CLES; 1 when the test was not
+	// run.
 	Ratio Number `json:"ratio"`
 	// Critical is set when the result fails the whole canary.
 	Critical bool `json:"critical"`
@@ -162,11 +186,16 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 	if err != nil {
 		return MetricResult{Classification: Error, Reason: err.Error(), Ratio: 1, Critical: o.Critical}
 	}
-	// The effect size: the mean ratio, NaN when either mean is 0 (then
+	// The effect size: the mean ratio is NaN when either mean is 0 (then
 	// the interval alone decides).
 	ratio := math.NaN()
-	if mc, me := mean(control), mean(experiment); mc != 0 && me != 0 {
-		ratio = me / mc
+	switch o.EffectSize {
+	case CLES:
+		ratio = cles(control, experiment)
+	default:
+		if mc, me := mean(control), mean(experiment); mc != 0 && me != 0 {
+			ratio = me / mc
+		}
 	}
 	nan := math.IsNaN(ratio)
 	bound := cl.Tolerance * math.Abs(mw.Estimate)
@@ -186,6 +215,18 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 		r.Reason += " (critical)"
 	}
 	return r
+}
+
+// cles is Kayenta's EffectSizes.cles: (2·R₁ − m(m+1)) / (2nm), R₁ the
+// rank sum of the m canary values among all, n the baseline's count.
+func cles(control, experiment []float64) float64 {
+	m, n := float64(len(experiment)), float64(len(control))
+	ranks, _ := rank(append(slices.Clone(experiment), control...))
+	var r1 float64
+	for _, r := range ranks[:len(experiment)] {
+		r1 += r
+	}
+	return (2*r1 - m*(m+1)) / (2 * n * m)
 }
 
 func handleNaN(v []float64, s NaNStrategy) []float64 {

@@ -216,7 +216,7 @@ func Judge(ctx context.Context, q Querier, req Request) (*Report, error) {
 func options(o config.CanaryMetricOptions) MetricOptions {
 	return MetricOptions{
 		Direction: Direction(o.Direction), NaNStrategy: NaNStrategy(o.NaNStrategy),
-		Critical: o.Critical, MustHaveData: o.MustHaveData,
+		Critical: o.Critical, MustHaveData: o.MustHaveData, EffectSize: EffectSize(o.EffectSize),
 		AllowedIncrease: o.AllowedIncrease, AllowedDecrease: o.AllowedDecrease,
 		CriticalIncrease: o.CriticalIncrease, CriticalDecrease: o.CriticalDecrease,
 	}.Defaults()
