@@ -80,6 +80,12 @@ type MetricOptions struct {
 	NaNStrategy  NaNStrategy
 	Critical     bool
 	MustHaveData bool
+	// RemoveOutliers drops the samples outside IQR fences (Kayenta's
+	// outliers.strategy remove; keep is the default), with the fences
+	// OutlierFactor (3.0) interquartile ranges beyond the quartiles, or
+	// at the 1st and 99th percentiles where those are wider.
+	RemoveOutliers bool
+	OutlierFactor  float64
 	// EffectSize is the measure the thresholds below apply to
 	// (MeanRatio).
 	EffectSize EffectSize
@@ -101,6 +107,9 @@ func (o MetricOptions) Defaults() MetricOptions {
 	}
 	if o.EffectSize == "" {
 		o.EffectSize = MeanRatio
+	}
+	if o.OutlierFactor == 0 {
+		o.OutlierFactor = 3
 	}
 	def := 1.0
 	if o.EffectSize == CLES {
@@ -158,6 +167,10 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 	o = o.Defaults()
 	experiment := handleNaN(canary, o.NaNStrategy)
 	control := handleNaN(baseline, o.NaNStrategy)
+	if o.RemoveOutliers {
+		experiment = removeOutliers(experiment, o.OutlierFactor)
+		control = removeOutliers(control, o.OutlierFactor)
+	}
 	if len(experiment) == 0 || len(control) == 0 {
 		if o.NaNStrategy == ReplaceNaN {
 			return MetricResult{Classification: Pass, Ratio: 1}
@@ -227,6 +240,37 @@ func cles(control, experiment []float64) float64 {
 		r1 += r
 	}
 	return (2*r1 - m*(m+1)) / (2 * n * m)
+}
+
+// removeOutliers is Kayenta's IQRDetector with reduceSensitivity: a value
+// is an outlier below min(p1, p25 − factor·IQR) or above
+// max(p99, p75 + factor·IQR), percentiles estimated as R-7.
+func removeOutliers(v []float64, factor float64) []float64 {
+	if len(v) == 0 {
+		return v
+	}
+	s := sorted(v)
+	p25, p75 := percentileR7(s, 25), percentileR7(s, 75)
+	iqr := p75 - p25
+	lower := min(percentileR7(s, 1), p25-factor*iqr)
+	upper := max(percentileR7(s, 99), p75+factor*iqr)
+	return slices.DeleteFunc(slices.Clone(v), func(x float64) bool { return x < lower || x > upper })
+}
+
+// percentileR7 is the p-th percentile of sorted s by R's type 7 (linear
+// interpolation between the closest ranks), as commons-math's
+// Percentile with EstimationType.R_7.
+func percentileR7(s []float64, p float64) float64 {
+	h := (float64(len(s))-1)*p/100 + 1
+	lo := math.Floor(h)
+	switch {
+	case lo < 1:
+		return s[0]
+	case lo >= float64(len(s)):
+		return s[len(s)-1]
+	}
+	i := int(lo) - 1
+	return s[i] + (h-lo)*(s[i+1]-s[i])
 }
 
 func handleNaN(v []float64, s NaNStrategy) []float64 {

@@ -279,3 +279,31 @@ func TestCLES(t *testing.T) {
 	require.InDelta(t, 0.0, cles([]float64{3, 4, 5}, []float64{1, 2}), 0)
 	require.InDelta(t, 0.5, cles([]float64{1, 2}, []float64{1, 2}), 0)
 }
+
+func TestPercentileR7(t *testing.T) {
+	s := []float64{1, 2, 3, 4}
+	// R: quantile(c(1,2,3,4), c(0, .25, .5, .99, 1)) = 1, 1.75, 2.5, 3.97, 4.
+	for _, c := range []struct{ p, want float64 }{{0, 1}, {25, 1.75}, {50, 2.5}, {99, 3.97}, {100, 4}} {
+		require.InDelta(t, c.want, percentileR7(s, c.p), 1e-12, "p%g", c.p)
+	}
+	require.InDelta(t, 7.0, percentileR7([]float64{7}, 50), 0)
+}
+
+// TestRemoveOutliers: with factor 3 the fences lie far out, so only a
+// gross outlier goes; the 1st/99th percentiles keep small samples whole.
+func TestRemoveOutliers(t *testing.T) {
+	v := []float64{10, 11, 9, 10, 12, 10, 11, 9, 10, 11, 10, 9, 10, 11, 10, 10, 11, 9, 10, 1000}
+	got := removeOutliers(v, 3)
+	require.Len(t, got, 19)
+	require.NotContains(t, got, 1000.0)
+	require.Equal(t, []float64{1, 2, 3}, removeOutliers([]float64{1, 2, 3}, 3))
+	// The classifier applies it to both sides: the spike no longer
+	// inflates the canary's mean ratio.
+	cl := NewClassifier()
+	base := []float64{10, 11, 9, 10, 12, 10, 11, 9, 10, 11, 10, 9, 10, 11, 10, 10, 11, 9, 10, 10}
+	kept := cl.Classify(base, v, MetricOptions{})
+	require.Greater(t, float64(kept.Ratio), 5.0)
+	removed := cl.Classify(base, v, MetricOptions{RemoveOutliers: true})
+	require.InDelta(t, 1.0, float64(removed.Ratio), 0.01)
+	require.Equal(t, Pass, removed.Classification)
+}

@@ -217,6 +217,7 @@ func options(o config.CanaryMetricOptions) MetricOptions {
 	return MetricOptions{
 		Direction: Direction(o.Direction), NaNStrategy: NaNStrategy(o.NaNStrategy),
 		Critical: o.Critical, MustHaveData: o.MustHaveData, EffectSize: EffectSize(o.EffectSize),
+		RemoveOutliers: o.Outliers == "remove", OutlierFactor: o.OutlierFactor,
 		AllowedIncrease: o.AllowedIncrease, AllowedDecrease: o.AllowedDecrease,
 		CriticalIncrease: o.CriticalIncrease, CriticalDecrease: o.CriticalDecrease,
 	}.Defaults()

@@ -62,6 +62,10 @@ type CanaryMetricOptions struct {
 	Critical bool `yaml:"critical"`
 	// MustHaveData counts missing data as a failure.
 	MustHaveData bool `yaml:"must_have_data"`
+	// Outliers is keep (the default) or remove: drop samples beyond IQR
+	// fences OutlierFactor (3) interquartile ranges out.
+	Outliers      string  `yaml:"outliers"`
+	OutlierFactor float64 `yaml:"outlier_factor"`
 	// EffectSize is meanRatio (canary/baseline, the default) or cles
 	// (the share of pairs where the canary is higher).
 	EffectSize string `yaml:"effect_size"`
@@ -251,6 +255,12 @@ func (o *CanaryMetricOptions) validate(v *validator, at []any) {
 	}
 	if o.NaNStrategy != "" && !oneOf(o.NaNStrategy, []string{"remove", "replace"}) {
 		v.errorf(k("nan_strategy"), "unknown NaN strategy %q; expected remove or replace", o.NaNStrategy)
+	}
+	if o.Outliers != "" && !oneOf(o.Outliers, []string{"keep", "remove"}) {
+		v.errorf(k("outliers"), "unknown outlier strategy %q; expected keep or remove", o.Outliers)
+	}
+	if o.OutlierFactor < 0 {
+		v.errorf(k("outlier_factor"), "%g must not be negative", o.OutlierFactor)
 	}
 	if o.EffectSize != "" && !oneOf(o.EffectSize, []string{"meanRatio", "cles"}) {
 		v.errorf(k("effect_size"), "unknown effect size %q; expected meanRatio or cles", o.EffectSize)

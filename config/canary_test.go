@@ -54,7 +54,7 @@ canary:
 func TestCanaryErrors(t *testing.T) {
 	cases := []struct{ name, in, want string }{
 		{"unknown key", "canary:\n  treshold: 3\n", `gw.yaml:2:3: unknown key "treshold" in canary; expected one of: baseline, error_ratio, failure_limit, group_weights, interval, latency_p99, marginal_threshold, metrics, min_requests, pass_threshold, prometheus_url, rate_interval, step, track, window`},
-		{"unknown metric key", "canary:\n  metrics:\n    - {name: a, query: x, critcal: true}\n", `gw.yaml:3:27: unknown key "critcal" in canary.metrics[0]; expected one of: allowed_decrease, allowed_increase, critical, critical_decrease, critical_increase, direction, effect_size, group, must_have_data, name, nan_strategy, query`},
+		{"unknown metric key", "canary:\n  metrics:\n    - {name: a, query: x, critcal: true}\n", `gw.yaml:3:27: unknown key "critcal" in canary.metrics[0]; expected one of: allowed_decrease, allowed_increase, critical, critical_decrease, critical_increase, direction, effect_size, group, must_have_data, name, nan_strategy, outlier_factor, outliers, query`},
 		{"bad track", "canary:\n  track: blu\n", `gw.yaml:2:3: canary.track: unknown track "blu"; expected one of stable, canary, baseline, blue, green`},
 		{"same tracks", "canary:\n  track: blue\n  baseline: blue\n", `gw.yaml:3:3: canary.baseline: the baseline must differ from the track under test ("blue")`},
 		{"short window", "canary:\n  window: 1m\n", `gw.yaml:2:3: canary.window: window 1m holds fewer than 3 steps of 30s`},
@@ -62,6 +62,7 @@ func TestCanaryErrors(t *testing.T) {
 		{"weights", "canary:\n  group_weights: {errors: 70, latency: 40}\n", `gw.yaml:2:3: canary.group_weights: weights add up to 110; expected at most 100`},
 		{"direction", "canary:\n  latency_p99: {direction: up}\n", `gw.yaml:2:17: canary.latency_p99.direction: unknown direction "up"; expected increase, decrease or either`},
 		{"effect size", "canary:\n  error_ratio: {effect_size: cohen}\n", `gw.yaml:2:17: canary.error_ratio.effect_size: unknown effect size "cohen"; expected meanRatio or cles`},
+		{"outliers", "canary:\n  latency_p99: {outliers: drop}\n", `gw.yaml:2:17: canary.latency_p99.outliers: unknown outlier strategy "drop"; expected keep or remove`},
 		{"built-in name", "canary:\n  metrics:\n    - {name: error_ratio, query: x}\n", `gw.yaml:3:8: canary.metrics[0].name: "error_ratio" is used twice`},
 		{"no query", "canary:\n  metrics:\n    - name: a\n", `gw.yaml:3:7: canary.metrics[0].query: query must be set`},
 		{"bad template", "canary:\n  metrics:\n    - {name: a, query: 'x{ {{ .Selectr }} }'}\n", `gw.yaml:3:17: canary.metrics[0].query: executing query template:`},
