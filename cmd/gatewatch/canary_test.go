@@ -169,7 +169,7 @@ func TestCanaryJudgePrometheus(t *testing.T) {
 		code, _, _ = judge("--gateway", "shop-bluegreen")
 		require.Equal(t, 2, code)
 	})
-		t.Run("json", func(t *testing.T) {
+	t.Run("json", func(t *testing.T) {
 		code, out, errOut := judge("--gateway", "shop-degraded", "-o", "json")
 		require.Equal(t, 1, code, errOut)
 		var rep canary.Report
