@@ -48,6 +48,19 @@ const (
 	ReplaceNaN NaNStrategy = "replace"
 )
 
+// EffectSize is how the size of a change is measured.
+type EffectSize string
+
+// Effect size measures.
+const (
+	// MeanRatio is mean(canary)/mean(baseline) (Kayenta's default).
+	MeanRatio EffectSize = "meanRatio"
+	// CLES is the common-language effect size: the share of (canary,
+	// baseline) pairs where the canary's value is the higher, ties
+	// counting half (Vargha and Delaney's A).
+	CLES EffectSize = "cles"
+)
+
 // Judge parameters fixed by NetflixACAJudge.
 const (
 	// Tolerance is the fraction of |Hodges-Lehmann estimate| the interval
@@ -67,11 +80,20 @@ type MetricOptions struct {
 	NaNStrategy  NaNStrategy
 	Critical     bool
 	MustHaveData bool
-	// AllowedIncrease and AllowedDecrease are the mean ratios
-	// (canary/baseline) a High or Low must also reach (1.0).
+	// RemoveOutliers drops the samples outside IQR fences (Kayenta's
+	// outliers.strategy remove; keep is the default), with the fences
+	// OutlierFactor (3.0) interquartile ranges beyond the quartiles, or
+	// at the 1st and 99th percentiles where those are wider.
+	RemoveOutliers bool
+	OutlierFactor  float64
+	// EffectSize is the measure the thresholds below apply to
+	// (MeanRatio).
+	EffectSize EffectSize
+	// AllowedIncrease and AllowedDecrease are the effect sizes a High or
+	// Low must also reach (1.0 for the mean ratio, 0.5 for CLES).
 	AllowedIncrease, AllowedDecrease float64
-	// CriticalIncrease and CriticalDecrease are the ratios beyond which a
-	// critical metric's High or Low fails the whole canary (1.0).
+	// CriticalIncrease and CriticalDecrease are the effect sizes beyond
+	// which a critical metric's High or Low fails the whole canary.
 	CriticalIncrease, CriticalDecrease float64
 }
 
@@ -83,9 +105,19 @@ func (o MetricOptions) Defaults() MetricOptions {
 	if o.NaNStrategy == "" {
 		o.NaNStrategy = RemoveNaN
 	}
+	if o.EffectSize == "" {
+		o.EffectSize = MeanRatio
+	}
+	if o.OutlierFactor == 0 {
+		o.OutlierFactor = 3
+	}
+	def := 1.0
+	if o.EffectSize == CLES {
+		def = 0.5
+	}
 	for _, p := range []*float64{&o.AllowedIncrease, &o.AllowedDecrease, &o.CriticalIncrease, &o.CriticalDecrease} {
 		if *p == 0 {
-			*p = 1
+			*p = def
 		}
 	}
 	return o
@@ -95,8 +127,9 @@ func (o MetricOptions) Defaults() MetricOptions {
 type MetricResult struct {
 	Classification Classification `json:"classification"`
 	Reason         string         `json:"reason,omitempty"`
-	// Ratio is mean(canary)/mean(baseline): NaN (null in JSON) when
-	// either mean is 0, 1 when the test was not run.
+	// Ratio is the effect size: mean(canary)/mean(baseline), NaN (null
+	// in JSON) when either mean is 0, or the CLES; 1 when the test was not
+	// run.
 	Ratio Number `json:"ratio"`
 	// Critical is set when the result fails the whole canary.
 	Critical bool `json:"critical"`
@@ -134,6 +167,10 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 	o = o.Defaults()
 	experiment := handleNaN(canary, o.NaNStrategy)
 	control := handleNaN(baseline, o.NaNStrategy)
+	if o.RemoveOutliers {
+		experiment = removeOutliers(experiment, o.OutlierFactor)
+		control = removeOutliers(control, o.OutlierFactor)
+	}
 	if len(experiment) == 0 || len(control) == 0 {
 		if o.NaNStrategy == ReplaceNaN {
 			return MetricResult{Classification: Pass, Ratio: 1}
@@ -162,11 +199,16 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 	if err != nil {
 		return MetricResult{Classification: Error, Reason: err.Error(), Ratio: 1, Critical: o.Critical}
 	}
-	// The effect size: the mean ratio, NaN when either mean is 0 (then
+	// The effect size: the mean ratio is NaN when either mean is 0 (then
 	// the interval alone decides).
 	ratio := math.NaN()
-	if mc, me := mean(control), mean(experiment); mc != 0 && me != 0 {
-		ratio = me / mc
+	switch o.EffectSize {
+	case CLES:
+		ratio = cles(control, experiment)
+	default:
+		if mc, me := mean(control), mean(experiment); mc != 0 && me != 0 {
+			ratio = me / mc
+		}
 	}
 	nan := math.IsNaN(ratio)
 	bound := cl.Tolerance * math.Abs(mw.Estimate)
@@ -186,6 +228,49 @@ func (cl *Classifier) Classify(baseline, canary []float64, o MetricOptions) Metr
 		r.Reason += " (critical)"
 	}
 	return r
+}
+
+// cles is Kayenta's EffectSizes.cles: (2·R₁ − m(m+1)) / (2nm), R₁ the
+// rank sum of the m canary values among all, n the baseline's count.
+func cles(control, experiment []float64) float64 {
+	m, n := float64(len(experiment)), float64(len(control))
+	ranks, _ := rank(append(slices.Clone(experiment), control...))
+	var r1 float64
+	for _, r := range ranks[:len(experiment)] {
+		r1 += r
+	}
+	return (2*r1 - m*(m+1)) / (2 * n * m)
+}
+
+// removeOutliers is Kayenta's IQRDetector with reduceSensitivity: a value
+// is an outlier below min(p1, p25 − factor·IQR) or above
+// max(p99, p75 + factor·IQR), percentiles estimated as R-7.
+func removeOutliers(v []float64, factor float64) []float64 {
+	if len(v) == 0 {
+		return v
+	}
+	s := sorted(v)
+	p25, p75 := percentileR7(s, 25), percentileR7(s, 75)
+	iqr := p75 - p25
+	lower := min(percentileR7(s, 1), p25-factor*iqr)
+	upper := max(percentileR7(s, 99), p75+factor*iqr)
+	return slices.DeleteFunc(slices.Clone(v), func(x float64) bool { return x < lower || x > upper })
+}
+
+// percentileR7 is the p-th percentile of sorted s by R's type 7 (linear
+// interpolation between the closest ranks), as commons-math's
+// Percentile with EstimationType.R_7.
+func percentileR7(s []float64, p float64) float64 {
+	h := (float64(len(s))-1)*p/100 + 1
+	lo := math.Floor(h)
+	switch {
+	case lo < 1:
+		return s[0]
+	case lo >= float64(len(s)):
+		return s[len(s)-1]
+	}
+	i := int(lo) - 1
+	return s[i] + (h-lo)*(s[i+1]-s[i])
 }
 
 func handleNaN(v []float64, s NaNStrategy) []float64 {

@@ -165,17 +165,18 @@ func Judge(ctx context.Context, q Querier, req Request) (*Report, error) {
 	type metric struct {
 		name, query string
 		opts        config.CanaryMetricOptions
+		builtIn     bool
 	}
 	metrics := []metric{
-		{config.CanaryErrorRatio, qs.ErrorRatio, c.ErrorRatio},
-		{config.CanaryLatencyP99, qs.LatencyP99, c.LatencyP99},
+		{config.CanaryErrorRatio, qs.ErrorRatio, c.ErrorRatio, true},
+		{config.CanaryLatencyP99, qs.LatencyP99, c.LatencyP99, true},
 	}
 	for _, m := range c.Metrics {
 		query, err := m.Render(config.CanaryQueryData{Selector: qs.Selector, Rate: c.RateInterval.String(), Gateway: req.Gateway})
 		if err != nil {
 			return nil, fmt.Errorf("canary metric %s: %w", m.Name, err)
 		}
-		metrics = append(metrics, metric{m.Name, query, m.CanaryMetricOptions})
+		metrics = append(metrics, metric{m.Name, query, m.CanaryMetricOptions, false})
 	}
 	cl := NewClassifier()
 	var scored []Scored
@@ -184,8 +185,12 @@ func Judge(ctx context.Context, q Querier, req Request) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("canary metric %s: %w", m.name, err)
 		}
+		// The built-in metrics are per endpoint even when a track has no
+		// series at all (Nodata for each endpoint); a metric of
+		// gatewatch.yaml whose series have no endpoint label is judged
+		// once, gateway-wide.
 		targets := judged
-		if !hasEndpoint(samples) {
+		if !m.builtIn && !hasEndpoint(samples) {
 			targets = []epKey{{GatewayWide, ""}}
 		}
 		opts := options(m.opts)
@@ -211,7 +216,8 @@ func Judge(ctx context.Context, q Querier, req Request) (*Report, error) {
 func options(o config.CanaryMetricOptions) MetricOptions {
 	return MetricOptions{
 		Direction: Direction(o.Direction), NaNStrategy: NaNStrategy(o.NaNStrategy),
-		Critical: o.Critical, MustHaveData: o.MustHaveData,
+		Critical: o.Critical, MustHaveData: o.MustHaveData, EffectSize: EffectSize(o.EffectSize),
+		RemoveOutliers: o.Outliers == "remove", OutlierFactor: o.OutlierFactor,
 		AllowedIncrease: o.AllowedIncrease, AllowedDecrease: o.AllowedDecrease,
 		CriticalIncrease: o.CriticalIncrease, CriticalDecrease: o.CriticalDecrease,
 	}.Defaults()

@@ -62,12 +62,19 @@ type CanaryMetricOptions struct {
 	Critical bool `yaml:"critical"`
 	// MustHaveData counts missing data as a failure.
 	MustHaveData bool `yaml:"must_have_data"`
-	// AllowedIncrease and AllowedDecrease are the mean ratios
-	// (canary/baseline) a High or Low must also reach (1).
+	// Outliers is keep (the default) or remove: drop samples beyond IQR
+	// fences OutlierFactor (3) interquartile ranges out.
+	Outliers      string  `yaml:"outliers"`
+	OutlierFactor float64 `yaml:"outlier_factor"`
+	// EffectSize is meanRatio (canary/baseline, the default) or cles
+	// (the share of pairs where the canary is higher).
+	EffectSize string `yaml:"effect_size"`
+	// AllowedIncrease and AllowedDecrease are the effect sizes a High or
+	// Low must also reach (1 for meanRatio, 0.5 for cles).
 	AllowedIncrease float64 `yaml:"allowed_increase"`
 	AllowedDecrease float64 `yaml:"allowed_decrease"`
-	// CriticalIncrease and CriticalDecrease are the ratios beyond which
-	// a critical metric fails the canary (1).
+	// CriticalIncrease and CriticalDecrease are the effect sizes beyond
+	// which a critical metric fails the canary (as above).
 	CriticalIncrease float64 `yaml:"critical_increase"`
 	CriticalDecrease float64 `yaml:"critical_decrease"`
 }
@@ -248,6 +255,15 @@ func (o *CanaryMetricOptions) validate(v *validator, at []any) {
 	}
 	if o.NaNStrategy != "" && !oneOf(o.NaNStrategy, []string{"remove", "replace"}) {
 		v.errorf(k("nan_strategy"), "unknown NaN strategy %q; expected remove or replace", o.NaNStrategy)
+	}
+	if o.Outliers != "" && !oneOf(o.Outliers, []string{"keep", "remove"}) {
+		v.errorf(k("outliers"), "unknown outlier strategy %q; expected keep or remove", o.Outliers)
+	}
+	if o.OutlierFactor < 0 {
+		v.errorf(k("outlier_factor"), "%g must not be negative", o.OutlierFactor)
+	}
+	if o.EffectSize != "" && !oneOf(o.EffectSize, []string{"meanRatio", "cles"}) {
+		v.errorf(k("effect_size"), "unknown effect size %q; expected meanRatio or cles", o.EffectSize)
 	}
 	for _, r := range []struct {
 		key string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,11 +47,9 @@ func canarySeries(eps []endpointTraffic, start, end time.Time) []byte {
 	buckets := append(schema.Buckets(), math.Inf(1))
 	const step = 15 * time.Second
 	for _, ep := range eps {
-		for _, track := range []string{"canary", "baseline"} {
-			tr, ok := ep.tracks[track]
-			if !ok {
-				continue
-			}
+		tracks := slices.Sorted(maps.Keys(ep.tracks))
+		for _, track := range tracks {
+			tr := ep.tracks[track]
 			labels := fmt.Sprintf(`%s=%q,%s=%q,%s=%q,%s=%q`, schema.LabelGateway, ep.gateway,
 				schema.LabelEndpoint, ep.endpoint, schema.LabelMethod, ep.method, schema.LabelTrack, track)
 			var ok200, fail float64
@@ -114,6 +114,10 @@ func TestCanaryJudgePrometheus(t *testing.T) {
 		{"shop-degraded", "/v1/users/{id}", "GET", map[string]trackTraffic{
 			"canary": {rps: 20, errorShare: 0.10, median: 120 * time.Millisecond}, "baseline": same,
 		}},
+		// Blue-green: green is only slower.
+		{"shop-bluegreen", "/v1/users/{id}", "GET", map[string]trackTraffic{
+			"green": {rps: 20, errorShare: 0.01, median: 120 * time.Millisecond}, "blue": same,
+		}},
 	}
 	dir := t.TempDir()
 	promtest.Backfill(t, dir, canarySeries(eps, start, end))
@@ -153,6 +157,17 @@ func TestCanaryJudgePrometheus(t *testing.T) {
 		require.Regexp(t, `/v1/users/\{id\}\s+GET\s+error_ratio\s+High\s`, out)
 		require.Regexp(t, `/v1/users/\{id\}\s+GET\s+latency_p99\s+High\s`, out)
 		require.Contains(t, out, "score 0: fail")
+	})
+	t.Run("blue-green", func(t *testing.T) {
+		code, out, errOut := judge("--gateway", "shop-bluegreen", "--track", "green", "--baseline", "blue")
+		require.Equal(t, 1, code, out+errOut)
+		require.Contains(t, out, "green against blue")
+		require.Regexp(t, `error_ratio\s+Pass\s`, out)
+		require.Regexp(t, `latency_p99\s+High\s`, out)
+		require.Contains(t, out, "score 50: fail")
+		// The default tracks find no canary there.
+		code, _, _ = judge("--gateway", "shop-bluegreen")
+		require.Equal(t, 2, code)
 	})
 	t.Run("json", func(t *testing.T) {
 		code, out, errOut := judge("--gateway", "shop-degraded", "-o", "json")
@@ -276,4 +291,24 @@ func TestGenerateCanary(t *testing.T) {
 	code, _, errOut = gw(t, "generate", "canary", "-o", one)
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "no contract")
+}
+
+// FuzzParseTime: --end is an RFC 3339 time or Unix seconds; anything
+// else is an error naming the flag, never a panic.
+func FuzzParseTime(f *testing.F) {
+	f.Add("2026-12-04T20:00:00Z")
+	f.Add("1780000000.5")
+	f.Add("yesterday")
+	f.Add("NaN")
+	f.Add("1e300")
+	f.Fuzz(func(t *testing.T, s string) {
+		ts, err := parseTime(s)
+		if err != nil {
+			require.Contains(t, err.Error(), "--end ")
+			return
+		}
+		if r, err := time.Parse(time.RFC3339, s); err == nil {
+			require.True(t, r.Equal(ts))
+		}
+	})
 }
