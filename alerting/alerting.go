@@ -70,6 +70,20 @@ type PagerDuty struct {
 	Severity       string            `yaml:"severity"`
 	Description    string            `yaml:"description"`
 	Details        map[string]string `yaml:"details"`
+	Links          []Link            `yaml:"links,omitempty"`
+}
+
+// Link is a pagerduty_configs link; href and text are templates.
+type Link struct {
+	Href string `yaml:"href"`
+	Text string `yaml:"text"`
+}
+
+// annotationLink links to an annotation's URL, or to Alertmanager when an
+// alert lacks it: PagerDuty refuses a link without href (400), which
+// would lose the page.
+func annotationLink(annotation, text string) Link {
+	return Link{Href: `{{ with ` + first + `.Annotations.` + annotation + ` }}{{ . }}{{ else }}{{ .ExternalURL }}{{ end }}`, Text: text}
 }
 
 // Receiver names.
@@ -142,11 +156,27 @@ func Alertmanager(cfg *config.Config) (*Config, error) {
 		Route{Receiver: ReceiverPage, Matchers: []string{matcher(rules.LabelSeverity, "=", rules.SeverityPage)}},
 		Route{Receiver: ReceiverTicket, Matchers: []string{matcher(rules.LabelSeverity, "=", rules.SeverityTicket)}},
 	)
+	for i := range c.Receivers {
+		for j := range c.Receivers[i].PagerdutyConfigs {
+			links := []Link{annotationLink(rules.AnnotationRunbook, "Runbook")}
+			if a.DashboardURL != "" {
+				links = append(links, annotationLink(rules.AnnotationDashboard, "Dashboard"))
+			}
+			c.Receivers[i].PagerdutyConfigs[j].Links = links
+		}
+	}
 	c.InhibitRules = []InhibitRule{
 		{
 			// The gateway or its sidecar is down: per-endpoint alerts
 			// add nothing.
 			SourceMatchers: []string{matcher(model.AlertNameLabel, "=~", strings.Join(rules.GatewayDownAlerts, "|"))},
+			TargetMatchers: []string{matcher(schema.LabelEndpoint, "=~", ".+")},
+			Equal:          []string{schema.LabelGateway},
+		},
+		{
+			// The gateway's external probes all fail (rules/probe.go):
+			// its endpoints' alerts add nothing.
+			SourceMatchers: []string{matcher(model.AlertNameLabel, "=", rules.AlertGatewayDown)},
 			TargetMatchers: []string{matcher(schema.LabelEndpoint, "=~", ".+")},
 			Equal:          []string{schema.LabelGateway},
 		},

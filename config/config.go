@@ -34,6 +34,8 @@ type Config struct {
 	Shipper ShipperConfig `yaml:"shipper"`
 	// Alerting configures the generated rules and Alertmanager routing.
 	Alerting AlertingConfig `yaml:"alerting"`
+	// Probe configures `gatewatch probe` and the generated probes.
+	Probe ProbeConfig `yaml:"probe"`
 
 	// File is the path the configuration was read from ("" for defaults).
 	File string `yaml:"-"`
@@ -87,6 +89,7 @@ func (c *Config) applyDefaults() {
 	c.Sidecar.applyDefaults()
 	c.Shipper.applyDefaults()
 	c.Alerting.applyDefaults()
+	c.Probe.applyDefaults()
 }
 
 // LoadFile reads and validates gatewatch.yaml. Relative paths in it are
@@ -157,6 +160,7 @@ func (c *Config) paths() []*string {
 	ps = append(ps, c.Sidecar.paths()...)
 	ps = append(ps, c.Shipper.paths()...)
 	ps = append(ps, c.Alerting.paths()...)
+	ps = append(ps, c.Probe.paths()...)
 	return ps
 }
 
@@ -175,6 +179,7 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Sidecar.validate(v)
 	c.Shipper.validate(v)
 	c.Alerting.validate(v)
+	c.Probe.validate(v)
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {

@@ -74,34 +74,6 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			fireLabels: map[string]string{sidecarJob: job},
 		},
 		{
-			name: AlertGatewayDown, expr: "max(" + schema.ProbeSuccess.Name + ") == 0", hold: 2 * time.Minute, severity: SeverityPage,
-			summary: func(_, lit func(string) string) string { return "Every probe of " + lit(g.gateway) + " fails" },
-			description: func(_, lit func(string) string) string {
-				return "All external probes of " + lit(g.gateway) + " have failed for 2 minutes: the gateway is down or unreachable for clients."
-			},
-			fire: []Series{
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(0)},
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
-			},
-			quiet: []Series{
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "health"}), opRepeat(1)},
-				{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)},
-			},
-			fireLabels: map[string]string{},
-		},
-		{
-			name: AlertProbeFailing, expr: schema.ProbeSuccess.Name + " == 0", hold: 5 * time.Minute, severity: SeverityTicket,
-			summary: func(l, lit func(string) string) string {
-				return "Probe " + l(probeCheck) + " of " + lit(g.gateway) + " fails"
-			},
-			description: func(l, lit func(string) string) string {
-				return "The external probe " + l(probeCheck) + " has failed for 5 minutes while clients may still be served by other routes."
-			},
-			fire:       []Series{{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(0)}},
-			quiet:      []Series{{seriesString(schema.ProbeSuccess.Name, map[string]string{probeCheck: "orders"}), opRepeat(1)}},
-			fireLabels: map[string]string{probeCheck: "orders"},
-		},
-		{
 			name: AlertShippingLag,
 			expr: fmt.Sprintf("%[1]s > %[2]s\nand\ndelta(%[1]s[15m]) > 0", schema.ShipperLagSeconds.Name, formatFloat(lag.Seconds())),
 			hold: 15 * time.Minute, severity: SeverityTicket,
@@ -167,6 +139,7 @@ func (g *generator) operationalAlerts() ([]Rule, error) {
 			fireLabels: map[string]string{schema.LabelBackend: "orders:8080"},
 		},
 	}
+	ops = append(ops, g.probeAlerts()...)
 	var rs []Rule
 	var tests []opTest
 	for _, o := range ops {

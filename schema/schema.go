@@ -44,6 +44,8 @@ const (
 	LabelValue = "value"
 	// LabelCheck is a probe's name (a prober target).
 	LabelCheck = "check"
+	// LabelPhase is a probe's phase (ProbePhases).
+	LabelPhase = "phase"
 	// LabelLE is the histogram bucket boundary label Prometheus adds.
 	LabelLE = "le"
 )
@@ -245,7 +247,67 @@ var (
 		Type:   Gauge,
 		Labels: []string{LabelGateway, LabelCheck},
 	}
+	ProbeDuration = Metric{
+		Name:   "gatewatch_probe_duration_seconds",
+		Help:   "Time the last probe of a check took, by phase: resolve, connect, tls, processing (request written to first response byte) and transfer.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelCheck, LabelPhase},
+	}
+	ProbeStatusCode = Metric{
+		Name:   "gatewatch_probe_status_code",
+		Help:   "HTTP status code of the last probe of a check (0 when no response arrived).",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelCheck},
+	}
+	ProbeTLSExpiry = Metric{
+		Name:   "gatewatch_probe_tls_expiry_timestamp_seconds",
+		Help:   "Unix time at which the earliest certificate the target presented expires (https checks only).",
+		Type:   Gauge,
+		Labels: []string{LabelGateway, LabelCheck},
+	}
+	PagerDutyOutbox = Metric{
+		Name:   "gatewatch_pagerduty_outbox_events",
+		Help:   "PagerDuty events written to the outbox and not yet accepted by PagerDuty.",
+		Type:   Gauge,
+		Labels: []string{LabelGateway},
+	}
+	PagerDutyEvents = Metric{
+		Name:   "gatewatch_pagerduty_events_total",
+		Help:   "PagerDuty Events API v2 answers, by result: accepted (202), rejected (400 or another 4xx, not retried), retried (429, 5xx or a network error).",
+		Type:   Counter,
+		Labels: []string{LabelGateway, LabelResult},
+	}
 )
+
+// Probe phases (LabelPhase values), as blackbox_exporter names them.
+const (
+	PhaseResolve    = "resolve"
+	PhaseConnect    = "connect"
+	PhaseTLS        = "tls"
+	PhaseProcessing = "processing"
+	PhaseTransfer   = "transfer"
+)
+
+// ProbePhases lists the phases in the order a request goes through them.
+var ProbePhases = []string{PhaseResolve, PhaseConnect, PhaseTLS, PhaseProcessing, PhaseTransfer}
+
+// Results of PagerDutyEvents.
+const (
+	PagerDutyAccepted = "accepted"
+	PagerDutyRejected = "rejected"
+	PagerDutyRetried  = "retried"
+)
+
+// Metrics of blackbox_exporter (not exported by gatewatch). The generated
+// blackbox scrape job renames them to the prober's metrics above
+// (metric_relabel_configs), so rules and dashboards read one set of names
+// whichever prober runs.
+var BlackboxRenames = map[string]string{
+	"probe_success":                  ProbeSuccess.Name,
+	"probe_http_status_code":         ProbeStatusCode.Name,
+	"probe_http_duration_seconds":    ProbeDuration.Name,
+	"probe_ssl_earliest_cert_expiry": ProbeTLSExpiry.Name,
+}
 
 // Canary judge metrics.
 var (
@@ -264,7 +326,8 @@ var Schema = []Metric{
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
 	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperErrors,
-	ProbeSuccess, CanaryVerdict,
+	ProbeSuccess, ProbeDuration, ProbeStatusCode, ProbeTLSExpiry, PagerDutyOutbox, PagerDutyEvents,
+	CanaryVerdict,
 }
 
 // Histogram series name suffixes.

@@ -33,7 +33,7 @@ func init() {
 		}
 		sub("rules", "Prometheus rules ("+rulesFile+"), their promtool unit tests ("+rulesTestFile+") and a PrometheusRule ("+prometheusRuleFile+").", "rules")
 		sub("alertmanager", "Alertmanager configuration routing alerts to PagerDuty ("+alertmanagerFile+").", "alertmanager")
-		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch")
+		sub("all", "Everything: rules, unit tests, PrometheusRule, alertmanager.yml, and in "+elasticsearchDir+"/ what `generate elasticsearch` writes.", "rules", "alertmanager", "elasticsearch", "probes")
 	})
 }
 
@@ -115,6 +115,12 @@ func generate(in *inputs, dir string, what []string) error {
 				return fmt.Errorf("generating Elasticsearch templates: %w", err)
 			}
 			files = append(files, es...)
+		case "probes":
+			pf, err := generateProbes(in, cfg)
+			if err != nil {
+				return err
+			}
+			files = append(files, pf...)
 		}
 	}
 	return writeFiles(dir, files)
