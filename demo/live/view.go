@@ -188,6 +188,8 @@ func (d *demo) watchPrometheus(elapsed time.Duration, state map[string]promAlert
 		if a.State == "firing" {
 			v.resolved++
 			d.event(elapsed, "RESOLVED", a.what())
+		} else {
+			d.event(elapsed, "CLEARED", a.what()+" (was pending, never fired)")
 		}
 	}
 	if r, err := d.prom.errorRatios("5m"); err == nil {
