@@ -81,7 +81,7 @@ type demo struct {
 	targets  []target
 	bursts   []burst
 	backends map[string]*backend.Server // by contract host
-	pd       *pdReceiver
+	pd       *pdStandIn
 	prom     *promClient
 
 	urls       [][2]string // name, URL to open
@@ -167,7 +167,7 @@ func (d *demo) setUp(ctx context.Context) error {
 		}
 		keys[key], keyFiles[svc] = svc, abs
 	}
-	if d.pd, err = newPDReceiver(addrs["pagerduty"], keys); err != nil {
+	if d.pd, err = newPDStandIn(addrs["pagerduty"], keys); err != nil {
 		return err
 	}
 

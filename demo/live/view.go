@@ -188,6 +188,8 @@ func (d *demo) watchPrometheus(elapsed time.Duration, state map[string]promAlert
 		if a.State == "firing" {
 			v.resolved++
 			d.event(elapsed, "RESOLVED", a.what())
+		} else {
+			d.event(elapsed, "CLEARED", a.what()+" (was pending, never fired)")
 		}
 	}
 	if r, err := d.prom.errorRatios("5m"); err == nil {
@@ -226,7 +228,7 @@ func (d *demo) table() string {
 	v := &d.view
 	fmt.Fprintf(&b, "  %-7s %-28s %7s %7s %7s %8s", "METHOD", "ENDPOINT", "REQ/S", "5XX/S", "5XX", "P99")
 	if d.prom != nil {
-		fmt.Fprintf(&b, "  %s", "5XX OVER 5M (Prometheus, "+rules.ErrorRatio("5m")+")")
+		b.WriteString("  5XX 5M*")
 	}
 	b.WriteString("\n")
 	var rps, errs float64
@@ -252,6 +254,9 @@ func (d *demo) table() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "  %-7s %-28s %7.1f %7.1f\n", "", "all", rps, errs)
+	if d.prom != nil {
+		fmt.Fprintf(&b, "  * recorded by Prometheus: %s, the SLI of the availability alerts\n", rules.ErrorRatio("5m"))
+	}
 	return b.String()
 }
 
@@ -270,7 +275,7 @@ func (d *demo) screen(elapsed time.Duration) string {
 		now = v.burst.what
 	}
 	fmt.Fprintf(&b, "now:  %s\nnext: %s at %s\n\n", now, v.next.what, clock(v.nextAt))
-	fmt.Fprintf(&b, "PER ENDPOINT, last 10s (sidecar: %.0f access-log lines read, %.0f not access lines)\n", v.lines, v.decodeErr)
+	fmt.Fprintf(&b, "PER ENDPOINT, last 10s (sidecar: %.0f log lines read, %.0f of them not access lines: gin's error line after a 5xx)\n", v.lines, v.decodeErr)
 	b.WriteString(d.table())
 	b.WriteString("\n")
 	if d.prom == nil {
@@ -297,7 +302,7 @@ func (d *demo) screen(elapsed time.Duration) string {
 				fmt.Fprintf(&b, "  … %d more at %s\n", len(v.alerts)-i, d.prom.prometheus+"/alerts")
 				break
 			}
-			fmt.Fprintf(&b, "  %-8s since %s  %s\n", a.State, a.ActiveAt.Local().Format("15:04:05"), clip(a.what(), 90))
+			fmt.Fprintf(&b, "  %-8s since %s  %s\n", a.State, clock(max(0, a.ActiveAt.Sub(d.start))), clip(a.what(), 100))
 		}
 		if len(v.alerts) == 0 {
 			b.WriteString("  none yet: the first page alert fires about 2.5 minutes into an error burst (for: 2m)\n")
