@@ -222,6 +222,12 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Shipper.validate(v)
 	c.Alerting.validate(v)
 	c.Lint.validate(v)
+	teams := c.TeamNames()
+	for _, t := range sortedKeys(c.Alerting.PagerDuty.Teams) {
+		if !oneOf(t, teams) {
+			v.errorf([]any{"alerting", "pagerduty", "teams", t}, "unknown team %q; expected one of the owners' teams: %s", t, strings.Join(teams, ", "))
+		}
+	}
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {
