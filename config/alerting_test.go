@@ -50,6 +50,7 @@ func TestAlertingErrors(t *testing.T) {
 		{"relative key file", "alerting:\n  pagerduty:\n    ticket:\n      routing_key_file: k\n", `gw.yaml:4:7: alerting.pagerduty.ticket.routing_key_file: "k" is not an absolute path`},
 		{"team without files", "alerting:\n  pagerduty:\n    teams:\n      payments: {}\n", `gw.yaml:4:7: alerting.pagerduty.teams.payments: team "payments" names no routing key file`},
 		{"bad events url", "alerting:\n  pagerduty:\n    url: events.pagerduty.com\n", `gw.yaml:3:5: alerting.pagerduty.url: "events.pagerduty.com" is not an http(s) URL`},
+		{"unknown team", "owners:\n  teams: [{name: payments, endpoints: [/v1/pay*]}]\nalerting:\n  pagerduty:\n    teams:\n      paymnts: {page_routing_key_file: /k}\n", `gw.yaml:6:7: alerting.pagerduty.teams.paymnts: unknown team "paymnts"; expected one of the owners' teams: payments, platform`},
 		{"negative", "alerting:\n  group_wait: -1s\n", `gw.yaml:2:15: alerting.group_wait: "-1s" is not a duration`},
 		{"bad job", "alerting:\n  job: 'a\"b'\n", `gw.yaml:2:3: alerting.job: "a\"b" is not usable as a job label value`},
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -134,6 +135,9 @@ func Load(name string, b []byte) (*Config, error) {
 		return c, c.validate(name, &root)
 	}
 	doc := root.Content[0]
+	if err := sizesToBytes(name, doc); err != nil {
+		return nil, err
+	}
 	if err := checkKeys(name, doc, c, ""); err != nil {
 		return nil, err
 	}
@@ -147,6 +151,44 @@ func Load(name string, b []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// sizeKeys are the integer byte counts that are also written with units
+// (64KiB, 1MiB), as ByteSize values are; the fields stay plain ints for
+// their users.
+var sizeKeys = [][]string{{"sidecar", "max_line_bytes"}}
+
+// sizesToBytes rewrites each sizeKeys value written with a unit into its
+// number of bytes before decoding, so that every size of the file takes
+// the same units.
+func sizesToBytes(file string, doc *yaml.Node) error {
+	for _, path := range sizeKeys {
+		n := doc
+		for _, k := range path {
+			var next *yaml.Node
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == k {
+						next = n.Content[i+1]
+					}
+				}
+			}
+			if next == nil {
+				n = nil
+				break
+			}
+			n = next
+		}
+		if n == nil || n.Kind != yaml.ScalarNode || isNull(n) {
+			continue
+		}
+		b, err := ParseByteSize(n.Value)
+		if err != nil {
+			return fmt.Errorf("%s:%d:%d: %s: %q is not a size; expected bytes such as 65536, 64KiB or 1MiB", file, n.Line, n.Column, strings.Join(path, "."), n.Value)
+		}
+		n.Value, n.Tag, n.Style = strconv.FormatInt(b, 10), "!!int", 0
+	}
+	return nil
 }
 
 func (c *Config) applyEnv() {
@@ -198,6 +240,12 @@ func (c *Config) validate(name string, root *yaml.Node) error {
 	c.Kubernetes.validate(v)
 	c.Probe.validate(v)
 	c.Lint.validate(v)
+	teams := c.TeamNames()
+	for _, t := range sortedKeys(c.Alerting.PagerDuty.Teams) {
+		if !oneOf(t, teams) {
+			v.errorf([]any{"alerting", "pagerduty", "teams", t}, "unknown team %q; expected one of the owners' teams: %s", t, strings.Join(teams, ", "))
+		}
+	}
 	if c.Shipper.Enabled {
 		for i, l := range c.Sidecar.Logs {
 			if l.Path == "-" {

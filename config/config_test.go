@@ -22,6 +22,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad track", "gateway:\n  track: purple\n", `gw.yaml:2:3: gateway.track: unknown track "purple"`},
 		{"bad format", "contract:\n  format: nginx\n", `gw.yaml:2:3: contract.format: unknown format "nginx"`},
 		{"bad duration", "slo:\n  period: 30x\n", `gw.yaml:2:11: slo.period: "30x" is not a duration; expected a number with a unit`},
+		{"bad line size", "sidecar:\n  max_line_bytes: huge\n", `gw.yaml:2:19: sidecar.max_line_bytes: "huge" is not a size; expected bytes such as 65536, 64KiB or 1MiB`},
 		{"zero period", "slo:\n  period: 0s\n", "gw.yaml:2:3: slo.period: period 0s is too short; expected at least 1h"},
 		{"tiny period", "slo:\n  period: 1ms\n", "gw.yaml:2:3: slo.period: period 1ms is too short; expected at least 1h"},
 		{"list for a mapping", "slo:\n  latency: [1s]\n", "gw.yaml:2:12: slo.latency: expected a mapping with the keys target, threshold, got a list"},
@@ -102,6 +103,17 @@ func TestSecretNeverPrints(t *testing.T) {
 	require.Equal(t, "k3y", got.Reveal())
 	_, err = SecretRef{Env: "GW_TEST_UNSET_XYZ"}.Read()
 	require.ErrorContains(t, err, "GW_TEST_UNSET_XYZ is not set")
+}
+
+// TestSizesTakeUnits: max_line_bytes takes the units of every other size.
+func TestSizesTakeUnits(t *testing.T) {
+	for in, want := range map[string]int{"65536": 65536, "64KiB": 64 << 10, "1MiB": 1 << 20, "2mb": 2 << 20} {
+		c, err := Load("gw.yaml", []byte("sidecar:\n  max_line_bytes: "+in+"\n"))
+		require.NoError(t, err, in)
+		require.Equal(t, want, c.Sidecar.MaxLineBytes, in)
+	}
+	_, err := Load("gw.yaml", []byte("sidecar:\n  max_line_bytes: 1GiB\n"))
+	require.ErrorContains(t, err, "sidecar.max_line_bytes: 1073741824 is out of range")
 }
 
 func FuzzLoad(f *testing.F) {

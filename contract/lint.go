@@ -845,9 +845,10 @@ func templateCovers(a, b string) bool {
 // for every request b matches. earlier says a is declared before b.
 func kongShadows(a, b *Endpoint, earlier bool) bool {
 	am, bm := methodSet(a), methodSet(b)
-	// Routes with methods are tried before routes without, so a can only
-	// win everywhere when both are in the same group.
-	if (am == nil) != (bm == nil) || !conditionsCover(a, b) {
+	// Routes are tried by category (hosts, headers, methods present or
+	// not), so a can only win everywhere when both are in the same one.
+	if (am == nil) != (bm == nil) || (len(a.Hosts) == 0) != (len(b.Hosts) == 0) ||
+		(len(a.Headers) == 0) != (len(b.Headers) == 0) || !conditionsCover(a, b) {
 		return false
 	}
 	ap, bp := kongPaths(a), kongPaths(b)

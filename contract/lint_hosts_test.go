@@ -39,3 +39,23 @@ func TestLintDiffersOnlyByHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestLintKongShadowsWithinCategory: a Kong route with hosts is tried
+// before any route without, so a general route without hosts shadows
+// nothing that has them; with the same hosts it does.
+func TestLintKongShadowsWithinCategory(t *testing.T) {
+	off := LintOptions{Disabled: []string{"GW001", "GW002", "GW004", "GW005"}}
+	dup := func(name string, hosts ...string) Endpoint {
+		e := Endpoint{Name: name, Match: MatchPrefix, Path: "/v1/a", Hosts: hosts}
+		return e
+	}
+	c := &Contract{Gateway: Kong, Endpoints: []Endpoint{
+		{Name: "all", Match: MatchRegex, Path: "~/v1/.*", Regex: "^(?:/v1/.*)"},
+		dup("hosted", "a.example.com"),
+	}}
+	require.Equal(t, []string{}, rulesOf(Lint(c, off)))
+	require.Equal(t, "hosted", NewMatcher(c).Endpoint(NewMatcher(c).MatchRequest(Request{Method: "GET", Path: "/v1/a", Host: "a.example.com"})).Name)
+
+	c.Endpoints[0].Hosts = []string{"a.example.com"}
+	require.Equal(t, []string{"GW007 hosted"}, rulesOf(Lint(c, off)))
+}

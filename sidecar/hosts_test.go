@@ -91,3 +91,18 @@ func TestLandingPage(t *testing.T) {
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nothing", nil))
 	require.Equal(t, http.StatusNotFound, rec.Code)
 }
+
+// TestKongHostChoosesEndpoint: Kong's JSON log carries the host header,
+// which picks between routes of the same path.
+func TestKongHostChoosesEndpoint(t *testing.T) {
+	c := &contract.Contract{Gateway: contract.Kong, Name: "k", Endpoints: []contract.Endpoint{
+		{Name: "shop", Path: "/", Match: contract.MatchPrefix, Hosts: []string{"shop.example.com"}},
+		{Name: "any", Path: "/", Match: contract.MatchPrefix},
+	}}
+	reg, _ := runLines(t, "kong", c, []loggen.Request{
+		{Method: "GET", Path: "/a", Host: "shop.example.com", Route: "-"},
+		{Method: "GET", Path: "/a", Host: "other.example.com", Route: "-"},
+	})
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsTotal.Name, "endpoint", "shop"))
+	require.Equal(t, 1.0, value(t, reg, schema.RequestsTotal.Name, "endpoint", "any"))
+}
