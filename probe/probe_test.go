@@ -371,3 +371,19 @@ func TestThousandEndpoints(t *testing.T) {
 	require.Len(t, targets, 1001)
 	require.Less(t, time.Since(start), time.Second)
 }
+
+// TestDocExample loads the probe section docs/probing.md shows, so that
+// the documentation cannot drift from the configuration.
+func TestDocExample(t *testing.T) {
+	b, err := os.ReadFile("../docs/probing.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(b), "```yaml\nprobe:")
+	require.True(t, ok, "docs/probing.md has no probe example")
+	example, _, ok := strings.Cut("probe:"+rest, "```")
+	require.True(t, ok)
+	cfg, err := config.Load("docs/probing.md", []byte(example))
+	require.NoError(t, err)
+	targets, _ := Targets(nil, cfg)
+	require.Len(t, targets, 1)
+	require.Equal(t, "https://api.example.com/v1/users/42", targets[0].URL)
+}

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -126,6 +127,31 @@ func NewServer(keys map[string]string) *Server {
 	r := NewReceiver(keys)
 	srv := httptest.NewServer(r)
 	return &Server{Receiver: r, srv: srv, URL: srv.URL}
+}
+
+// Listen starts a Receiver on addr ("127.0.0.1:9091", or ":0" for any
+// port), for a demo whose other programs must know the address in
+// advance. Close stops it.
+func Listen(addr string, keys map[string]string) (*Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("PagerDuty stand-in: %w", err)
+	}
+	r := NewReceiver(keys)
+	srv := httptest.NewUnstartedServer(r)
+	_ = srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	return &Server{Receiver: r, srv: srv, URL: srv.URL}, nil
+}
+
+// String describes the event in one line: action, team, severity, dedup
+// key and summary.
+func (e Event) String() string {
+	if e.Kind == "change" {
+		return fmt.Sprintf("change team=%s %q", e.Team, e.Summary)
+	}
+	return fmt.Sprintf("%s team=%s severity=%s dedup_key=%s %q", e.Action, e.Team, e.Severity, e.DedupKey, e.Summary)
 }
 
 // Close stops the server.

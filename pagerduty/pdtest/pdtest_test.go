@@ -148,3 +148,21 @@ func FuzzReceiver(f *testing.F) {
 		}
 	})
 }
+
+func TestListen(t *testing.T) {
+	s, err := Listen("127.0.0.1:0", map[string]string{keyA: "payments"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, _ := post(t, s.URL+AlertPath, `{"routing_key":"`+keyA+`","event_action":"trigger","dedup_key":"k","payload":{"summary":"down","source":"x","severity":"critical"}}`)
+	if resp.StatusCode != 202 {
+		t.Fatalf("got %d", resp.StatusCode)
+	}
+	if got := s.Events()[0].String(); got != `trigger team=payments severity=critical dedup_key=k "down"` {
+		t.Errorf("String() = %s", got)
+	}
+	if _, err := Listen(strings.TrimPrefix(s.URL, "http://"), nil); err == nil {
+		t.Error("a second Listen on the same address succeeded")
+	}
+}
