@@ -534,3 +534,20 @@ func TestThresholdNotes(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, s.Notes)
 }
+
+// TestEveryAlertDocumented: the default runbook_url points at an anchor of
+// docs/alerts.md named after the alert, so every generated alert needs its
+// section there.
+func TestEveryAlertDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "alerts.md"))
+	require.NoError(t, err)
+	for name, s := range sets(t) {
+		for _, g := range s.Rules.Groups {
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					require.Contains(t, string(doc), "\n### "+r.Alert+"\n", "%s: %s has no section in docs/alerts.md", name, r.Alert)
+				}
+			}
+		}
+	}
+}

@@ -161,8 +161,9 @@ type burnEndpoint struct {
 // burnTests makes three tests for the SLO kinds together, each with one
 // endpoint of every class of every kind: one where the endpoints burn
 // their availability and latency budgets fast (the page rows fire, then
-// the ticket rows), one where they are healthy and one where they fail but
-// are below the traffic guard. Every endpoint fails as 5xx and as slow
+// the ticket rows), one where they are healthy (while the same endpoints
+// of another gateway burn theirs) and one where they fail but are below
+// the traffic guard. Every endpoint fails as 5xx and as slow
 // requests alike, so one test group serves both kinds (promtool evaluates
 // every rule for every group). The expected alerts are worked out from
 // every rule of each kind, so a series that two classes select is expected
@@ -260,6 +261,11 @@ func (g *generator) burnTests(sets []burnSet) {
 		for _, be := range eps {
 			total, fail := c.total(be), c.fail(be)
 			tg.InputSeries = append(tg.InputSeries, burnInput(g.gateway, be, total, fail)...)
+			if c.what == "are healthy" {
+				// The same endpoint of another gateway burns its
+				// budget: this gateway's rules must not see it.
+				tg.InputSeries = append(tg.InputSeries, burnInput(otherGateway, be, cases[0].total(be), cases[0].fail(be))...)
+			}
 			for j, set := range sets {
 				for i, at := range burnEvals {
 					k := j*len(burnEvals) + i

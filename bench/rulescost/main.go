@@ -17,7 +17,8 @@
 // exporter), adding a second of traffic every second, and writes the
 // address it listens on to DIR/addr.
 //
-// Every route serves perSecond requests a second, 0.5% of them 5xx, with
+// Every route serves perSecond requests a second, 0.5% of them 5xx (every
+// route fails once in a cycle of failEvery requests), with
 // durations spread over the histogram's buckets; the history continues
 // the same rates, so rate() over any window sees the same traffic.
 package main
@@ -114,8 +115,12 @@ func prepare(n int, dir string, history, step time.Duration) error {
 	if err != nil {
 		return err
 	}
-	// One second of traffic gives every series' value per second.
-	tick(c, exp, time.Now())
+	// A cycle of traffic (every route has failed once) gives every
+	// series' value per cycle.
+	now := time.Now()
+	for sec := range cycle {
+		tick(c, exp, now, sec)
+	}
 	mfs, err := reg.Gather()
 	if err != nil {
 		return err
@@ -136,8 +141,13 @@ func load(dir string) (*contract.Contract, *exporter.Exporter, *prometheus.Regis
 	return c, exp, reg, nil
 }
 
-// tick records one second of traffic on every route.
-func tick(c *contract.Contract, exp *exporter.Exporter, now time.Time) {
+// cycle is the seconds after which every route has served failEvery
+// requests, one of them failed.
+const cycle = failEvery / perSecond
+
+// tick records second sec of traffic on every route: each route fails
+// one request in failEvery, the routes at different seconds.
+func tick(c *contract.Contract, exp *exporter.Exporter, now time.Time, sec int) {
 	for i := range c.Endpoints {
 		ep := &c.Endpoints[i]
 		for j := range perSecond {
@@ -145,7 +155,7 @@ func tick(c *contract.Contract, exp *exporter.Exporter, now time.Time) {
 				Time: now, Method: "GET", Path: ep.Path, Status: http.StatusOK,
 				Duration: durations[j%len(durations)], Upstream: -1, Overhead: -1, BytesIn: -1, BytesOut: -1,
 			}
-			if (i*perSecond+j)%failEvery == 0 {
+			if j == 0 && (sec+i)%cycle == 0 {
 				ev.Status = http.StatusServiceUnavailable
 			}
 			exp.Record(&ev, ep)
@@ -169,7 +179,8 @@ func writeHistory(path string, mfs []*dto.MetricFamily, history, step time.Durat
 	ts := func(k int) string {
 		return strconv.FormatInt(end.Add(-time.Duration(steps-k)*step).Unix(), 10)
 	}
-	secs := func(k int) float64 { return float64(k) * step.Seconds() }
+	// cycles since the start of the history at sample k.
+	secs := func(k int) float64 { return float64(k) * step.Seconds() / cycle }
 	for _, mf := range mfs {
 		switch mf.GetName() {
 		case schema.RequestsTotal.Name:
@@ -239,8 +250,10 @@ func serve(dir, addr string) error {
 		return err
 	}
 	go func() {
+		sec := 0
 		for now := range time.Tick(time.Second) {
-			tick(c, exp, now)
+			tick(c, exp, now, sec)
+			sec++
 		}
 	}()
 	return http.Serve(ln, promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
