@@ -374,9 +374,9 @@ func (g *generator) latencyRecordings() []Rule {
 }
 
 // thresholdNotes say where a latency threshold was derived from a timeout
-// the endpoints did not set themselves: half the gateway's default
-// timeout (Kong's 60s read_timeout, Envoy's 15s route timeout, KrakenD's
-// global timeout), or 1s without any timeout.
+// the contract does not set: half the gateway's built-in default (Kong's
+// 60s read_timeout, Envoy's 15s route timeout; the loaders mark them
+// TimeoutIsDefault), or 1s without any timeout.
 func (g *generator) thresholdNotes() []string {
 	type derived struct {
 		n     int      // series
@@ -389,8 +389,8 @@ func (g *generator) thresholdNotes() []string {
 		if slo.Disabled || !slo.LatencyThresholdFromTimeout {
 			continue
 		}
-		if s.ep.Timeout > 0 && s.ep.Timeout != g.c.Defaults.Timeout {
-			continue // the endpoint's own timeout
+		if s.ep.Timeout > 0 && !s.ep.TimeoutIsDefault {
+			continue // a timeout the contract sets (the endpoint's or its own default)
 		}
 		d, ok := by[s.ep.Timeout]
 		if !ok {

@@ -515,9 +515,9 @@ func TestThresholdNotes(t *testing.T) {
 		Gateway: contract.Kong, Name: "kong", Source: "kong.yaml",
 		Defaults: contract.Defaults{Timeout: time.Minute},
 		Endpoints: []contract.Endpoint{
-			{Name: "users", Path: "/users", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: time.Minute},
+			{Name: "users", Path: "/users", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: time.Minute, TimeoutIsDefault: true},
 			{Name: "orders", Path: "/orders", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: 5 * time.Second},
-			{Name: "payments", Path: "/payments", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: time.Minute},
+			{Name: "payments", Path: "/payments", Match: contract.MatchPrefix, Methods: []string{"GET"}, Timeout: time.Minute, TimeoutIsDefault: true},
 		},
 	}
 	cfg := loadConfig(t, "slo:\n  endpoints:\n    - endpoint: payments\n      latency: {threshold: 1500ms}\n")

@@ -119,7 +119,7 @@ func TestGenerateSaysDefaultTimeout(t *testing.T) {
 	require.NoError(t, os.WriteFile(kong, []byte("_format_version: \"3.0\"\nservices:\n  - name: a\n    url: http://a.svc:80\n    routes: [{name: users, paths: [/v1/users]}]\n  - name: b\n    url: http://b.svc:80\n    read_timeout: 2000\n    routes: [{name: orders, paths: [/v1/orders]}]\n"), 0o644))
 	code, _, errOut := gw(t, "generate", "rules", "--contract", kong, "--output-dir", t.TempDir())
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, errOut, "note: 1 endpoint(s) of "+kong+" set no timeout and get Kong's default 1m; their latency SLO threshold is half of it, 30s (users)")
+	require.Contains(t, errOut, "gatewatch: note: "+kong+": latency threshold 30s for 1 endpoint series (users): half the gateway's default timeout of 1m")
 
 	cfg := filepath.Join(dir, "gatewatch.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte("contract: {path: kong.yaml}\nslo:\n  latency: {threshold: 500ms}\n"), 0o644))

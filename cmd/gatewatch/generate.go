@@ -82,6 +82,9 @@ func generate(in *inputs, dir string, what []string) error {
 			if err != nil {
 				return fmt.Errorf("generating rules: %w", err)
 			}
+			for _, n := range s.Notes {
+				fmt.Fprintf(stderr, "gatewatch: note: %s\n", n)
+			}
 			b, err := s.RulesYAML()
 			if err := add(rulesFile, b, err); err != nil {
 				return err
