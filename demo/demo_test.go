@@ -256,3 +256,31 @@ func TestDemoWithoutPrometheus(t *testing.T) {
 	require.Greater(t, atoi(t, m[1]), 100, "requests counted")
 	require.Regexp(t, `(?m)^  POST    /v1/orders +[1-9]`, text, "the per-endpoint table shows the busy write")
 }
+
+// TestDemoScriptPlainOutput runs scripts/demo.sh (what make demo runs)
+// into a pipe for 3 seconds of live demo: its headings and the live part
+// carry no escape codes, and the live part ends with its summary.
+func TestDemoScriptPlainOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo script")
+	}
+	gatewatch, krakend, demo := build(t)
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "bin"), 0o755))
+	require.NoError(t, os.Symlink(demo, filepath.Join(dir, "bin", "gatewatch-demo")))
+	require.NoError(t, os.Symlink(krakend, filepath.Join(dir, "bin", "gatewatch-demo-krakend")))
+	script, err := filepath.Abs("../scripts/demo.sh")
+	require.NoError(t, err)
+	examples, err := filepath.Abs("../examples")
+	require.NoError(t, err)
+	cmd := exec.Command("bash", script, gatewatch, examples, filepath.Join(dir, "out"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DEMO_SECONDS=3", "TERM=xterm")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	text := string(out)
+	require.NotContains(t, text, "\x1b", "escape codes in piped output")
+	require.Contains(t, text, "== The contract: every endpoint of the gateway")
+	require.Contains(t, text, "== The main job, live")
+	require.Regexp(t, countedRE, text)
+}
