@@ -108,12 +108,26 @@ func (d *demo) loop(ctx context.Context) error {
 
 		pages, rejected := d.pd.received()
 		for _, p := range pages[len(v.pages):] {
-			d.event(p.At.Sub(d.start), "PAGE", fmt.Sprintf("%s %s to the %s service: %s (dedup %s)", p.Action, p.Severity, p.Service, clip(p.Summary, 90), clip(p.DedupKey, 12)))
+			if p.Summary == "" {
+				// A resolve or acknowledge carries only the dedup key:
+				// show what its trigger said.
+				for _, q := range v.pages {
+					if q.DedupKey == p.DedupKey && q.Summary != "" {
+						p.Summary = q.Summary
+					}
+				}
+			}
+			v.pages = append(v.pages, p)
+			sev := ""
+			if p.Severity != "" {
+				sev = " " + p.Severity
+			}
+			d.event(p.At.Sub(d.start), "PAGE", fmt.Sprintf("%s%s to the %s service: %s (dedup %s)", p.Action, sev, p.Service, clip(p.Summary, 90), clip(p.DedupKey, 12)))
 		}
 		for _, r := range rejected[len(v.rejected):] {
 			d.event(elapsed, "REFUSED", "the PagerDuty stand-in refused an event: "+r)
 		}
-		v.pages, v.rejected = pages, rejected
+		v.rejected = rejected
 
 		for _, p := range d.procs {
 			if p.exited() {
@@ -302,7 +316,7 @@ func (d *demo) screen(elapsed time.Duration) string {
 				fmt.Fprintf(&b, "  … %d more at %s\n", len(v.alerts)-i, d.prom.prometheus+"/alerts")
 				break
 			}
-			fmt.Fprintf(&b, "  %-8s since %s  %s\n", a.State, clock(max(0, a.ActiveAt.Sub(d.start))), clip(a.what(), 100))
+			fmt.Fprintf(&b, "  %-8s active %s  %s\n", a.State, clock(max(0, a.ActiveAt.Sub(d.start))), clip(a.what(), 100))
 		}
 		if len(v.alerts) == 0 {
 			b.WriteString("  none yet: the first page alert fires about 2.5 minutes into an error burst (for: 2m)\n")
