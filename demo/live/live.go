@@ -233,7 +233,7 @@ func (d *demo) setUp(ctx context.Context) error {
 	d.say("gateway: %s", shellQuote(gwArgs))
 
 	// The sidecar, exactly as printed.
-	scArgs := []string{o.Gatewatch, "sidecar", "-c", cfgFile, "--access-log", filepath.Join(d.out, "access.log"), "--access-log-format", "krakend", "--log.format", "text"}
+	scArgs := []string{o.Gatewatch, "sidecar", "-c", cfgFile, "--access-log", filepath.Join(d.out, "access.log"), "--access-log.format", "krakend", "--log.format", "text"}
 	d.sidecarCmd = shellQuote(scArgs)
 	d.sidecarURL = "http://" + addrs["sidecar"] + "/metrics"
 	if d.sidecarP, err = d.startProc(ctx, "sidecar", nil, scArgs, "http://"+addrs["sidecar"]+"/readyz"); err != nil {
