@@ -1,7 +1,11 @@
 package canary
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -26,7 +30,27 @@ var (
 	rateControl    = []float64{0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.5625000000000142, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.3888888888888857, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.5384615384615614, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.4925373134328339, 0.0, 0.0, 0.0, 1.6949152542373014, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.470588235294116, 0.0, 0.0, 0.0, 0.0, 1.7543859649122879, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.8518518518518619, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.6393442622950687, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.7241379310344769, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.5873015873015817, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.4925373134328339, 0.0, 0.0, 0.0, 3.1249999999999858, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.4925373134328339, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.9850746268656536, 0.0, 2.5000000000000284, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.7857142857142776, 0.0, 0.0, 0.0}
 )
 
+// loadWilcoxSamples reads the samples of the suite's "wilcox function"
+// and "test problem case" (850 values near 1/30 each, ~38 kB of literals).
+func loadWilcoxSamples(t *testing.T) (x, y []float64) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "mannwhitney-wilcox.json"))
+	require.NoError(t, err)
+	var d struct {
+		Source string    `json:"source"`
+		X      []float64 `json:"x"`
+		Y      []float64 `json:"y"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&d))
+	require.Len(t, d.X, 850)
+	require.Len(t, d.Y, 850)
+	return d.X, d.Y
+}
+
 func TestMannWhitneySuite(t *testing.T) {
+	wilcoxX, wilcoxY := loadWilcoxSamples(t)
 	cases := []struct {
 		name                string
 		experiment, control []float64
@@ -44,6 +68,11 @@ func TestMannWhitneySuite(t *testing.T) {
 		{"tie out with R again", againExperiment, againControl, 0.98, -0.4999173250549087, -6.912685789769486e-6, 0, false},
 		// "tie out intermediate variables": R's own bounds cross here.
 		{"tie out intermediate", rateExperiment, rateControl, 0.95, 3.521755377702165e-5, 2.02456461662334e-5, 2.6279243045155653e-5, true},
+		// "test problem case": the samples of "wilcox function" span only
+		// 3.3e-5, less than the root finder's tolerance 1e-4, so both
+		// bounds and the estimate are ends of [muMin, muMax] (Kayenta's
+		// values, not R's).
+		{"test problem case", wilcoxX, wilcoxY, 0.98, -1.4808028936386108e-5, 1.808255910873413e-5, 1.808255910873413e-5, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +108,22 @@ func TestWilcoxonDiffIntermediates(t *testing.T) {
 		got, err := wilcoxonDiff(c.mu, c.zq, x, y)
 		require.NoError(t, err)
 		require.InDelta(t, c.want, got, mwE, "wdiff(%g, %g)", c.mu, c.zq)
+	}
+}
+
+// TestWilcoxonDiffWilcoxFunction is the suite's first case, "wilcox
+// function": R's wdiff of its two samples at two shifts.
+func TestWilcoxonDiffWilcoxFunction(t *testing.T) {
+	x, y := loadWilcoxSamples(t)
+	for _, c := range []struct {
+		mu, want float64
+	}{
+		{0, -1.229416},
+		{5, -35.80606},
+	} {
+		got, err := wilcoxonDiff(c.mu, 0, x, y)
+		require.NoError(t, err)
+		require.InDelta(t, c.want, got, mwE, "wdiff(%g, 0)", c.mu)
 	}
 }
 
