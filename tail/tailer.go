@@ -243,6 +243,10 @@ type Tailer struct {
 	// cycles): the watcher holds new files while a cycle takes long.
 	busySince atomic.Int64
 	held      []*heldFile // guarded by mu
+	// vacated are the paths whose file left the patterns (renamed away or
+	// deleted), with when: a new file there later is a rotation even when
+	// it appears a poll after the old one left. Guarded by mu.
+	vacated map[string]time.Time
 	lostMu    sync.Mutex
 	lostBy    map[string]LostCount
 
@@ -353,7 +357,7 @@ func New(opts Options) (*Tailer, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool), lostBy: make(map[string]LostCount)}
+	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool), lostBy: make(map[string]LostCount), vacated: make(map[string]time.Time)}
 	if t.waker == nil {
 		t.waker = NewTimedWaker(opts.PollInterval)
 	}
@@ -667,18 +671,13 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 		p, fi := c.path, c.fi
 		if r := byDI[statDevIno(fi)]; r != nil {
 			if !r.seen {
-				r.seen = true
-				r.path = p
-				r.orphaned = time.Time{}
+				t.moved(r, p, now)
 			}
 			continue
 		}
 		if h := held[statDevIno(fi)]; h != nil {
 			delete(held, h.di)
-			if byPath[p] != nil {
-				t.rotations.Add(1)
-				t.log.Info("File rotated", "path", p)
-			}
+			t.countRotation(p, byPath)
 			byDI[h.di] = t.newReader(h.f, p, h.di, fi.Size(), initial, now)
 			continue
 		}
@@ -701,14 +700,11 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 		if r := byDI[di]; r != nil { // replaced between Stat and Open by a file we have
 			_ = f.Close()
 			if !r.seen {
-				r.seen, r.path, r.orphaned = true, p, time.Time{}
+				t.moved(r, p, now)
 			}
 			continue
 		}
-		if old := byPath[p]; old != nil {
-			t.rotations.Add(1)
-			t.log.Info("File rotated", "path", p)
-		}
+		t.countRotation(p, byPath)
 		byDI[di] = t.newReader(f, p, di, fi.Size(), initial, now)
 	}
 	// Held files that left the patterns (renamed away or deleted) are read
@@ -725,7 +721,28 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 	for _, r := range t.readers {
 		if !r.seen && r.orphaned.IsZero() {
 			r.orphaned = now
+			t.vacated[r.path] = now
 		}
+	}
+}
+
+// moved records that r was found at path p (its own or a new name, after
+// a rename): a path it left is vacated. Called with t.mu held.
+func (t *Tailer) moved(r *reader, p string, now time.Time) {
+	if r.path != p && r.orphaned.IsZero() {
+		t.vacated[r.path] = now
+	}
+	r.seen, r.path, r.orphaned = true, p, time.Time{}
+}
+
+// countRotation counts a new file at path p as a rotation when a reader
+// holds p now (byPath) or held it until it left the patterns. Called with
+// t.mu held.
+func (t *Tailer) countRotation(p string, byPath map[string]*reader) {
+	if _, ok := t.vacated[p]; ok || byPath[p] != nil {
+		delete(t.vacated, p)
+		t.rotations.Add(1)
+		t.log.Info("File rotated", "path", p)
 	}
 }
 
@@ -779,7 +796,7 @@ func (t *Tailer) identify(r *reader, force bool) error {
 			continue
 		}
 		if e.owner != nil && e.owner != r {
-			alike, err := sameStart(r, e.owner, fpr.end)
+			alike, err := t.copyOf(r, e, fpr.end)
 			if err != nil {
 				return err
 			}
@@ -877,12 +894,34 @@ func (t *Tailer) identify(r *reader, force bool) error {
 // compared to tell a copy from another file.
 const sameStartBytes = 4096
 
+// copyOf reports whether r may be a copy of the file that holds entry e
+// open: they hold the same bytes from from up to sameStartBytes or the end
+// of the shorter one. Files that only share their first line (the banner
+// of two gateway pods, a header) differ within a few lines. While the open
+// file may have changed since it was last read (truncated, perhaps
+// rewritten: a copytruncate whose truncation is not noticed yet), r is
+// taken for a copy: it waits until the truncation is noticed.
+func (t *Tailer) copyOf(r *reader, e *entry, from int64) (bool, error) {
+	o := e.owner
+	fi, err := o.f.Stat()
+	if err != nil || fi.Size() < o.off {
+		return true, nil
+	}
+	if ok, err := verify(o.f, o.fpr, e.fp, r.buf); err != nil || !ok {
+		return true, nil
+	}
+	if e.check.end > e.check.start {
+		if ok, err := verify(o.f, e.check, e.checkHash, r.buf); err != nil || !ok {
+			return true, nil
+		}
+	}
+	return sameStart(r, o, min(fi.Size(), o.size), from)
+}
+
 // sameStart reports whether r and o hold the same bytes from from up to
-// sameStartBytes or the end of the shorter one: then r is taken for a copy
-// of o. Files that only share their first line (the banner of two gateway
-// pods, a header) differ within a few lines.
-func sameStart(r, o *reader, from int64) (bool, error) {
-	n := min(r.size, o.size, sameStartBytes) - from
+// sameStartBytes or the end of the shorter one (o's size taken as osize).
+func sameStart(r, o *reader, osize, from int64) (bool, error) {
+	n := min(r.size, osize, sameStartBytes) - from
 	if n <= 0 {
 		return true, nil
 	}
@@ -1172,6 +1211,11 @@ func (t *Tailer) reap() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.readers = slices.DeleteFunc(t.readers, func(r *reader) bool { return r.done })
+	for p, at := range t.vacated {
+		if now.Sub(at) >= t.opts.ForgetAfter {
+			delete(t.vacated, p)
+		}
+	}
 	for key, e := range t.entries {
 		if e.owner == nil && now.Sub(e.detachedAt) >= t.opts.ForgetAfter {
 			t.countLost(e)
