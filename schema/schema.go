@@ -181,6 +181,12 @@ var (
 		Type:   Counter,
 		Labels: []string{LabelReason},
 	}
+	SkippedLines = Metric{
+		Name:   "gatewatch_sidecar_skipped_lines_total",
+		Help:   "Lines of the followed files that belong to another log in the same stream, by reason: other_log (KrakenD's application log, gin's debug lines, the start-up banner). Not decode errors.",
+		Type:   Counter,
+		Labels: []string{LabelReason},
+	}
 	DuplicateFiles = Metric{
 		Name: "gatewatch_sidecar_duplicate_files_total",
 		Help: "Files not read because a file with the same fingerprint (a copy) is being read.",
@@ -209,7 +215,7 @@ const (
 var (
 	ShippedDocuments = Metric{
 		Name:   "gatewatch_shipper_documents_total",
-		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried, dropped (refused even as a dead letter; logged).",
+		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried, dropped (refused even as a dead letter; logged), skipped (lines of another log in the same stream, such as KrakenD's application log: not sent).",
 		Type:   Counter,
 		Labels: []string{LabelResult},
 	}
@@ -268,7 +274,7 @@ var Schema = []Metric{
 	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
-	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, CheckpointErrors,
+	OpenFiles, Rotations, Truncations, SkippedBytes, SkippedLines, DuplicateFiles, FileErrors, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperLostLines, ShipperErrors,
 	ProbeSuccess, CanaryVerdict,
 }

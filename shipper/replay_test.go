@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/shipper/estest"
@@ -93,9 +95,9 @@ func TestReplayExtraFields(t *testing.T) {
 	require.ElementsMatch(t, []any{"B", nil}, variants)
 }
 
-// TestReplaySameFirstLine: two files that begin with the same line (KrakenD's
-// start-up banner, as two gateway pods write it) are two files: every line
-// of both is stored, and a second replay stores nothing twice.
+// TestReplaySameFirstLine: two files that begin with the same line (a
+// health check, as two gateway pods log it at start) are two files: every
+// line of both is stored, and a second replay stores nothing twice.
 func TestReplaySameFirstLine(t *testing.T) {
 	srv := estest.New()
 	defer srv.Close()
@@ -103,7 +105,7 @@ func TestReplaySameFirstLine(t *testing.T) {
 	var files []string
 	for i := range 2 {
 		var b strings.Builder
-		b.WriteString("Parsing configuration file: /etc/krakend/krakend.json\n")
+		b.WriteString(`[GIN] 2026/11/20 - 12:00:00 | 200 |       1.1ms |  10.0.0.9 | GET      "/__health"` + "\n")
 		for j := range 50 {
 			fmt.Fprintf(&b, "[GIN] 2026/11/20 - 12:%02d:%02d | 200 |    1.%03dms |  10.0.0.%d | GET      \"/v1/users/%d\"\n", j, i, j, i+1, 1000+100*i+j)
 		}
@@ -120,6 +122,19 @@ func TestReplaySameFirstLine(t *testing.T) {
 		require.Equal(t, 102, srv.Count("logs-gateway*"), "round %d: %v", round, srv.Indices())
 	}
 	require.Equal(t, 102, srv.Stats().Conflicts)
+
+	// KrakenD's own log in the same stream is skipped, not stored nor
+	// dead-lettered.
+	f := filepath.Join(dir, "pod-2.log")
+	require.NoError(t, os.WriteFile(f, []byte("Parsing configuration file: /etc/krakend/krakend.json\n"+
+		"[KRAKEND] 2026/11/20 - 12:00:00.000 ▶ INFO Starting KrakenD v2.13.8\n"+
+		`[GIN] 2026/11/20 - 12:00:01 | 200 |       1.1ms |  10.0.0.9 | GET      "/v1/users/7"`+"\n"), 0o644))
+	reg := prometheus.NewPedanticRegistry()
+	s, err := New(cfg, nil, nil, reg)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{f}, nil))
+	require.Equal(t, 103, srv.Count("logs-gateway*"))
+	require.EqualValues(t, 2, testutil.ToFloat64(s.m.skipped))
 }
 
 // TestReplayIdentity: the reader's identity ($POD_NAME, else the host name)

@@ -140,6 +140,9 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		return nil, err
 	}
 	s.pipe = pipe
+	if err := reg.Register(pipe.skippedVec); err != nil {
+		return nil, fmt.Errorf("sidecar: registering the skipped lines counter: %w", err)
+	}
 
 	if err := os.MkdirAll(sc.CheckpointDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sidecar: checkpoint directory: %w", err)

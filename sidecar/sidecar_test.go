@@ -708,3 +708,28 @@ func TestOnceHoldsHalfWrittenLine(t *testing.T) {
 	require.NoError(t, f.Close())
 	require.Equal(t, Summary{Lines: 1}, once(), "the last line, whole, once")
 }
+
+// TestKrakenDApplicationLogSkipped: KrakenD's own log lines in the access
+// log's stream are counted as skipped lines, not as decode errors (which
+// page on quiet gateways).
+func TestKrakenDApplicationLogSkipped(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	require.NoError(t, os.WriteFile(log, []byte(strings.Join([]string{
+		`Parsing configuration file: /etc/krakend/krakend.json`,
+		"\x1b[36m[KRAKEND]\x1b[0m 2026/11/20 - 12:00:00.000 \x1b[32m▶ INFO\x1b[0m Starting KrakenD v2.13.8",
+		`[GIN-debug] GET    /__health                 --> handler (3 handlers)`,
+		`[GIN] 2026/11/20 - 12:00:01 | 200 |    1.2ms |  10.0.0.1 | GET      "/v1/users/1"`,
+		`Error #01: context deadline exceeded`,
+		`panic: runtime error`,
+	}, "\n")+"\n"), 0o644))
+	cfg := testConfig(t, dir, log)
+	cfg.Sidecar.Logs[0].Format = "krakend"
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, Summary{Lines: 6, DecodeErrors: 1}, s.Summary(), "only the panic line is a decode error")
+	require.EqualValues(t, 4, value(t, reg, schema.SkippedLines.Name, schema.LabelReason, accesslog.SkippedOtherLog))
+	require.EqualValues(t, 1, value(t, reg, schema.DecodeErrors.Name, schema.LabelReason, accesslog.ReasonNotAccessLog))
+}
