@@ -32,6 +32,8 @@ const (
 	LabelBackend = "backend"
 	// LabelFile is a followed log file's path.
 	LabelFile = "file"
+	// LabelGlob is a configured log path or glob pattern (sidecar.logs).
+	LabelGlob = "glob"
 	// LabelReason is a bounded failure reason.
 	LabelReason = "reason"
 	// LabelResult is a bounded outcome (e.g. stored, duplicate, dead_letter).
@@ -181,6 +183,12 @@ var (
 		Type:   Counter,
 		Labels: []string{LabelReason},
 	}
+	FilesMatched = Metric{
+		Name:   "gatewatch_sidecar_files_matched",
+		Help:   "Regular files each configured log path or glob matched at the last scan (0: the sidecar reads nothing from it).",
+		Type:   Gauge,
+		Labels: []string{LabelGlob},
+	}
 	SkippedLines = Metric{
 		Name:   "gatewatch_sidecar_skipped_lines_total",
 		Help:   "Lines of the followed files that belong to another log in the same stream, by reason: other_log (KrakenD's application log, gin's debug lines, the start-up banner). Not decode errors.",
@@ -274,7 +282,7 @@ var Schema = []Metric{
 	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
-	OpenFiles, Rotations, Truncations, SkippedBytes, SkippedLines, DuplicateFiles, FileErrors, CheckpointErrors,
+	OpenFiles, FilesMatched, Rotations, Truncations, SkippedBytes, SkippedLines, DuplicateFiles, FileErrors, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperLostLines, ShipperErrors,
 	ProbeSuccess, CanaryVerdict,
 }

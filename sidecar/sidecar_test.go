@@ -733,3 +733,25 @@ func TestKrakenDApplicationLogSkipped(t *testing.T) {
 	require.EqualValues(t, 4, value(t, reg, schema.SkippedLines.Name, schema.LabelReason, accesslog.SkippedOtherLog))
 	require.EqualValues(t, 1, value(t, reg, schema.DecodeErrors.Name, schema.LabelReason, accesslog.ReasonNotAccessLog))
 }
+
+// TestGlobMatchingNothing: a log glob that matches nothing is logged with
+// the glob at start, and its files_matched gauge is 0, beside the count of
+// a glob that matches.
+func TestGlobMatchingNothing(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "kong", rand.New(rand.NewPCG(7, 7)), 3)
+	typo := filepath.Join(dir, "acess.log*")
+	cfg := testConfig(t, dir, log, typo)
+	var logs lockedBuffer
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), slog.New(slog.NewTextHandler(&logs, nil)), reg, Options{})
+	require.NoError(t, err)
+	stop := start(t, s)
+	waitFor(t, "the lines", func() bool { return s.Summary().Lines >= 3 })
+	require.EqualValues(t, 1, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, log))
+	require.EqualValues(t, 0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, typo))
+	require.NoError(t, stop())
+	require.Contains(t, logs.String(), `level=WARN msg="Log pattern matches no file; nothing is read from it" glob=`+typo)
+	require.Equal(t, 1, strings.Count(logs.String(), "matches no file"), "logged once, then every 5 minutes")
+}

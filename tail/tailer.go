@@ -206,7 +206,20 @@ type Stats struct {
 	CheckpointError   string
 	// Files are the open files.
 	Files []FileStats
+	// Patterns are the paths and glob patterns of Options.Paths (standard
+	// input left out) with the regular files each matched at the last scan.
+	Patterns []PatternStats
 }
+
+// PatternStats is what one path or glob pattern matched.
+type PatternStats struct {
+	Pattern string
+	Files   int
+}
+
+// unmatchedWarnEvery is how often a pattern that still matches nothing is
+// logged again.
+const unmatchedWarnEvery = 5 * time.Minute
 
 // FileStats is the state of one open file.
 type FileStats struct {
@@ -247,8 +260,14 @@ type Tailer struct {
 	// deleted), with when: a new file there later is a rotation even when
 	// it appears a poll after the old one left. Guarded by mu.
 	vacated map[string]time.Time
-	lostMu    sync.Mutex
-	lostBy    map[string]LostCount
+	// matched is how many files each pattern matched at the last scan;
+	// unmatchedWarned when a pattern matching nothing was last logged.
+	// Guarded by mu.
+	patterns        []string
+	matched         []int
+	unmatchedWarned []time.Time
+	lostMu          sync.Mutex
+	lostBy          map[string]LostCount
 
 	ckptMu      sync.Mutex // guards the three below
 	ckptWritten time.Time
@@ -483,6 +502,9 @@ func (t *Tailer) Stats() Stats {
 	for _, h := range t.held {
 		s.Files = append(s.Files, FileStats{Path: h.path, File: FileID{Dev: h.di.dev, Ino: h.di.ino}, Size: h.fi.Size()})
 	}
+	for i, p := range t.patterns {
+		s.Patterns = append(s.Patterns, PatternStats{Pattern: p, Files: t.matched[i]})
+	}
 	return s
 }
 
@@ -648,11 +670,13 @@ func (t *Tailer) excluded(path string) bool {
 // the patterns as orphaned.
 func (t *Tailer) scan(patterns []string, initial bool) {
 	now := t.now()
-	cands := t.glob(patterns)
+	matched := make([]int, len(patterns))
+	cands := t.glob(patterns, matched)
 	// Globbing and stat are done; the rest is quick (at most an open per
 	// new file) and runs under the lock Ack and Stats take.
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.noteMatches(patterns, matched, now)
 	byDI := make(map[devIno]*reader, len(t.readers))
 	byPath := make(map[string]*reader, len(t.readers))
 	for _, r := range t.readers {
@@ -722,6 +746,30 @@ func (t *Tailer) scan(patterns []string, initial bool) {
 		if !r.seen && r.orphaned.IsZero() {
 			r.orphaned = now
 			t.vacated[r.path] = now
+		}
+	}
+}
+
+// noteMatches records what each pattern matched and logs, at the first scan
+// and then every unmatchedWarnEvery, a pattern that matches no file: a
+// reader that silently reads nothing is the worst kind. Called with t.mu
+// held.
+func (t *Tailer) noteMatches(patterns []string, matched []int, now time.Time) {
+	if t.unmatchedWarned == nil {
+		t.unmatchedWarned = make([]time.Time, len(patterns))
+	}
+	t.patterns, t.matched = patterns, matched
+	for i, n := range matched {
+		if n > 0 {
+			if !t.unmatchedWarned[i].IsZero() {
+				t.log.Info("Log pattern matches files again", "glob", patterns[i], "files", n)
+			}
+			t.unmatchedWarned[i] = time.Time{}
+			continue
+		}
+		if w := t.unmatchedWarned[i]; w.IsZero() || now.Sub(w) >= unmatchedWarnEvery {
+			t.log.Warn("Log pattern matches no file; nothing is read from it", "glob", patterns[i])
+			t.unmatchedWarned[i] = now
 		}
 	}
 }
