@@ -1125,23 +1125,8 @@ func (t *Tailer) detach(r *reader) {
 // read reads r from its offset to the end of the file.
 func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (grew bool, err error) {
 	e := r.id
-	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp, Key: e.key}
-	var lastEnd int64 = -1
-	var lines, cutLines, cutBytes, nuls uint64
-	emit := func(l *Line) error {
-		l.Path, l.File = r.path, fid
-		lines++
-		if l.Cut {
-			cutLines++
-			cutBytes += uint64(l.CutBytes)
-		}
-		nuls += uint64(l.NUL)
-		if err := handle(*l); err != nil {
-			return fmt.Errorf("tail: handle line at %s:%d: %w", r.path, l.Offset, err)
-		}
-		lastEnd = l.End
-		return nil
-	}
+	d := t.delivery(r, handle)
+	emit := d.emit
 	for {
 		if ctx.Err() != nil {
 			return grew, nil
@@ -1152,6 +1137,7 @@ func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (
 			base := r.off
 			perr := r.sp.process(r.buf[:n], base, emit)
 			t.afterRead()
+			lastEnd := d.lastEnd
 			t.mu.Lock()
 			if lastEnd > base {
 				s := max(lastEnd-checkBytes, base)
@@ -1170,12 +1156,7 @@ func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (
 				}
 			}
 			t.mu.Unlock()
-			t.bytes.Add(uint64(n))
-			t.lines.Add(lines)
-			t.cutLines.Add(cutLines)
-			t.cutBytes.Add(cutBytes)
-			t.nulBytes.Add(nuls)
-			lines, cutLines, cutBytes, nuls = 0, 0, 0, 0
+			d.publish(uint64(n))
 			if perr != nil {
 				return grew, perr
 			}
@@ -1187,6 +1168,55 @@ func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (
 			return grew, t.abandon(r, fmt.Errorf("read %s: %w", r.path, rerr))
 		}
 	}
+}
+
+// lineDelivery is the one path from a file's splitter to the handler: it
+// names each line's file, hands it over and counts it; the counts reach
+// the Tailer's counters at publish, once per read.
+type lineDelivery struct {
+	t       *Tailer
+	path    string
+	file    FileID
+	handle  func(Line) error
+	lastEnd int64 // End of the last line handled; -1: none yet
+
+	lines, cutLines, cutBytes, nuls uint64
+}
+
+// delivery returns the delivery of r's lines (nil r: standard input).
+func (t *Tailer) delivery(r *reader, handle func(Line) error) *lineDelivery {
+	d := &lineDelivery{t: t, path: "-", handle: handle, lastEnd: -1}
+	if r != nil {
+		d.path, d.file = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp, Key: r.id.key}
+	}
+	return d
+}
+
+func (d *lineDelivery) emit(l *Line) error {
+	l.Path, l.File = d.path, d.file
+	d.lines++
+	if l.Cut {
+		d.cutLines++
+		d.cutBytes += uint64(l.CutBytes)
+	}
+	d.nuls += uint64(l.NUL)
+	if err := d.handle(*l); err != nil {
+		return fmt.Errorf("tail: handle line at %s:%d: %w", d.path, l.Offset, err)
+	}
+	d.lastEnd = l.End
+	return nil
+}
+
+// publish adds the counts since the last publish, and n bytes read, to
+// the Tailer's counters.
+func (d *lineDelivery) publish(n uint64) {
+	t := d.t
+	t.bytes.Add(n)
+	t.lines.Add(d.lines)
+	t.cutLines.Add(d.cutLines)
+	t.cutBytes.Add(d.cutBytes)
+	t.nulBytes.Add(d.nuls)
+	d.lines, d.cutLines, d.cutBytes, d.nuls = 0, 0, 0, 0
 }
 
 func (t *Tailer) afterRead() {
@@ -1202,22 +1232,11 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 	}
 	if r.id != nil && r.sp.partial() && !(t.opts.HoldUnterminated && r.orphaned.IsZero()) {
 		l0 := r.sp.lineStart
-		var end int64 = -1
-		err := r.sp.flush(r.off, func(l *Line) error {
-			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp, Key: r.id.key}
-			t.lines.Add(1)
-			t.nulBytes.Add(uint64(l.NUL))
-			if l.Cut {
-				t.cutLines.Add(1)
-				t.cutBytes.Add(uint64(l.CutBytes))
-			}
-			if err := handle(*l); err != nil {
-				return fmt.Errorf("tail: handle line at %s:%d: %w", r.path, l.Offset, err)
-			}
-			end = l.End
-			return nil
-		})
+		d := t.delivery(r, handle)
+		err := r.sp.flush(r.off, d.emit)
 		t.afterRead()
+		d.publish(0)
+		end := d.lastEnd
 		if err != nil {
 			r.sp.lineStart = l0
 			return err
