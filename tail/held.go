@@ -193,7 +193,7 @@ func (t *Tailer) addLost(reason string, lines, bytes uint64) {
 	c.Bytes += bytes
 	t.lostBy[reason] = c
 	t.lostMu.Unlock()
-	t.lost.Add(bytes)
+	t.c.lost.Add(bytes)
 }
 
 type candidate struct {

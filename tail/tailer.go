@@ -249,8 +249,7 @@ type Tailer struct {
 	readers     []*reader
 	ckptExisted bool
 
-	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
-	errors, checkpointErrors                                                       atomic.Uint64
+	c counters
 
 	// busySince is when the current cycle started (unix nanos; 0 between
 	// cycles): the watcher holds new files while a cycle takes long.
@@ -273,6 +272,23 @@ type Tailer struct {
 	ckptWritten time.Time
 	ckptErr     error
 	ckptLogged  time.Time // when a failure was last logged
+}
+
+// counters are the Tailer's counts since New (see Stats), safe for
+// concurrent use.
+type counters struct {
+	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
+	errors, checkpointErrors                                                       atomic.Uint64
+}
+
+// snapshot returns the counts as Stats.
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Lines: c.lines.Load(), Bytes: c.bytes.Load(), Truncations: c.truncations.Load(),
+		Rotations: c.rotations.Load(), CutLines: c.cutLines.Load(), CutBytes: c.cutBytes.Load(),
+		NULBytes: c.nulBytes.Load(), LostBytes: c.lost.Load(), Duplicates: c.dups.Load(),
+		Errors: c.errors.Load(), CheckpointErrors: c.checkpointErrors.Load(),
+	}
 }
 
 // entry is what is known about one file identity.
@@ -457,11 +473,11 @@ func (t *Tailer) SaveCheckpoint() error {
 		t.ckptWritten, t.ckptErr = time.Now(), nil
 		return nil
 	}
-	t.checkpointErrors.Add(1)
+	t.c.checkpointErrors.Add(1)
 	// Logged at the first failure, then at most once a minute.
 	if t.ckptErr == nil || time.Since(t.ckptLogged) >= time.Minute {
 		t.log.Error("Saving the checkpoint failed; after a restart, everything read since the last checkpoint is read again",
-			"checkpoint", t.opts.Checkpoint, "err", err, "failures", t.checkpointErrors.Load())
+			"checkpoint", t.opts.Checkpoint, "err", err, "failures", t.c.checkpointErrors.Load())
 		t.ckptLogged = time.Now()
 	}
 	t.ckptErr = err
@@ -470,12 +486,7 @@ func (t *Tailer) SaveCheckpoint() error {
 
 // Stats returns the counters and the open files. Safe for concurrent use.
 func (t *Tailer) Stats() Stats {
-	s := Stats{
-		Lines: t.lines.Load(), Bytes: t.bytes.Load(), Truncations: t.truncations.Load(),
-		Rotations: t.rotations.Load(), CutLines: t.cutLines.Load(), CutBytes: t.cutBytes.Load(),
-		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
-		Errors: t.errors.Load(), CheckpointErrors: t.checkpointErrors.Load(),
-	}
+	s := t.c.snapshot()
 	t.ckptMu.Lock()
 	s.CheckpointWritten, s.CheckpointFailing = t.ckptWritten, t.ckptErr != nil
 	if t.ckptErr != nil {
@@ -789,7 +800,7 @@ func (t *Tailer) moved(r *reader, p string, now time.Time) {
 func (t *Tailer) countRotation(p string, byPath map[string]*reader) {
 	if _, ok := t.vacated[p]; ok || byPath[p] != nil {
 		delete(t.vacated, p)
-		t.rotations.Add(1)
+		t.c.rotations.Add(1)
 		t.log.Info("File rotated", "path", p)
 	}
 }
@@ -851,7 +862,7 @@ func (t *Tailer) identify(r *reader, force bool) error {
 			if alike {
 				if !r.waiting {
 					r.waiting = true
-					t.dups.Add(1)
+					t.c.dups.Add(1)
 					t.log.Debug("File begins as a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
 				}
 				return nil
@@ -1099,7 +1110,7 @@ func (t *Tailer) checkTruncated(r *reader) error {
 	if !truncated {
 		return nil
 	}
-	t.truncations.Add(1)
+	t.c.truncations.Add(1)
 	t.log.Info("File truncated, reading it from the start", "path", r.path, "offset", r.off, "size", r.size)
 	if r.sp.partial() {
 		t.addLost(LostUnread, 0, uint64(r.off-r.sp.lineStart))
@@ -1211,11 +1222,11 @@ func (d *lineDelivery) emit(l *Line) error {
 // the Tailer's counters.
 func (d *lineDelivery) publish(n uint64) {
 	t := d.t
-	t.bytes.Add(n)
-	t.lines.Add(d.lines)
-	t.cutLines.Add(d.cutLines)
-	t.cutBytes.Add(d.cutBytes)
-	t.nulBytes.Add(d.nuls)
+	t.c.bytes.Add(n)
+	t.c.lines.Add(d.lines)
+	t.c.cutLines.Add(d.cutLines)
+	t.c.cutBytes.Add(d.cutBytes)
+	t.c.nulBytes.Add(d.nuls)
 	d.lines, d.cutLines, d.cutBytes, d.nuls = 0, 0, 0, 0
 }
 
@@ -1259,7 +1270,7 @@ func (t *Tailer) finish(r *reader, handle func(Line) error) error {
 // abandon closes r after an I/O error; the error is not fatal to Run (the
 // file is opened again by the next scan if it still matches).
 func (t *Tailer) abandon(r *reader, err error) error {
-	t.errors.Add(1)
+	t.c.errors.Add(1)
 	t.log.Error("Giving up on a file after an I/O error", "path", r.path, "err", err)
 	t.mu.Lock()
 	if r.id != nil {
