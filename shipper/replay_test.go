@@ -187,3 +187,20 @@ func TestReplayExtraFieldsFromSecrets(t *testing.T) {
 	require.NoError(t, json.Unmarshal(docs[0].Source, &doc))
 	require.Equal(t, map[string]any{"who": "REDACTED", "jar": "REDACTED", "tok": "REDACTED", "variant": "B"}, doc.Labels)
 }
+
+// TestReplayMaxLineBytes: replay honours sidecar.max_line_bytes as the
+// sidecar does (it used the 1 MiB default whatever the configuration).
+func TestReplayMaxLineBytes(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	log := filepath.Join(t.TempDir(), "access.log")
+	long := `{"request":{"method":"GET","uri":"/v1/users/1?q=` + strings.Repeat("a", 1500<<10) + `"},"response":{"status":200},"started_at":1795000000000}` + "\n"
+	require.NoError(t, os.WriteFile(log, []byte(long), 0o644))
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.MaxLineBytes = 2 << 20
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+	require.Equal(t, 1, srv.Count("logs-gateway"), "stored whole, not cut into a dead letter")
+	require.Zero(t, srv.Count("logs-gateway-dlq"))
+}

@@ -308,13 +308,14 @@ func (s *Shipper) Replay(ctx context.Context, files []string, progress func(Repl
 		}
 	}()
 	err := s.run(ctx, tail.Options{
-		Paths:     files,
-		Start:     tail.FromBeginning,
-		ManualAck: true,
-		OneShot:   true,
-		Exclude:   []string{},
-		Identity:  ReaderIdentity(),
-		Logger:    s.logger,
+		Paths:        files,
+		Start:        tail.FromBeginning,
+		ManualAck:    true,
+		OneShot:      true,
+		Exclude:      []string{},
+		MaxLineBytes: s.cfg.Sidecar.MaxLineBytes,
+		Identity:     ReaderIdentity(),
+		Logger:       s.logger,
 	}, nil)
 	close(stop)
 	wg.Wait()
