@@ -204,3 +204,30 @@ func TestReplayMaxLineBytes(t *testing.T) {
 	require.Equal(t, 1, srv.Count("logs-gateway"), "stored whole, not cut into a dead letter")
 	require.Zero(t, srv.Count("logs-gateway-dlq"))
 }
+
+// TestReplayLongQuery: a long query string is in message whole and in
+// url.query cut to maxQueryBytes (its keyword mapping indexes 1,024 bytes),
+// so a huge line is not copied twice into its document.
+func TestReplayLongQuery(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	log := filepath.Join(t.TempDir(), "access.log")
+	q := "q=" + strings.Repeat("é", 50<<10) // two bytes a rune: the cut keeps whole runes
+	require.NoError(t, os.WriteFile(log, []byte(`{"request":{"method":"GET","uri":"/v1/users/1?`+q+`"},"response":{"status":200},"started_at":1795000000000}`+"\n"), 0o644))
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.MaxLineBytes = 1 << 20
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+	docs := srv.Docs("logs-gateway")
+	require.Len(t, docs, 1)
+	var doc struct {
+		URL struct {
+			Query string `json:"query"`
+		} `json:"url"`
+		Message string `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(docs[0].Source, &doc))
+	require.Contains(t, doc.Message, q)
+	require.Equal(t, q[:maxQueryBytes], doc.URL.Query)
+}
