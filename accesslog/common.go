@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,6 +42,31 @@ const (
 // piece of a line that the runtime split: the caller should go on reading;
 // the event comes with the last piece. It is not a *DecodeError.
 var ErrPartial = errors.New("accesslog: partial line, continued on the next line")
+
+// ErrOtherLog is returned for a line a format recognises as part of
+// another log written to the same stream — KrakenD's own application log
+// ("[KRAKEND] ... ▶ INFO ..."), gin's "[GIN-debug]" and "Error #01:"
+// lines, KrakenD's "Parsing configuration file" banner — rather than a
+// broken access-log line. It is not a *DecodeError: callers count such
+// lines as skipped (SkippedOtherLog), not as errors.
+var ErrOtherLog = errors.New("accesslog: a line of another log in the same stream, not an access-log line")
+
+// SkippedOtherLog is the reason of a line skipped for ErrOtherLog.
+const SkippedOtherLog = "other_log"
+
+// otherLogPrefixes start the lines of KrakenD's and gin's own logs.
+var otherLogPrefixes = [][]byte{[]byte("[KRAKEND]"), []byte("[GIN-debug]"), []byte("Error #"), []byte("Parsing configuration file")}
+
+// isOtherLog reports whether b (without colours and leading blanks) is a
+// line of KrakenD's or gin's own logs.
+func isOtherLog(b []byte) bool {
+	for _, p := range otherLogPrefixes {
+		if bytes.HasPrefix(b, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // IsDecodeError reports whether err is a *DecodeError and returns it.
 func IsDecodeError(err error) (*DecodeError, bool) {

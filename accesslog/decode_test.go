@@ -57,6 +57,10 @@ func runCases(t *testing.T, newDec func() accesslog.Decoder, cases []decodeCase)
 func requireReason(t *testing.T, err error, reason string) {
 	t.Helper()
 	require.Error(t, err)
+	if reason == accesslog.SkippedOtherLog {
+		require.ErrorIs(t, err, accesslog.ErrOtherLog)
+		return
+	}
 	var de *accesslog.DecodeError
 	require.True(t, errors.As(err, &de), "error %v (%T) is not a *DecodeError", err, err)
 	require.Equal(t, reason, de.Reason, "error: %v", err)
@@ -198,9 +202,9 @@ func TestKrakenD(t *testing.T) {
 				e.Path = "/v1/users"
 			}),
 		},
-		{name: "KrakenD application log", line: `[KRAKEND] 2024/05/02 - 10:11:12.123 ▶ INFO Listening on port: 8080`, reason: "not_access_log"},
-		{name: "gin debug route line", line: `[GIN-debug] GET    /__health                 --> github.com/luraproject/lura/v2/router/gin.HealthHandler (3 handlers)`, reason: "not_access_log"},
-		{name: "gin error line after the access line", line: `Error #01: context deadline exceeded`, reason: "not_access_log"},
+		{name: "KrakenD application log", line: `[KRAKEND] 2024/05/02 - 10:11:12.123 ▶ INFO Listening on port: 8080`, reason: "other_log"},
+		{name: "gin debug route line", line: `[GIN-debug] GET    /__health                 --> github.com/luraproject/lura/v2/router/gin.HealthHandler (3 handlers)`, reason: "other_log"},
+		{name: "gin error line after the access line", line: `Error #01: context deadline exceeded`, reason: "other_log"},
 		{name: "empty line", line: ``, reason: "not_access_log"},
 		{name: "too few columns", line: `[GIN] 2024/05/02 - 10:11:12 | 200 |    3.127514ms`, reason: "not_access_log"},
 		{name: "bad status", line: `[GIN] 2024/05/02 - 10:11:12 | 2x0 |    3.127514ms |     203.0.113.9 | GET      "/v1/x"`, reason: "bad_status"},

@@ -33,9 +33,9 @@ func TestCRI(t *testing.T) {
 	require.NoError(t, da.Decode([]byte("2024-05-02T10:11:13.5Z stdout F "+ginExample), &e))
 	require.True(t, e.Time.Equal(utc("2024-05-02T10:11:13.5Z")), "%v", e.Time)
 
-	// KrakenD's application log on the same stream is counted, not mistaken.
+	// KrakenD's application log on the same stream is skipped, not mistaken.
 	err := d.Decode([]byte("2024-05-02T10:11:12.345678901Z stdout F [KRAKEND] 2024/05/02 - 10:11:12.345 ▶ INFO Listening"), &e)
-	requireReason(t, err, "not_access_log")
+	requireReason(t, err, "other_log")
 
 	// Partial pieces are joined; stderr pieces in between do not mix.
 	pieces := []string{ginExample[:20], ginExample[20:70], ginExample[70:]}
@@ -137,7 +137,7 @@ func TestAuto(t *testing.T) {
 			{line: envoyExample, format: "envoy", status: 503},
 			{line: envoyTextExample, format: "envoy-text", status: 503},
 			{line: `{"@timestamp":"2022-06-15T15:37:02.619+00:00", "@version": 1, "level": "INFO", "message": "Starting the KrakenD instance", "module": "KRAKEND"}`, reason: "not_access_log"},
-			{line: `[KRAKEND] 2024/05/02 - 10:11:12.345 ▶ INFO Listening on port: 8080`, reason: "not_access_log"},
+			{line: `[KRAKEND] 2024/05/02 - 10:11:12.345 ▶ INFO Listening on port: 8080`, reason: "other_log"},
 			{line: `panic: runtime error`, reason: "not_access_log"},
 			{line: `{"verb":"GET","url":"/y","code":418}`, format: map[bool]string{true: "json"}[withFallback], status: 418,
 				reason: map[bool]string{false: "not_access_log"}[withFallback]},
@@ -165,7 +165,8 @@ func TestErrPartialIsNotDecodeError(t *testing.T) {
 // TestKrakenDPodLog reads what kubelet writes for a KrakenD CE container:
 // application log lines and access lines on one stream, one access line
 // split by the runtime. Every access line is decoded, every other line
-// is counted as not_access_log, partial pieces are neither.
+// is recognised as KrakenD's or gin's own log (ErrOtherLog), partial
+// pieces are neither.
 func TestKrakenDPodLog(t *testing.T) {
 	long := `[GIN] 2024/05/02 - 10:11:14 | 200 |   12.5ms |     203.0.113.9 | GET      "/v1/search?q=` + strings.Repeat("x", 300) + `"`
 	log := strings.Join([]string{
@@ -192,6 +193,8 @@ func TestKrakenDPodLog(t *testing.T) {
 			statuses = append(statuses, e.Status)
 		case errors.Is(err, accesslog.ErrPartial):
 			partials++
+		case errors.Is(err, accesslog.ErrOtherLog):
+			reasons[accesslog.SkippedOtherLog]++
 		default:
 			de, ok := accesslog.IsDecodeError(err)
 			require.True(t, ok, "%v", err)
@@ -199,6 +202,6 @@ func TestKrakenDPodLog(t *testing.T) {
 		}
 	}
 	require.Equal(t, []int{200, 502, 200}, statuses)
-	require.Equal(t, map[string]int{"not_access_log": 4}, reasons)
+	require.Equal(t, map[string]int{"other_log": 4}, reasons)
 	require.Equal(t, 2, partials)
 }

@@ -318,7 +318,8 @@ func (s *jsonScanner) unescapeSimple(start, j int) (v string, end int, ok bool) 
 // strings (see unescapeSimple).
 func growScratch(scratch []byte, n int) []byte {
 	if cap(scratch) < n+8 {
-		return make([]byte, 0, n+n/2+64)
+		// Headroom for the next, longer lines, but not half of a huge one.
+		return make([]byte, 0, n+min(n/2, 64<<10)+64)
 	}
 	return scratch[:0]
 }

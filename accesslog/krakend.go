@@ -19,9 +19,11 @@ import (
 // a Go-quoted string and is unquoted with strconv.Unquote semantics. The
 // timestamp has no zone; it is read in the decoder's location. Text after
 // the quoted path (an error message) is ignored. Lines that are not gin
-// access-log lines (KrakenD's own "[KRAKEND] ..." application log, gin's
-// "[GIN-debug]" lines, "Error #01: ..." lines that gin prints after the
-// access line) give a *DecodeError with reason "not_access_log".
+// access-log lines give ErrOtherLog when they belong to KrakenD's or gin's
+// own logs (KrakenD's "[KRAKEND] ..." application log, gin's "[GIN-debug]"
+// lines, "Error #01: ..." lines that gin prints after the access line, the
+// "Parsing configuration file" banner), else a *DecodeError with reason
+// "not_access_log".
 //
 // Strings in the Event alias the line, or the decoder's scratch buffer when
 // the line had colours or escapes; they are valid until the next Decode.
@@ -57,6 +59,9 @@ func (d *KrakenDDecoder) Decode(line []byte, e *Event) error {
 	b = bytes.TrimLeft(b, " \t")
 	lead := n - len(b)
 	if !bytes.HasPrefix(b, []byte(ginPrefix)) {
+		if isOtherLog(b) {
+			return ErrOtherLog
+		}
 		return decodeErr(ReasonNotAccessLog, "krakend: not a gin access-log line (no %q prefix)", ginPrefix)
 	}
 	s := bstr(b[len(ginPrefix):])

@@ -138,6 +138,8 @@ func FuzzRedactLine(f *testing.F) {
 		`{"log":"{\"token\":\"x\"}"}`,
 		`GET /a?token=1&b=2 Authorization: Basic x`,
 		`{"a":"\u0026token=zz"}`,
+		`{"uri":"/a?to%6Ben=s3cr3t;api%5Fkey=k&x=%zz"}`,
+		`GET /a;b?API%5fKEY=1%`,
 		`"token":`,
 		`token`,
 		`{"token" :`,
@@ -377,4 +379,31 @@ func TestScanLayoutUsesValues(t *testing.T) {
 	require.True(t, r.ScanLayout(keyed, &ev.Layout, &esc))
 	require.True(t, esc.Has(0) && esc.Has(3))
 	require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"REDACTED"}`, string(r.AppendScanned(nil, keyed, nil)))
+}
+
+// FuzzRedactQuery checks url.query redaction against a simple reference:
+// every parameter (split on '&' and ';') whose percent-decoded name is
+// sensitive has the value REDACTED, every other parameter is unchanged,
+// and the separators stay where they were.
+func FuzzRedactQuery(f *testing.F) {
+	for _, q := range []string{"a=1&token=s3cr3t", "a=1;to%6Ben=x;b", "api%5Fkey=1&&=&%zz=2", "TOKEN=a=b;x=%"} {
+		f.Add(q)
+	}
+	r := NewRedactor(DefaultRedactNames)
+	f.Fuzz(func(t *testing.T, q string) {
+		ev := &Event{Query: q}
+		r.RedactFields(ev)
+		got := strings.FieldsFunc(ev.Query, func(c rune) bool { return c == '&' || c == ';' })
+		want := strings.FieldsFunc(q, func(c rune) bool { return c == '&' || c == ';' })
+		require.Equal(t, len(want), len(got), "%q -> %q", q, ev.Query)
+		for i, part := range want {
+			name, _, hasValue := strings.Cut(part, "=")
+			decoded, ok := percentDecode([]byte(name))
+			if hasValue && ok && r.isName(decoded) {
+				require.Equal(t, name+"="+Redacted, got[i], "%q -> %q", q, ev.Query)
+			} else {
+				require.Equal(t, part, got[i], "%q -> %q", q, ev.Query)
+			}
+		}
+	})
 }

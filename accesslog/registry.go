@@ -158,8 +158,9 @@ func newDecoderFormat(format string, m *Mapping, o options) (Decoder, error) {
 //     @timestamp or @version → a KrakenD logstash application log
 //     ("not_access_log"). When no key decides, the fallback mapping (if
 //     any) decodes the line, else "not_access_log".
-//   - Anything else is "not_access_log" (KrakenD's "[KRAKEND] ..."
-//     application lines, gin's "[GIN-debug]" lines, stack traces).
+//   - KrakenD's "[KRAKEND] ..." application lines, gin's "[GIN-debug]"
+//     and "Error #" lines and the start-up banner give ErrOtherLog.
+//   - Anything else is "not_access_log" (stack traces, other formats).
 //
 // Envelopes are not detected; use "cri+auto" or "docker+auto".
 type AutoDecoder struct {
@@ -269,5 +270,8 @@ func (d *AutoDecoder) Decode(line []byte, e *Event) error {
 	}
 	e.Reset()
 	e.Raw = line
+	if isOtherLog(bytes.TrimLeft(stripANSI(d.scratch[:0], line), " \t")) {
+		return ErrOtherLog
+	}
 	return decodeErr(ReasonNotAccessLog, "auto: the line is in none of the known access-log formats")
 }

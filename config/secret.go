@@ -74,11 +74,13 @@ func (r *SecretRef) UnmarshalYAML(n *yaml.Node) error {
 // RedactURL returns u with the password of its user information, if any,
 // replaced, for error messages about a URL that may not parse.
 func RedactURL(u string) string {
-	scheme := strings.Index(u, "://")
-	if scheme < 0 {
-		scheme = -3
+	start := 0 // where the authority begins: after "scheme://" or a leading "//"
+	if i := strings.Index(u, "://"); i >= 0 {
+		start = i + 3
+	} else if strings.HasPrefix(u, "//") {
+		start = 2
 	}
-	rest := u[scheme+3:]
+	rest := u[start:]
 	end := strings.IndexAny(rest, "/?#")
 	if end < 0 {
 		end = len(rest)
@@ -91,7 +93,7 @@ func RedactURL(u string) string {
 	if c := strings.IndexByte(user, ':'); c >= 0 {
 		user = user[:c] + ":" + hidden
 	}
-	return u[:scheme+3] + user + rest[at:]
+	return u[:start] + user + rest[at:]
 }
 
 func (r *SecretRef) validate(v *validator, at []any) {

@@ -18,6 +18,8 @@ type ShipperConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// URLs of Elasticsearch nodes (default http://localhost:9200).
 	URLs []string `yaml:"urls"`
+	// urlsDefaulted reports that URLs is the default, not configured.
+	urlsDefaulted bool
 	// Mode is index (default: daily indices named from each line's
 	// @timestamp, behind an alias) or data_stream.
 	Mode string `yaml:"mode"`
@@ -197,6 +199,7 @@ var (
 func (c *ShipperConfig) applyDefaults() {
 	if len(c.URLs) == 0 {
 		c.URLs = []string{DefaultShipperURL}
+		c.urlsDefaulted = true
 	}
 	if c.Mode == "" {
 		c.Mode = ShipperModeIndex
@@ -265,6 +268,10 @@ func checkRedactName(v *validator, at []any, name string) {
 		v.errorf(at, "%q can never match: a header, cookie or query parameter name to redact is letters, digits, '-' and '_' (a JSON member of that name is redacted at any depth; name its last part)", name)
 	}
 }
+
+// URLsConfigured reports whether urls was configured rather than left to
+// its default: a one-off command (replay) refuses to guess.
+func (c *ShipperConfig) URLsConfigured() bool { return !c.urlsDefaulted }
 
 // RedactNames returns every name to redact: the defaults and the
 // configured headers and query parameters.

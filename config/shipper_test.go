@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,22 @@ func FuzzParseByteSize(f *testing.F) {
 		n, err := ParseByteSize(s)
 		if err == nil {
 			require.GreaterOrEqual(t, n, int64(0), s)
+		}
+	})
+}
+
+// FuzzRedactURL checks that RedactURL never panics and that the password
+// of a URL that parses never survives it.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range []string{"http://elastic:pw@es:9200/a@b", "es:9200", "https://u:p@@h", "://:@", "http://a:b@c d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := RedactURL(s)
+		if u, err := url.Parse(s); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok && len(p) > 3 && strings.Count(s, p) == 1 {
+				require.NotContains(t, got, p, "%q", s)
+			}
 		}
 	})
 }

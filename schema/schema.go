@@ -32,7 +32,7 @@ const (
 	LabelBackend = "backend"
 	// LabelFile is a followed log file's path.
 	LabelFile = "file"
-	// LabelGlob is a configured log path (a file name or a glob).
+	// LabelGlob is a configured log path or glob pattern (sidecar.logs).
 	LabelGlob = "glob"
 	// LabelReason is a bounded failure reason.
 	LabelReason = "reason"
@@ -207,6 +207,12 @@ var (
 		Type:   Counter,
 		Labels: []string{LabelGateway, LabelReason},
 	}
+	SkippedLines = Metric{
+		Name:   "gatewatch_sidecar_skipped_lines_total",
+		Help:   "Lines of the followed files that belong to another log in the same stream, by reason: other_log (KrakenD's application log, gin's debug lines, the start-up banner). Not decode errors.",
+		Type:   Counter,
+		Labels: []string{LabelGateway, LabelReason},
+	}
 	DuplicateFiles = Metric{
 		Name:   "gatewatch_sidecar_duplicate_files_total",
 		Help:   "Files not read because a file with the same fingerprint (a copy) is being read.",
@@ -246,7 +252,7 @@ const (
 var (
 	ShippedDocuments = Metric{
 		Name:   "gatewatch_shipper_documents_total",
-		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried, dropped (refused even as a dead letter; logged).",
+		Help:   "Documents sent to Elasticsearch, by result: stored, duplicate (409, already stored), dead_letter, retried, dropped (refused even as a dead letter; logged), skipped (lines of another log in the same stream, such as KrakenD's application log: not sent).",
 		Type:   Counter,
 		Labels: []string{LabelGateway, LabelResult},
 	}
@@ -374,7 +380,7 @@ var Schema = []Metric{
 	RequestsTotal, RequestDuration, UpstreamDuration, RequestBytes, ResponseBytes,
 	BackendResponses, DistinctClients, ContractInfo, RequestsByField,
 	LinesRead, BytesRead, DecodeErrors, LagBytes, LastEvent, CheckpointAge,
-	OpenFiles, Rotations, Truncations, SkippedBytes, DuplicateFiles, FileErrors, FilesMatched, CheckpointErrors,
+	OpenFiles, Rotations, Truncations, SkippedBytes, SkippedLines, DuplicateFiles, FileErrors, FilesMatched, CheckpointErrors,
 	ShippedDocuments, ShipperLagBytes, ShipperLagSeconds, ShipperLostBytes, ShipperLostLines, ShipperErrors,
 	ProbeSuccess, ProbeDuration, ProbeStatusCode, ProbeTLSExpiry, PagerDutyOutbox, PagerDutyEvents,
 	CanaryVerdict,

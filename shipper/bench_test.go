@@ -307,3 +307,31 @@ func BenchmarkEscape(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHugeLine measures the shipper's peak RSS replaying one line of
+// about 60 MB with max_line_bytes 64MiB (the server in a child process):
+// a line should be held about once, under 64 MiB plus twice
+// max_line_bytes (issue 14, item 8).
+//
+//	go test ./shipper -run '^$' -bench BenchmarkHugeLine -benchtime 1x
+func BenchmarkHugeLine(b *testing.B) {
+	url := startServer(b, "")
+	dir := b.TempDir()
+	log := filepath.Join(dir, "access.log")
+	f, err := os.Create(log)
+	require.NoError(b, err)
+	_, err = fmt.Fprintf(f, `{"request":{"method":"GET","uri":"/v1/users/1?q=%s"},"response":{"status":200},"started_at":1795000000000}`+"\n", strings.Repeat("a", 60<<20))
+	require.NoError(b, err)
+	require.NoError(b, f.Close())
+	cfg, err := config.Load("gw.yaml", fmt.Appendf(nil, "sidecar:\n  logs: [{path: %q, format: kong}]\n  max_line_bytes: 67108864\nshipper:\n  urls: [%q]\n", log, url))
+	require.NoError(b, err)
+	runtime.GC()
+	for b.Loop() {
+		s, err := New(cfg, testContract(), nil, nil)
+		require.NoError(b, err)
+		require.NoError(b, s.Replay(context.Background(), []string{log}, nil))
+		require.EqualValues(b, 1, s.docs.Load())
+	}
+	b.ReportMetric(float64(rss("VmHWM"))/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(0, "ns/op")
+}

@@ -107,7 +107,7 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 	// url.*
 	dst = append(dst, `,"url":{"path":`...)
 	dst = appendString(dst, ev.Path)
-	dst = appendField(dst, "query", ev.Query)
+	dst = appendField(dst, "query", truncateUTF8(ev.Query, maxQueryBytes))
 	dst = appendField(dst, "domain", ev.Host)
 	dst = append(dst, '}')
 
@@ -707,6 +707,16 @@ func appendBytes(dst []byte, b []byte) []byte {
 // redacted by r (nil: raw is already redacted) and escaped in one pass.
 // l, when not nil, may describe raw's layout (see messageEscaper).
 func (b *Builder) appendMessage(dst, raw []byte, l *accesslog.Layout, r *accesslog.Redactor) []byte {
+	if len(raw) > bigMessage {
+		// A long line takes the plain escaper: the layout's fast path
+		// reserves room for the worst case (six bytes a byte: 360 MB for a
+		// 60 MB line). One allocation sized for the line and some escapes
+		// replaces append's 1.25x steps.
+		l = nil
+		if cap(dst)-len(dst) < len(raw)+len(raw)/8 {
+			dst = slices.Grow(dst, len(raw)+len(raw)/8+64)
+		}
+	}
 	dst = append(dst, '"')
 	switch {
 	case l == nil:
@@ -724,6 +734,26 @@ func (b *Builder) appendMessage(dst, raw []byte, l *accesslog.Layout, r *accessl
 	}
 	return append(dst, '"')
 }
+
+// maxQueryBytes caps url.query: its keyword mapping indexes 1,024 bytes at
+// most, and the whole line is in message; a 60 MB query string is not
+// copied twice into the document.
+const maxQueryBytes = 8 << 10
+
+// truncateUTF8 returns s cut to at most n bytes, at a rune boundary.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// bigMessage is the line length from which appendMessage sizes the body
+// once.
+const bigMessage = 64 << 10
 
 const hex = "0123456789abcdef"
 

@@ -16,6 +16,9 @@ const (
 	// ResultDropped is a document that neither its index nor the
 	// dead-letter index accepted; it is logged with the reason.
 	ResultDropped = "dropped"
+	// ResultSkipped is a line of another log in the same stream
+	// (accesslog.ErrOtherLog, KrakenD's application log): not sent.
+	ResultSkipped = "skipped"
 )
 
 // Reasons of a failed bulk request (values of the reason label).
@@ -36,6 +39,7 @@ type metrics struct {
 	stored    prometheus.Counter // docs{result="stored"}, looked up once
 	duplicate prometheus.Counter
 	deadLet   prometheus.Counter
+	skipped   prometheus.Counter
 	lagBytes  prometheus.Gauge
 	lagSecs   prometheus.Gauge
 	lostBytes *prometheus.CounterVec
@@ -59,13 +63,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{ReasonNetwork, ReasonTimeout, ReasonStatus429, ReasonStatus5xx, ReasonStatus4xx, ReasonTooLarge, ReasonBadResponse, ReasonAuth} {
 		m.errors.WithLabelValues(r)
 	}
-	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped} {
+	for _, r := range []string{ResultStored, ResultDuplicate, ResultDeadLetter, ResultRetried, ResultDropped, ResultSkipped} {
 		m.docs.WithLabelValues(r)
 	}
 	m.lostBytes.WithLabelValues("unread") // at 0 from the start, for increase()
 	m.stored = m.docs.WithLabelValues(ResultStored)
 	m.duplicate = m.docs.WithLabelValues(ResultDuplicate)
 	m.deadLet = m.docs.WithLabelValues(ResultDeadLetter)
+	m.skipped = m.docs.WithLabelValues(ResultSkipped)
 	if reg != nil {
 		reg.MustRegister(m.docs, m.lagBytes, m.lagSecs, m.lostBytes, m.lostLines, m.errors)
 	}

@@ -3,9 +3,11 @@
 package shipper
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +101,41 @@ func sumMetric(t testing.TB, reg prometheus.Gatherer, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// TestTruncateAndRewriteSameHeader: a followed file truncated and
+// rewritten with the same first line (docs/tailing.md supports it) is new
+// content under a new key: its lines are stored though they sit at the
+// offsets of lines already stored, and a restart stores nothing twice.
+func TestTruncateAndRewriteSameHeader(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	cfg := testConfig(t, dir, srv.URL, "index")
+	cfg.Sidecar.Logs[0].Format = "krakend"
+	content := func(round int) string {
+		var b strings.Builder
+		b.WriteString(`[GIN] 2026/11/20 - 12:00:00 | 200 |       1.1ms |  10.0.0.9 | GET      "/__health"` + "\n")
+		for j := range 20 {
+			fmt.Fprintf(&b, "[GIN] 2026/11/20 - 12:%02d:%02d | 200 |    1.%03dms |  10.0.0.1 | GET      \"/v1/users/%d\"\n", round, j, j, 1000+j)
+		}
+		return b.String()
+	}
+	require.NoError(t, os.WriteFile(log, []byte(content(1)), 0o644))
+	s, err := New(cfg, nil, nil, nil)
+	require.NoError(t, err)
+	stop := runShipper(t, s)
+	waitFor(t, "the first content", func() bool { return srv.Count("logs-gateway*") == 21 })
+	require.NoError(t, os.Truncate(log, 0))
+	require.NoError(t, os.WriteFile(log, []byte(content(2)), 0o644)) // same length, same first line
+	waitFor(t, "the second content", func() bool { return srv.Count("logs-gateway*") == 42 })
+	stop()
+
+	s, err = New(cfg, nil, nil, nil)
+	require.NoError(t, err)
+	stop = runShipper(t, s)
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	require.Equal(t, 42, srv.Count("logs-gateway*"))
 }

@@ -177,6 +177,13 @@ func (p *pipe) handle(l tail.Line) error {
 		return nil
 	}
 	delete(p.partial, key)
+	if errors.Is(err, accesslog.ErrOtherLog) {
+		// KrakenD's application log in the access log's stream: counted,
+		// not shipped (it is not an access-log line, nor a broken one).
+		p.s.m.skipped.Inc()
+		p.tailer.Ack(l.File, start, l.End)
+		return nil
+	}
 	endpoint := contract.Unmatched
 	switch {
 	case l.Cut:

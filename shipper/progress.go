@@ -66,7 +66,11 @@ func FormatProgress(p ReplayProgress, bar bool) string {
 		}
 		b.WriteString("] ")
 	}
-	fmt.Fprintf(&b, "%3.0f%% %s / %s, %d documents, %.0f docs/s, %s left", frac*100, size(p.Bytes), size(p.Total), p.Documents, rate, left)
+	fmt.Fprintf(&b, "%3.0f%% %s / %s", frac*100, size(p.Bytes), size(p.Total))
+	if p.Files > 0 {
+		fmt.Fprintf(&b, " of %d files", p.Files)
+	}
+	fmt.Fprintf(&b, ", %d documents, %.0f docs/s, %s left", p.Documents, rate, left)
 	return b.String()
 }
 

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/shipper/estest"
@@ -93,9 +95,9 @@ func TestReplayExtraFields(t *testing.T) {
 	require.ElementsMatch(t, []any{"B", nil}, variants)
 }
 
-// TestReplaySameFirstLine: two files that begin with the same line (KrakenD's
-// start-up banner, as two gateway pods write it) are two files: every line
-// of both is stored, and a second replay stores nothing twice.
+// TestReplaySameFirstLine: two files that begin with the same line (a
+// health check, as two gateway pods log it at start) are two files: every
+// line of both is stored, and a second replay stores nothing twice.
 func TestReplaySameFirstLine(t *testing.T) {
 	srv := estest.New()
 	defer srv.Close()
@@ -103,7 +105,7 @@ func TestReplaySameFirstLine(t *testing.T) {
 	var files []string
 	for i := range 2 {
 		var b strings.Builder
-		b.WriteString("Parsing configuration file: /etc/krakend/krakend.json\n")
+		b.WriteString(`[GIN] 2026/11/20 - 12:00:00 | 200 |       1.1ms |  10.0.0.9 | GET      "/__health"` + "\n")
 		for j := range 50 {
 			fmt.Fprintf(&b, "[GIN] 2026/11/20 - 12:%02d:%02d | 200 |    1.%03dms |  10.0.0.%d | GET      \"/v1/users/%d\"\n", j, i, j, i+1, 1000+100*i+j)
 		}
@@ -120,6 +122,19 @@ func TestReplaySameFirstLine(t *testing.T) {
 		require.Equal(t, 102, srv.Count("logs-gateway*"), "round %d: %v", round, srv.Indices())
 	}
 	require.Equal(t, 102, srv.Stats().Conflicts)
+
+	// KrakenD's own log in the same stream is skipped, not stored nor
+	// dead-lettered.
+	f := filepath.Join(dir, "pod-2.log")
+	require.NoError(t, os.WriteFile(f, []byte("Parsing configuration file: /etc/krakend/krakend.json\n"+
+		"[KRAKEND] 2026/11/20 - 12:00:00.000 ▶ INFO Starting KrakenD v2.13.8\n"+
+		`[GIN] 2026/11/20 - 12:00:01 | 200 |       1.1ms |  10.0.0.9 | GET      "/v1/users/7"`+"\n"), 0o644))
+	reg := prometheus.NewPedanticRegistry()
+	s, err := New(cfg, nil, nil, reg)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{f}, nil))
+	require.Equal(t, 103, srv.Count("logs-gateway*"))
+	require.EqualValues(t, 2, testutil.ToFloat64(s.m.skipped))
 }
 
 // TestReplayIdentity: the reader's identity ($POD_NAME, else the host name)
@@ -171,4 +186,48 @@ func TestReplayExtraFieldsFromSecrets(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(docs[0].Source, &doc))
 	require.Equal(t, map[string]any{"who": "REDACTED", "jar": "REDACTED", "tok": "REDACTED", "variant": "B"}, doc.Labels)
+}
+
+// TestReplayMaxLineBytes: replay honours sidecar.max_line_bytes as the
+// sidecar does (it used the 1 MiB default whatever the configuration).
+func TestReplayMaxLineBytes(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	log := filepath.Join(t.TempDir(), "access.log")
+	long := `{"request":{"method":"GET","uri":"/v1/users/1?q=` + strings.Repeat("a", 1500<<10) + `"},"response":{"status":200},"started_at":1795000000000}` + "\n"
+	require.NoError(t, os.WriteFile(log, []byte(long), 0o644))
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.MaxLineBytes = 2 << 20
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+	require.Equal(t, 1, srv.Count("logs-gateway"), "stored whole, not cut into a dead letter")
+	require.Zero(t, srv.Count("logs-gateway-dlq"))
+}
+
+// TestReplayLongQuery: a long query string is in message whole and in
+// url.query cut to maxQueryBytes (its keyword mapping indexes 1,024 bytes),
+// so a huge line is not copied twice into its document.
+func TestReplayLongQuery(t *testing.T) {
+	srv := estest.New()
+	defer srv.Close()
+	log := filepath.Join(t.TempDir(), "access.log")
+	q := "q=" + strings.Repeat("é", 50<<10) // two bytes a rune: the cut keeps whole runes
+	require.NoError(t, os.WriteFile(log, []byte(`{"request":{"method":"GET","uri":"/v1/users/1?`+q+`"},"response":{"status":200},"started_at":1795000000000}`+"\n"), 0o644))
+	cfg := testConfig(t, t.TempDir(), srv.URL, "index")
+	cfg.Sidecar.MaxLineBytes = 1 << 20
+	s, err := New(cfg, testContract(), nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, s.Replay(context.Background(), []string{log}, nil))
+	docs := srv.Docs("logs-gateway")
+	require.Len(t, docs, 1)
+	var doc struct {
+		URL struct {
+			Query string `json:"query"`
+		} `json:"url"`
+		Message string `json:"message"`
+	}
+	require.NoError(t, json.Unmarshal(docs[0].Source, &doc))
+	require.Contains(t, doc.Message, q)
+	require.Equal(t, q[:maxQueryBytes], doc.URL.Query)
 }

@@ -61,6 +61,11 @@ type Shipper struct {
 
 	// counters for progress reports
 	docs, bytes atomic.Int64
+
+	// MaxRetryTime, when positive, makes Replay give up once Elasticsearch
+	// has acknowledged nothing for that long (unreachable, refusing, down):
+	// Replay then returns a *ReplayIncompleteError.
+	MaxRetryTime time.Duration
 }
 
 // New returns a shipper for the logs of cfg.Sidecar and the Elasticsearch
@@ -230,8 +235,23 @@ type ReplayProgress struct {
 	Bytes, Total int64
 	// Documents acknowledged so far (stored, duplicates and dead letters).
 	Documents int64
-	Elapsed   time.Duration
-	Done      bool
+	// Files is how many files were given.
+	Files   int
+	Elapsed time.Duration
+	Done    bool
+}
+
+// ReplayIncompleteError is Replay's answer when it gave up (see
+// Shipper.MaxRetryTime): what was and was not stored.
+type ReplayIncompleteError struct {
+	Progress ReplayProgress
+	Waited   time.Duration
+}
+
+func (e *ReplayIncompleteError) Error() string {
+	p := e.Progress
+	return fmt.Sprintf("replay: gave up after %s without an acknowledgement from Elasticsearch: %d documents (%s of %s in %d files) acknowledged, %s not stored; run it again to continue (lines already stored are skipped)",
+		config.Duration(e.Waited), p.Documents, size(p.Bytes), size(p.Total), p.Files, size(max(0, p.Total-p.Bytes)))
 }
 
 // Replay ships files from their first byte to their end, then returns:
@@ -248,40 +268,60 @@ func (s *Shipper) Replay(ctx context.Context, files []string, progress func(Repl
 		total += fi.Size()
 	}
 	begin := time.Now()
+	now := func(done bool) ReplayProgress {
+		return ReplayProgress{Bytes: s.bytes.Load(), Total: total, Documents: s.docs.Load(), Files: len(files), Elapsed: time.Since(begin), Done: done}
+	}
 	report := func(done bool) {
 		if progress != nil {
-			progress(ReplayProgress{Bytes: s.bytes.Load(), Total: total, Documents: s.docs.Load(), Elapsed: time.Since(begin), Done: done})
+			progress(now(done))
 		}
 	}
+	report(false) // at once: bootstrapping may wait for Elasticsearch
+	ctx, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	var gaveUp atomic.Bool
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	if progress != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					report(false)
-				}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(min(time.Second, max(s.MaxRetryTime/10, 10*time.Millisecond)))
+		defer t.Stop()
+		lastDocs, lastChange, lastReport := int64(-1), time.Now(), time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
 			}
-		}()
-	}
+			if d := s.docs.Load(); d != lastDocs {
+				lastDocs, lastChange = d, time.Now()
+			} else if s.MaxRetryTime > 0 && time.Since(lastChange) >= s.MaxRetryTime {
+				gaveUp.Store(true)
+				giveUp()
+				return
+			}
+			if time.Since(lastReport) >= time.Second {
+				lastReport = time.Now()
+				report(false)
+			}
+		}
+	}()
 	err := s.run(ctx, tail.Options{
-		Paths:     files,
-		Start:     tail.FromBeginning,
-		ManualAck: true,
-		OneShot:   true,
-		Exclude:   []string{},
-		Identity:  ReaderIdentity(),
-		Logger:    s.logger,
+		Paths:        files,
+		Start:        tail.FromBeginning,
+		ManualAck:    true,
+		OneShot:      true,
+		Exclude:      []string{},
+		MaxLineBytes: s.cfg.Sidecar.MaxLineBytes,
+		Identity:     ReaderIdentity(),
+		Logger:       s.logger,
 	}, nil)
 	close(stop)
 	wg.Wait()
+	if gaveUp.Load() {
+		return &ReplayIncompleteError{Progress: now(false), Waited: s.MaxRetryTime}
+	}
 	if err == nil {
 		report(true)
 	}

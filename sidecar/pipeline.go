@@ -7,11 +7,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/exporter"
 	"github.com/gatewatch/gatewatch/logline"
+	"github.com/gatewatch/gatewatch/schema"
 	"github.com/gatewatch/gatewatch/tail"
 )
 
@@ -51,6 +54,11 @@ type pipeline struct {
 	suppressed map[string]int
 
 	lines, errors uint64
+	// skippedVec counts lines of another log in the same stream
+	// (accesslog.ErrOtherLog): not decode errors. skipped is its only
+	// series, looked up once.
+	skippedVec *prometheus.CounterVec
+	skipped    prometheus.Counter
 }
 
 func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.Exporter, logger *slog.Logger) (*pipeline, error) {
@@ -74,6 +82,8 @@ func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.E
 		lagFiles:   map[string]bool{},
 		partial:    map[uint64]int64{},
 	}
+	p.skippedVec = prometheus.NewCounterVec(prometheus.CounterOpts{Name: schema.SkippedLines.Name, Help: schema.SkippedLines.Help}, schema.SkippedLines.VariableLabels())
+	p.skipped = p.skippedVec.WithLabelValues(accesslog.SkippedOtherLog)
 	p.ev.Reset()
 	return p, nil
 }
@@ -134,6 +144,10 @@ func (p *pipeline) record(l tail.Line) (partial bool) {
 	if err := p.reader.Decode(l.Path, l.Bytes, &p.ev); err != nil {
 		if errors.Is(err, accesslog.ErrPartial) {
 			return true
+		}
+		if errors.Is(err, accesslog.ErrOtherLog) {
+			p.skipped.Inc()
+			return false
 		}
 		if de, ok := accesslog.IsDecodeError(err); ok {
 			p.decodeError(l, de.Reason, de.Msg)

@@ -143,6 +143,9 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		return nil, err
 	}
 	s.pipe = pipe
+	if err := gwReg.Register(pipe.skippedVec); err != nil {
+		return nil, fmt.Errorf("sidecar: registering the skipped lines counter: %w", err)
+	}
 
 	if err := os.MkdirAll(sc.CheckpointDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sidecar: checkpoint directory: %w", err)
@@ -179,9 +182,6 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 	}
 	s.pipe.ack = s.tailer.Ack
 	if err := gwReg.Register(newTailCollector(s.tailer.Stats)); err != nil {
-		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
-	}
-	if err := gwReg.Register(newGlobCollector(paths)); err != nil {
 		return nil, fmt.Errorf("sidecar: registering file metrics: %w", err)
 	}
 

@@ -633,24 +633,6 @@ func TestGatewayLabelOnEverySeries(t *testing.T) {
 	}
 }
 
-// TestFilesMatched: each configured log path exports how many files it
-// matches, 0 for a path that matches nothing.
-func TestFilesMatched(t *testing.T) {
-	dir := t.TempDir()
-	for _, n := range []string{"a.log", "b.log"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
-	}
-	glob, missing := filepath.Join(dir, "*.log"), filepath.Join(dir, "nothing", "*.log")
-	cfg := testConfig(t, filepath.Join(dir, "state"), glob, missing)
-	reg := prometheus.NewRegistry()
-	_, err := New(cfg, testContract(), nil, reg, Options{Once: true})
-	require.NoError(t, err)
-	require.Equal(t, 2.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, glob))
-	require.Equal(t, 0.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, missing))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "c.log"), nil, 0o644))
-	require.Equal(t, 3.0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, glob), "counted at each scrape")
-}
-
 // TestStopBetweenPartialPieces: a stop while a CRI P piece waits for its F
 // leaves the checkpoint before the P, so that after the restart the whole
 // line is read again and counted, not its F alone as a decode error.
@@ -773,4 +755,51 @@ func TestOnceHoldsHalfWrittenLine(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	require.Equal(t, Summary{Lines: 1}, once(), "the last line, whole, once")
+}
+
+// TestKrakenDApplicationLogSkipped: KrakenD's own log lines in the access
+// log's stream are counted as skipped lines, not as decode errors (which
+// page on quiet gateways).
+func TestKrakenDApplicationLogSkipped(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	require.NoError(t, os.WriteFile(log, []byte(strings.Join([]string{
+		`Parsing configuration file: /etc/krakend/krakend.json`,
+		"\x1b[36m[KRAKEND]\x1b[0m 2026/11/20 - 12:00:00.000 \x1b[32m▶ INFO\x1b[0m Starting KrakenD v2.13.8",
+		`[GIN-debug] GET    /__health                 --> handler (3 handlers)`,
+		`[GIN] 2026/11/20 - 12:00:01 | 200 |    1.2ms |  10.0.0.1 | GET      "/v1/users/1"`,
+		`Error #01: context deadline exceeded`,
+		`panic: runtime error`,
+	}, "\n")+"\n"), 0o644))
+	cfg := testConfig(t, dir, log)
+	cfg.Sidecar.Logs[0].Format = "krakend"
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), nil, reg, Options{Once: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Run(context.Background()))
+	require.Equal(t, Summary{Lines: 6, DecodeErrors: 1}, s.Summary(), "only the panic line is a decode error")
+	require.EqualValues(t, 4, value(t, reg, schema.SkippedLines.Name, schema.LabelReason, accesslog.SkippedOtherLog))
+	require.EqualValues(t, 1, value(t, reg, schema.DecodeErrors.Name, schema.LabelReason, accesslog.ReasonNotAccessLog))
+}
+
+// TestGlobMatchingNothing: a log glob that matches nothing is logged with
+// the glob at start, and its files_matched gauge is 0, beside the count of
+// a glob that matches.
+func TestGlobMatchingNothing(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	writeLines(t, log, "kong", rand.New(rand.NewPCG(7, 7)), 3)
+	typo := filepath.Join(dir, "acess.log*")
+	cfg := testConfig(t, dir, log, typo)
+	var logs lockedBuffer
+	reg := prometheus.NewRegistry()
+	s, err := New(cfg, testContract(), slog.New(slog.NewTextHandler(&logs, nil)), reg, Options{})
+	require.NoError(t, err)
+	stop := start(t, s)
+	waitFor(t, "the lines", func() bool { return s.Summary().Lines >= 3 })
+	require.EqualValues(t, 1, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, log))
+	require.EqualValues(t, 0, value(t, reg, schema.FilesMatched.Name, schema.LabelGlob, typo))
+	require.NoError(t, stop())
+	require.Contains(t, logs.String(), `level=WARN msg="Log pattern matches no file; nothing is read from it" glob=`+typo)
+	require.Equal(t, 1, strings.Count(logs.String(), "matches no file"), "logged once, then every 5 minutes")
 }

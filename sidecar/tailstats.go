@@ -15,6 +15,7 @@ type tailCollector struct {
 	stats func() tail.Stats
 
 	open, rotations, truncations, skipped, duplicates, fileErrors, ckptErrors *prometheus.Desc
+	matched                                                                   *prometheus.Desc
 }
 
 func newTailCollector(stats func() tail.Stats) *tailCollector {
@@ -31,11 +32,12 @@ func newTailCollector(stats func() tail.Stats) *tailCollector {
 		duplicates:  d(schema.DuplicateFiles),
 		fileErrors:  d(schema.FileErrors),
 		ckptErrors:  d(schema.CheckpointErrors),
+		matched:     d(schema.FilesMatched),
 	}
 }
 
 func (c *tailCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.rotations, c.truncations, c.skipped, c.duplicates, c.fileErrors, c.ckptErrors} {
+	for _, d := range []*prometheus.Desc{c.open, c.rotations, c.truncations, c.skipped, c.duplicates, c.fileErrors, c.ckptErrors, c.matched} {
 		ch <- d
 	}
 }
@@ -60,4 +62,7 @@ func (c *tailCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.duplicates, st.Duplicates)
 	counter(c.fileErrors, st.Errors)
 	counter(c.ckptErrors, st.CheckpointErrors)
+	for _, p := range st.Patterns {
+		ch <- prometheus.MustNewConstMetric(c.matched, prometheus.GaugeValue, float64(p.Files), p.Pattern)
+	}
 }

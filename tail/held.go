@@ -193,7 +193,7 @@ func (t *Tailer) addLost(reason string, lines, bytes uint64) {
 	c.Bytes += bytes
 	t.lostBy[reason] = c
 	t.lostMu.Unlock()
-	t.lost.Add(bytes)
+	t.c.lost.Add(bytes)
 }
 
 type candidate struct {
@@ -202,10 +202,11 @@ type candidate struct {
 }
 
 // glob matches patterns and returns the regular files not excluded, oldest
-// first, so that rotated files are drained before their successors.
-func (t *Tailer) glob(patterns []string) []candidate {
+// first, so that rotated files are drained before their successors; matched
+// (when not nil) gets how many each pattern matched.
+func (t *Tailer) glob(patterns []string, matched ...[]int) []candidate {
 	var cands []candidate
-	for _, p := range patterns {
+	for i, p := range patterns {
 		m, _ := filepath.Glob(p) // patterns were validated in New
 		for _, p := range m {
 			if t.excluded(p) {
@@ -216,6 +217,9 @@ func (t *Tailer) glob(patterns []string) []candidate {
 				continue
 			}
 			cands = append(cands, candidate{p, fi})
+			if len(matched) > 0 {
+				matched[0][i]++
+			}
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int {

@@ -3,8 +3,12 @@
 package tail
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,3 +199,31 @@ func TestConcurrentAcks(t *testing.T) {
 	require.Len(t, c.Files, 1)
 	require.Equal(t, int64(n*12), c.Files[0].Offset)
 }
+
+// TestPatternMatchingNothingIsLogged: a pattern matching no file is logged
+// at the first scan and again every unmatchedWarnEvery while it still
+// matches nothing; Stats says what each pattern matched.
+func TestPatternMatchingNothingIsLogged(t *testing.T) {
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) })
+	pattern := filepath.Join(dir, "*.log")
+	h := startTail(t, Options{Paths: []string{pattern}, Logger: slog.New(slog.NewTextHandler(w, nil))})
+	count := func() int { mu.Lock(); defer mu.Unlock(); return strings.Count(logs.String(), "matches no file") }
+	require.Equal(t, 1, count())
+	require.Equal(t, []PatternStats{{Pattern: pattern, Files: 0}}, h.tl.Stats().Patterns)
+	h.step()
+	require.Equal(t, 1, count(), "not at every poll")
+	h.clock.Advance(unmatchedWarnEvery)
+	h.step()
+	require.Equal(t, 2, count())
+	appendLines(t, filepath.Join(dir, "a.log"), 1, 1)
+	h.step()
+	require.Equal(t, []PatternStats{{Pattern: pattern, Files: 1}}, h.tl.Stats().Patterns)
+	require.NoError(t, h.stop())
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -2,7 +2,6 @@ package tail
 
 import (
 	"context"
-	"fmt"
 	"io"
 )
 
@@ -52,33 +51,20 @@ func newStdinReader(ctx context.Context, in io.Reader, bufSize, maxLine int) *st
 	return s
 }
 
-func (s *stdinReader) emitter(t *Tailer, handle func(Line) error) func(l *Line) error {
-	return func(l *Line) error {
-		l.Path = "-"
-		t.lines.Add(1)
-		t.nulBytes.Add(uint64(l.NUL))
-		if l.Cut {
-			t.cutLines.Add(1)
-			t.cutBytes.Add(uint64(l.CutBytes))
-		}
-		if err := handle(*l); err != nil {
-			return fmt.Errorf("tail: handle line at -:%d: %w", l.Offset, err)
-		}
-		return nil
-	}
-}
-
 func (s *stdinReader) process(t *Tailer, chunk []byte, handle func(Line) error) error {
-	err := s.sp.process(chunk, s.off, s.emitter(t, handle))
+	d := t.delivery(nil, handle)
+	err := s.sp.process(chunk, s.off, d.emit)
 	t.afterRead()
 	s.off += int64(len(chunk))
-	t.bytes.Add(uint64(len(chunk)))
+	d.publish(uint64(len(chunk)))
 	s.free <- chunk[:cap(chunk)]
 	return err
 }
 
 func (s *stdinReader) finish(t *Tailer, handle func(Line) error) error {
-	err := s.sp.flush(s.off, s.emitter(t, handle))
+	d := t.delivery(nil, handle)
+	err := s.sp.flush(s.off, d.emit)
 	t.afterRead()
+	d.publish(0)
 	return err
 }

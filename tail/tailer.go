@@ -1,7 +1,6 @@
 package tail
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,7 +204,20 @@ type Stats struct {
 	CheckpointError   string
 	// Files are the open files.
 	Files []FileStats
+	// Patterns are the paths and glob patterns of Options.Paths (standard
+	// input left out) with the regular files each matched at the last scan.
+	Patterns []PatternStats
 }
+
+// PatternStats is what one path or glob pattern matched.
+type PatternStats struct {
+	Pattern string
+	Files   int
+}
+
+// unmatchedWarnEvery is how often a pattern that still matches nothing is
+// logged again.
+const unmatchedWarnEvery = 5 * time.Minute
 
 // FileStats is the state of one open file.
 type FileStats struct {
@@ -236,20 +247,46 @@ type Tailer struct {
 	readers     []*reader
 	ckptExisted bool
 
-	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
-	errors, checkpointErrors                                                       atomic.Uint64
+	c counters
 
 	// busySince is when the current cycle started (unix nanos; 0 between
 	// cycles): the watcher holds new files while a cycle takes long.
 	busySince atomic.Int64
 	held      []*heldFile // guarded by mu
-	lostMu    sync.Mutex
-	lostBy    map[string]LostCount
+	// vacated are the paths whose file left the patterns (renamed away or
+	// deleted), with when: a new file there later is a rotation even when
+	// it appears a poll after the old one left. Guarded by mu.
+	vacated map[string]time.Time
+	// matched is how many files each pattern matched at the last scan;
+	// unmatchedWarned when a pattern matching nothing was last logged.
+	// Guarded by mu.
+	patterns        []string
+	matched         []int
+	unmatchedWarned []time.Time
+	lostMu          sync.Mutex
+	lostBy          map[string]LostCount
 
 	ckptMu      sync.Mutex // guards the three below
 	ckptWritten time.Time
 	ckptErr     error
 	ckptLogged  time.Time // when a failure was last logged
+}
+
+// counters are the Tailer's counts since New (see Stats), safe for
+// concurrent use.
+type counters struct {
+	lines, bytes, truncations, rotations, cutLines, cutBytes, nulBytes, lost, dups atomic.Uint64
+	errors, checkpointErrors                                                       atomic.Uint64
+}
+
+// snapshot returns the counts as Stats.
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Lines: c.lines.Load(), Bytes: c.bytes.Load(), Truncations: c.truncations.Load(),
+		Rotations: c.rotations.Load(), CutLines: c.cutLines.Load(), CutBytes: c.cutBytes.Load(),
+		NULBytes: c.nulBytes.Load(), LostBytes: c.lost.Load(), Duplicates: c.dups.Load(),
+		Errors: c.errors.Load(), CheckpointErrors: c.checkpointErrors.Load(),
+	}
 }
 
 // entry is what is known about one file identity.
@@ -353,7 +390,7 @@ func New(opts Options) (*Tailer, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool), lostBy: make(map[string]LostCount)}
+	t := &Tailer{opts: opts, waker: opts.Waker, now: opts.Now, log: opts.Logger, entries: make(map[uint64]*entry), warned: make(map[string]bool), lostBy: make(map[string]LostCount), vacated: make(map[string]time.Time)}
 	if t.waker == nil {
 		t.waker = NewTimedWaker(opts.PollInterval)
 	}
@@ -434,11 +471,11 @@ func (t *Tailer) SaveCheckpoint() error {
 		t.ckptWritten, t.ckptErr = time.Now(), nil
 		return nil
 	}
-	t.checkpointErrors.Add(1)
+	t.c.checkpointErrors.Add(1)
 	// Logged at the first failure, then at most once a minute.
 	if t.ckptErr == nil || time.Since(t.ckptLogged) >= time.Minute {
 		t.log.Error("Saving the checkpoint failed; after a restart, everything read since the last checkpoint is read again",
-			"checkpoint", t.opts.Checkpoint, "err", err, "failures", t.checkpointErrors.Load())
+			"checkpoint", t.opts.Checkpoint, "err", err, "failures", t.c.checkpointErrors.Load())
 		t.ckptLogged = time.Now()
 	}
 	t.ckptErr = err
@@ -447,12 +484,7 @@ func (t *Tailer) SaveCheckpoint() error {
 
 // Stats returns the counters and the open files. Safe for concurrent use.
 func (t *Tailer) Stats() Stats {
-	s := Stats{
-		Lines: t.lines.Load(), Bytes: t.bytes.Load(), Truncations: t.truncations.Load(),
-		Rotations: t.rotations.Load(), CutLines: t.cutLines.Load(), CutBytes: t.cutBytes.Load(),
-		NULBytes: t.nulBytes.Load(), LostBytes: t.lost.Load(), Duplicates: t.dups.Load(),
-		Errors: t.errors.Load(), CheckpointErrors: t.checkpointErrors.Load(),
-	}
+	s := t.c.snapshot()
 	t.ckptMu.Lock()
 	s.CheckpointWritten, s.CheckpointFailing = t.ckptWritten, t.ckptErr != nil
 	if t.ckptErr != nil {
@@ -478,6 +510,9 @@ func (t *Tailer) Stats() Stats {
 	}
 	for _, h := range t.held {
 		s.Files = append(s.Files, FileStats{Path: h.path, File: FileID{Dev: h.di.dev, Ino: h.di.ino}, Size: h.fi.Size()})
+	}
+	for i, p := range t.patterns {
+		s.Patterns = append(s.Patterns, PatternStats{Pattern: p, Files: t.matched[i]})
 	}
 	return s
 }
@@ -621,557 +656,17 @@ func (t *Tailer) cycle(ctx context.Context, patterns []string, initial bool, han
 	return nil
 }
 
-type devIno struct{ dev, ino uint64 }
-
-func (t *Tailer) excluded(path string) bool {
-	base := filepath.Base(path)
-	if t.ckptAbs != "" {
-		// Never read our own checkpoint (or its temporary files) as a log.
-		if abs, err := filepath.Abs(path); err == nil &&
-			(abs == t.ckptAbs || strings.HasPrefix(abs, t.ckptAbs+tmpSuffix)) {
-			return true
-		}
-	}
-	for _, p := range t.opts.Exclude {
-		if ok, _ := filepath.Match(p, base); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// scan matches the patterns, opens new files and marks readers that left
-// the patterns as orphaned.
-func (t *Tailer) scan(patterns []string, initial bool) {
-	now := t.now()
-	cands := t.glob(patterns)
-	// Globbing and stat are done; the rest is quick (at most an open per
-	// new file) and runs under the lock Ack and Stats take.
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	byDI := make(map[devIno]*reader, len(t.readers))
-	byPath := make(map[string]*reader, len(t.readers))
-	for _, r := range t.readers {
-		r.seen = false
-		byDI[devIno{r.dev, r.ino}] = r
-		if r.orphaned.IsZero() {
-			byPath[r.path] = r
-		}
-	}
-	held := make(map[devIno]*heldFile, len(t.held))
-	for _, h := range t.held {
-		held[h.di] = h
-	}
-	t.held = nil
-	for _, c := range cands {
-		p, fi := c.path, c.fi
-		if r := byDI[statDevIno(fi)]; r != nil {
-			if !r.seen {
-				r.seen = true
-				r.path = p
-				r.orphaned = time.Time{}
-			}
-			continue
-		}
-		if h := held[statDevIno(fi)]; h != nil {
-			delete(held, h.di)
-			if byPath[p] != nil {
-				t.rotations.Add(1)
-				t.log.Info("File rotated", "path", p)
-			}
-			byDI[h.di] = t.newReader(h.f, p, h.di, fi.Size(), initial, now)
-			continue
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			// Vanished between Glob and Open, or unreadable; retried next scan.
-			if !os.IsNotExist(err) && !t.warned[p] {
-				t.warned[p] = true
-				t.log.Warn("Cannot open a matching file", "path", p, "err", err)
-			}
-			continue
-		}
-		delete(t.warned, p)
-		fi, err = f.Stat()
-		if err != nil {
-			_ = f.Close()
-			continue
-		}
-		di := statDevIno(fi)
-		if r := byDI[di]; r != nil { // replaced between Stat and Open by a file we have
-			_ = f.Close()
-			if !r.seen {
-				r.seen, r.path, r.orphaned = true, p, time.Time{}
-			}
-			continue
-		}
-		if old := byPath[p]; old != nil {
-			t.rotations.Add(1)
-			t.log.Info("File rotated", "path", p)
-		}
-		byDI[di] = t.newReader(f, p, di, fi.Size(), initial, now)
-	}
-	// Held files that left the patterns (renamed away or deleted) are read
-	// as rotated files, oldest first.
-	for _, h := range heldInOrder(held) {
-		if byDI[h.di] != nil {
-			_ = h.f.Close()
-			continue
-		}
-		r := t.newReader(h.f, h.path, h.di, h.fi.Size(), false, now)
-		r.seen = false
-		byDI[h.di] = r
-	}
-	for _, r := range t.readers {
-		if !r.seen && r.orphaned.IsZero() {
-			r.orphaned = now
-		}
-	}
-}
-
-// newReader adds a reader of f. Called with t.mu held.
-func (t *Tailer) newReader(f *os.File, path string, di devIno, size int64, initial bool, now time.Time) *reader {
-	r := &reader{
-		f: f, path: path, dev: di.dev, ino: di.ino, size: size,
-		buf: make([]byte, t.opts.ReadBufferBytes), initial: initial, seen: true, lastGrowth: now,
-	}
-	r.sp.max = t.opts.MaxLineBytes
-	t.readers = append(t.readers, r)
-	return r
-}
-
-// heldInOrder returns the held files of m, oldest first.
-func heldInOrder(m map[devIno]*heldFile) []*heldFile {
-	out := make([]*heldFile, 0, len(m))
-	for _, h := range m {
-		out = append(out, h)
-	}
-	slices.SortFunc(out, func(a, b *heldFile) int {
-		if c := a.fi.ModTime().Compare(b.fi.ModTime()); c != 0 {
-			return c
-		}
-		return cmpString(a.path, b.path)
-	})
-	return out
-}
-
-// identify computes r's fingerprint and attaches it to an entry, deciding
-// where reading starts. Called with t.mu held.
-//
-// The entry is, in this order: the entry of r's own device and inode whose
-// last bytes read are still there (a restart, a rename); an entry no open
-// file holds whose last bytes read are in r (a copy, e.g. copytruncate's);
-// else a new entry. While another open file has the same fingerprint and
-// the same first bytes, r is taken for a copy of it and waits; a file that
-// only shares its first line is read at the same time, under its own Key.
-func (t *Tailer) identify(r *reader, force bool) error {
-	fp, fpr, ok, err := fingerprint(r.f, r.size, t.opts.FingerprintBytes, r.buf, force)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		r.initial = false // nothing complete existed at start-up: read it all once it has a line
-		return nil
-	}
-	var own, copied []*entry
-	for _, e := range t.entries {
-		if e.fp != fp {
-			continue
-		}
-		if e.owner != nil && e.owner != r {
-			alike, err := sameStart(r, e.owner, fpr.end)
-			if err != nil {
-				return err
-			}
-			if alike {
-				if !r.waiting {
-					r.waiting = true
-					t.dups.Add(1)
-					t.log.Debug("File begins as a file being read; not read while that one is", "path", r.path, "other", e.owner.path)
-				}
-				return nil
-			}
-			continue
-		}
-		if e.dev == r.dev && e.ino == r.ino {
-			own = append(own, e)
-		} else {
-			copied = append(copied, e)
-		}
-	}
-	r.waiting = false
-	// The bytes last read before the offset must still be there:
-	// otherwise this is other content with an identical first line.
-	holds := func(e *entry) (bool, error) {
-		if e.check.end > e.check.start && e.check.end <= r.size {
-			return verify(r.f, e.check, e.checkHash, r.buf)
-		}
-		return true, nil
-	}
-	var e *entry
-	var prev uint64 // the key of the content this inode held before
-	for _, c := range own {
-		okc, err := holds(c)
-		if err != nil {
-			return err
-		}
-		if okc && r.size >= c.readOff {
-			e = c
-			break
-		}
-		// Same inode, other content or shorter than our offset: new
-		// content with an identical first line.
-		t.countLost(c)
-		c.dev, c.ino = 0, 0 // a copy may still continue it
-		prev = c.key
-		t.log.Info("File has the first line of its earlier content but other content; reading it as a new file", "path", r.path)
-	}
-	var start int64
-	if e != nil {
-		start = e.readOff
-	} else {
-		// The copy holding the most recent bytes: the longest read.
-		slices.SortFunc(copied, func(a, b *entry) int { return cmp.Compare(b.readOff, a.readOff) })
-		for _, c := range copied {
-			okc, err := holds(c)
-			if err != nil {
-				return err
-			}
-			if okc && (len(own) == 0 || c.check.end <= r.size) {
-				e = c
-				break
-			}
-		}
-		switch {
-		case e == nil:
-			e = &entry{fp: fp, key: fileKey(t.opts.Identity, r.dev, r.ino, fp, prev)}
-			for t.entries[e.key] != nil { // a hash collision
-				e.key++
-			}
-			t.entries[e.key] = e
-			start = t.startOffset(r)
-			e.readOff = start
-			e.tr.reset(start)
-		case r.size >= e.readOff:
-			start = e.readOff
-		default:
-			// A copy shorter than what was read of the original: the rest
-			// was delivered from the original.
-			start = r.size
-		}
-	}
-	if e.check.end > r.size {
-		// Bytes read past the resume point are not in this file (a copy
-		// made before they were written): nothing to check against yet.
-		e.check = fpRange{}
-	}
-	e.owner = r
-	e.path, e.dev, e.ino, e.size = r.path, r.dev, r.ino, r.size
-	e.fromCheckpoint = false
-	r.id, r.fpr, r.off = e, fpr, start
-	r.sp.reset(start)
-	return nil
-}
-
-// sameStartBytes is how much of two files with the same first line is
-// compared to tell a copy from another file.
-const sameStartBytes = 4096
-
-// sameStart reports whether r and o hold the same bytes from from up to
-// sameStartBytes or the end of the shorter one: then r is taken for a copy
-// of o. Files that only share their first line (the banner of two gateway
-// pods, a header) differ within a few lines.
-func sameStart(r, o *reader, from int64) (bool, error) {
-	n := min(r.size, o.size, sameStartBytes) - from
-	if n <= 0 {
-		return true, nil
-	}
-	var a, b [sameStartBytes]byte
-	if _, err := r.f.ReadAt(a[:n], from); err != nil && err != io.EOF {
-		return false, err
-	}
-	if _, err := o.f.ReadAt(b[:n], from); err != nil && err != io.EOF {
-		return false, err
-	}
-	return a == b, nil
-}
-
-// startOffset is where a file without an entry starts.
-func (t *Tailer) startOffset(r *reader) int64 {
-	if !r.initial {
-		return 0
-	}
-	s := t.opts.Start
-	if s == FromCheckpoint {
-		if t.ckptExisted {
-			return 0
-		}
-		s = t.opts.StartUnknown
-	}
-	if s != FromEnd || r.size == 0 {
-		return 0
-	}
-	// Start after the last newline in the last buffer of the file, so that
-	// a line being written is delivered whole.
-	n := min(int64(len(r.buf)), r.size)
-	m, err := r.f.ReadAt(r.buf[:n], r.size-n)
-	if m < int(n) && err != nil {
-		return r.size
-	}
-	for i := n - 1; i >= 0; i-- {
-		if r.buf[i] == '\n' {
-			return r.size - n + i + 1
-		}
-	}
-	return r.size
-}
-
-func (t *Tailer) countLost(e *entry) {
-	if !e.lostCounted && e.size > e.tr.mark && e.owner == nil {
-		if n := e.size - max(e.tr.mark, e.readOff); n > 0 {
-			t.addLost(LostUnread, 0, uint64(n))
-			t.log.Warn("File gone before it was read to its end", "path", e.path, "bytes", n)
-		}
-	}
-	e.lostCounted = true
-}
-
-// countUnmatchedCheckpointEntries counts the unread rest of files the
-// checkpoint points at that the first scan did not find.
-func (t *Tailer) countUnmatchedCheckpointEntries() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, e := range t.entries {
-		if e.fromCheckpoint {
-			t.countLost(e)
-		}
-	}
-}
-
-// poll reads r to its end, checks it for truncation and finishes it when it
-// left the patterns and is idle.
-func (t *Tailer) poll(ctx context.Context, r *reader, handle func(Line) error) error {
-	fi, err := r.f.Stat()
-	if err != nil {
-		return t.abandon(r, fmt.Errorf("stat %s: %w", r.path, err))
-	}
-	now := t.now()
-	t.mu.Lock()
-	r.size = fi.Size()
-	if r.id != nil {
-		if err := t.checkTruncated(r); err != nil {
-			t.mu.Unlock()
-			return t.abandon(r, err)
-		}
-		if r.id != nil {
-			r.id.size = r.size
-		}
-	}
-	if r.id == nil {
-		if err := t.identify(r, t.orphanIdle(r, now) && !r.waiting); err != nil {
-			t.mu.Unlock()
-			return t.abandon(r, fmt.Errorf("fingerprint %s: %w", r.path, err))
-		}
-	}
-	t.mu.Unlock()
-	if r.id != nil {
-		grew, err := t.read(ctx, r, handle)
-		if err != nil {
-			return err
-		}
-		if grew {
-			r.lastGrowth = now
-		}
-	}
-	if ctx.Err() == nil && t.orphanIdle(r, now) {
-		return t.finish(r, handle)
-	}
-	return nil
-}
-
-// orphanIdle reports whether r left the patterns and has not grown for
-// RotateGrace: it is finished for good.
-func (t *Tailer) orphanIdle(r *reader, now time.Time) bool {
-	return !r.orphaned.IsZero() && (t.opts.RotateGrace < 0 || now.Sub(maxTime(r.orphaned, r.lastGrowth)) >= t.opts.RotateGrace)
-}
-
-// checkTruncated restarts r at offset 0 when its file is shorter than the
-// read offset or its first line changed. Called with t.mu held.
-func (t *Tailer) checkTruncated(r *reader) error {
-	truncated := r.size < r.off
-	if !truncated {
-		same, err := verify(r.f, r.fpr, r.id.fp, r.buf)
-		if err == nil && same && r.id.check.end > r.id.check.start {
-			same, err = verify(r.f, r.id.check, r.id.checkHash, r.buf)
-		}
-		if err != nil {
-			return fmt.Errorf("verify fingerprint of %s: %w", r.path, err)
-		}
-		truncated = !same
-	}
-	if !truncated {
-		return nil
-	}
-	t.truncations.Add(1)
-	t.log.Info("File truncated, reading it from the start", "path", r.path, "offset", r.off, "size", r.size)
-	if r.sp.partial() {
-		t.addLost(LostUnread, 0, uint64(r.off-r.sp.lineStart))
-	}
-	t.detach(r)
-	r.off, r.initial = 0, false
-	r.sp.reset(0)
-	return nil
-}
-
-// detach releases r's identity, remembering where delivery stopped. Called
-// with t.mu held.
-func (t *Tailer) detach(r *reader) {
-	if r.id == nil {
-		return
-	}
-	r.id.readOff = r.sp.lineStart
-	r.id.owner = nil
-	r.id.detachedAt = t.now()
-	r.id = nil
-}
-
-// read reads r from its offset to the end of the file.
-func (t *Tailer) read(ctx context.Context, r *reader, handle func(Line) error) (grew bool, err error) {
-	e := r.id
-	fid := FileID{Dev: r.dev, Ino: r.ino, Fingerprint: e.fp, Key: e.key}
-	var lastEnd int64 = -1
-	var lines, cutLines, cutBytes, nuls uint64
-	emit := func(l *Line) error {
-		l.Path, l.File = r.path, fid
-		lines++
-		if l.Cut {
-			cutLines++
-			cutBytes += uint64(l.CutBytes)
-		}
-		nuls += uint64(l.NUL)
-		if err := handle(*l); err != nil {
-			return fmt.Errorf("tail: handle line at %s:%d: %w", r.path, l.Offset, err)
-		}
-		lastEnd = l.End
-		return nil
-	}
-	for {
-		if ctx.Err() != nil {
-			return grew, nil
-		}
-		n, rerr := r.f.ReadAt(r.buf, r.off)
-		if n > 0 {
-			grew = true
-			base := r.off
-			perr := r.sp.process(r.buf[:n], base, emit)
-			t.afterRead()
-			t.mu.Lock()
-			if lastEnd > base {
-				s := max(lastEnd-checkBytes, base)
-				e.check = fpRange{s, lastEnd}
-				e.checkHash = hashPrefix(s, r.buf[s-base:lastEnd-base])
-			}
-			if perr == nil {
-				r.off += int64(n)
-			} else if lastEnd >= 0 {
-				r.off = lastEnd // the rest is read again, if ever
-			}
-			if lastEnd >= 0 {
-				e.readOff = lastEnd
-				if !t.opts.ManualAck {
-					e.tr.ack(e.tr.mark, lastEnd)
-				}
-			}
-			t.mu.Unlock()
-			t.bytes.Add(uint64(n))
-			t.lines.Add(lines)
-			t.cutLines.Add(cutLines)
-			t.cutBytes.Add(cutBytes)
-			t.nulBytes.Add(nuls)
-			lines, cutLines, cutBytes, nuls = 0, 0, 0, 0
-			if perr != nil {
-				return grew, perr
-			}
-		}
-		if rerr == io.EOF || n < len(r.buf) {
-			return grew, nil
-		}
-		if rerr != nil {
-			return grew, t.abandon(r, fmt.Errorf("read %s: %w", r.path, rerr))
-		}
-	}
-}
-
-func (t *Tailer) afterRead() {
-	if t.opts.AfterRead != nil {
-		t.opts.AfterRead()
-	}
-}
-
-// finish delivers r's last unterminated line and closes it.
-func (t *Tailer) finish(r *reader, handle func(Line) error) error {
-	if r.done {
-		return nil
-	}
-	if r.id != nil && r.sp.partial() && !(t.opts.HoldUnterminated && r.orphaned.IsZero()) {
-		l0 := r.sp.lineStart
-		var end int64 = -1
-		err := r.sp.flush(r.off, func(l *Line) error {
-			l.Path, l.File = r.path, FileID{Dev: r.dev, Ino: r.ino, Fingerprint: r.id.fp, Key: r.id.key}
-			t.lines.Add(1)
-			t.nulBytes.Add(uint64(l.NUL))
-			if l.Cut {
-				t.cutLines.Add(1)
-				t.cutBytes.Add(uint64(l.CutBytes))
-			}
-			if err := handle(*l); err != nil {
-				return fmt.Errorf("tail: handle line at %s:%d: %w", r.path, l.Offset, err)
-			}
-			end = l.End
-			return nil
-		})
-		t.afterRead()
-		if err != nil {
-			r.sp.lineStart = l0
-			return err
-		}
-		t.mu.Lock()
-		r.id.readOff = end
-		if !t.opts.ManualAck {
-			r.id.tr.ack(l0, end)
-		}
-		t.mu.Unlock()
-	}
-	t.mu.Lock()
-	t.detach(r)
-	r.done = true
-	t.mu.Unlock()
-	_ = r.f.Close()
-	return nil
-}
-
-// abandon closes r after an I/O error; the error is not fatal to Run (the
-// file is opened again by the next scan if it still matches).
-func (t *Tailer) abandon(r *reader, err error) error {
-	t.errors.Add(1)
-	t.log.Error("Giving up on a file after an I/O error", "path", r.path, "err", err)
-	t.mu.Lock()
-	if r.id != nil {
-		r.id.readOff = r.sp.lineStart
-	}
-	t.detach(r)
-	r.done = true
-	t.mu.Unlock()
-	_ = r.f.Close()
-	return nil
-}
-
 // reap drops finished readers and forgets old detached identities.
 func (t *Tailer) reap() {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.readers = slices.DeleteFunc(t.readers, func(r *reader) bool { return r.done })
+	for p, at := range t.vacated {
+		if now.Sub(at) >= t.opts.ForgetAfter {
+			delete(t.vacated, p)
+		}
+	}
 	for key, e := range t.entries {
 		if e.owner == nil && now.Sub(e.detachedAt) >= t.opts.ForgetAfter {
 			t.countLost(e)

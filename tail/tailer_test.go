@@ -67,7 +67,7 @@ func TestDeleteAndRecreate(t *testing.T) {
 	appendLines(t, x, 6, 7)
 	h.step()
 	require.Equal(t, numbered(1, 7), h.texts())
-	require.Equal(t, uint64(1), h.tl.Stats().Rotations)
+	require.Equal(t, uint64(2), h.tl.Stats().Rotations, "deleted, then created a poll later, and deleted and created within one poll")
 	require.NoError(t, h.stop())
 }
 
@@ -312,4 +312,27 @@ func devInoOf(t *testing.T, path string) (uint64, uint64) {
 	require.NoError(t, err)
 	st := fi.Sys().(*syscall.Stat_t)
 	return uint64(st.Dev), st.Ino //nolint:unconvert
+}
+
+// TestRotationSeenOverTwoPolls: a rename seen in one poll whose new file
+// appears only in the next is one rotation, whether the renamed file
+// still matches the patterns or not.
+func TestRotationSeenOverTwoPolls(t *testing.T) {
+	for _, glob := range []bool{false, true} {
+		dir := t.TempDir()
+		x := filepath.Join(dir, "app.log")
+		pattern := x
+		if glob {
+			pattern = x + "*"
+		}
+		appendLines(t, x, 1, 2)
+		h := startTail(t, Options{Paths: []string{pattern}, Start: FromBeginning})
+		require.NoError(t, os.Rename(x, x+".1"))
+		h.step() // the old file has left (or moved); no new file yet
+		appendLines(t, x, 3, 4)
+		h.step()
+		require.Equal(t, numbered(1, 4), h.texts())
+		require.Equal(t, uint64(1), h.tl.Stats().Rotations, "glob %v", glob)
+		require.NoError(t, h.stop())
+	}
 }

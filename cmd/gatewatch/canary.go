@@ -47,7 +47,7 @@ func registerCanaryJudge(parent *kingpin.CmdClause) {
 	cmd.Flag("track", "Track under test (canary.track: canary; green for blue-green).").EnumVar(&track, config.Tracks...)
 	cmd.Flag("baseline", "Track compared with (canary.baseline: baseline; blue for blue-green).").EnumVar(&baseline, config.Tracks...)
 	cmd.Flag("min-requests", "Requests each track must have served an endpoint within the window (canary.min_requests, 100).").Float64Var(&minRequests)
-	cmd.Flag("timeout", "Timeout of each Prometheus query.").Default("30s").DurationVar(&timeout)
+	durationFlag(cmd, "timeout", "Timeout of each Prometheus query.", "30s", &timeout)
 	cmd.Flag("output", "Output: text or json.").Short('o').Default("text").EnumVar(&out, "text", "json")
 	cmd.Action(func(*kingpin.ParseContext) error {
 		cfg, name, err := canaryInputs(&in, gateway)
@@ -156,7 +156,7 @@ func registerCanaryAbort(parent *kingpin.CmdClause) {
 	cmd.Flag("target", "Target to remove: host:port or its id.").Required().StringVar(&target)
 	cmd.Flag("admin-token-file", "File holding the Kong-Admin-Token (Kong Enterprise RBAC).").StringVar(&token.File)
 	cmd.Flag("admin-token-env", "Environment variable holding the Kong-Admin-Token.").StringVar(&token.Env)
-	cmd.Flag("timeout", "Timeout of the request.").Default("10s").DurationVar(&timeout)
+	durationFlag(cmd, "timeout", "Timeout of the request.", "10s", &timeout)
 	cmd.Action(func(*kingpin.ParseContext) error {
 		tok, err := token.Read()
 		if err != nil {

@@ -33,7 +33,7 @@ func init() {
 		cmd.Flag("url", "Events API v2 base URL; EU accounts use https://events.eu.pagerduty.com.").Default(config.DefaultPagerDutyURL).StringVar(&ch.url)
 		cmd.Flag("routing-key-file", "File holding the service's integration (routing) key.").StringVar(&keyFile)
 		cmd.Flag("routing-key-env", "Environment variable holding the routing key.").StringVar(&keyEnv)
-		cmd.Flag("timeout", "Give up retrying after this long.").Default("2m").DurationVar(&ch.timeout)
+		durationFlag(cmd, "timeout", "Give up retrying after this long.", "2m", &ch.timeout)
 		cmd.Flag("dry-run", "Print the event (routing key hidden) instead of sending it.").BoolVar(&ch.dryRun)
 		cmd.Action(func(*kingpin.ParseContext) error {
 			ch.key = config.SecretRef{File: keyFile, Env: keyEnv}

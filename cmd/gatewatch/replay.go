@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -18,12 +19,16 @@ import (
 func init() {
 	register(func(app *kingpin.Application) {
 		var (
-			in        inputs
-			files     []string
-			logFormat string
+			in           inputs
+			files        []string
+			logFormat    string
+			urls         []string
+			maxRetryTime time.Duration
 		)
-		cmd := app.Command("replay", "Ship existing access-log files to Elasticsearch (a backfill after an outage); idempotent: lines already stored are not stored again.")
+		cmd := app.Command("replay", "Ship existing access-log files to Elasticsearch (a backfill after an outage); idempotent: lines already stored are not stored again. Exit status: 0 everything stored, 2 not everything could be stored (Elasticsearch unreachable or refusing for --max-retry-time, bad arguments, unreadable input).")
 		in.flags(cmd)
+		cmd.Flag("url", "Elasticsearch URL (repeatable); overrides shipper.urls of gatewatch.yaml, whose TLS and auth settings still apply. Required when gatewatch.yaml names none.").StringsVar(&urls)
+		durationFlag(cmd, "max-retry-time", "Give up, with a summary of what was and was not stored, when Elasticsearch has acknowledged nothing for this long.", "5m", &maxRetryTime)
 		cmd.Flag("access-log.format", "Format of the gateway's access-log files (an accesslog format name); default: the format of the first log in sidecar.logs.").StringVar(&logFormat)
 		cmd.Flag("log-format", "Deprecated: use --access-log.format.").Hidden().StringVar(&logFormat)
 		cmd.Arg("files", "Access-log files to ship.").Required().ExistingFilesVar(&files)
@@ -35,11 +40,20 @@ func init() {
 			if logFormat != "" {
 				cfg.Sidecar.Logs = []config.LogConfig{{Path: "*", Format: logFormat}}
 			}
+			if len(urls) > 0 {
+				cfg.Shipper.URLs = urls
+			} else if !cfg.Shipper.URLsConfigured() {
+				return fmt.Errorf("replay: no Elasticsearch to replay to: pass --url https://host:9200 or set shipper.urls in gatewatch.yaml (-c)")
+			}
+			if maxRetryTime <= 0 {
+				return fmt.Errorf("replay: --max-retry-time must be positive, got %s", config.Duration(maxRetryTime))
+			}
 			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			s, err := shipper.New(cfg, c, logger, nil)
 			if err != nil {
 				return err
 			}
+			s.MaxRetryTime = maxRetryTime
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			bar := shipper.NewProgressPrinter(stderr, isTerminal(stderr))
