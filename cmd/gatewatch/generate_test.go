@@ -114,6 +114,23 @@ func BenchmarkGenerateAll(b *testing.B) {
 
 func benchmarkGenerateAll(b *testing.B, n int) {
 	dir := b.TempDir()
+	path := writeBigKrakenD(b, dir, n)
+	in := &inputs{contractFile: path}
+	old := stdout
+	stdout = io.Discard
+	defer func() { stdout = old }()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager", "elasticsearch"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// writeBigKrakenD writes a KrakenD contract of n endpoints (4 methods, 3
+// timeouts, 20 backends) into dir and returns its path.
+func writeBigKrakenD(tb testing.TB, dir string, n int) string {
+	tb.Helper()
 	type backend struct {
 		Host       []string `json:"host"`
 		URLPattern string   `json:"url_pattern"`
@@ -133,18 +150,9 @@ func benchmarkGenerateAll(b *testing.B, n int) {
 			Backend:  []backend{{Host: []string{fmt.Sprintf("http://svc%d:8080", i%20)}, URLPattern: "/r/{id}"}},
 		})
 	}
-	b1, err := json.Marshal(map[string]any{"version": 3, "name": "big", "timeout": "3s", "endpoints": eps})
-	require.NoError(b, err)
+	b, err := json.Marshal(map[string]any{"version": 3, "name": "big", "timeout": "3s", "endpoints": eps})
+	require.NoError(tb, err)
 	path := filepath.Join(dir, "krakend.json")
-	require.NoError(b, os.WriteFile(path, b1, 0o644))
-	in := &inputs{contractFile: path}
-	old := stdout
-	stdout = io.Discard
-	defer func() { stdout = old }()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager", "elasticsearch"}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	require.NoError(tb, os.WriteFile(path, b, 0o644))
+	return path
 }
