@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -58,7 +60,7 @@ type tools struct {
 	flagger, argo, keda                 []crdcheck.CRD
 }
 
-func findTools(t *testing.T) *tools {
+func findTools(t testing.TB) *tools {
 	t.Helper()
 	var tl tools
 	for _, b := range []struct {
@@ -166,7 +168,7 @@ func TestGenerateAllCorpus(t *testing.T) {
 
 // checkGenerated checks every file `generate all` wrote into dir for the
 // contract file f with gatewatch.yaml cfgFile; out is what it printed.
-func checkGenerated(t *testing.T, tl *tools, f, cfgFile, dir, out string) {
+func checkGenerated(t testing.TB, tl *tools, f, cfgFile, dir, out string) {
 	t.Helper()
 	cfg, err := config.LoadFile(cfgFile)
 	require.NoError(t, err)
@@ -243,7 +245,7 @@ func checkGenerated(t *testing.T, tl *tools, f, cfgFile, dir, out string) {
 
 // checkScrape checks the decision on the scrape job: honor_labels, and
 // the gateway label set to the gateway's name (so that up has it).
-func checkScrape(t *testing.T, b []byte, gateway string) {
+func checkScrape(t testing.TB, b []byte, gateway string) {
 	t.Helper()
 	var sc struct {
 		ScrapeConfigs []struct {
@@ -269,7 +271,7 @@ func checkScrape(t *testing.T, b []byte, gateway string) {
 // allowedNames are what a generated query may name: the schema's metrics
 // (with a histogram's series), the series rules.yml records, and
 // Prometheus' own up and ALERTS.
-func allowedNames(t *testing.T, rulesYAML []byte) map[string]bool {
+func allowedNames(t testing.TB, rulesYAML []byte) map[string]bool {
 	t.Helper()
 	ok := map[string]bool{schema.PrometheusUp: true, schema.PrometheusAlerts: true}
 	for _, m := range schema.Schema {
@@ -307,7 +309,7 @@ func allowedNames(t *testing.T, rulesYAML []byte) map[string]bool {
 // checkQuery parses q with the PromQL parser and checks that every
 // selector names an allowed series and, when gateway is set, selects that
 // gateway.
-func checkQuery(t *testing.T, where, q string, allowed map[string]bool, gateway string) {
+func checkQuery(t testing.TB, where, q string, allowed map[string]bool, gateway string) {
 	t.Helper()
 	expr, err := parser.NewParser(parser.Options{}).ParseExpr(q)
 	require.NoError(t, err, "%s: %s", where, q)
@@ -345,7 +347,7 @@ var kubeKinds = map[string]func() any{
 }
 
 // typeMeta reads a document's apiVersion and kind.
-func typeMeta(t *testing.T, where string, doc []byte) (string, string) {
+func typeMeta(t testing.TB, where string, doc []byte) (string, string) {
 	t.Helper()
 	var tm struct {
 		APIVersion string `json:"apiVersion"`
@@ -355,7 +357,7 @@ func typeMeta(t *testing.T, where string, doc []byte) (string, string) {
 	return tm.APIVersion, tm.Kind
 }
 
-func checkKubernetes(t *testing.T, tl *tools, files map[string][]byte, check func(...string), allowed map[string]bool, gateway, dir string) {
+func checkKubernetes(t testing.TB, tl *tools, files map[string][]byte, check func(...string), allowed map[string]bool, gateway, dir string) {
 	t.Helper()
 	var (
 		kust      deploy.Kustomization
@@ -455,7 +457,7 @@ spec:
           image: devopsfaith/krakend:2.13
 `
 
-func kustomize(t *testing.T, kubectl, dir string) []byte {
+func kustomize(t testing.TB, kubectl, dir string) []byte {
 	t.Helper()
 	cmd := exec.Command(kubectl, "kustomize", dir)
 	var errb strings.Builder
@@ -469,7 +471,7 @@ func kustomize(t *testing.T, kubectl, dir string) []byte {
 // variables.
 var canaryVars = strings.NewReplacer("{{ interval }}", "1m", "{{args.track}}", "canary")
 
-func checkCanary(t *testing.T, tl *tools, files map[string][]byte, check func(...string), allowed map[string]bool) {
+func checkCanary(t testing.TB, tl *tools, files map[string][]byte, check func(...string), allowed map[string]bool) {
 	t.Helper()
 	check(canary.FlaggerTemplatesFile, canary.ArgoTemplateFile, canary.FlaggerAnalysisFile)
 	queries := 0
@@ -525,7 +527,7 @@ func checkCanary(t *testing.T, tl *tools, files map[string][]byte, check func(..
 func eachString(v any, key string, fn func(string)) {
 	switch x := v.(type) {
 	case map[string]any:
-		for _, k := range slices.Sorted(mapKeys(x)) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if s, ok := x[k].(string); ok && k == key {
 				fn(s)
 				continue
@@ -539,16 +541,6 @@ func eachString(v any, key string, fn func(string)) {
 	}
 }
 
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // grafanaVars give Grafana's variables values before a query is parsed:
 // its intervals a duration, a dashboard variable a label value.
 var (
@@ -557,7 +549,7 @@ var (
 	labelValues     = regexp.MustCompile(`^label_values\((.+), ([a-z_]+)\)$`)
 )
 
-func checkDashboards(t *testing.T, files map[string][]byte, check func(...string), allowed map[string]bool, gateway string) {
+func checkDashboards(t testing.TB, files map[string][]byte, check func(...string), allowed map[string]bool, gateway string) {
 	t.Helper()
 	dashboards := 0
 	for _, name := range keys(files) {
@@ -589,4 +581,93 @@ func checkDashboards(t *testing.T, files map[string][]byte, check func(...string
 		require.Positive(t, queries, "%s has no query", name)
 	}
 	require.Equal(t, 4, dashboards, "overview, endpoint, sidecar and probes")
+}
+
+// catcher is a testing.TB that records a failure instead of failing the
+// test: FailNow ends the goroutine it runs in.
+type catcher struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (c *catcher) Errorf(format string, args ...any) {
+	c.failed = true
+	c.msg += fmt.Sprintf(format, args...)
+}
+
+func (c *catcher) FailNow() {
+	c.failed = true
+	runtime.Goexit()
+}
+
+// TestCorpusValidatorsCatch shows that the corpus walk's checks can fail:
+// the example's `generate all` passes them, and each mutation of one
+// file, of the kind its validator exists to catch, makes them fail.
+func TestCorpusValidatorsCatch(t *testing.T) {
+	tl := findTools(t)
+	contract := "../../examples/krakend.json"
+	cfgFile := filepath.Join(t.TempDir(), "gatewatch.yaml")
+	require.NoError(t, os.WriteFile(cfgFile, fmt.Appendf(nil, corpusConfig, config.AutoscalingAdapter), 0o644))
+	dir := t.TempDir()
+	code, out, errOut := gw(t, "generate", "all", "-c", cfgFile, "--contract", contract, "--output-dir", dir)
+	require.Equal(t, 0, code, errOut)
+	orig := readTree(t, dir) // before the check builds its app folder beside them
+	checkGenerated(t, tl, contract, cfgFile, dir, out)
+
+	for _, m := range []struct {
+		name, file, old, new string
+		missing              bool // the program or schema the check needs is absent
+	}{
+		{"promtool check rules", rulesFile, "expr: ", "expr: sum(", tl.promtool == ""},
+		{"promtool test rules", rulesTestFile, "severity: page", "severity: pager", tl.promtool == ""},
+		{"promtool check config", "probes/" + probe.ScrapeFile, "scrape_configs:", "scrape_configs:\n  - job_name: x\n    scrape_interval: soon", tl.promtool == ""},
+		{"honor_labels", scrapeFile, "honor_labels: true", "honor_labels: false", false},
+		{"amtool", alertmanagerFile, "route:", "bogus_key: 1\nroute:", tl.amtool == ""},
+		{"blackbox --config.check", "probes/" + probe.BlackboxFile, "modules:", "bogus_key: 1\nmodules:", tl.blackbox == ""},
+		{"strict decoding: wrong case", kubernetesDir + "/" + deploy.ServiceFile, "\nspec:", "\nSpec:", false},
+		{"strict decoding: second document", prometheusRuleFile, "apiVersion:", "kind: x\n---\napiVersion:", false},
+		{"kustomization lists a missing file", kubernetesDir + "/" + deploy.KustomizationFile, "- service.yaml", "- missing.yaml", false},
+		{"kubectl kustomize: patch of no Deployment", kubernetesDir + "/" + deploy.KustomizationFile, "kind: Deployment", "kind: StatefulSet", tl.kubectl == ""},
+		{"Argo CRD", canary.ArgoTemplateFile, "\nspec:\n", "\nspec:\n  bogusField: 1\n", tl.argo == nil},
+		{"dashboard query", "", `"expr": "sum (`, `"expr": "sum ((`, false},
+		{"dashboard names an unknown series", "", `"expr": "sum (rate(gatewatch_http_requests_total{`, `"expr": "sum (rate(gatewatch_no_such_series{`, false},
+		{"a file without validator", "extra.txt", "", "", false},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			if m.missing {
+				t.Skip("the program or schema this check needs is absent (see the log above)")
+			}
+			d := filepath.Join(t.TempDir(), "out")
+			for name, b := range orig {
+				if m.file == "" && strings.HasSuffix(name, "-overview.json") {
+					m.file = name
+				}
+				p := filepath.Join(d, filepath.FromSlash(name))
+				require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+				require.NoError(t, os.WriteFile(p, b, 0o644))
+			}
+			b, ok := orig[m.file]
+			if ok {
+				require.Contains(t, string(b), m.old)
+			}
+			b = []byte(strings.Replace(string(b), m.old, m.new, 1))
+			require.NoError(t, os.WriteFile(filepath.Join(d, filepath.FromSlash(m.file)), b, 0o644))
+			c := &catcher{TB: t}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				checkGenerated(c, tl, contract, cfgFile, d, strings.ReplaceAll(out, dir, d)+filepath.Join(d, "extra.txt"))
+			}()
+			<-done
+			require.True(t, c.failed, "the checks pass a %s mutation", m.name)
+			t.Logf("caught: %s", lastLines(c.msg, 4))
+		})
+	}
+}
+
+// lastLines is the last n lines of s, where a failure says what and why.
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }

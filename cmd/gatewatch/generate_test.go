@@ -17,7 +17,7 @@ import (
 
 const corpusDir = "../../../shared/corpus"
 
-func runTool(t *testing.T, dir, bin string, args ...string) {
+func runTool(t testing.TB, dir, bin string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
