@@ -171,7 +171,7 @@ func checkComposePrometheus(t *testing.T, path, rulesPath, gateway, job string) 
 }
 
 // readTree returns every file under dir by its slash path.
-func readTree(t *testing.T, dir string) map[string][]byte {
+func readTree(t testing.TB, dir string) map[string][]byte {
 	t.Helper()
 	m := map[string][]byte{}
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,63 +17,7 @@ import (
 
 const corpusDir = "../../../shared/corpus"
 
-// TestGenerateCorpus runs `gatewatch generate all` on every contract of the
-// corpus; the rules must pass `promtool check rules` and `promtool test
-// rules`, and alertmanager.yml `amtool check-config`. Files the loaders
-// refuse on purpose (KrakenD flexible-configuration templates) are
-// skipped. The contracts are checked in parallel; generating runs one at a
-// time (gw swaps the command's output streams).
-func TestGenerateCorpus(t *testing.T) {
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not found at %s (it lives in shared/ beside the checkout): %v", corpusDir, err)
-	}
-	promtool, amtool := "/usr/bin/promtool", "/usr/bin/amtool"
-	for _, bin := range []string{promtool, amtool} {
-		if _, err := os.Stat(bin); err != nil {
-			t.Skipf("%s is not installed; install the prometheus and prometheus-alertmanager packages to run this test", bin)
-		}
-	}
-	var (
-		mu sync.Mutex // serialises gw; counts n
-		n  int
-	)
-	generate := func(t *testing.T, f, dir string) (int, string, string) {
-		mu.Lock()
-		defer mu.Unlock()
-		code, out, errOut := gw(t, "generate", "all", "--contract", f, "--output-dir", dir)
-		if code == 0 {
-			n++
-		}
-		return code, out, errOut
-	}
-	t.Run("corpus", func(t *testing.T) {
-		for _, kind := range []string{"krakend", "kong", "envoy"} {
-			files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*"))
-			require.NoError(t, err)
-			for _, f := range files {
-				t.Run(kind+"/"+filepath.Base(f), func(t *testing.T) {
-					t.Parallel()
-					dir := t.TempDir()
-					code, out, errOut := generate(t, f, dir)
-					if code != 0 && strings.Contains(errOut, "flexible-configuration template") {
-						t.Skipf("refused on purpose by the loader: %s", strings.TrimSpace(errOut))
-					}
-					require.Equal(t, 0, code, errOut)
-					for _, name := range []string{rulesFile, rulesTestFile, prometheusRuleFile, scrapeFile, alertmanagerFile, "elasticsearch/index-template.json"} {
-						require.Contains(t, out, filepath.Join(dir, name))
-					}
-					runTool(t, dir, promtool, "check", "rules", "--lint=duplicate-rules", "--lint-fatal", rulesFile)
-					runTool(t, dir, amtool, "check-config", alertmanagerFile)
-					runTool(t, dir, promtool, "check", "config", scrapeFile)
-					runTool(t, dir, promtool, "test", "rules", rulesTestFile)
-				})
-			}
-		}
-	})
-	require.Greater(t, n, 30)
-}
-
-func runTool(t *testing.T, dir, bin string, args ...string) {
+func runTool(t testing.TB, dir, bin string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -171,6 +114,23 @@ func BenchmarkGenerateAll(b *testing.B) {
 
 func benchmarkGenerateAll(b *testing.B, n int) {
 	dir := b.TempDir()
+	path := writeBigKrakenD(b, dir, n)
+	in := &inputs{contractFile: path}
+	old := stdout
+	stdout = io.Discard
+	defer func() { stdout = old }()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager", "elasticsearch"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// writeBigKrakenD writes a KrakenD contract of n endpoints (4 methods, 3
+// timeouts, 20 backends) into dir and returns its path.
+func writeBigKrakenD(tb testing.TB, dir string, n int) string {
+	tb.Helper()
 	type backend struct {
 		Host       []string `json:"host"`
 		URLPattern string   `json:"url_pattern"`
@@ -190,18 +150,9 @@ func benchmarkGenerateAll(b *testing.B, n int) {
 			Backend:  []backend{{Host: []string{fmt.Sprintf("http://svc%d:8080", i%20)}, URLPattern: "/r/{id}"}},
 		})
 	}
-	b1, err := json.Marshal(map[string]any{"version": 3, "name": "big", "timeout": "3s", "endpoints": eps})
-	require.NoError(b, err)
+	b, err := json.Marshal(map[string]any{"version": 3, "name": "big", "timeout": "3s", "endpoints": eps})
+	require.NoError(tb, err)
 	path := filepath.Join(dir, "krakend.json")
-	require.NoError(b, os.WriteFile(path, b1, 0o644))
-	in := &inputs{contractFile: path}
-	old := stdout
-	stdout = io.Discard
-	defer func() { stdout = old }()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := generate(in, filepath.Join(dir, "out"), []string{"rules", "alertmanager", "elasticsearch"}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	require.NoError(tb, os.WriteFile(path, b, 0o644))
+	return path
 }
