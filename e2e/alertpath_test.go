@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,11 +88,8 @@ func testContract() *contract.Contract {
 // and a resolve with the same dedup key follows the recovery. No other
 // endpoint pages.
 func TestAlertPath(t *testing.T) {
-	for _, bin := range []string{promtest.Bin, amtest.Bin} {
-		if _, err := os.Stat(bin); err != nil {
-			t.Skipf("%s is not installed; install the prometheus (2.42) and prometheus-alertmanager (0.25) packages to run this test", bin)
-		}
-	}
+	promtest.SkipUnlessInstalled(t)
+	amtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a sidecar, a Prometheus and an Alertmanager; skipped with -short")
 	}
@@ -189,22 +185,15 @@ alerting:
 	t.Cleanup(func() { stopWriting(); <-written })
 
 	amURL := amtest.Start(t, dir, amYAML)
-	promYAML := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%s]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: %s
-    honor_labels: true
-    static_configs:
-      - targets: [%q]
-        labels: {gateway: shop}
-`, rules.RulesFileName, strings.TrimPrefix(amURL, "http://"), cfg.Alerting.Job, sc.Addr().String())
-	promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": []byte(promYAML)})
+	// The generated scrape job, pointed at the sidecar: its honor_labels
+	// and gateway target label are what the rules select.
+	set.Scrape.ScrapeConfigs[0].StaticConfigs[0].Targets = []string{sc.Addr().String()}
+	scrape, err := set.ScrapeYAML()
+	require.NoError(t, err)
+	promtest.Start(t, dir, map[string][]byte{
+		rules.RulesFileName: rulesYAML,
+		"prometheus.yml":    promtest.WithAlertmanager(promtest.Config(scrape, rules.RulesFileName), amURL),
+	})
 
 	isPage := func(e pdtest.Event) bool {
 		return e.Action == "trigger" && e.Severity == "critical"

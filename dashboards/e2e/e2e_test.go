@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,9 +108,7 @@ func panelQueries(t *testing.T, s *dashboards.Set) []panelQuery {
 // TestPanelsReturnData: every panel query returns data, except the
 // panels listed in cannotOccur.
 func TestPanelsReturnData(t *testing.T) {
-	if _, err := os.Stat(promtest.Bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", promtest.Bin)
-	}
+	promtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a sidecar and a Prometheus; skipped with -short")
 	}
@@ -195,19 +192,12 @@ func TestPanelsReturnData(t *testing.T) {
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)
-	// As the generated scrape configurations do: honor_labels, and the
-	// target label gateway.
-	prom := fmt.Appendf(nil, `global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%s]
-scrape_configs:
-  - job_name: %s
-    honor_labels: true
-    static_configs:
-      - targets: [%q]
-        labels: {gateway: %q}
-`, rules.RulesFileName, cfg.Alerting.Job, sc.Addr().String(), ds.Gateway)
+	// The generated scrape job, pointed at the sidecar: its honor_labels
+	// and gateway target label are what the panels select.
+	set.Scrape.ScrapeConfigs[0].StaticConfigs[0].Targets = []string{sc.Addr().String()}
+	scrape, err := set.ScrapeYAML()
+	require.NoError(t, err)
+	prom := promtest.Config(scrape, rules.RulesFileName)
 	base := promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": prom})
 
 	// Series the rules record without the gateway label, or do not record
@@ -222,9 +212,9 @@ scrape_configs:
 			pendingNames = append(pendingNames, n)
 		}
 	}
-	promtest.WaitFor(t, 60*time.Second, func() bool { return count(base, recorded[0]) > 0 },
+	promtest.WaitFor(t, 60*time.Second, func() bool { return promtest.Count(base, recorded[0]) > 0 },
 		func() string { return recorded[0] + " never had data" })
-	if count(base, recorded[0]+`{gateway="`+ds.Gateway+`"}`) == 0 {
+	if promtest.Count(base, recorded[0]+`{gateway="`+ds.Gateway+`"}`) == 0 {
 		pendingNames = append(pendingNames, recorded...)
 	}
 	pending := func(expr string) bool {
@@ -239,7 +229,7 @@ scrape_configs:
 			if _, ok := skipped(q.kind, q.title); ok || pending(q.expr) {
 				continue
 			}
-			if count(base, values.Replace(q.expr)) <= 0 {
+			if promtest.Count(base, values.Replace(q.expr)) <= 0 {
 				out = append(out, fmt.Sprintf("%s: %s %s: %s", q.kind, q.title, q.refID, q.expr))
 			}
 		}
@@ -261,21 +251,4 @@ scrape_configs:
 	if len(pend) > 0 {
 		t.Logf("pending until the labels branch records %v with the gateway label: %s", pendingNames, strings.Join(pend, "; "))
 	}
-}
-
-// count is the number of series an instant query returns (-1 on error).
-func count(base, q string) int {
-	resp, err := http.Get(base + "/api/v1/query?" + url.Values{"query": {q}}.Encode())
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string
-		Data   struct{ Result []json.RawMessage }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
-		return -1
-	}
-	return len(r.Data.Result)
 }
