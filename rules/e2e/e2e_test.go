@@ -8,11 +8,9 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,10 +68,7 @@ type request struct {
 // rule hold (pending counts: the rules keep their real `for`) while no
 // other endpoint has an SLO alert.
 func TestSidecarPrometheus(t *testing.T) {
-	const bin = "/usr/bin/prometheus"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", bin)
-	}
+	promtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a sidecar and a Prometheus; skipped with -short")
 	}
@@ -163,8 +158,7 @@ func TestSidecarPrometheus(t *testing.T) {
 	missing := func() []string {
 		var out []string
 		for _, rec := range records {
-			var r result
-			if err := get(base+"/api/v1/query?"+url.Values{"query": {rec}}.Encode(), &r); err != nil || len(r.Data.Result) == 0 {
+			if promtest.Count(base, rec) <= 0 {
 				out = append(out, rec)
 			}
 		}
@@ -174,8 +168,8 @@ func TestSidecarPrometheus(t *testing.T) {
 		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
 
 	burn := func() []map[string]string {
-		var r result
-		if err := get(base+"/api/v1/alerts", &r); err != nil {
+		r, err := promtest.Get(base, "/api/v1/alerts", nil)
+		if err != nil {
 			return nil
 		}
 		var out []map[string]string
@@ -195,7 +189,7 @@ func TestSidecarPrometheus(t *testing.T) {
 		}
 		return false
 	}, func() string {
-		return fmt.Sprintf("the page rule of GET /v1/orders/{id} never held; alerts: %v; 5xx ratios: %s", burn(), query(base, rules.ErrorRatio("5m")))
+		return fmt.Sprintf("the page rule of GET /v1/orders/{id} never held; alerts: %v; 5xx ratios: %s", burn(), promtest.Show(base, rules.ErrorRatio("5m")))
 	})
 	for _, a := range burn() {
 		require.Equal(t, rules.AlertAvailabilityBurn, a["alertname"], "every request is fast: %v", a)
@@ -203,39 +197,4 @@ func TestSidecarPrometheus(t *testing.T) {
 		require.Equal(t, "GET", a[schema.LabelMethod], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, "payments", a[rules.LabelTeam])
 	}
-}
-
-// query returns the result of an instant query as JSON, for messages.
-func query(base, q string) string {
-	var r result
-	if err := get(base+"/api/v1/query?"+url.Values{"query": {q}}.Encode(), &r); err != nil {
-		return err.Error()
-	}
-	b, _ := json.Marshal(r.Data.Result)
-	return string(b)
-}
-
-type result struct {
-	Status string `json:"status"`
-	Data   struct {
-		Result []json.RawMessage `json:"result"`
-		Alerts []struct {
-			Labels map[string]string `json:"labels"`
-		} `json:"alerts"`
-	} `json:"data"`
-}
-
-func get(u string, v *result) error {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return err
-	}
-	if v.Status != "success" {
-		return fmt.Errorf("status %s", v.Status)
-	}
-	return nil
 }
