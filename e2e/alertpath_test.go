@@ -8,7 +8,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -19,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
@@ -31,7 +29,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/promtest"
 	"github.com/gatewatch/gatewatch/pagerduty/pdtest"
 	"github.com/gatewatch/gatewatch/rules"
-	"github.com/gatewatch/gatewatch/sidecar"
+	"github.com/gatewatch/gatewatch/sidecar/sidecartest"
 )
 
 // timeScale divides the rules' windows and holds: 5m becomes 5s, 1h 1m.
@@ -132,57 +130,23 @@ alerting:
 	amYAML, err := am.YAML()
 	require.NoError(t, err)
 
-	logPath := filepath.Join(dir, "access.log")
-	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
-	cfg.Sidecar.Listen = "127.0.0.1:0"
-	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
-	cfg.Sidecar.Start = config.StartBeginning
-	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
-	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	sc, logPath := sidecartest.Start(t, dir, cfg, c)
 
 	var burst atomic.Bool
 	burst.Store(true)
-	wctx, stopWriting := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		rnd := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return
-			}
-			w := bufio.NewWriter(f)
-			now := time.Now()
-			for _, path := range []string{"/v1/orders/42", "/v1/users"} {
-				for i := range 20 {
-					status := http.StatusOK
-					if path == "/v1/orders/42" && burst.Load() && i%2 == 0 {
-						status = http.StatusServiceUnavailable
-					}
-					w.Write(loggen.Line("kong", rnd, loggen.Request{Time: now, Method: "GET", Path: path, Status: status,
-						Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond}))
-					w.WriteByte('\n')
+	sidecartest.WriteEvery(t, logPath, 200*time.Millisecond, func(w *bufio.Writer, rnd *rand.Rand, now time.Time) {
+		for _, path := range []string{"/v1/orders/42", "/v1/users"} {
+			for i := range 20 {
+				status := http.StatusOK
+				if path == "/v1/orders/42" && burst.Load() && i%2 == 0 {
+					status = http.StatusServiceUnavailable
 				}
-			}
-			_ = w.Flush()
-			_ = f.Close()
-			select {
-			case <-wctx.Done():
-				return
-			case <-tick.C:
+				w.Write(loggen.Line("kong", rnd, loggen.Request{Time: now, Method: "GET", Path: path, Status: status,
+					Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond}))
+				w.WriteByte('\n')
 			}
 		}
-	}()
-	t.Cleanup(func() { stopWriting(); <-written })
+	})
 
 	amURL := amtest.Start(t, dir, amYAML)
 	// The generated scrape job, pointed at the sidecar: its honor_labels

@@ -7,20 +7,16 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
@@ -31,7 +27,7 @@ import (
 	"github.com/gatewatch/gatewatch/rules"
 	"github.com/gatewatch/gatewatch/shipper"
 	"github.com/gatewatch/gatewatch/shipper/estest"
-	"github.com/gatewatch/gatewatch/sidecar"
+	"github.com/gatewatch/gatewatch/sidecar/sidecartest"
 )
 
 const gwConfig = `
@@ -126,69 +122,32 @@ func TestPanelsReturnData(t *testing.T) {
 	// Some dead letters, and three failed bulk requests at the start.
 	es.SetFaults(estest.Faults{Item400: 0.05, RequestStatus: http.StatusServiceUnavailable, RequestCount: 3})
 
-	logPath := filepath.Join(dir, "access.log")
-	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
-	cfg.Sidecar.Listen = "127.0.0.1:0"
-	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
-	cfg.Sidecar.Start = config.StartBeginning
-	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
 	cfg.Shipper.Enabled = true
 	cfg.Shipper.URLs = []string{es.URL}
-	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	sc, logPath := sidecartest.Start(t, dir, cfg, c)
 
 	// Every 200ms: traffic on every endpoint, errors, rate-limited
 	// requests, a canary track's share, and a line that does not decode.
-	wctx, stopWriting := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		rnd := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return
-			}
-			w := bufio.NewWriter(f)
-			now := time.Now()
-			for _, k := range []struct{ method, path string }{{"GET", "/v1/orders/42"}, {"POST", "/v1/orders/42"}, {"GET", "/v1/users"}} {
-				for i := range 20 {
-					status := http.StatusOK
-					switch i {
-					case 0:
-						status = http.StatusServiceUnavailable
-					case 1:
-						status = http.StatusTooManyRequests
-					}
-					_, _ = w.Write(loggen.Line("kong", rnd, loggen.Request{
-						Time: now, Method: k.method, Path: k.path, Status: status,
-						Duration: time.Duration(2+i) * time.Millisecond, Upstream: time.Millisecond,
-						UpstreamHost: "10.0.3.17:8080",
-					}))
-					_ = w.WriteByte('\n')
+	sidecartest.WriteEvery(t, logPath, 200*time.Millisecond, func(w *bufio.Writer, rnd *rand.Rand, now time.Time) {
+		for _, k := range []struct{ method, path string }{{"GET", "/v1/orders/42"}, {"POST", "/v1/orders/42"}, {"GET", "/v1/users"}} {
+			for i := range 20 {
+				status := http.StatusOK
+				switch i {
+				case 0:
+					status = http.StatusServiceUnavailable
+				case 1:
+					status = http.StatusTooManyRequests
 				}
-			}
-			_, _ = w.WriteString("not an access-log line\n")
-			_ = w.Flush()
-			_ = f.Close()
-			select {
-			case <-wctx.Done():
-				return
-			case <-tick.C:
+				_, _ = w.Write(loggen.Line("kong", rnd, loggen.Request{
+					Time: now, Method: k.method, Path: k.path, Status: status,
+					Duration: time.Duration(2+i) * time.Millisecond, Upstream: time.Millisecond,
+					UpstreamHost: "10.0.3.17:8080",
+				}))
+				_ = w.WriteByte('\n')
 			}
 		}
-	}()
-	t.Cleanup(func() { stopWriting(); <-written })
+		_, _ = w.WriteString("not an access-log line\n")
+	})
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)

@@ -7,26 +7,22 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/promtest"
 	"github.com/gatewatch/gatewatch/schema"
+	"github.com/gatewatch/gatewatch/sidecar/sidecartest"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/rules"
-	"github.com/gatewatch/gatewatch/sidecar"
 )
 
 const gwConfig = `
@@ -79,23 +75,7 @@ func TestSidecarPrometheus(t *testing.T) {
 	set, err := rules.Generate(c, cfg)
 	require.NoError(t, err)
 
-	logPath := filepath.Join(dir, "access.log")
-	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	// Kong's JSON log lines are the easiest to write exactly.
-	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
-	cfg.Sidecar.Listen = "127.0.0.1:0"
-	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
-	cfg.Sidecar.Start = config.StartBeginning
-	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
-	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	sc, logPath := sidecartest.Start(t, dir, cfg, c)
 
 	// The writer appends 50 lines per kind of request every 200ms.
 	kinds := []request{
@@ -105,43 +85,21 @@ func TestSidecarPrometheus(t *testing.T) {
 		{"GET", "/catalog/books", false},
 		{"PUT", "/catalog/books", false},
 	}
-	wctx, stopWriting := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		rnd := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return
-			}
-			w := bufio.NewWriter(f)
-			now := time.Now()
-			for _, k := range kinds {
-				for i := range 50 {
-					status := http.StatusOK
-					if k.fail && i%2 == 0 {
-						status = http.StatusServiceUnavailable
-					}
-					w.Write(loggen.Line("kong", rnd, loggen.Request{
-						Time: now, Method: k.method, Path: k.path, Status: status,
-						Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond,
-					}))
-					w.WriteByte('\n')
+	sidecartest.WriteEvery(t, logPath, 200*time.Millisecond, func(w *bufio.Writer, rnd *rand.Rand, now time.Time) {
+		for _, k := range kinds {
+			for i := range 50 {
+				status := http.StatusOK
+				if k.fail && i%2 == 0 {
+					status = http.StatusServiceUnavailable
 				}
-			}
-			_ = w.Flush()
-			_ = f.Close()
-			select {
-			case <-wctx.Done():
-				return
-			case <-tick.C:
+				w.Write(loggen.Line("kong", rnd, loggen.Request{
+					Time: now, Method: k.method, Path: k.path, Status: status,
+					Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond,
+				}))
+				w.WriteByte('\n')
 			}
 		}
-	}()
-	t.Cleanup(func() { stopWriting(); <-written })
+	})
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)
