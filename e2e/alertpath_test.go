@@ -69,6 +69,24 @@ const (
 	paymentKey = "00000000000000000000000000000003"
 )
 
+// pagerDuty starts a strict local PagerDuty with the services page,
+// ticket and payments, stopped when the test ends, and writes their
+// routing keys into files under dir: it returns the server and the key
+// files by service.
+func pagerDuty(t *testing.T, dir string) (*pdtest.Server, map[string]string) {
+	t.Helper()
+	services := map[string]string{pageKey: "page", ticketKey: "ticket", paymentKey: "payments"}
+	pd := pdtest.NewServer(services)
+	t.Cleanup(pd.Close)
+	files := map[string]string{}
+	for key, service := range services {
+		p := filepath.Join(dir, service)
+		require.NoError(t, os.WriteFile(p, []byte(key+"\n"), 0o600))
+		files[service] = p
+	}
+	return pd, files
+}
+
 func testContract() *contract.Contract {
 	return &contract.Contract{
 		Gateway: contract.KrakenD,
@@ -92,13 +110,7 @@ func TestAlertPath(t *testing.T) {
 		t.Skip("starts a sidecar, a Prometheus and an Alertmanager; skipped with -short")
 	}
 	dir := t.TempDir()
-	pd := pdtest.NewServer(map[string]string{pageKey: "page", ticketKey: "ticket", paymentKey: "payments"})
-	t.Cleanup(pd.Close)
-	keyFile := func(name, key string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(key+"\n"), 0o600))
-		return p
-	}
+	pd, keys := pagerDuty(t, dir)
 	cfg, err := config.Load("gatewatch.yaml", []byte(fmt.Sprintf(`
 gateway: {name: shop}
 owners:
@@ -117,7 +129,7 @@ alerting:
     ticket: {routing_key_file: %s}
     teams:
       payments: {page_routing_key_file: %s}
-`, pd.URL, pdtest.AlertPath, keyFile("page", pageKey), keyFile("ticket", ticketKey), keyFile("payments", paymentKey))))
+`, pd.URL, pdtest.AlertPath, keys["page"], keys["ticket"], keys["payments"])))
 	require.NoError(t, err)
 	c := testContract()
 	set, err := rules.Generate(c, cfg)

@@ -39,13 +39,7 @@ func TestProbePath(t *testing.T) {
 		t.Skip("starts a prober, a Prometheus and an Alertmanager; skipped with -short")
 	}
 	dir := t.TempDir()
-	pd := pdtest.NewServer(map[string]string{pageKey: "page", ticketKey: "ticket", paymentKey: "payments"})
-	t.Cleanup(pd.Close)
-	keyFile := func(name, key string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(key+"\n"), 0o600))
-		return p
-	}
+	pd, keys := pagerDuty(t, dir)
 	var down atomic.Bool
 	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
@@ -86,7 +80,7 @@ probe:
   pagerduty:
     url: %[1]s
     routing_key_file: %[3]s
-`, pd.URL, pdtest.AlertPath, keyFile("page", pageKey), keyFile("ticket", ticketKey), keyFile("payments", paymentKey),
+`, pd.URL, pdtest.AlertPath, keys["page"], keys["ticket"], keys["payments"],
 		proberAddr, filepath.Join(dir, "outbox"), gateway.URL)))
 	require.NoError(t, err)
 

@@ -75,17 +75,25 @@ func FreeAddr(t testing.TB) string {
 }
 
 // StartProcess starts bin with args, its output in dir/name.log. The
-// process is killed when the test ends; its log is shown, titled name,
-// when the test failed.
+// process is killed when the test ends; its log is shown when the test
+// failed.
 func StartProcess(t testing.TB, dir, name, bin string, args ...string) {
 	t.Helper()
-	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	StartCmd(t, exec.Command(bin, args...), filepath.Join(dir, name+".log"))
+}
+
+// StartCmd starts cmd, its output appended to logFile, and returns it. The
+// process is killed when the test ends; the log is shown when the test
+// failed.
+func StartCmd(t testing.TB, cmd *exec.Cmd, logFile string) *exec.Cmd {
+	t.Helper()
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -93,10 +101,11 @@ func StartProcess(t testing.TB, dir, name, bin string, args ...string) {
 		_ = cmd.Wait()
 		_ = logf.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("%s log:\n%s", name, b)
+			b, _ := os.ReadFile(logFile)
+			t.Logf("%s:\n%s", filepath.Base(logFile), b)
 		}
 	})
+	return cmd
 }
 
 // Start writes files (prometheus.yml among them) into dir, starts
