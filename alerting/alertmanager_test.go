@@ -1,15 +1,12 @@
 package alerting
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gatewatch/gatewatch/internal/amtest"
 	"github.com/gatewatch/gatewatch/rules"
 )
 
@@ -38,10 +36,7 @@ type pdEvent struct {
 // severity critical and the links in the details, and that a ticket of
 // another team reaches the shared ticket service.
 func TestAlertmanagerToPagerDuty(t *testing.T) {
-	const bin = "/usr/bin/prometheus-alertmanager"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus-alertmanager package (0.25) to run this test", bin)
-	}
+	amtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts an Alertmanager; skipped with -short")
 	}
@@ -85,25 +80,7 @@ alerting:
     teams:
       payments: {page_routing_key_file: %s}
 `, pd.URL, filepath.Join(dir, "page"), filepath.Join(dir, "ticket"), filepath.Join(dir, "payments-page")))
-	amFile := filepath.Join(dir, "alertmanager.yml")
-	require.NoError(t, os.WriteFile(amFile, generate(t, cfg), 0o644))
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	cmd := exec.Command(bin, "--config.file="+amFile, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager log:\n%s", logs.String())
-		}
-	})
+	amURL := amtest.Start(t, dir, generate(t, cfg))
 
 	alerts := []map[string]any{
 		{"labels": map[string]string{"alertname": rules.AlertAvailabilityBurn, "severity": "page", "team": "payments",
@@ -113,16 +90,7 @@ alerting:
 		{"labels": map[string]string{"alertname": rules.AlertDecodeErrors, "severity": "ticket", "team": "platform", "gateway": "shop"},
 			"annotations": map[string]string{"summary": "decode errors", "runbook_url": "https://runbooks.example.com/b"}},
 	}
-	body, err := json.Marshal(alerts)
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		resp, err := http.Post("http://"+addr+"/api/v2/alerts", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 200*time.Millisecond, "alertmanager did not accept alerts")
+	amtest.PostAlerts(t, amURL, alerts...)
 
 	byKey := func() map[string]pdEvent {
 		mu.Lock()

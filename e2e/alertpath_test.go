@@ -8,19 +8,16 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
@@ -32,7 +29,7 @@ import (
 	"github.com/gatewatch/gatewatch/internal/promtest"
 	"github.com/gatewatch/gatewatch/pagerduty/pdtest"
 	"github.com/gatewatch/gatewatch/rules"
-	"github.com/gatewatch/gatewatch/sidecar"
+	"github.com/gatewatch/gatewatch/sidecar/sidecartest"
 )
 
 // timeScale divides the rules' windows and holds: 5m becomes 5s, 1h 1m.
@@ -72,6 +69,24 @@ const (
 	paymentKey = "00000000000000000000000000000003"
 )
 
+// pagerDuty starts a strict local PagerDuty with the services page,
+// ticket and payments, stopped when the test ends, and writes their
+// routing keys into files under dir: it returns the server and the key
+// files by service.
+func pagerDuty(t *testing.T, dir string) (*pdtest.Server, map[string]string) {
+	t.Helper()
+	services := map[string]string{pageKey: "page", ticketKey: "ticket", paymentKey: "payments"}
+	pd := pdtest.NewServer(services)
+	t.Cleanup(pd.Close)
+	files := map[string]string{}
+	for key, service := range services {
+		p := filepath.Join(dir, service)
+		require.NoError(t, os.WriteFile(p, []byte(key+"\n"), 0o600))
+		files[service] = p
+	}
+	return pd, files
+}
+
 func testContract() *contract.Contract {
 	return &contract.Contract{
 		Gateway: contract.KrakenD,
@@ -89,22 +104,13 @@ func testContract() *contract.Contract {
 // and a resolve with the same dedup key follows the recovery. No other
 // endpoint pages.
 func TestAlertPath(t *testing.T) {
-	for _, bin := range []string{promtest.Bin, amtest.Bin} {
-		if _, err := os.Stat(bin); err != nil {
-			t.Skipf("%s is not installed; install the prometheus (2.42) and prometheus-alertmanager (0.25) packages to run this test", bin)
-		}
-	}
+	promtest.SkipUnlessInstalled(t)
+	amtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a sidecar, a Prometheus and an Alertmanager; skipped with -short")
 	}
 	dir := t.TempDir()
-	pd := pdtest.NewServer(map[string]string{pageKey: "page", ticketKey: "ticket", paymentKey: "payments"})
-	t.Cleanup(pd.Close)
-	keyFile := func(name, key string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(key+"\n"), 0o600))
-		return p
-	}
+	pd, keys := pagerDuty(t, dir)
 	cfg, err := config.Load("gatewatch.yaml", []byte(fmt.Sprintf(`
 gateway: {name: shop}
 owners:
@@ -123,7 +129,7 @@ alerting:
     ticket: {routing_key_file: %s}
     teams:
       payments: {page_routing_key_file: %s}
-`, pd.URL, pdtest.AlertPath, keyFile("page", pageKey), keyFile("ticket", ticketKey), keyFile("payments", paymentKey))))
+`, pd.URL, pdtest.AlertPath, keys["page"], keys["ticket"], keys["payments"])))
 	require.NoError(t, err)
 	c := testContract()
 	set, err := rules.Generate(c, cfg)
@@ -136,75 +142,34 @@ alerting:
 	amYAML, err := am.YAML()
 	require.NoError(t, err)
 
-	logPath := filepath.Join(dir, "access.log")
-	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
-	cfg.Sidecar.Listen = "127.0.0.1:0"
-	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
-	cfg.Sidecar.Start = config.StartBeginning
-	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
-	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	sc, logPath := sidecartest.Start(t, dir, cfg, c)
 
 	var burst atomic.Bool
 	burst.Store(true)
-	wctx, stopWriting := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		rnd := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return
-			}
-			w := bufio.NewWriter(f)
-			now := time.Now()
-			for _, path := range []string{"/v1/orders/42", "/v1/users"} {
-				for i := range 20 {
-					status := http.StatusOK
-					if path == "/v1/orders/42" && burst.Load() && i%2 == 0 {
-						status = http.StatusServiceUnavailable
-					}
-					w.Write(loggen.Line("kong", rnd, loggen.Request{Time: now, Method: "GET", Path: path, Status: status,
-						Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond}))
-					w.WriteByte('\n')
+	sidecartest.WriteEvery(t, logPath, 200*time.Millisecond, func(w *bufio.Writer, rnd *rand.Rand, now time.Time) {
+		for _, path := range []string{"/v1/orders/42", "/v1/users"} {
+			for i := range 20 {
+				status := http.StatusOK
+				if path == "/v1/orders/42" && burst.Load() && i%2 == 0 {
+					status = http.StatusServiceUnavailable
 				}
-			}
-			_ = w.Flush()
-			_ = f.Close()
-			select {
-			case <-wctx.Done():
-				return
-			case <-tick.C:
+				w.Write(loggen.Line("kong", rnd, loggen.Request{Time: now, Method: "GET", Path: path, Status: status,
+					Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond}))
+				w.WriteByte('\n')
 			}
 		}
-	}()
-	t.Cleanup(func() { stopWriting(); <-written })
+	})
 
 	amURL := amtest.Start(t, dir, amYAML)
-	promYAML := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%s]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: %s
-    honor_labels: true
-    static_configs:
-      - targets: [%q]
-        labels: {gateway: shop}
-`, rules.RulesFileName, strings.TrimPrefix(amURL, "http://"), cfg.Alerting.Job, sc.Addr().String())
-	promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": []byte(promYAML)})
+	// The generated scrape job, pointed at the sidecar: its honor_labels
+	// and gateway target label are what the rules select.
+	set.Scrape.ScrapeConfigs[0].StaticConfigs[0].Targets = []string{sc.Addr().String()}
+	scrape, err := set.ScrapeYAML()
+	require.NoError(t, err)
+	promtest.Start(t, dir, map[string][]byte{
+		rules.RulesFileName: rulesYAML,
+		"prometheus.yml":    promtest.WithAlertmanager(promtest.Config(scrape, rules.RulesFileName), amURL),
+	})
 
 	isPage := func(e pdtest.Event) bool {
 		return e.Action == "trigger" && e.Severity == "critical"

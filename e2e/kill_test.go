@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gatewatch/gatewatch/internal/promtest"
 	"github.com/gatewatch/gatewatch/pagerduty/pdtest"
 	"github.com/gatewatch/gatewatch/probe"
 )
@@ -72,20 +73,7 @@ probe:
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "probe", "-c", cfgFile, "--log.level=warn")
 		cmd.Env = append(os.Environ(), "GATEWATCH_TEST_PD_KEY="+pageKey)
-		logf, err := os.OpenFile(filepath.Join(dir, "probe.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		require.NoError(t, err)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			_ = logf.Close()
-			if t.Failed() {
-				b, _ := os.ReadFile(logf.Name())
-				t.Logf("gatewatch probe log:\n%s", b)
-			}
-		})
-		return cmd
+		return promtest.StartCmd(t, cmd, filepath.Join(dir, "probe.log"))
 	}
 	first := start()
 	require.Eventually(t, func() bool { _, f := pd.Counts(); return f >= 2 }, 30*time.Second, 20*time.Millisecond, "the prober pages and retries")

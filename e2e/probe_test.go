@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,13 +26,6 @@ import (
 	"github.com/gatewatch/gatewatch/rules"
 )
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestProbePath: the gateway goes down. `gatewatch probe` pages on its
 // own through a PagerDuty outage (503s, then a 429 with Retry-After), and
 // through the real Prometheus (scraping the prober with the generated
@@ -44,22 +33,13 @@ func freeAddr(t *testing.T) string {
 // GatewatchGatewayDown pages and inhibits the endpoint alerts of the same
 // gateway. When the gateway is back both incidents resolve.
 func TestProbePath(t *testing.T) {
-	for _, bin := range []string{promtest.Bin, amtest.Bin} {
-		if _, err := os.Stat(bin); err != nil {
-			t.Skipf("%s is not installed; install the prometheus (2.42) and prometheus-alertmanager (0.25) packages to run this test", bin)
-		}
-	}
+	promtest.SkipUnlessInstalled(t)
+	amtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a prober, a Prometheus and an Alertmanager; skipped with -short")
 	}
 	dir := t.TempDir()
-	pd := pdtest.NewServer(map[string]string{pageKey: "page", ticketKey: "ticket", paymentKey: "payments"})
-	t.Cleanup(pd.Close)
-	keyFile := func(name, key string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(key+"\n"), 0o600))
-		return p
-	}
+	pd, keys := pagerDuty(t, dir)
 	var down atomic.Bool
 	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
@@ -69,7 +49,7 @@ func TestProbePath(t *testing.T) {
 		fmt.Fprint(w, `{"status":"ok"}`)
 	}))
 	t.Cleanup(gateway.Close)
-	proberAddr := freeAddr(t)
+	proberAddr := promtest.FreeAddr(t)
 	cfg, err := config.Load("gatewatch.yaml", []byte(fmt.Sprintf(`
 gateway: {name: shop}
 owners:
@@ -100,7 +80,7 @@ probe:
   pagerduty:
     url: %[1]s
     routing_key_file: %[3]s
-`, pd.URL, pdtest.AlertPath, keyFile("page", pageKey), keyFile("ticket", ticketKey), keyFile("payments", paymentKey),
+`, pd.URL, pdtest.AlertPath, keys["page"], keys["ticket"], keys["payments"],
 		proberAddr, filepath.Join(dir, "outbox"), gateway.URL)))
 	require.NoError(t, err)
 
@@ -125,16 +105,17 @@ probe:
 	t.Cleanup(func() { cancel(); <-done })
 
 	amURL := amtest.Start(t, dir, amYAML)
-	// The generated scrape jobs follow the global section; the blackbox
-	// job is there too, its exporter absent: only the prober is scraped.
-	promYAML := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [%s]\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n%s",
-		rules.RulesFileName, strings.TrimPrefix(amURL, "http://"), dropComment(scrape))
-	base := promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": []byte(promYAML)})
+	// The generated scrape jobs; the blackbox job is there too, its
+	// exporter absent: only the prober is scraped.
+	base := promtest.Start(t, dir, map[string][]byte{
+		rules.RulesFileName: rulesYAML,
+		"prometheus.yml":    promtest.WithAlertmanager(promtest.Config(scrape, rules.RulesFileName), amURL),
+	})
 
 	// Healthy first: Prometheus sees the prober's series.
 	promtest.WaitFor(t, 30*time.Second, func() bool {
-		return strings.Contains(query(base, `gatewatch_probe_success{gateway="shop",check="health"}`), `"1"]`)
-	}, func() string { return "no gatewatch_probe_success from the prober: " + query(base, "up") })
+		return strings.Contains(promtest.Show(base, `gatewatch_probe_success{gateway="shop",check="health"}`), `"1"]`)
+	}, func() string { return "no gatewatch_probe_success from the prober: " + promtest.Show(base, "up") })
 
 	pd.Inject(pdtest.Fault{Status: 503, Count: 2})
 	pd.Inject(pdtest.Fault{Status: 429, RetryAfter: "1", Count: 1})
@@ -157,8 +138,8 @@ probe:
 	proberPage := func(e pdtest.Event) bool { return e.DedupKey == probe.DedupKey("shop", "health") }
 	amPage := func(e pdtest.Event) bool { return strings.Contains(e.Summary, "Every probe of shop fails") }
 	require.True(t, pd.WaitFor(60*time.Second, func(evs []pdtest.Event) bool { return trigger(evs, proberPage) && trigger(evs, amPage) }),
-		"pages: %s; alerts: %s", summaries(pd.Events()), query(base, "ALERTS"))
-	postAlerts(t, amURL, endpointAlert("shop"), endpointAlert("other"))
+		"pages: %s; alerts: %s", summaries(pd.Events()), promtest.Show(base, "ALERTS"))
+	amtest.PostAlerts(t, amURL, endpointAlert("shop"), endpointAlert("other"))
 	require.True(t, pd.WaitFor(30*time.Second, func(evs []pdtest.Event) bool {
 		return trigger(evs, func(e pdtest.Event) bool { return e.Summary == "burn on other" })
 	}), "the other gateway's alert is delivered")
@@ -207,39 +188,3 @@ func summaries(evs []pdtest.Event) string {
 	}
 	return b.String()
 }
-
-// dropComment removes the generated file's leading comment line.
-func dropComment(b []byte) string {
-	s := string(b)
-	if strings.HasPrefix(s, "#") {
-		_, s, _ = strings.Cut(s, "\n")
-	}
-	return s
-}
-
-func postAlerts(t *testing.T, amURL string, alerts ...map[string]any) {
-	body, err := json.Marshal(alerts)
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		resp, err := http.Post(amURL+"/api/v2/alerts", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 200*time.Millisecond)
-}
-
-// query returns the result of an instant query as JSON, for messages.
-func query(base, q string) string {
-	resp, err := http.Get(base + "/api/v1/query?query=" + urlQuery(q))
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	_, _ = b.ReadFrom(resp.Body)
-	return b.String()
-}
-
-func urlQuery(q string) string { return url.QueryEscape(q) }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -273,21 +272,9 @@ func TestBlackbox(t *testing.T) {
 // startBlackbox runs blackbox_exporter with conf on a free loopback port
 // until the test ends, and returns its host:port.
 func startBlackbox(t *testing.T, conf string) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	var log bytes.Buffer
-	cmd := exec.Command(blackboxBin, "--config.file="+conf, "--web.listen-address="+addr)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("blackbox_exporter log:\n%s", log.String())
-		}
-	})
+	t.Helper()
+	addr := promtest.FreeAddr(t)
+	promtest.StartProcess(t, filepath.Dir(conf), "blackbox_exporter", blackboxBin, "--config.file="+conf, "--web.listen-address="+addr)
 	return addr
 }
 

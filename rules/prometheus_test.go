@@ -1,12 +1,10 @@
 package rules
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -85,35 +83,6 @@ func (e *testExporter) tick() {
 	e.exp.Flush()
 }
 
-type promResult struct {
-	Status string `json:"status"`
-	Data   struct {
-		Result []struct {
-			Metric map[string]string `json:"metric"`
-		} `json:"result"`
-		Alerts []struct {
-			Labels map[string]string `json:"labels"`
-			State  string            `json:"state"`
-		} `json:"alerts"`
-	} `json:"data"`
-}
-
-func promGet(base, path string, q url.Values) (*promResult, error) {
-	resp, err := http.Get(base + path + "?" + q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var r promResult
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", path, err)
-	}
-	if r.Status != "success" {
-		return nil, fmt.Errorf("%s: status %s", path, r.Status)
-	}
-	return &r, nil
-}
-
 // TestPrometheus loads the generated rules, unchanged, into a real
 // Prometheus scraping the real exporter every second: every recording rule
 // must return data, and a burst of errors on one endpoint must make that
@@ -121,10 +90,7 @@ func promGet(base, path string, q url.Values) (*promResult, error) {
 // real `for`, which the test does not wait out) while no other endpoint
 // has an SLO alert.
 func TestPrometheus(t *testing.T) {
-	const bin = "/usr/bin/prometheus"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", bin)
-	}
+	promtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a Prometheus and waits for rule evaluations; skipped with -short")
 	}
@@ -153,7 +119,7 @@ func TestPrometheus(t *testing.T) {
 	missing := func() []string {
 		var out []string
 		for _, rec := range records {
-			r, err := promGet(base, "/api/v1/query", url.Values{"query": {rec}})
+			r, err := promtest.Get(base, "/api/v1/query", url.Values{"query": {rec}})
 			if err != nil || len(r.Data.Result) == 0 {
 				out = append(out, rec)
 			}
@@ -164,7 +130,7 @@ func TestPrometheus(t *testing.T) {
 		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
 
 	burnAlerts := func() []map[string]string {
-		r, err := promGet(base, "/api/v1/alerts", nil)
+		r, err := promtest.Get(base, "/api/v1/alerts", nil)
 		if err != nil {
 			return nil
 		}
@@ -202,9 +168,7 @@ func TestPrometheus(t *testing.T) {
 // other; the recorded series of the two gateways stay apart, and up
 // carries the gateway label.
 func TestPrometheusTwoGateways(t *testing.T) {
-	if _, err := os.Stat(promtest.Bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", promtest.Bin)
-	}
+	promtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a Prometheus and waits for rule evaluations; skipped with -short")
 	}
@@ -250,24 +214,12 @@ func TestPrometheusTwoGateways(t *testing.T) {
 
 	// values returns gateway → value of an instant query's series.
 	values := func(q string) map[string]string {
-		resp, err := http.Get(base + "/api/v1/query?" + url.Values{"query": {q}}.Encode())
+		series, err := promtest.Query(base, q)
 		if err != nil {
 			return nil
 		}
-		defer resp.Body.Close()
-		var r struct {
-			Data struct {
-				Result []struct {
-					Metric map[string]string `json:"metric"`
-					Value  [2]any            `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		if json.NewDecoder(resp.Body).Decode(&r) != nil {
-			return nil
-		}
 		out := map[string]string{}
-		for _, s := range r.Data.Result {
+		for _, s := range series {
 			out[s.Metric[schema.LabelGateway]] = fmt.Sprint(s.Value[1])
 		}
 		return out
@@ -291,7 +243,7 @@ func TestPrometheusTwoGateways(t *testing.T) {
 	}
 
 	alerts := func() []map[string]string {
-		r, err := promGet(base, "/api/v1/alerts", nil)
+		r, err := promtest.Get(base, "/api/v1/alerts", nil)
 		if err != nil {
 			return nil
 		}

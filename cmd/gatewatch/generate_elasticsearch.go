@@ -15,12 +15,7 @@ const elasticsearchDir = "elasticsearch"
 
 func init() {
 	register(func(app *kingpin.Application) {
-		// `generate` may be registered by generate.go before or after this
-		// file: add to it, or create it.
-		gen := app.GetCommand("generate")
-		if gen == nil {
-			gen = app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
-		}
+		gen := generateParent(app)
 		var configFile string
 		cmd := gen.Command("elasticsearch", "Elasticsearch ILM policies and index templates, and Kibana saved objects (a data view and saved searches) for the shipped access logs.")
 		cmd.Flag("config", "Path of gatewatch.yaml.").Short('c').StringVar(&configFile)

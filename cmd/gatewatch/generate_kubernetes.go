@@ -15,26 +15,8 @@ const kubernetesDir = "kubernetes"
 
 func init() {
 	register(func(app *kingpin.Application) {
-		// `generate` may be registered by generate.go before or after this
-		// file: add to it, or create it.
-		gen := app.GetCommand("generate")
-		if gen == nil {
-			gen = app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
-		}
-		var (
-			in  inputs
-			out string
-		)
-		cmd := gen.Command("kubernetes", "A kustomize component that adds the sidecar to the gateway's Deployment, with its Service, ServiceMonitor or PodMonitor, PodDisruptionBudget, PrometheusRule, and a HorizontalPodAutoscaler with prometheus-adapter rules or a KEDA ScaledObject (kubernetes.autoscaling.mode).")
-		in.flags(cmd)
-		cmd.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
-		cmd.Action(func(*kingpin.ParseContext) error {
-			files, err := kubernetesFiles(&in, "")
-			if err != nil {
-				return err
-			}
-			return writeFiles(out, files)
-		})
+		generateCommand(app, "kubernetes", "A kustomize component that adds the sidecar to the gateway's Deployment, with its Service, ServiceMonitor or PodMonitor, PodDisruptionBudget, PrometheusRule, and a HorizontalPodAutoscaler with prometheus-adapter rules or a KEDA ScaledObject (kubernetes.autoscaling.mode).",
+			func(in *inputs) ([]outFile, error) { return kubernetesFiles(in, "") })
 	})
 }
 

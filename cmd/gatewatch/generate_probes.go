@@ -21,32 +21,16 @@ var probeAddresses probe.Options
 
 func init() {
 	register(func(app *kingpin.Application) {
-		// `generate` may be registered by generate.go before or after this
-		// file: add to it, or create it.
-		gen := app.GetCommand("generate")
-		if gen == nil {
-			gen = app.Command("generate", "Generate monitoring artifacts from the contract and gatewatch.yaml.")
-		}
-		var (
-			in  inputs
-			out string
-		)
-		cmd := gen.Command("probes", "External checks: blackbox_exporter modules ("+probe.BlackboxFile+"), the Prometheus scrape jobs of blackbox_exporter and of gatewatch probe ("+probe.ScrapeFile+"), and prometheus-operator Probe objects ("+probe.ProbesFile+").")
-		in.flags(cmd)
-		cmd.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
+		cmd := generateCommand(app, "probes", "External checks: blackbox_exporter modules ("+probe.BlackboxFile+"), the Prometheus scrape jobs of blackbox_exporter and of gatewatch probe ("+probe.ScrapeFile+"), and prometheus-operator Probe objects ("+probe.ProbesFile+").",
+			func(in *inputs) ([]outFile, error) {
+				cfg, c, err := probeInputs(in)
+				if err != nil {
+					return nil, err
+				}
+				return probeFiles(cfg, c, "")
+			})
 		cmd.Flag("blackbox-address", "host:port at which Prometheus reaches blackbox_exporter.").Default(probe.DefaultBlackboxAddress).StringVar(&probeAddresses.BlackboxAddress)
 		cmd.Flag("prober-address", "host:port at which Prometheus reaches gatewatch probe's /metrics.").Default(probe.DefaultProberAddress).StringVar(&probeAddresses.ProberAddress)
-		cmd.Action(func(*kingpin.ParseContext) error {
-			cfg, c, err := probeInputs(&in)
-			if err != nil {
-				return err
-			}
-			files, err := probeFiles(cfg, c, "")
-			if err != nil {
-				return err
-			}
-			return writeFiles(out, files)
-		})
 	})
 }
 

@@ -7,21 +7,16 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
@@ -32,7 +27,7 @@ import (
 	"github.com/gatewatch/gatewatch/rules"
 	"github.com/gatewatch/gatewatch/shipper"
 	"github.com/gatewatch/gatewatch/shipper/estest"
-	"github.com/gatewatch/gatewatch/sidecar"
+	"github.com/gatewatch/gatewatch/sidecar/sidecartest"
 )
 
 const gwConfig = `
@@ -109,9 +104,7 @@ func panelQueries(t *testing.T, s *dashboards.Set) []panelQuery {
 // TestPanelsReturnData: every panel query returns data, except the
 // panels listed in cannotOccur.
 func TestPanelsReturnData(t *testing.T) {
-	if _, err := os.Stat(promtest.Bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", promtest.Bin)
-	}
+	promtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a sidecar and a Prometheus; skipped with -short")
 	}
@@ -129,85 +122,41 @@ func TestPanelsReturnData(t *testing.T) {
 	// Some dead letters, and three failed bulk requests at the start.
 	es.SetFaults(estest.Faults{Item400: 0.05, RequestStatus: http.StatusServiceUnavailable, RequestCount: 3})
 
-	logPath := filepath.Join(dir, "access.log")
-	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
-	cfg.Sidecar.Listen = "127.0.0.1:0"
-	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
-	cfg.Sidecar.Start = config.StartBeginning
-	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
 	cfg.Shipper.Enabled = true
 	cfg.Shipper.URLs = []string{es.URL}
-	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	sc, logPath := sidecartest.Start(t, dir, cfg, c)
 
 	// Every 200ms: traffic on every endpoint, errors, rate-limited
 	// requests, a canary track's share, and a line that does not decode.
-	wctx, stopWriting := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		rnd := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return
-			}
-			w := bufio.NewWriter(f)
-			now := time.Now()
-			for _, k := range []struct{ method, path string }{{"GET", "/v1/orders/42"}, {"POST", "/v1/orders/42"}, {"GET", "/v1/users"}} {
-				for i := range 20 {
-					status := http.StatusOK
-					switch i {
-					case 0:
-						status = http.StatusServiceUnavailable
-					case 1:
-						status = http.StatusTooManyRequests
-					}
-					_, _ = w.Write(loggen.Line("kong", rnd, loggen.Request{
-						Time: now, Method: k.method, Path: k.path, Status: status,
-						Duration: time.Duration(2+i) * time.Millisecond, Upstream: time.Millisecond,
-						UpstreamHost: "10.0.3.17:8080",
-					}))
-					_ = w.WriteByte('\n')
+	sidecartest.WriteEvery(t, logPath, 200*time.Millisecond, func(w *bufio.Writer, rnd *rand.Rand, now time.Time) {
+		for _, k := range []struct{ method, path string }{{"GET", "/v1/orders/42"}, {"POST", "/v1/orders/42"}, {"GET", "/v1/users"}} {
+			for i := range 20 {
+				status := http.StatusOK
+				switch i {
+				case 0:
+					status = http.StatusServiceUnavailable
+				case 1:
+					status = http.StatusTooManyRequests
 				}
-			}
-			_, _ = w.WriteString("not an access-log line\n")
-			_ = w.Flush()
-			_ = f.Close()
-			select {
-			case <-wctx.Done():
-				return
-			case <-tick.C:
+				_, _ = w.Write(loggen.Line("kong", rnd, loggen.Request{
+					Time: now, Method: k.method, Path: k.path, Status: status,
+					Duration: time.Duration(2+i) * time.Millisecond, Upstream: time.Millisecond,
+					UpstreamHost: "10.0.3.17:8080",
+				}))
+				_ = w.WriteByte('\n')
 			}
 		}
-	}()
-	t.Cleanup(func() { stopWriting(); <-written })
+		_, _ = w.WriteString("not an access-log line\n")
+	})
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)
-	// As the generated scrape configurations do: honor_labels, and the
-	// target label gateway.
-	prom := fmt.Appendf(nil, `global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%s]
-scrape_configs:
-  - job_name: %s
-    honor_labels: true
-    static_configs:
-      - targets: [%q]
-        labels: {gateway: %q}
-`, rules.RulesFileName, cfg.Alerting.Job, sc.Addr().String(), ds.Gateway)
+	// The generated scrape job, pointed at the sidecar: its honor_labels
+	// and gateway target label are what the panels select.
+	set.Scrape.ScrapeConfigs[0].StaticConfigs[0].Targets = []string{sc.Addr().String()}
+	scrape, err := set.ScrapeYAML()
+	require.NoError(t, err)
+	prom := promtest.Config(scrape, rules.RulesFileName)
 	base := promtest.Start(t, dir, map[string][]byte{rules.RulesFileName: rulesYAML, "prometheus.yml": prom})
 
 	// Series the rules record without the gateway label, or do not record
@@ -222,9 +171,9 @@ scrape_configs:
 			pendingNames = append(pendingNames, n)
 		}
 	}
-	promtest.WaitFor(t, 60*time.Second, func() bool { return count(base, recorded[0]) > 0 },
+	promtest.WaitFor(t, 60*time.Second, func() bool { return promtest.Count(base, recorded[0]) > 0 },
 		func() string { return recorded[0] + " never had data" })
-	if count(base, recorded[0]+`{gateway="`+ds.Gateway+`"}`) == 0 {
+	if promtest.Count(base, recorded[0]+`{gateway="`+ds.Gateway+`"}`) == 0 {
 		pendingNames = append(pendingNames, recorded...)
 	}
 	pending := func(expr string) bool {
@@ -239,7 +188,7 @@ scrape_configs:
 			if _, ok := skipped(q.kind, q.title); ok || pending(q.expr) {
 				continue
 			}
-			if count(base, values.Replace(q.expr)) <= 0 {
+			if promtest.Count(base, values.Replace(q.expr)) <= 0 {
 				out = append(out, fmt.Sprintf("%s: %s %s: %s", q.kind, q.title, q.refID, q.expr))
 			}
 		}
@@ -261,21 +210,4 @@ scrape_configs:
 	if len(pend) > 0 {
 		t.Logf("pending until the labels branch records %v with the gateway label: %s", pendingNames, strings.Join(pend, "; "))
 	}
-}
-
-// count is the number of series an instant query returns (-1 on error).
-func count(base, q string) int {
-	resp, err := http.Get(base + "/api/v1/query?" + url.Values{"query": {q}}.Encode())
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Status string
-		Data   struct{ Result []json.RawMessage }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Status != "success" {
-		return -1
-	}
-	return len(r.Data.Result)
 }

@@ -2,15 +2,27 @@
 package amtest
 
 import (
-	"net"
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/gatewatch/gatewatch/internal/promtest"
 )
 
 // Bin is the Alertmanager binary the Debian package installs.
 const Bin = "/usr/bin/prometheus-alertmanager"
+
+// SkipUnlessInstalled skips the test when Alertmanager is not installed.
+func SkipUnlessInstalled(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat(Bin); err != nil {
+		t.Skipf("%s is not installed; install the prometheus-alertmanager package (0.25) to run this test", Bin)
+	}
+}
 
 // Start writes config as alertmanager.yml into dir, starts Alertmanager on
 // a free loopback port without clustering, and returns its base URL. It is
@@ -21,31 +33,33 @@ func Start(t testing.TB, dir string, config []byte) string {
 	if err := os.WriteFile(file, config, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "alertmanager.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(Bin, "--config.file="+file, "--storage.path="+filepath.Join(dir, "am-data"),
+	addr := promtest.FreeAddr(t)
+	promtest.StartProcess(t, dir, "alertmanager", Bin, "--config.file="+file, "--storage.path="+filepath.Join(dir, "am-data"),
 		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	return "http://" + addr
+}
+
+// PostAlerts posts alerts (each a JSON object of the API v2: labels,
+// annotations) to the Alertmanager at amURL, retrying until it accepts
+// them, for 30s at most.
+func PostAlerts(t testing.TB, amURL string, alerts ...map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(alerts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("alertmanager log:\n%s", b)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Post(amURL+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
 		}
-	})
-	return "http://" + addr
+		if time.Now().After(deadline) {
+			t.Fatal("alertmanager did not accept alerts")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -7,28 +7,22 @@ package e2e
 
 import (
 	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gatewatch/gatewatch/internal/promtest"
 	"github.com/gatewatch/gatewatch/schema"
+	"github.com/gatewatch/gatewatch/sidecar/sidecartest"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
 	"github.com/gatewatch/gatewatch/config"
 	"github.com/gatewatch/gatewatch/contract"
 	"github.com/gatewatch/gatewatch/rules"
-	"github.com/gatewatch/gatewatch/sidecar"
 )
 
 const gwConfig = `
@@ -70,10 +64,7 @@ type request struct {
 // rule hold (pending counts: the rules keep their real `for`) while no
 // other endpoint has an SLO alert.
 func TestSidecarPrometheus(t *testing.T) {
-	const bin = "/usr/bin/prometheus"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s is not installed; install the prometheus package (2.42) to run this test", bin)
-	}
+	promtest.SkipUnlessInstalled(t)
 	if testing.Short() {
 		t.Skip("starts a sidecar and a Prometheus; skipped with -short")
 	}
@@ -84,23 +75,7 @@ func TestSidecarPrometheus(t *testing.T) {
 	set, err := rules.Generate(c, cfg)
 	require.NoError(t, err)
 
-	logPath := filepath.Join(dir, "access.log")
-	require.NoError(t, os.WriteFile(logPath, nil, 0o644))
-	// Kong's JSON log lines are the easiest to write exactly.
-	cfg.Sidecar.Logs = []config.LogConfig{{Path: logPath, Format: "kong", Envelope: "none"}}
-	cfg.Sidecar.Listen = "127.0.0.1:0"
-	cfg.Sidecar.CheckpointDir = filepath.Join(dir, "state")
-	cfg.Sidecar.Start = config.StartBeginning
-	cfg.Sidecar.PollInterval = config.Duration(20 * time.Millisecond)
-	sc, err := sidecar.New(cfg, c, nil, prometheus.NewRegistry(), sidecar.Options{})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	sc, logPath := sidecartest.Start(t, dir, cfg, c)
 
 	// The writer appends 50 lines per kind of request every 200ms.
 	kinds := []request{
@@ -110,43 +85,21 @@ func TestSidecarPrometheus(t *testing.T) {
 		{"GET", "/catalog/books", false},
 		{"PUT", "/catalog/books", false},
 	}
-	wctx, stopWriting := context.WithCancel(context.Background())
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		rnd := rand.New(rand.NewPCG(1, 2))
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0o644)
-			if err != nil {
-				return
-			}
-			w := bufio.NewWriter(f)
-			now := time.Now()
-			for _, k := range kinds {
-				for i := range 50 {
-					status := http.StatusOK
-					if k.fail && i%2 == 0 {
-						status = http.StatusServiceUnavailable
-					}
-					w.Write(loggen.Line("kong", rnd, loggen.Request{
-						Time: now, Method: k.method, Path: k.path, Status: status,
-						Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond,
-					}))
-					w.WriteByte('\n')
+	sidecartest.WriteEvery(t, logPath, 200*time.Millisecond, func(w *bufio.Writer, rnd *rand.Rand, now time.Time) {
+		for _, k := range kinds {
+			for i := range 50 {
+				status := http.StatusOK
+				if k.fail && i%2 == 0 {
+					status = http.StatusServiceUnavailable
 				}
-			}
-			_ = w.Flush()
-			_ = f.Close()
-			select {
-			case <-wctx.Done():
-				return
-			case <-tick.C:
+				w.Write(loggen.Line("kong", rnd, loggen.Request{
+					Time: now, Method: k.method, Path: k.path, Status: status,
+					Duration: 4 * time.Millisecond, Upstream: 3 * time.Millisecond,
+				}))
+				w.WriteByte('\n')
 			}
 		}
-	}()
-	t.Cleanup(func() { stopWriting(); <-written })
+	})
 
 	rulesYAML, err := set.RulesYAML()
 	require.NoError(t, err)
@@ -163,8 +116,7 @@ func TestSidecarPrometheus(t *testing.T) {
 	missing := func() []string {
 		var out []string
 		for _, rec := range records {
-			var r result
-			if err := get(base+"/api/v1/query?"+url.Values{"query": {rec}}.Encode(), &r); err != nil || len(r.Data.Result) == 0 {
+			if promtest.Count(base, rec) <= 0 {
 				out = append(out, rec)
 			}
 		}
@@ -174,8 +126,8 @@ func TestSidecarPrometheus(t *testing.T) {
 		func() string { return fmt.Sprintf("recording rules without data: %v", missing()) })
 
 	burn := func() []map[string]string {
-		var r result
-		if err := get(base+"/api/v1/alerts", &r); err != nil {
+		r, err := promtest.Get(base, "/api/v1/alerts", nil)
+		if err != nil {
 			return nil
 		}
 		var out []map[string]string
@@ -195,7 +147,7 @@ func TestSidecarPrometheus(t *testing.T) {
 		}
 		return false
 	}, func() string {
-		return fmt.Sprintf("the page rule of GET /v1/orders/{id} never held; alerts: %v; 5xx ratios: %s", burn(), query(base, rules.ErrorRatio("5m")))
+		return fmt.Sprintf("the page rule of GET /v1/orders/{id} never held; alerts: %v; 5xx ratios: %s", burn(), promtest.Show(base, rules.ErrorRatio("5m")))
 	})
 	for _, a := range burn() {
 		require.Equal(t, rules.AlertAvailabilityBurn, a["alertname"], "every request is fast: %v", a)
@@ -203,39 +155,4 @@ func TestSidecarPrometheus(t *testing.T) {
 		require.Equal(t, "GET", a[schema.LabelMethod], "only the failing endpoint alerts: %v", a)
 		require.Equal(t, "payments", a[rules.LabelTeam])
 	}
-}
-
-// query returns the result of an instant query as JSON, for messages.
-func query(base, q string) string {
-	var r result
-	if err := get(base+"/api/v1/query?"+url.Values{"query": {q}}.Encode(), &r); err != nil {
-		return err.Error()
-	}
-	b, _ := json.Marshal(r.Data.Result)
-	return string(b)
-}
-
-type result struct {
-	Status string `json:"status"`
-	Data   struct {
-		Result []json.RawMessage `json:"result"`
-		Alerts []struct {
-			Labels map[string]string `json:"labels"`
-		} `json:"alerts"`
-	} `json:"data"`
-}
-
-func get(u string, v *result) error {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return err
-	}
-	if v.Status != "success" {
-		return fmt.Errorf("status %s", v.Status)
-	}
-	return nil
 }
