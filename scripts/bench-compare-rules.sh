@@ -56,7 +56,7 @@ go build -o "$WORK/rulescost" ./bench/rulescost
 echo "preparing $N endpoints, $HISTORY of history every $STEP"
 "$WORK/rulescost" prepare -n "$N" -dir "$WORK" -history "$HISTORY" -step "$STEP"
 printf 'gateway:\n  name: bench\n' >"$WORK/gatewatch.yaml"
-"$GW" generate rules -c "$WORK/gatewatch.yaml" --contract "$WORK/kong.yaml" -o "$WORK/gatewatch" >/dev/null 2>"$WORK/generate.log" ||
+"$GW" generate rules -c "$WORK/gatewatch.yaml" --contract "$WORK/kong.yaml" --output-dir "$WORK/gatewatch" >/dev/null 2>"$WORK/generate.log" ||
 	{ cat "$WORK/generate.log" >&2; exit 1; }
 mkdir -p "$WORK/sloth"
 "$WORK/bin/sloth" generate -i "$WORK/sloth.yml" -o "$WORK/sloth/rules.yml" 2>"$WORK/sloth.log" ||

@@ -288,7 +288,7 @@ func TestGenerateCanary(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(one, canary.ArgoTemplateFile))
 	require.NoError(t, err)
 	require.Contains(t, string(b), schema.LabelGateway+`="shop-gateway"`, "queries select the gateway of rules.GatewayName")
-	code, _, errOut = gw(t, "generate", "canary", "-o", one)
+	code, _, errOut = gw(t, "generate", "canary", "--output-dir", one)
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "no contract")
 }

@@ -92,7 +92,7 @@ func TestComposeStack(t *testing.T) {
 			// What make compose-files writes, compared with the tree.
 			cfgFile := filepath.Join(repoRoot, "deploy", "compose", p, "gatewatch.yaml")
 			out := t.TempDir()
-			code, _, errOut := gw(t, "generate", "all", "-c", cfgFile, "-o", out)
+			code, _, errOut := gw(t, "generate", "all", "-c", cfgFile, "--output-dir", out)
 			require.Equal(t, 0, code, errOut)
 			want := readTree(t, out)
 			got := readTree(t, filepath.Join(generated, p))

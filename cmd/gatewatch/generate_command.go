@@ -15,23 +15,28 @@ func generateParent(app *kingpin.Application) *kingpin.CmdClause {
 }
 
 // generateCommand registers `gatewatch generate name`: the contract and
-// gatewatch.yaml flags, -o/--output for the folder, and an action that
-// writes the files files returns from them. It returns the command, for
-// flags of its own.
+// gatewatch.yaml flags, --output-dir for the folder (and the deprecated
+// -o), --strict, and an action that writes the files files returns from
+// them. It returns the command, for flags of its own.
 func generateCommand(app *kingpin.Application, name, help string, files func(in *inputs) ([]outFile, error)) *kingpin.CmdClause {
 	var (
-		in  inputs
-		out string
+		in     inputs
+		strict bool
 	)
 	cmd := generateParent(app).Command(name, help)
 	in.flags(cmd)
-	cmd.Flag("output", "Directory to write the files to (created if missing).").Short('o').Default(".").StringVar(&out)
+	dir := outputDir(cmd)
+	cmd.Flag("strict", "Owner and SLO patterns of gatewatch.yaml that match no endpoint are errors: nothing is written, exit status 1.").BoolVar(&strict)
+	cmd.HelpLong(help + "\n\n" + generateExitHelp)
 	cmd.Action(func(*kingpin.ParseContext) error {
+		if err := preflight(&in, strict); err != nil {
+			return err
+		}
 		fs, err := files(&in)
 		if err != nil {
 			return err
 		}
-		return writeFiles(out, fs)
+		return writeFiles(dir(), fs)
 	})
 	return cmd
 }

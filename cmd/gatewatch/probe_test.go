@@ -101,7 +101,7 @@ func TestGenerateProbes(t *testing.T) {
 	abs, err := filepath.Abs("../../examples/krakend.json")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cfg, []byte("contract: {path: "+abs+"}\nprobe: {base_url: 'https://api.example.com'}\n"), 0o644))
-	code, out, errOut := gw(t, "generate", "probes", "-c", cfg, "-o", dir, "--blackbox-address", "blackbox:9115")
+	code, out, errOut := gw(t, "generate", "probes", "-c", cfg, "--output-dir", dir, "--blackbox-address", "blackbox:9115")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "blackbox.yml\t(3 checks)")
 	b, err := os.ReadFile(filepath.Join(dir, "probe-scrape.yml"))

@@ -130,7 +130,7 @@ shipper:
 	require.Equal(t, 7, es.Count("logs-gateway*"), "every line is stored, one as a dead letter")
 	code = record(gw(t, "sidecar", "-c", cfg, "--once", "--log.level", "debug"))
 	require.Equal(t, 0, code, printed.String())
-	code = record(gw(t, "generate", "all", "-c", cfg, "-o", filepath.Join(dir, "generated")))
+	code = record(gw(t, "generate", "all", "-c", cfg, "--output-dir", filepath.Join(dir, "generated")))
 	require.Equal(t, 0, code, printed.String())
 
 	// Secrets written where they do not belong are refused without being
