@@ -21,11 +21,13 @@ func init() {
 			in        inputs
 			files     []string
 			logFormat string
+			ownFormat string
 		)
 		cmd := app.Command("replay", "Ship existing access-log files to Elasticsearch (a backfill after an outage); idempotent: lines already stored are not stored again.")
 		in.flags(cmd)
 		cmd.Flag("access-log.format", "Format of the gateway's access-log files (an accesslog format name); default: the format of the first log in sidecar.logs.").StringVar(&logFormat)
 		cmd.Flag("log-format", "Deprecated: use --access-log.format.").Hidden().StringVar(&logFormat)
+		cmd.Flag("log.format", "Format of replay's own log (its warnings and errors): text or json; the files' format is --access-log.format.").Default("text").EnumVar(&ownFormat, ownLogFormats...)
 		cmd.Arg("files", "Access-log files to ship.").Required().ExistingFilesVar(&files)
 		cmd.Action(func(*kingpin.ParseContext) error {
 			cfg, c, err := replayInputs(&in)
@@ -35,7 +37,7 @@ func init() {
 			if logFormat != "" {
 				cfg.Sidecar.Logs = []config.LogConfig{{Path: "*", Format: logFormat}}
 			}
-			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			logger := ownLogger(stderr, ownFormat, slog.LevelWarn)
 			s, err := shipper.New(cfg, c, logger, nil)
 			if err != nil {
 				return err
