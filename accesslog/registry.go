@@ -12,6 +12,25 @@ import (
 // with an envelope, "cri+" or "docker+").
 var Formats = []string{"krakend", "krakend-json", "kong", "envoy", "envoy-text", "json", "auto"}
 
+// ByteCounts reports whether lines of a NewDecoder format (with or without
+// an envelope) can carry the request size and the response size. KrakenD's
+// access logs have neither (CE's gin line, EE's JSON line); format json
+// has those its mapping names; auto and the other formats may have both.
+func ByteCounts(format string, m *Mapping) (in, out bool) {
+	format, _ = strings.CutPrefix(format, "cri+")
+	format, _ = strings.CutPrefix(format, "docker+")
+	switch format {
+	case "krakend", "krakend-json":
+		return false, false
+	case "json":
+		if m == nil {
+			return false, false
+		}
+		return m.BytesIn != "", m.BytesOut != ""
+	}
+	return true, true
+}
+
 // Option tunes a decoder built by NewDecoder.
 type Option func(*options)
 

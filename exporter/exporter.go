@@ -114,6 +114,11 @@ type Options struct {
 	// duration histogram always has them (SLOs and quantiles are computed
 	// from it); the upstream one is for comparison.
 	NativeUpstream bool
+	// NoRequestBytes and NoResponseBytes leave out the request and the
+	// response size families, for log formats that never carry them
+	// (accesslog.ByteCounts: KrakenD's access logs have neither), so
+	// that they do not read as zero traffic forever.
+	NoRequestBytes, NoResponseBytes bool
 }
 
 // FieldLabel is one allow-listed access-log field.
@@ -271,8 +276,6 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		descRequests:  desc(schema.RequestsTotal),
 		descDuration:  desc(schema.RequestDuration),
 		descUpstream:  desc(schema.UpstreamDuration),
-		descReqBytes:  desc(schema.RequestBytes),
-		descRespBytes: desc(schema.ResponseBytes),
 		descBackends:  desc(schema.BackendResponses),
 		descByField:   desc(schema.RequestsByField),
 		descLines:     desc(schema.LinesRead),
@@ -286,6 +289,12 @@ func New(reg prometheus.Registerer, c *contract.Contract, o Options) *Exporter {
 		maxBackends:   o.MaxBackends,
 		backends:      map[string]*labelledCodes{},
 		errByWhy:      map[string]prometheus.Counter{},
+	}
+	if !o.NoRequestBytes {
+		e.descReqBytes = desc(schema.RequestBytes)
+	}
+	if !o.NoResponseBytes {
+		e.descRespBytes = desc(schema.ResponseBytes)
 	}
 	e.clients.reset()
 	for _, fl := range o.Fields {
@@ -536,13 +545,15 @@ func (e *Exporter) backend(host string) *labelledCodes {
 }
 
 // Describe implements prometheus.Collector for the families the Exporter
-// keeps itself.
+// keeps itself (without the byte families Options left out).
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		e.descRequests, e.descDuration, e.descUpstream, e.descReqBytes, e.descRespBytes,
 		e.descBackends, e.descByField, e.descLines, e.descBytes, e.descLastEvent,
 	} {
-		ch <- d
+		if d != nil {
+			ch <- d
+		}
 	}
 }
 
@@ -573,8 +584,12 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ms = append(ms,
 			e.histMetric(e.descDuration, s.duration, s.endpoint, s.method, e.track),
 			e.histMetric(e.descUpstream, s.upstream, s.endpoint, s.method, e.track))
-		counter(e.descReqBytes, s.reqBytes, s.endpoint, s.method, e.track)
-		counter(e.descRespBytes, s.respBytes, s.endpoint, s.method, e.track)
+		if e.descReqBytes != nil {
+			counter(e.descReqBytes, s.reqBytes, s.endpoint, s.method, e.track)
+		}
+		if e.descRespBytes != nil {
+			counter(e.descRespBytes, s.respBytes, s.endpoint, s.method, e.track)
+		}
 	}
 	for _, t := range e.backendList {
 		codes(e.descBackends, t)

@@ -15,7 +15,18 @@ const (
 	AlertProberOutboxStuck = "GatewatchProberOutboxStuck"
 	// AlertProberEventsRefused: PagerDuty refuses the prober's events.
 	AlertProberEventsRefused = "GatewatchProberEventsRefused"
+	// AlertSidecarSeesNoTraffic: the gateway answers its probes, but its
+	// sidecars read no access-log line.
+	AlertSidecarSeesNoTraffic = "GatewatchSidecarSeesNoTraffic"
 )
+
+// noTrafficWindow is how long a gateway that answers its probes may go
+// without one access-log line read before GatewatchSidecarSeesNoTraffic
+// holds: 15 minutes, or four probe intervals if longer, so that every
+// window holds several of the prober's own requests.
+func noTrafficWindow(probeInterval time.Duration) time.Duration {
+	return max(15*time.Minute, 4*probeInterval)
+}
 
 // probeAlerts read the external probes' gatewatch_probe_success, exported
 // by `gatewatch probe` and, renamed from probe_success, by the generated
@@ -33,6 +44,22 @@ func (g *generator) probeAlerts() []opAlert {
 	warn, within := warnAt.Seconds(), shortDuration(warnAt)
 	if warnAt%(24*time.Hour) == 0 {
 		within = fmt.Sprintf("%d days", warnAt/(24*time.Hour))
+	}
+	window := noTrafficWindow(g.cfg.Probe.Interval.Std())
+	up := g.sel(schema.PrometheusUp, eq(sidecarJob, g.cfg.Alerting.Job))
+	lines := g.sel(schema.LinesRead.Name)
+	// linesIn are the sidecar series of the no-traffic tests: the sidecar
+	// is scraped and follows a file that grows by perMinute lines; gw
+	// names the gateway.
+	linesIn := func(gw string, perMinute float64) []Series {
+		s := g.sidecar(inst0, schema.LabelGateway, gw)
+		f := g.sidecar(inst0, schema.LabelGateway, gw, schema.LabelFile, "/var/log/gw/access.log")
+		return []Series{g.in(schema.PrometheusUp, s, opRepeat(1)), g.in(schema.LinesRead.Name, f, counter(perMinute, opSamples))}
+	}
+	probeOf := func(gw string) Series {
+		m := l("health")
+		m[schema.LabelGateway] = gw
+		return Series{seriesString(schema.ProbeSuccess.Name, m), opRepeat(1)}
 	}
 	return []opAlert{
 		{
@@ -110,6 +137,30 @@ func (g *generator) probeAlerts() []opAlert {
 			fire:       []Series{{seriesString(schema.PagerDutyEvents.Name, rejected(l(""))), counter(1, opSamples)}},
 			quiet:      []Series{{seriesString(schema.PagerDutyEvents.Name, rejected(l(""))), opRepeat(0)}},
 			fireLabels: map[string]string{schema.LabelGateway: g.gateway, instance: "prober-1:9117"},
+		},
+		{
+			// The prober's requests go through the gateway and into its
+			// access log: a passing probe with no line read means the
+			// sidecar follows the wrong file (an old path, a glob
+			// matching a file the gateway no longer writes). A gateway
+			// whose sidecars are all down is GatewatchSidecarsAllDown's.
+			name: AlertSidecarSeesNoTraffic,
+			expr: fmt.Sprintf("max by (%[1]s) (%[2]s) == 1\nand on (%[1]s)\nsum by (%[1]s) (%[3]s) > 0\nunless on (%[1]s)\nsum by (%[1]s) (increase(%[4]s[%[5]s])) > 0",
+				schema.LabelGateway, success, up, lines, shortDuration(window)),
+			hold: 10 * time.Minute, severity: SeverityTicket,
+			summary: func(_, lit func(string) string) string {
+				return "The sidecars of " + lit(g.gateway) + " read no access-log line while the gateway answers its probes"
+			},
+			description: func(_, lit func(string) string) string {
+				return "The external probes of " + lit(g.gateway) + " pass, and they go through the gateway, yet its gatewatch sidecars have read no access-log line for " + HumanDuration(window) + ": they follow a file the gateway does not write (sidecar.logs[].path, the shared volume, or the gateway's access-log setting). Its requests are missing from the metrics and the SLO alerts."
+			},
+			// Fires although another gateway's sidecar reads lines;
+			// stays quiet while this one reads the probes' lines, and
+			// while the other gateway, answering its probe, reads none.
+			fire: append([]Series{probeOf(g.gateway)}, append(linesIn(g.gateway, 0), linesIn(otherGateway, 2)...)...),
+			quiet: append([]Series{probeOf(g.gateway), probeOf(otherGateway)},
+				append(linesIn(g.gateway, 2), linesIn(otherGateway, 0)...)...),
+			fireLabels: map[string]string{schema.LabelGateway: g.gateway},
 		},
 	}
 }

@@ -128,13 +128,16 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 			return nil, fmt.Errorf("sidecar: registering runtime metrics: %w", err)
 		}
 	}
+	bytesIn, bytesOut := byteCounts(sc, c)
 	s.exp = exporter.New(reg, c, exporter.Options{
-		Gateway:     gateway,
-		Track:       cfg.Gateway.Track,
-		Version:     cfg.Gateway.Version,
-		Buckets:     schema.Buckets(cfg.LatencyThresholds(c)...),
-		MaxBackends: sc.MaxBackends,
-		Fields:      fields,
+		Gateway:         gateway,
+		Track:           cfg.Gateway.Track,
+		Version:         cfg.Gateway.Version,
+		Buckets:         schema.Buckets(cfg.LatencyThresholds(c)...),
+		MaxBackends:     sc.MaxBackends,
+		Fields:          fields,
+		NoRequestBytes:  !bytesIn,
+		NoResponseBytes: !bytesOut,
 	})
 	s.exp.InitDecodeErrors(decodeReasons...)
 
@@ -382,4 +385,23 @@ type Summary struct {
 // Summary returns the counts so far; call it after Run returns.
 func (s *Sidecar) Summary() Summary {
 	return Summary{Lines: s.pipe.lines, DecodeErrors: s.pipe.errors}
+}
+
+// byteCounts reports whether some configured log's format can carry the
+// request and the response size: the exporter leaves out the families no
+// log can fill (a KrakenD CE sidecar would export zeros forever).
+func byteCounts(sc *config.SidecarConfig, c *contract.Contract) (in, out bool) {
+	if len(sc.Logs) == 0 {
+		return true, true // logline decodes by detection
+	}
+	var kind contract.Kind
+	if c != nil {
+		kind = c.Gateway
+	}
+	for i := range sc.Logs {
+		l := &sc.Logs[i]
+		i, o := accesslog.ByteCounts(l.DecoderFormat(kind), l.Mapping)
+		in, out = in || i, out || o
+	}
+	return in, out
 }

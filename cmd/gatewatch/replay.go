@@ -24,6 +24,7 @@ func init() {
 			logFormat    string
 			urls         []string
 			maxRetryTime time.Duration
+			ownFormat    string
 		)
 		cmd := app.Command("replay", "Ship existing access-log files to Elasticsearch (a backfill after an outage); idempotent: lines already stored are not stored again. Exit status: 0 everything stored, 2 not everything could be stored (Elasticsearch unreachable or refusing for --max-retry-time, bad arguments, unreadable input).")
 		in.flags(cmd)
@@ -31,6 +32,7 @@ func init() {
 		durationFlag(cmd, "max-retry-time", "Give up, with a summary of what was and was not stored, when Elasticsearch has acknowledged nothing for this long.", "5m", &maxRetryTime)
 		cmd.Flag("access-log.format", "Format of the gateway's access-log files (an accesslog format name); default: the format of the first log in sidecar.logs.").StringVar(&logFormat)
 		cmd.Flag("log-format", "Deprecated: use --access-log.format.").Hidden().StringVar(&logFormat)
+		cmd.Flag("log.format", "Format of replay's own log (its warnings and errors): text or json; the files' format is --access-log.format.").Default("text").EnumVar(&ownFormat, ownLogFormats...)
 		cmd.Arg("files", "Access-log files to ship.").Required().ExistingFilesVar(&files)
 		cmd.Action(func(*kingpin.ParseContext) error {
 			cfg, c, err := replayInputs(&in)
@@ -48,7 +50,7 @@ func init() {
 			if maxRetryTime <= 0 {
 				return fmt.Errorf("replay: --max-retry-time must be positive, got %s", config.Duration(maxRetryTime))
 			}
-			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			logger := ownLogger(stderr, ownFormat, slog.LevelWarn)
 			s, err := shipper.New(cfg, c, logger, nil)
 			if err != nil {
 				return err
