@@ -62,7 +62,8 @@ func exposition(requests200, requests503 int, fast, slow int) string {
 	w("%s_sum{endpoint=\"/v1/orders\",method=\"POST\",track=\"stable\"} 1\n", n)
 	w("%s_count{endpoint=\"/v1/orders\",method=\"POST\",track=\"stable\"} %d\n", n, fast+slow)
 	w("# TYPE %s counter\n%s{file=\"a.log\"} %d\n", schema.LinesRead.Name, schema.LinesRead.Name, requests200+requests503+3)
-	w("# TYPE %s counter\n%s{reason=\"not_access_log\"} 3\n", schema.DecodeErrors.Name, schema.DecodeErrors.Name)
+	w("# TYPE %s counter\n%s{reason=\"syntax\"} 3\n", schema.DecodeErrors.Name, schema.DecodeErrors.Name)
+	w("# TYPE %s counter\n%s{reason=\"other_log\"} 5\n", schema.SkippedLines.Name, schema.SkippedLines.Name)
 	return b.String()
 }
 
@@ -83,6 +84,7 @@ func TestRates(t *testing.T) {
 	cur := parse(t, t0.Add(10*time.Second), exposition(150, 20, 130, 40))
 	require.Equal(t, 173.0, cur.lines)
 	require.Equal(t, 3.0, cur.decodeErrors)
+	require.Equal(t, 5.0, cur.skipped)
 	r := rates(old, cur)[epKey{"/v1/orders", "POST"}]
 	require.InDelta(t, 6.0, r.rps, 1e-9)
 	require.InDelta(t, 1.0, r.errRPS, 1e-9)

@@ -32,6 +32,9 @@ type snapshot struct {
 	eps          map[epKey]*epCounts
 	lines        float64 // access-log lines read
 	decodeErrors float64
+	// skipped counts lines of another log in the stream (gin's error
+	// line after a 5xx), which are not decode errors.
+	skipped float64
 }
 
 // scrapeSidecar reads the sidecar's /metrics.
@@ -113,6 +116,7 @@ func parseSnapshot(at time.Time, fams map[string]*dto.MetricFamily) *snapshot {
 	}
 	s.lines = sum(schema.LinesRead.Name)
 	s.decodeErrors = sum(schema.DecodeErrors.Name)
+	s.skipped = sum(schema.SkippedLines.Name)
 	return s
 }
 

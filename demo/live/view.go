@@ -28,10 +28,10 @@ type view struct {
 	setup  []string
 	events []event
 
-	rows      map[epKey]epRate
-	err5m     map[epKey]float64
-	lines     float64
-	decodeErr float64
+	rows               map[epKey]epRate
+	err5m              map[epKey]float64
+	lines              float64
+	decodeErr, skipped float64
 
 	alerts       []promAlert
 	amActive     int
@@ -99,7 +99,7 @@ func (d *demo) loop(ctx context.Context) error {
 				old = snaps[0]
 			}
 			v.rows = rates(old, s)
-			v.lines, v.decodeErr = s.lines, s.decodeErrors
+			v.lines, v.decodeErr, v.skipped = s.lines, s.decodeErrors, s.skipped
 		}
 
 		if d.prom != nil && n%2 == 0 {
@@ -289,7 +289,7 @@ func (d *demo) screen(elapsed time.Duration) string {
 		now = v.burst.what
 	}
 	fmt.Fprintf(&b, "now:  %s\nnext: %s at %s\n\n", now, v.next.what, clock(v.nextAt))
-	fmt.Fprintf(&b, "PER ENDPOINT, last 10s (sidecar: %.0f log lines read, %.0f of them not access lines: gin's error line after a 5xx)\n", v.lines, v.decodeErr)
+	fmt.Fprintf(&b, "PER ENDPOINT, last 10s (sidecar: %.0f log lines read, %.0f skipped as gin's error line after a 5xx, %.0f not decoded)\n", v.lines, v.skipped, v.decodeErr)
 	b.WriteString(d.table())
 	b.WriteString("\n")
 	if d.prom == nil {
