@@ -243,9 +243,12 @@ func TestDemoWithoutPrometheus(t *testing.T) {
 		t.Skip("runs the demo for 12 seconds")
 	}
 	gatewatch, krakend, _ := build(t)
-	out := filepath.Join(t.TempDir(), "out")
 	examples, err := filepath.Abs("../examples")
 	require.NoError(t, err)
+	// A relative -out, as make demo passes (out/demo): the generated
+	// Kubernetes manifests once refused the relative state folder.
+	t.Chdir(t.TempDir())
+	out := filepath.Join("out", "demo")
 	text := runDemo(t, 60*time.Second, nil, "-gatewatch", gatewatch, "-krakend", krakend, "-examples", examples, "-out", out,
 		"-seconds", "12", "-hey", "none", "-prometheus", "none", "-alertmanager", "none")
 	require.NotContains(t, text, "\x1b", "escape codes in plain output")

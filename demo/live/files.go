@@ -44,7 +44,13 @@ func demoConfig(example, out, contractPath, sidecarAddr, pdURL, pageKeyFile, tic
 	root := doc.Content[0]
 	set(root, contractPath, "contract", "path")
 	set(root, sidecarAddr, "sidecar", "listen")
-	set(root, "state", "sidecar", "checkpoint_dir")
+	// Absolute, as a path in a pod must be: generate all also writes the
+	// Kubernetes manifests, which refuse a relative checkpoint folder.
+	state, err := filepath.Abs(filepath.Join(out, "state"))
+	if err != nil {
+		return nil, err
+	}
+	set(root, state, "sidecar", "checkpoint_dir")
 	set(root, pdURL, "alerting", "pagerduty", "url")
 	set(root, pageKeyFile, "alerting", "pagerduty", "page", "routing_key_file")
 	set(root, ticketKeyFile, "alerting", "pagerduty", "ticket", "routing_key_file")
