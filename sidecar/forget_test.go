@@ -115,6 +115,9 @@ func TestForgetRotatedFiles(t *testing.T) {
 		writeLines(t, log, "kong", rnd, live)
 		read(live)
 		require.NoError(t, os.Rename(log, dated(i)))
+		waitFor(t, "the reader to see the rename", func() bool {
+			return slices.ContainsFunc(s.tailer.Stats().Files, func(f tail.FileStats) bool { return f.Path == dated(i) })
+		})
 		writeLines(t, dated(i), "kong", rnd, late) // the old writer, before it reopens
 		read(late)
 		if i >= 1 {
