@@ -38,6 +38,12 @@ type SidecarConfig struct {
 	// MaxBackends bounds the backend label (default 100; further upstream
 	// hosts are counted as "other").
 	MaxBackends int `yaml:"max_backends"`
+	// ForgetFilesAfter is how long the per-file series of a file no
+	// longer followed (rotated away and drained, deleted) stay on /metrics
+	// before they are removed (default 10m, at least 1m): dated rotated
+	// names (kubelet, logrotate dateext) would otherwise add series
+	// without end.
+	ForgetFilesAfter Duration `yaml:"forget_files_after"`
 	// ScrapeGateway, when set, serves the gateway's own metrics beside
 	// the sidecar's.
 	ScrapeGateway *ScrapeGatewayConfig `yaml:"scrape_gateway"`
@@ -100,6 +106,10 @@ const (
 	DefaultCheckpointInterval   = 5 * time.Second
 	DefaultGatewayScrapeTimeout = 2 * time.Second
 	DefaultMaxBackends          = 100
+	DefaultForgetFilesAfter     = 10 * time.Minute
+	// MinForgetFilesAfter keeps a file's last values on /metrics for
+	// several scrapes after its last line.
+	MinForgetFilesAfter = time.Minute
 )
 
 // Start positions of the sidecar's reader.
@@ -141,6 +151,9 @@ func (c *SidecarConfig) applyDefaults() {
 	}
 	if c.MaxBackends == 0 {
 		c.MaxBackends = DefaultMaxBackends
+	}
+	if c.ForgetFilesAfter == 0 {
+		c.ForgetFilesAfter = Duration(DefaultForgetFilesAfter)
 	}
 	if c.ScrapeGateway != nil && c.ScrapeGateway.Timeout == 0 {
 		c.ScrapeGateway.Timeout = Duration(DefaultGatewayScrapeTimeout)
@@ -206,6 +219,9 @@ func (c *SidecarConfig) validate(v *validator) {
 	}
 	if c.MaxBackends < 1 {
 		v.errorf(append(at, "max_backends"), "must be at least 1 (default 100)")
+	}
+	if c.ForgetFilesAfter.Std() < MinForgetFilesAfter {
+		v.errorf(append(at, "forget_files_after"), "%s is too short; expected at least 1m, longer than twice the scrape interval (default 10m)", c.ForgetFilesAfter)
 	}
 	extracted := map[string]bool{}
 	for _, l := range c.Logs {

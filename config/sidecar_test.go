@@ -23,6 +23,7 @@ func TestSidecarDefaults(t *testing.T) {
 	require.Equal(t, 250*time.Millisecond, s.PollInterval.Std())
 	require.Equal(t, 5*time.Second, s.CheckpointInterval.Std())
 	require.Equal(t, 100, s.MaxBackends)
+	require.Equal(t, 10*time.Minute, s.ForgetFilesAfter.Std())
 	require.Nil(t, s.ScrapeGateway)
 }
 
@@ -43,6 +44,7 @@ sidecar:
   start: end
   max_line_bytes: 1024
   poll_interval: 50ms
+  forget_files_after: 2h
   scrape_gateway: {url: "http://localhost:8080/metrics"}
   extra_labels:
     - field: tenant
@@ -58,6 +60,7 @@ sidecar:
 	require.Equal(t, "cri+json", s.Logs[0].DecoderFormat(contract.KrakenD))
 	require.Equal(t, "kong", s.Logs[1].DecoderFormat(contract.Envoy))
 	require.Equal(t, 2*time.Second, s.ScrapeGateway.Timeout.Std())
+	require.Equal(t, 2*time.Hour, s.ForgetFilesAfter.Std())
 	require.Equal(t, []ExtraLabelConfig{{Field: "tenant", Values: []string{"acme", "globex"}}}, s.ExtraLabels)
 }
 
@@ -109,6 +112,8 @@ func TestSidecarErrors(t *testing.T) {
 		{"bad poll", "sidecar:\n  poll_interval: 1ms\n", "gw.yaml:2:3: sidecar.poll_interval: 1ms is out of range"},
 		{"bad poll type", "sidecar:\n  poll_interval: soon\n", `gw.yaml:2:18: sidecar.poll_interval: "soon" is not a duration`},
 		{"bad url", "sidecar:\n  scrape_gateway: {url: localhost:8080}\n", `gw.yaml:2:20: sidecar.scrape_gateway.url: "localhost:8080" is not an http(s) URL`},
+		{"forget too soon", "sidecar:\n  forget_files_after: 30s\n", "gw.yaml:2:3: sidecar.forget_files_after: 30s is too short; expected at least 1m"},
+		{"bad forget type", "sidecar:\n  forget_files_after: [1m]\n", "gw.yaml:2:23: sidecar.forget_files_after: expected a duration"},
 		{"bad backends", "sidecar:\n  max_backends: -1\n", "gw.yaml:2:3: sidecar.max_backends: must be at least 1"},
 		{"extra label not extracted", "sidecar:\n  extra_labels:\n    - {field: tenant, values: [a]}\n", `gw.yaml:3:8: sidecar.extra_labels[0].field: field "tenant" is not extracted by any log`},
 		{"extra label without values", "sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s, extra: {tenant: t}}\n  extra_labels:\n    - field: tenant\n", "gw.yaml:7:7: sidecar.extra_labels[0].values: 0 values; expected 1 to 100"},
@@ -134,6 +139,7 @@ func FuzzSidecarSection(f *testing.F) {
 	f.Add("sidecar:\n  logs:\n    - {path: a.log*, format: kong, envelope: cri}\n  listen: :9145\n  start: end\n")
 	f.Add("sidecar:\n  logs:\n    - path: a\n      format: json\n      mapping: {method: m, path: p, status: s, extra: {tenant: t}}\n  extra_labels: [{field: tenant, values: [x]}]\n")
 	f.Add("sidecar:\n  scrape_gateway: {url: 'http://[::1]:8001/metrics', timeout: 1s}\n  poll_interval: 5d\n")
+	f.Add("sidecar:\n  forget_files_after: 1h30m\n")
 	f.Add("sidecar:\n  logs: [{path: '-'}, {path: '-'}]\n  max_line_bytes: -1\n")
 	f.Add("sidecar:\n  logs:\n    - {path: a, format: kong, extra: {variant: request.headers.x-ab-variant, 'b-c': '.'}}\n  extra_labels: [{field: variant, values: [A, B]}]\n")
 	f.Fuzz(func(t *testing.T, in string) {

@@ -232,11 +232,18 @@ type labelledCodes struct {
 }
 
 type fileCounters struct {
-	path         string
+	key          string // the path as given to File
+	path         string // the label value
 	lines, bytes uint64 // guarded by mu
 	// The reader's counts since the last Flush.
 	pendingLines, pendingBytes uint64
 	dirty                      bool
+	// seen is when the file was last open or read, seenLines its lines
+	// then (guarded by mu); gone is set when ForgetFiles removed the
+	// series.
+	seen      time.Time
+	seenLines uint64
+	gone      atomic.Bool
 }
 
 // New registers every metric family of the sidecar with reg (nil: none)
@@ -492,8 +499,14 @@ func (e *Exporter) Flush() {
 		e.fieldList[o.table].codes.inc(o.code)
 	}
 	for _, f := range e.dirtyFiles {
-		f.lines += f.pendingLines
-		f.bytes += f.pendingBytes
+		to := f
+		if f.gone.Load() {
+			// Forgotten while the reader still held it (the file is back
+			// at its path): the lines go to the path's current series.
+			to = e.fileLocked(f.key)
+		}
+		to.lines += f.pendingLines
+		to.bytes += f.pendingBytes
 		f.pendingLines, f.pendingBytes, f.dirty = 0, 0, false
 	}
 	e.lastEvPublished = e.lastEvSec
@@ -664,6 +677,10 @@ type FileMetrics struct {
 	Lag prometheus.Gauge
 }
 
+// Forgotten reports that ForgetFiles removed the file's series since File
+// returned f: ask File again for the path's current ones.
+func (f FileMetrics) Forgotten() bool { return f.c != nil && f.c.gone.Load() }
+
 // Line counts one line of n bytes read from the file. Like Record, it is
 // for the metrics reader's goroutine and published by Flush.
 func (f FileMetrics) Line(n int64) {
@@ -681,15 +698,56 @@ func (f FileMetrics) Line(n int64) {
 // File returns the self-metrics of a followed file, creating them at zero.
 func (e *Exporter) File(path string) FileMetrics {
 	e.mu.Lock()
-	c, ok := e.files[path]
-	if !ok {
-		path = string(append([]byte(nil), path...))
-		c = &fileCounters{path: labelValue(path)}
-		e.files[path] = c
-		e.fileList = append(e.fileList, c)
-	}
+	c := e.fileLocked(path)
 	e.mu.Unlock()
 	return FileMetrics{e: e, c: c, Lag: e.lagBytes.WithLabelValues(c.path)}
+}
+
+// fileLocked returns the counters of path, creating them; called with mu
+// held.
+func (e *Exporter) fileLocked(path string) *fileCounters {
+	if c, ok := e.files[path]; ok {
+		return c
+	}
+	path = string(append([]byte(nil), path...))
+	c := &fileCounters{key: path, path: labelValue(path), seen: e.now()}
+	e.files[path] = c
+	e.fileList = append(e.fileList, c)
+	return c
+}
+
+// ForgetFiles removes the series of every file (lines_read_total,
+// bytes_read_total, lag_bytes) that is not in open and has been neither
+// open nor read for at least after, and returns their paths in the order
+// the files appeared. A removed series is gone from /metrics, not reset:
+// if its path is read again, its series start again at zero. after <= 0
+// removes nothing. Call it periodically (the sidecar does every second
+// with the tailer's open files); it never touches the reader's hot path.
+func (e *Exporter) ForgetFiles(open map[string]bool, after time.Duration) []string {
+	if after <= 0 {
+		return nil
+	}
+	now := e.now()
+	var gone []string
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	kept := e.fileList[:0]
+	for _, f := range e.fileList {
+		if open[f.key] || f.lines != f.seenLines {
+			f.seen, f.seenLines = now, f.lines
+		}
+		if now.Sub(f.seen) < after {
+			kept = append(kept, f)
+			continue
+		}
+		f.gone.Store(true)
+		delete(e.files, f.key)
+		e.lagBytes.DeleteLabelValues(f.path)
+		gone = append(gone, f.key)
+	}
+	clear(e.fileList[len(kept):])
+	e.fileList = kept
+	return gone
 }
 
 // CheckpointWritten records that the metrics reader's checkpoint was

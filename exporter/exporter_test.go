@@ -423,3 +423,76 @@ func TestGatewayLabel(t *testing.T) {
 		}
 	}
 }
+
+// fileSeries returns the value of each per-file family's series by file
+// label ("lines", "bytes", "lag" prefixes).
+func fileSeries(t *testing.T, g prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	require.NoError(t, err)
+	short := map[string]string{schema.LinesRead.Name: "lines", schema.BytesRead.Name: "bytes", schema.LagBytes.Name: "lag"}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		prefix, ok := short[mf.GetName()]
+		if !ok {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == schema.LabelFile {
+					got[prefix+" "+l.GetValue()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return got
+}
+
+// TestForgetFiles: the series of a file neither open nor read for the
+// forget time are removed; open files, and files read since, keep theirs
+// with their values; a forgotten path read again starts at zero, and lines
+// counted on a handle taken before the removal are not lost.
+func TestForgetFiles(t *testing.T) {
+	now := time.Unix(10_000, 0)
+	reg := prometheus.NewPedanticRegistry()
+	e := New(reg, testContract(), Options{Now: func() time.Time { return now }})
+	live, old, quiet := e.File("/l/access.log"), e.File("/l/access.log-20261201"), e.File("/l/access.log-20261202")
+	live.Line(100)
+	live.Lag.Set(7)
+	old.Line(50)
+	old.Lag.Set(3)
+	quiet.Line(10)
+	e.Flush()
+	open := map[string]bool{"/l/access.log": true}
+
+	require.Empty(t, e.ForgetFiles(open, 0), "0 forgets nothing")
+	// Lines read are noticed at the next call (the sidecar calls it every
+	// second): the forget time counts from there.
+	require.Empty(t, e.ForgetFiles(open, 10*time.Minute))
+	now = now.Add(5 * time.Minute)
+	require.Empty(t, e.ForgetFiles(open, 10*time.Minute))
+	quiet.Line(20) // read since: it is not gone yet
+	e.Flush()
+	now = now.Add(5 * time.Minute)
+	require.Equal(t, []string{"/l/access.log-20261201"}, e.ForgetFiles(open, 10*time.Minute))
+	require.True(t, old.Forgotten())
+	require.False(t, live.Forgotten())
+	require.Equal(t, map[string]float64{
+		"lines /l/access.log": 1, "bytes /l/access.log": 100, "lag /l/access.log": 7,
+		"lines /l/access.log-20261202": 2, "bytes /l/access.log-20261202": 30, "lag /l/access.log-20261202": 0,
+	}, fileSeries(t, reg))
+
+	// A line counted on the old handle after the removal (the path is back)
+	// goes to the path's new series, which starts at zero.
+	old.Line(5)
+	e.Flush()
+	again := e.File("/l/access.log-20261201")
+	require.False(t, again.Forgotten())
+	require.Equal(t, 1.0, fileSeries(t, reg)["lines /l/access.log-20261201"])
+	require.Equal(t, 5.0, fileSeries(t, reg)["bytes /l/access.log-20261201"])
+
+	require.Empty(t, e.ForgetFiles(open, 10*time.Minute))
+	now = now.Add(10 * time.Minute)
+	require.Equal(t, []string{"/l/access.log-20261202", "/l/access.log-20261201"}, e.ForgetFiles(open, 10*time.Minute))
+	require.Equal(t, map[string]float64{"lines /l/access.log": 1, "bytes /l/access.log": 100, "lag /l/access.log": 7}, fileSeries(t, reg))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,6 +48,12 @@ type pipeline struct {
 	lagMu    sync.Mutex
 	lagFiles map[string]bool
 
+	// forgetAfter is sidecar.forget_files_after: setLag removes the
+	// series of files gone that long, and sets forgot so that the
+	// reader's goroutine drops its handles of them (afterRead).
+	forgetAfter time.Duration
+	forgot      atomic.Bool
+
 	logger *slog.Logger
 	// warned is when a decode error of each reason was last logged;
 	// further ones are logged at most once a minute per reason.
@@ -73,14 +80,18 @@ func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.E
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
 	p := &pipeline{
-		logger:     logger,
-		warned:     map[string]time.Time{},
-		suppressed: map[string]int{},
-		exp:        exp,
-		reader:     lr,
-		files:      map[string]exporter.FileMetrics{},
-		lagFiles:   map[string]bool{},
-		partial:    map[uint64]int64{},
+		logger:      logger,
+		warned:      map[string]time.Time{},
+		suppressed:  map[string]int{},
+		exp:         exp,
+		reader:      lr,
+		files:       map[string]exporter.FileMetrics{},
+		lagFiles:    map[string]bool{},
+		partial:     map[uint64]int64{},
+		forgetAfter: sc.ForgetFilesAfter.Std(),
+	}
+	if p.forgetAfter <= 0 {
+		p.forgetAfter = config.DefaultForgetFilesAfter
 	}
 	p.skippedVec = prometheus.NewCounterVec(prometheus.CounterOpts{Name: schema.SkippedLines.Name, Help: schema.SkippedLines.Help}, schema.SkippedLines.VariableLabels())
 	p.skipped = p.skippedVec.WithLabelValues(accesslog.SkippedOtherLog)
@@ -89,7 +100,7 @@ func newPipeline(sc *config.SidecarConfig, c *contract.Contract, exp *exporter.E
 }
 
 func (p *pipeline) file(path string) exporter.FileMetrics {
-	if fm, ok := p.files[path]; ok {
+	if fm, ok := p.files[path]; ok && !fm.Forgotten() {
 		return fm
 	}
 	path = string(append([]byte(nil), path...))
@@ -181,13 +192,33 @@ func (p *pipeline) decodeError(l tail.Line, reason, msg string) {
 	p.suppressed[reason] = 0
 }
 
+// afterRead publishes a read's lines (tail.Options.AfterRead) and, once
+// setLag has removed files' series, drops the handles of them, so that
+// neither the exporter nor p.files keeps a series per rotated name. It
+// runs on the reader's goroutine, once per read, never per line.
+func (p *pipeline) afterRead() {
+	p.exp.Flush()
+	if p.forgot.Load() && p.forgot.Swap(false) {
+		for path, fm := range p.files {
+			if fm.Forgotten() {
+				delete(p.files, path)
+			}
+		}
+		if p.lastFile.Forgotten() {
+			p.lastPath, p.lastFile = "", exporter.FileMetrics{}
+		}
+	}
+}
+
 // setLag publishes the unread bytes of every open file; files no longer
-// open get 0.
+// open get 0 until they have been gone (not followed, not held) for
+// forgetAfter, when their series are removed.
 func (p *pipeline) setLag(files []tail.FileStats) {
 	p.lagMu.Lock()
 	defer p.lagMu.Unlock()
 	open := make(map[string]bool, len(files))
 	for _, f := range files {
+		open[f.Path] = true
 		if f.Path == "-" {
 			continue
 		}
@@ -196,8 +227,14 @@ func (p *pipeline) setLag(files []tail.FileStats) {
 			lag = 0
 		}
 		p.exp.File(f.Path).Lag.Set(float64(lag))
-		open[f.Path] = true
 		p.lagFiles[f.Path] = true
+	}
+	if gone := p.exp.ForgetFiles(open, p.forgetAfter); len(gone) > 0 {
+		for _, path := range gone {
+			delete(p.lagFiles, path)
+		}
+		p.forgot.Store(true)
+		p.logger.Debug("removed the series of files no longer followed", "files", len(gone), "forget_files_after", config.Duration(p.forgetAfter).String())
 	}
 	for path := range p.lagFiles {
 		if !open[path] {

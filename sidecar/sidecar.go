@@ -176,8 +176,8 @@ func New(cfg *config.Config, c *contract.Contract, logger *slog.Logger, reg *pro
 		OneShot:            opts.Once,
 		HoldUnterminated:   true, // --once on a live file: its half-written last line waits for the next run
 		Stdin:              opts.Stdin,
-		AfterRead:          s.exp.Flush, // publish each read's lines at once
-		ManualAck:          true,        // a partial piece is acknowledged with its last piece
+		AfterRead:          s.pipe.afterRead, // publish each read's lines at once
+		ManualAck:          true,             // a partial piece is acknowledged with its last piece
 		Logger:             logger,
 	})
 	if err != nil {
