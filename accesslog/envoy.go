@@ -81,7 +81,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 	// No e.Reset: a line decoded without error has every field of e
 	// written below (after an error e is undefined but for Raw).
 	e.Raw = line
-	e.Layout = Layout{}
+	e.layout = lineLayout{}
 	d.scratch = growScratch(d.scratch, len(line))
 	s := &d.s
 	s.reset(line, &d.scratch)
@@ -106,7 +106,7 @@ func (d *EnvoyDecoder) Decode(line []byte, e *Event) error {
 		s.rec = nil
 		d.tmpl.learn(line)
 	}
-	e.Layout = d.tmpl.layout(line)
+	e.layout = d.tmpl.layout(line)
 	e.Time = time.Time{}
 	if v, ok := f.str(ekStartTime); ok && v != "" && v != "-" {
 		t, tok := parseRFC3339Cached(v, d.loc, &d.times)

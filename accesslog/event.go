@@ -53,10 +53,10 @@ type Event struct {
 	Fields map[string]string
 	// Raw is the whole line as read, without the trailing newline.
 	Raw []byte
-	// Layout describes Raw when the decoder read it with a line template
-	// (Envoy and Kong JSON); the zero Layout otherwise. It is valid until
+	// layout describes Raw when the decoder read it with a line template
+	// (Envoy and Kong JSON); the zero lineLayout otherwise. It is valid until
 	// the decoder's next Decode.
-	Layout Layout
+	layout lineLayout
 }
 
 // Reset clears e for reuse, keeping its Fields map.
@@ -90,7 +90,7 @@ func (e *Event) Clone() Event {
 		}
 	}
 	c.Raw = append([]byte(nil), e.Raw...)
-	c.Layout = Layout{} // it points into the decoder
+	c.layout = lineLayout{} // it points into the decoder
 	return c
 }
 

@@ -86,39 +86,39 @@ func checkDecode(t *testing.T, d accesslog.Decoder, line []byte, stateless bool)
 	if err := d.Decode(line, &e2); err != nil {
 		t.Fatalf("second decode failed: %v", err)
 	}
-	if diff := cmp.Diff(first, e2.Clone(), cmpopts.IgnoreFields(accesslog.Event{}, "Layout")); diff != "" {
+	if diff := cmp.Diff(first, e2.Clone(), cmpopts.IgnoreUnexported(accesslog.Event{})); diff != "" {
 		t.Fatalf("decoding is not deterministic (-first +second):\n%s", diff)
 	}
 }
 
-// checkLayout checks that e.Layout, when the decoder set one, puts line
+// checkLayout checks that e's layout, when the decoder set one, puts line
 // back together from its literal pieces and values, and that the literal
-// pieces of a Layout ID never change.
+// pieces of a layout id never change.
 func checkLayout(t *testing.T, e *accesslog.Event, line []byte) {
-	l := &e.Layout
-	if l.ID() == 0 {
+	id, describes, literals, values := accesslog.LayoutOf(e, line)
+	if id == 0 {
 		return
 	}
-	if !l.Of(e.Raw) || !l.Of(line) {
-		t.Fatalf("layout %d does not describe the line it came with", l.ID())
+	if !describes {
+		t.Fatalf("layout %d does not describe the line it came with", id)
 	}
 	var whole, lits []byte
-	for k := range l.Len() {
-		whole = append(whole, l.Literal(k)...)
-		whole = append(whole, l.Value(k)...)
-		lits = append(append(lits, l.Literal(k)...), 0)
+	for k, v := range values {
+		whole = append(whole, literals[k]...)
+		whole = append(whole, v...)
+		lits = append(append(lits, literals[k]...), 0)
 	}
-	whole = append(whole, l.Literal(l.Len())...)
-	lits = append(lits, l.Literal(l.Len())...)
+	whole = append(whole, literals[len(values)]...)
+	lits = append(lits, literals[len(values)]...)
 	if !bytes.Equal(whole, line) {
-		t.Fatalf("layout %d puts together\n%q\nnot the line\n%q", l.ID(), whole, line)
+		t.Fatalf("layout %d puts together\n%q\nnot the line\n%q", id, whole, line)
 	}
-	if prev, ok := layoutLits.LoadOrStore(l.ID(), string(lits)); ok && prev.(string) != string(lits) {
-		t.Fatalf("layout %d changed its literal pieces:\n%q\n%q", l.ID(), prev, lits)
+	if prev, ok := layoutLits.LoadOrStore(id, string(lits)); ok && prev.(string) != string(lits) {
+		t.Fatalf("layout %d changed its literal pieces:\n%q\n%q", id, prev, lits)
 	}
 }
 
-// layoutLits holds the literal pieces seen for each Layout ID.
+// layoutLits holds the literal pieces seen for each layout id.
 var layoutLits sync.Map
 
 // depth is the bracket nesting of a JSON text (strings ignored roughly).

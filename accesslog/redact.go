@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unsafe"
+
+	"github.com/gatewatch/gatewatch/internal/jsonstr"
 )
 
 // Redacted replaces the value of every sensitive header, cookie and query
@@ -19,8 +21,12 @@ var DefaultRedactNames = []string{
 }
 
 // Redactor removes credentials from Events and raw lines before they
-// leave the pod. Names are compared without regard to case. A Redactor
-// keeps scratch buffers: it is not safe for concurrent use.
+// leave the pod. Names are compared without regard to case. Its API is
+// two calls: RedactFields for an Event's decoded fields and
+// AppendRedactedJSONString for the line itself; how they go fast (the
+// decoder's line layout, the values found plain) stays inside the
+// package. A Redactor keeps scratch buffers: it is not safe for
+// concurrent use.
 type Redactor struct {
 	names   [][]byte // lower case, longest first
 	anchors []anchor // how the names are looked for in a line
@@ -29,7 +35,7 @@ type Redactor struct {
 	// a name's), 0 for the others.
 	anchorOf [256]uint8
 	// layouts remembers whether the literal pieces of the two most
-	// recent line layouts hold a name (see ScanLayout).
+	// recent line layouts hold a name (see scanLayout).
 	layouts    [2]layoutNames
 	layoutLast int
 	out        []byte
@@ -37,6 +43,8 @@ type Redactor struct {
 	// fromSecret are the extra fields (WithExtra) taken from a sensitive
 	// place: redacted whatever their own name.
 	fromSecret map[string]bool
+	msg        messageEscaper // the literal pieces of recent layouts, escaped
+	escape     valueSet       // the values of the line being appended that need escaping
 }
 
 type layoutNames struct {
@@ -45,7 +53,7 @@ type layoutNames struct {
 	pieces    int // bytes in the literal pieces
 }
 
-// maxValueBytes is the most value bytes ScanLayout reads one at a time;
+// maxValueBytes is the most value bytes scanLayout reads one at a time;
 // a line with more (a Kong line with its headers, say) is scanned whole,
 // where the vectorised passes cost less.
 const maxValueBytes = 384
@@ -152,33 +160,37 @@ func NewRedactor(names []string, extra ...map[string]string) *Redactor {
 // escape.
 const escapeByte = 255
 
-// ValueSet is a set of a Layout's values, by index.
-type ValueSet [2]uint64
+// valueSet is a set of a lineLayout's values, by index.
+type valueSet [2]uint64
 
-var _ [128 - maxTmplEntries]struct{} // a template's values fit a ValueSet
+var _ [128 - maxTmplEntries]struct{} // a template's values fit a valueSet
 
-// Has reports whether value k is in the set.
-func (s *ValueSet) Has(k int) bool { return s[uint(k)>>6&1]>>(uint(k)&63)&1 != 0 }
+// has reports whether value k is in the set.
+func (s *valueSet) has(k int) bool { return s[uint(k)>>6&1]>>(uint(k)&63)&1 != 0 }
 
-func (s *ValueSet) add(k int) { s[uint(k)>>6&1] |= 1 << (uint(k) & 63) }
+func (s *valueSet) add(k int) { s[uint(k)>>6&1] |= 1 << (uint(k) & 63) }
 
-func (s *ValueSet) addAll() {
+func (s *valueSet) addAll() {
 	for i := range s {
 		s[i] = ^uint64(0)
 	}
 }
 
-// Redact redacts ev in place: the values of sensitive query parameters in
-// ev.Query, extra fields whose name (or last dotted segment) is sensitive,
-// and ev.Raw (see RedactLine). ev.Raw then points into the Redactor's
-// buffer, valid until the next call.
-func (r *Redactor) Redact(ev *Event) {
+// redact redacts ev in place: its fields (RedactFields) and ev.Raw (see
+// redactLine). ev.Raw then points into the Redactor's buffer, valid until
+// the next call.
+func (r *Redactor) redact(ev *Event) {
 	r.RedactFields(ev)
-	ev.Raw = r.RedactLine(ev.Raw)
+	ev.Raw = r.redactLine(ev.Raw)
 }
 
-// RedactFields is Redact without ev.Raw: for a caller that writes the raw
-// line out with AppendLine.
+// RedactFields replaces by REDACTED every credential in ev's decoded
+// fields, in place: the values of sensitive query parameters in ev.Query
+// (names compared percent-decoded, after '&' or ';'), and the extra
+// fields whose name (or last dotted segment) is sensitive or whose path
+// passes through a sensitive name (request.headers.authorization). It
+// leaves ev.Raw as read: the line leaves the pod only through
+// AppendRedactedJSONString.
 func (r *Redactor) RedactFields(ev *Event) {
 	if ev.Query != "" {
 		ev.Query = r.redactQuery(ev.Query)
@@ -360,7 +372,7 @@ func (r *Redactor) scanPercent(line []byte) {
 	}
 }
 
-// RedactLine returns line with credentials replaced by REDACTED, wherever
+// redactLine returns line with credentials replaced by REDACTED, wherever
 // they appear:
 //
 //   - JSON members named like a sensitive header or parameter, at any depth
@@ -372,7 +384,7 @@ func (r *Redactor) scanPercent(line []byte) {
 //
 // It returns line itself when nothing is sensitive, and otherwise a slice
 // of the Redactor's buffer, valid until the next call.
-func (r *Redactor) RedactLine(line []byte) []byte {
+func (r *Redactor) redactLine(line []byte) []byte {
 	if !r.scan(line) {
 		return line
 	}
@@ -380,11 +392,51 @@ func (r *Redactor) RedactLine(line []byte) []byte {
 	return r.out
 }
 
-// AppendLine appends line, redacted as RedactLine does, to dst in one
+// AppendRedactedJSONString appends line to dst as a JSON string, quotes
+// included, with every credential redactLine finds replaced by REDACTED
+// and the rest escaped as JSON requires (invalid UTF-8 as U+FFFD), in one
+// pass over the line. ev, when not nil, is the Event just decoded from
+// line (the same bytes, unchanged since; ev.Raw or the line the decoder
+// was given): the decoder's layout of it then lets the work be done on
+// its values only. The bytes appended are the same with or without ev.
+func (r *Redactor) AppendRedactedJSONString(dst, line []byte, ev *Event) []byte {
+	var l *lineLayout
+	if len(line) > bigLine {
+		// A long line takes the plain escaper: the layout's fast path
+		// reserves room for the worst case (six bytes a byte: 360 MB for a
+		// 60 MB line). One allocation sized for the line and some escapes
+		// replaces append's 1.25x steps.
+		if cap(dst)-len(dst) < len(line)+len(line)/8 {
+			dst = slices.Grow(dst, len(line)+len(line)/8+64)
+		}
+	} else if ev != nil && ev.layout.of(line) {
+		l = &ev.layout
+	}
+	dst = append(dst, '"')
+	switch {
+	case l == nil:
+		dst = r.appendLine(dst, line, appendEscapedBytes)
+	case r.scanLayout(line, l, &r.escape):
+		dst = r.appendScanned(dst, line, appendEscapedBytes)
+	default:
+		dst = r.msg.append(dst, line, l, &r.escape)
+	}
+	return append(dst, '"')
+}
+
+// bigLine is the line length from which AppendRedactedJSONString leaves
+// the layout aside and sizes dst once.
+const bigLine = 64 << 10
+
+// appendEscapedBytes appends b escaped as the contents of a JSON string,
+// in the shape appendLine takes.
+func appendEscapedBytes(dst, b []byte) []byte { return jsonstr.Append(dst, bstr(b)) }
+
+// appendLine appends line, redacted as redactLine does, to dst in one
 // pass: the text between redactions and the replacements go through
 // appendText (for example a JSON string escaper), with no intermediate
 // copy of the line. appendText nil appends the bytes as they are.
-func (r *Redactor) AppendLine(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
+func (r *Redactor) appendLine(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
 	if appendText == nil {
 		appendText = func(dst, text []byte) []byte { return append(dst, text...) }
 	}
@@ -394,13 +446,9 @@ func (r *Redactor) AppendLine(dst, line []byte, appendText func(dst, text []byte
 	return r.appendRedacted(dst, line, appendText)
 }
 
-// Scan reports whether line holds anything to redact, as AppendLine
-// would. When it does, AppendScanned appends the line redacted.
-func (r *Redactor) Scan(line []byte) bool { return r.scan(line) }
-
-// AppendScanned is AppendLine for the line Scan just found sensitive
-// values in (the same bytes, unchanged since).
-func (r *Redactor) AppendScanned(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
+// appendScanned is appendLine for the line scan or scanLayout just found
+// sensitive values in (the same bytes, unchanged since).
+func (r *Redactor) appendScanned(dst, line []byte, appendText func(dst, text []byte) []byte) []byte {
 	if appendText == nil {
 		appendText = func(dst, text []byte) []byte { return append(dst, text...) }
 	}
@@ -479,8 +527,8 @@ func (r *Redactor) sortSpans() bool {
 	return true
 }
 
-// ScanLayout is Scan for a line whose layout l may know (see Layout): it
-// finds exactly what Scan finds, looking only at the line's values when
+// scanLayout is scan for a line whose layout l may know (see lineLayout):
+// it finds exactly what scan finds, looking only at the line's values when
 // the layout's literal pieces, the same on every line, hold no name.
 //
 // A name counts only as a whole word, and the bytes around a value are
@@ -491,14 +539,14 @@ func (r *Redactor) sortSpans() bool {
 // pass over the whole line per anchor byte and case.
 //
 // The same table marks the bytes a JSON string must escape, so that one
-// pass over the values also tells which of them hold one: ScanLayout puts
+// pass over the values also tells which of them hold one: scanLayout puts
 // them in escape (a quote or backslash inside a string, a control byte, a
 // byte outside ASCII; any value that is not a string and holds a quote,
 // such as an object). When it looked at the whole line instead, every
 // value is put in escape.
-func (r *Redactor) ScanLayout(line []byte, l *Layout, escape *ValueSet) bool {
-	*escape = ValueSet{}
-	if !l.Of(line) {
+func (r *Redactor) scanLayout(line []byte, l *lineLayout, escape *valueSet) bool {
+	*escape = valueSet{}
+	if !l.of(line) {
 		escape.addAll()
 		return r.scan(line)
 	}
@@ -507,7 +555,7 @@ func (r *Redactor) ScanLayout(line []byte, l *Layout, escape *ValueSet) bool {
 		return r.scan(line)
 	}
 	r.spans = r.spans[:0]
-	at := l.Pieces()
+	at := l.pieces()
 	t := l.ts.matched
 	for k := 0; k < t.n && k+1 < len(at); k++ {
 		vs, ve := int(at[k])+int(t.e[k].lit.n), int(at[k+1])
@@ -534,12 +582,12 @@ func (r *Redactor) ScanLayout(line []byte, l *Layout, escape *ValueSet) bool {
 
 // layoutHoldsName reports whether a name occurs anywhere in l's literal
 // pieces (even as part of a word: it only decides which scan to use).
-func (r *Redactor) layoutHoldsName(l *Layout) bool { return r.layoutInfo(l).holdsName }
+func (r *Redactor) layoutHoldsName(l *lineLayout) bool { return r.layoutInfo(l).holdsName }
 
 // layoutInfo returns what r knows of l's literal pieces, working it out
 // the first time.
-func (r *Redactor) layoutInfo(l *Layout) *layoutNames {
-	id := l.ID()
+func (r *Redactor) layoutInfo(l *lineLayout) *layoutNames {
+	id := l.id()
 	if r.layouts[r.layoutLast].id == id {
 		return &r.layouts[r.layoutLast]
 	}
@@ -548,8 +596,8 @@ func (r *Redactor) layoutInfo(l *Layout) *layoutNames {
 		return &r.layouts[r.layoutLast]
 	}
 	info := layoutNames{id: id}
-	for k := 0; k <= l.Len(); k++ {
-		lit := l.Literal(k)
+	for k := 0; k <= l.values(); k++ {
+		lit := l.literal(k)
 		info.pieces += len(lit)
 		for h, c := range lit {
 			if a := r.anchorOf[c]; a != 0 && a != escapeByte && !info.holdsName && r.nameAt(lit, &r.anchors[a-1], h) {

@@ -66,7 +66,7 @@ func TestRedactLine(t *testing.T) {
 	r := NewRedactor(DefaultRedactNames)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := r.RedactLine([]byte(tc.in))
+			got := r.redactLine([]byte(tc.in))
 			require.Equal(t, tc.want, string(got))
 		})
 	}
@@ -74,7 +74,7 @@ func TestRedactLine(t *testing.T) {
 
 func TestRedactConfiguredNames(t *testing.T) {
 	r := NewRedactor([]string{" X-Session ", "pin"})
-	got := r.RedactLine([]byte(`{"x-session":"abc","authorization":"keep","q":"/a?PIN=1234"}`))
+	got := r.redactLine([]byte(`{"x-session":"abc","authorization":"keep","q":"/a?PIN=1234"}`))
 	require.Equal(t, `{"x-session":"REDACTED","authorization":"keep","q":"/a?PIN=REDACTED"}`, string(got))
 }
 
@@ -103,7 +103,7 @@ func TestRedactQueryEncodings(t *testing.T) {
 		{"page=2&sort=asc", "page=2&sort=asc"},
 	} {
 		ev := &Event{Query: tc.in, Raw: []byte(`{"uri":"/p?` + tc.in + `"}`)}
-		r.Redact(ev)
+		r.redact(ev)
 		require.Equal(t, tc.want, ev.Query, "url.query of %s", tc.in)
 		require.Equal(t, `{"uri":"/p?`+tc.want+`"}`, string(ev.Raw), "line of %s", tc.in)
 	}
@@ -116,14 +116,14 @@ func TestRedactEvent(t *testing.T) {
 		Fields: map[string]string{"request.headers.authorization": "Bearer x", "consumer": "mobile"},
 		Raw:    []byte(`{"uri":"/p?a=1&token=abc","request":{"headers":{"authorization":"Bearer x"}}}`),
 	}
-	r.Redact(ev)
+	r.redact(ev)
 	require.Equal(t, "a=1&token=REDACTED&b=&api_key=REDACTED", ev.Query)
 	require.Equal(t, map[string]string{"request.headers.authorization": Redacted, "consumer": "mobile"}, ev.Fields)
 	require.Equal(t, `{"uri":"/p?a=1&token=REDACTED","request":{"headers":{"authorization":"REDACTED"}}}`, string(ev.Raw))
 
 	clean := &Event{Query: "page=2", Raw: []byte("GET /x 200")}
 	raw := clean.Raw
-	r.Redact(clean)
+	r.redact(clean)
 	require.Equal(t, "page=2", clean.Query)
 	require.Same(t, &raw[0], &clean.Raw[0], "a clean line must not be copied")
 }
@@ -148,13 +148,13 @@ func FuzzRedactLine(f *testing.F) {
 	}
 	r := NewRedactor(DefaultRedactNames)
 	f.Fuzz(func(t *testing.T, s string) {
-		out := r.RedactLine([]byte(s))
+		out := r.redactLine([]byte(s))
 		if json.Valid([]byte(s)) && !json.Valid(out) {
 			t.Fatalf("valid JSON became invalid:\n in: %s\nout: %s", s, out)
 		}
 		planted, err := json.Marshal(map[string]any{"x": s, "password": "SECRET-VALUE-42"})
 		require.NoError(t, err)
-		out = r.RedactLine(planted)
+		out = r.redactLine(planted)
 		if strings.Contains(string(out), "SECRET-VALUE-42") {
 			t.Fatalf("secret survived: %s", out)
 		}
@@ -162,7 +162,7 @@ func FuzzRedactLine(f *testing.F) {
 	})
 }
 
-// BenchmarkRedactLine compares RedactLine with the word-by-word
+// BenchmarkRedactLine compares redactLine with the word-by-word
 // reference scan, on a short clean Kong line and on a full loggen Kong
 // line (which holds "authorization":"REDACTED").
 func BenchmarkRedactLine(b *testing.B) {
@@ -176,7 +176,7 @@ func BenchmarkRedactLine(b *testing.B) {
 		b.Run(c.name+"/anchors", func(b *testing.B) {
 			b.SetBytes(int64(len(c.line)))
 			for b.Loop() {
-				r.RedactLine(c.line)
+				r.redactLine(c.line)
 			}
 		})
 		b.Run(c.name+"/words", func(b *testing.B) {
@@ -188,7 +188,7 @@ func BenchmarkRedactLine(b *testing.B) {
 	}
 }
 
-// referenceRedactLine is the word-by-word scan RedactLine used before it
+// referenceRedactLine is the word-by-word scan redactLine used before it
 // searched for anchor bytes: every word of the line is compared with the
 // names. The two must agree on every line.
 func referenceRedactLine(r *Redactor, line []byte) []byte {
@@ -233,7 +233,7 @@ var redactSamples = []string{
 	`{"k":"\"password\":\"x\"","x-api-key":"s","apikey":"t","api_key":"u"}`,
 }
 
-// TestRedactLineMatchesWordScan compares RedactLine with the word-by-word
+// TestRedactLineMatchesWordScan compares redactLine with the word-by-word
 // reference on the samples, every line loggen writes and their upper-case
 // versions.
 func TestRedactLineMatchesWordScan(t *testing.T) {
@@ -246,18 +246,18 @@ func TestRedactLineMatchesWordScan(t *testing.T) {
 	}
 	for _, l := range lines {
 		want := string(referenceRedactLine(ref, []byte(l)))
-		require.Equal(t, want, string(r.RedactLine([]byte(l))), "%s", l)
-		require.Equal(t, `"`+want+`"`, string(r.AppendLine([]byte(`"`), []byte(l), nil))+`"`, "%s", l)
+		require.Equal(t, want, string(r.redactLine([]byte(l))), "%s", l)
+		require.Equal(t, `"`+want+`"`, string(r.appendLine([]byte(`"`), []byte(l), nil))+`"`, "%s", l)
 	}
 }
 
-// TestAppendLineEscapes checks that AppendLine passes the text and the
+// TestAppendLineEscapes checks that appendLine passes the text and the
 // replacements through appendText.
 func TestAppendLineEscapes(t *testing.T) {
 	r := NewRedactor(DefaultRedactNames)
 	upper := func(dst, b []byte) []byte { return append(dst, bytes.ToUpper(b)...) }
-	require.Equal(t, `>{"A":1,"TOKEN":"REDACTED"}`, string(r.AppendLine([]byte(">"), []byte(`{"a":1,"token":"s"}`), upper)))
-	require.Equal(t, `>{"A":1}`, string(r.AppendLine([]byte(">"), []byte(`{"a":1}`), upper)))
+	require.Equal(t, `>{"A":1,"TOKEN":"REDACTED"}`, string(r.appendLine([]byte(">"), []byte(`{"a":1,"token":"s"}`), upper)))
+	require.Equal(t, `>{"A":1}`, string(r.appendLine([]byte(">"), []byte(`{"a":1}`), upper)))
 }
 
 // manyAnchors returns name with names anchored on more than four bytes.
@@ -275,12 +275,12 @@ func TestRedactManyAnchors(t *testing.T) {
 	lines := append([]string{`{"quux":"a","JAM":1,"x":"?vex=2&Why=3","Pi-G: x","x_1":[1]}`, "bzz=1\r-\x7f_"}, redactSamples...)
 	for _, l := range lines {
 		for _, l := range []string{l, strings.ToUpper(l)} {
-			require.Equal(t, string(referenceRedactLine(ref, []byte(l))), string(r.RedactLine([]byte(l))), "%s", l)
+			require.Equal(t, string(referenceRedactLine(ref, []byte(l))), string(r.redactLine([]byte(l))), "%s", l)
 		}
 	}
 }
 
-// FuzzRedactLineMatchesWordScan checks RedactLine against the word-by-word
+// FuzzRedactLineMatchesWordScan checks redactLine against the word-by-word
 // reference, with the default names, with names of the fuzzer's choosing,
 // and with names on more than four anchor bytes.
 func FuzzRedactLineMatchesWordScan(f *testing.F) {
@@ -292,16 +292,18 @@ func FuzzRedactLineMatchesWordScan(f *testing.F) {
 		for _, names := range [][]string{DefaultRedactNames, {name, "token"}, manyAnchors(name)} {
 			r, ref := NewRedactor(names), NewRedactor(names)
 			want := string(referenceRedactLine(ref, []byte(s)))
-			require.Equal(t, want, string(r.RedactLine([]byte(s))))
+			require.Equal(t, want, string(r.redactLine([]byte(s))))
 		}
 	})
 }
 
 // FuzzScanLayoutMatchesScan decodes each line (twice: the second time
 // through its template) with the Envoy and Kong decoders and checks that
-// ScanLayout, looking at the values only where the layout allows, finds
+// scanLayout, looking at the values only where the layout allows, finds
 // what the whole-line scan finds, with the default names, names of the
-// fuzzer's choosing and names on many anchor bytes.
+// fuzzer's choosing and names on many anchor bytes; and that
+// AppendRedactedJSONString, through the layout or without the Event,
+// appends that redacted line escaped as the byte-by-byte reference does.
 func FuzzScanLayoutMatchesScan(f *testing.F) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	for _, format := range []string{"envoy", "kong"} {
@@ -315,7 +317,9 @@ func FuzzScanLayoutMatchesScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte, name string) {
 		for _, names := range [][]string{DefaultRedactNames, {name, "token"}, manyAnchors(name)} {
 			r, ref := NewRedactor(names), NewRedactor(names)
-			want := string(ref.RedactLine(line))
+			want := string(ref.redactLine(line))
+			wantJSON := `"` + string(referenceEscaped(nil, want)) + `"`
+			require.Equal(t, wantJSON, string(r.AppendRedactedJSONString(nil, line, nil)), "%q", line)
 			for _, dec := range []Decoder{envoy, kong} {
 				for range 2 {
 					var ev Event
@@ -324,32 +328,33 @@ func FuzzScanLayoutMatchesScan(f *testing.F) {
 						continue
 					}
 					got := string(line)
-					var esc ValueSet
-					if r.ScanLayout(line, &ev.Layout, &esc) {
-						got = string(r.AppendScanned(nil, line, nil))
+					var esc valueSet
+					if r.scanLayout(line, &ev.layout, &esc) {
+						got = string(r.appendScanned(nil, line, nil))
 					}
 					require.Equal(t, want, got, "%q", line)
-					checkEscapeSet(t, &ev.Layout, &esc)
+					checkEscapeSet(t, &ev.layout, &esc)
+					require.Equal(t, wantJSON, string(r.AppendRedactedJSONString([]byte{}, line, &ev)), "%q", line)
 				}
 			}
 		}
 	})
 }
 
-// checkEscapeSet checks that the values ScanLayout left out of esc need
+// checkEscapeSet checks that the values scanLayout left out of esc need
 // no escaping in a JSON string, but for a string's own quotes.
-func checkEscapeSet(t *testing.T, l *Layout, esc *ValueSet) {
-	for k := range l.Len() {
-		v := l.Value(k)
+func checkEscapeSet(t *testing.T, l *lineLayout, esc *valueSet) {
+	for k := range l.values() {
+		v := l.value(k)
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = v[1 : len(v)-1]
 		}
 		plain := !slices.ContainsFunc(v, func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80 })
-		require.True(t, plain || esc.Has(k), "value %d %q needs escaping but is not in the set", k, v)
+		require.True(t, plain || esc.has(k), "value %d %q needs escaping but is not in the set", k, v)
 	}
 }
 
-// TestScanLayoutUsesValues checks that ScanLayout takes the values-only
+// TestScanLayoutUsesValues checks that scanLayout takes the values-only
 // path for lines whose keys hold no name, and still finds the names in
 // their values, and the whole-line path for a layout with a sensitive key.
 func TestScanLayoutUsesValues(t *testing.T) {
@@ -359,26 +364,26 @@ func TestScanLayoutUsesValues(t *testing.T) {
 	for range 2 {
 		var ev Event
 		require.NoError(t, d.Decode(line, &ev))
-		require.NotZero(t, ev.Layout.ID())
-		var esc ValueSet
-		require.True(t, r.ScanLayout(line, &ev.Layout, &esc))
-		require.Equal(t, ValueSet{}, esc)
-		require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=REDACTED&b=1","response_code":200,"ua":"x"}`, string(r.AppendScanned(nil, line, nil)))
-		require.False(t, r.layoutHoldsName(&ev.Layout))
+		require.NotZero(t, ev.layout.id())
+		var esc valueSet
+		require.True(t, r.scanLayout(line, &ev.layout, &esc))
+		require.Equal(t, valueSet{}, esc)
+		require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=REDACTED&b=1","response_code":200,"ua":"x"}`, string(r.appendScanned(nil, line, nil)))
+		require.False(t, r.layoutHoldsName(&ev.layout))
 	}
 	escaped := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a\\/é","response_code":200,"ua":{"x":1}}`)
 	var ev Event
 	require.NoError(t, d.Decode(escaped, &ev))
-	var esc ValueSet
-	require.False(t, r.ScanLayout(escaped, &ev.Layout, &esc))
-	require.Equal(t, []bool{false, false, true, false, true}, []bool{esc.Has(0), esc.Has(1), esc.Has(2), esc.Has(3), esc.Has(4)})
+	var esc valueSet
+	require.False(t, r.scanLayout(escaped, &ev.layout, &esc))
+	require.Equal(t, []bool{false, false, true, false, true}, []bool{esc.has(0), esc.has(1), esc.has(2), esc.has(3), esc.has(4)})
 	keyed := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"Bearer x"}`)
 	ev = Event{}
 	require.NoError(t, d.Decode(keyed, &ev))
-	require.True(t, r.layoutHoldsName(&ev.Layout))
-	require.True(t, r.ScanLayout(keyed, &ev.Layout, &esc))
-	require.True(t, esc.Has(0) && esc.Has(3))
-	require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"REDACTED"}`, string(r.AppendScanned(nil, keyed, nil)))
+	require.True(t, r.layoutHoldsName(&ev.layout))
+	require.True(t, r.scanLayout(keyed, &ev.layout, &esc))
+	require.True(t, esc.has(0) && esc.has(3))
+	require.Equal(t, `{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a","response_code":200,"authorization":"REDACTED"}`, string(r.appendScanned(nil, keyed, nil)))
 }
 
 // FuzzRedactQuery checks url.query redaction against a simple reference:
@@ -406,4 +411,33 @@ func FuzzRedactQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAppendRedactedJSONString checks the shipper's one call: the line
+// redacted and escaped into a JSON string, the same whether the Event of
+// the line is given (its layout then used), not given, or is the Event
+// of another line; and for a line past bigLine.
+func TestAppendRedactedJSONString(t *testing.T) {
+	r := NewRedactor(DefaultRedactNames)
+	d := NewEnvoy(nil)
+	line := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=s3cr3t&b=1","response_code":200,"ua":"x\"y"}`)
+	want := `"{\"start_time\":\"2024-05-02T10:11:12Z\",\"method\":\"GET\",\"path\":\"/a?token=REDACTED&b=1\",\"response_code\":200,\"ua\":\"x\\\"y\"}"`
+	var ev Event
+	for range 2 { // the second time through the learned template
+		ev.Reset()
+		require.NoError(t, d.Decode(line, &ev))
+		require.NotZero(t, ev.layout.id())
+		require.Equal(t, want, string(r.AppendRedactedJSONString([]byte{}, line, &ev)))
+	}
+	require.Equal(t, ">"+want, string(r.AppendRedactedJSONString([]byte(">"), line, nil)))
+	other := []byte(strings.Replace(string(line), "s3cr3t", "s3cr3tX", 1))
+	require.Equal(t, want, string(r.AppendRedactedJSONString(nil, other, &ev)), "the Event of another line")
+
+	big := []byte(`{"start_time":"2024-05-02T10:11:12Z","method":"GET","path":"/a?token=s3cr3t","response_code":200,"pad":"` + strings.Repeat("x", bigLine) + `"}`)
+	ev.Reset()
+	require.NoError(t, d.Decode(big, &ev))
+	got := r.AppendRedactedJSONString(nil, big, &ev)
+	var s string
+	require.NoError(t, json.Unmarshal(got, &s))
+	require.Equal(t, strings.Replace(string(big), "s3cr3t", Redacted, 1), s)
 }

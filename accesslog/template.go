@@ -221,7 +221,7 @@ func (t *template) learn(r *tmplRec, line []byte) bool {
 }
 
 // tmplGen numbers the templates learned (by all decoders), so that a
-// Layout's ID names one set of literal bytes.
+// A lineLayout's id names one set of literal bytes.
 var tmplGen atomic.Uint64
 
 // litAt reports whether buf[pos:] starts with the bytes of e (in text),

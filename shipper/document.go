@@ -1,7 +1,6 @@
 package shipper
 
 import (
-	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"math/bits"
@@ -14,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/internal/jsonstr"
 )
 
 // Identity is what every document of one shipper says about where it
@@ -32,8 +32,9 @@ type Identity struct {
 type Builder struct {
 	static []byte // the constant "gatewatch" fields, JSON-encoded
 	stamp  stampCache
-	msg    messageEscaper
-	escape accesslog.ValueSet // the values of the line being built that need escaping
+	// plain escapes the message of Append and AppendUndecoded, whose
+	// callers redacted it: a Redactor with no names.
+	plain *accesslog.Redactor
 	// logPath is the JSON of log.file.path for path, up to the offset.
 	path    string
 	logPath []byte
@@ -78,11 +79,20 @@ type Source struct {
 // contract endpoint's name, or contract.Unmatched), to dst. ev.Raw must
 // already be redacted. ev.Time must not be zero.
 func (b *Builder) Append(dst []byte, ev *accesslog.Event, endpoint string, src Source) []byte {
-	return b.appendDoc(dst, ev, endpoint, src, nil)
+	return b.appendDoc(dst, ev, endpoint, src, b.plainRedactor())
 }
 
-// appendDoc is Append, redacting ev.Raw with r (when not nil) while it is
-// escaped into dst.
+// plainRedactor returns the Redactor with no names that escapes the
+// messages of Append and AppendUndecoded.
+func (b *Builder) plainRedactor() *accesslog.Redactor {
+	if b.plain == nil {
+		b.plain = accesslog.NewRedactor(nil)
+	}
+	return b.plain
+}
+
+// appendDoc is Append, redacting ev.Raw with r while it is escaped into
+// dst (r.AppendRedactedJSONString).
 func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = b.stamp.append(dst, ev.Time)
@@ -175,7 +185,7 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 
 	dst = b.appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
-	dst = b.appendMessage(dst, ev.Raw, &ev.Layout, r)
+	dst = r.AppendRedactedJSONString(dst, ev.Raw, ev)
 	return append(dst, '}')
 }
 
@@ -183,11 +193,11 @@ func (b *Builder) appendDoc(dst []byte, ev *accesslog.Event, endpoint string, sr
 // decoded: the raw (redacted) message with the decoder's reason, stamped
 // with at, for the dead-letter index.
 func (b *Builder) AppendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source) []byte {
-	return b.appendUndecoded(dst, raw, reason, at, src, nil)
+	return b.appendUndecoded(dst, raw, reason, at, src, b.plainRedactor())
 }
 
-// appendUndecoded is AppendUndecoded, redacting raw with r (when not nil)
-// while it is escaped into dst.
+// appendUndecoded is AppendUndecoded, redacting raw with r while it is
+// escaped into dst.
 func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time.Time, src Source, r *accesslog.Redactor) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = b.stamp.append(dst, at)
@@ -198,7 +208,7 @@ func (b *Builder) appendUndecoded(dst []byte, raw []byte, reason string, at time
 	dst = append(dst, '}')
 	dst = b.appendLog(dst, src)
 	dst = append(dst, `,"message":`...)
-	dst = b.appendMessage(dst, raw, nil, r)
+	dst = r.AppendRedactedJSONString(dst, raw, nil)
 	return append(dst, '}')
 }
 
@@ -501,238 +511,10 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // appendEscaped appends s escaped as the contents of a JSON string.
-//
-// A log line put in "message" is itself JSON, with a quote every few
-// bytes, and most other fields need no escaping at all, so the work is
-// split for both: plain words are copied first (a field without escapes
-// ends there, with its last eight bytes); escapeRun then takes eight bytes
-// at a time and escapes quotes and backslashes without leaving its loop;
-// bytes that need another escape (control bytes, invalid UTF-8,
-// U+2028/2029), growing the buffer and the last bytes that do not fill a
-// word are handled here. Strings shorter than eight bytes go byte by byte.
-func appendEscaped(dst []byte, s string) []byte {
-	src := unsafe.Slice(unsafe.StringData(s), len(s))
-	n := len(dst)
-	buf := dst[:cap(dst)]
-	if len(buf)-n < len(src)+48 { // 48: a short string escaped whole
-		buf = growMore(buf, n, len(src)+32)
-	}
-	i := 0
-	if len(src) >= 8 {
-		// Most fields need no escaping at all: whole words are copied
-		// while they are plain, then the last eight bytes.
-		for ; i+8 <= len(src); i += 8 {
-			x := binary.LittleEndian.Uint64(src[i : i+8 : i+8])
-			if m, _ := escapes8(x); m != 0 {
-				break
-			}
-			binary.LittleEndian.PutUint64(buf[n+i:n+i+8:n+i+8], x)
-		}
-		if i+8 > len(src) {
-			last := len(src) - 8
-			x := binary.LittleEndian.Uint64(src[last:len(src):len(src)])
-			if m, _ := escapes8(x); m == 0 {
-				binary.LittleEndian.PutUint64(buf[n+last:n+last+8:n+last+8], x)
-				return buf[:n+len(src)]
-			}
-		}
-		n += i
-		for i+8 <= len(src) {
-			n, i = escapeRun(buf, n, src, i)
-			if len(buf)-n < 48 { // room for a run, or the tail escaped whole
-				buf = growMore(buf, n, len(src)-i+48)
-				continue
-			}
-			if i+8 <= len(src) {
-				n, i = escapeByte(buf, n, src, i)
-			}
-		}
-		// Fewer than eight bytes are left: byte by byte.
-	}
-	for i < len(src) {
-		if c := src[i]; jsonPlain[c] {
-			buf[n] = c
-			n++
-			i++
-			continue
-		}
-		n, i = escapeByte(buf, n, src, i)
-	}
-	return buf[:n]
-}
-
-// escapeRun escapes src[i:] into buf from n, eight bytes at a time, and
-// returns where it stopped: when fewer than eight bytes are left, before
-// a byte that needs an escape other than a backslash, or when buf has
-// less than 32 bytes of room left.
-//
-// Each step reads eight bytes and stores them all; the quotes and
-// backslashes among them are escaped in place, each shifting the rest of
-// the word one byte along. There is no call in the loop, so that its
-// variables stay in registers.
-func escapeRun(buf []byte, n int, src []byte, i int) (int, int) {
-	// Reads are within src[i:i+8] and writes within buf[n:n+32], both
-	// checked by the loop's condition: the slices are reduced to their base
-	// pointers so that the loop's state fits in registers.
-	sp, dp := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(buf))
-	last, room := len(src)-8, len(buf)-32
-	for i <= last && n <= room {
-		w := (*[32]byte)(unsafe.Add(dp, n))
-		x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(sp, i))[:])
-		binary.LittleEndian.PutUint64(w[:8], x)
-		m, qb := escapes8(x)
-		if m == 0 {
-			n += 8
-			i += 8
-			continue
-		}
-		// Escape the quotes and backslashes before the first other byte
-		// that needs escaping, or in the whole word.
-		stop := 8
-		other := m &^ qb
-		if other != 0 {
-			stop = bits.TrailingZeros64(other) >> 3
-			qb &= 1<<((8*stop)&63) - 1
-		}
-		d := 0 // escapes so far: byte k of the word is now at w[k+d]
-		for qb != 0 {
-			// A backslash goes where the quote (or backslash) at k is,
-			// and the word from k on moves one byte along.
-			k := bits.TrailingZeros64(qb) >> 3
-			w[(k+d)&15] = '\\'
-			binary.LittleEndian.PutUint64(w[(k+d+1)&15:], x>>((8*k)&63))
-			d++
-			qb &= qb - 1
-		}
-		n += stop + d
-		i += stop
-		if other != 0 {
-			return n, i
-		}
-	}
-	return n, i
-}
-
-// growMore grows buf (of which n bytes are written) for an escaped
-// string of about more bytes: room for them, an escape every eight, and
-// the 32 bytes appendEscaped may write at a time.
-//
-//go:noinline
-func growMore(buf []byte, n, more int) []byte {
-	more += more/8 + 32
-	return slices.Grow(buf[:n], more)[:n+more]
-}
-
-// escapeByte writes the escaped form of the byte or UTF-8 sequence at
-// src[i], which is not plain, at buf[n] (which has room for at least six
-// bytes) and returns the positions after it.
-func escapeByte(buf []byte, n int, src []byte, i int) (int, int) {
-	c := src[i]
-	if c < utf8.RuneSelf {
-		switch c {
-		case '"', '\\':
-			buf[n], buf[n+1] = '\\', c
-			n += 2
-		case '\n':
-			buf[n], buf[n+1] = '\\', 'n'
-			n += 2
-		case '\r':
-			buf[n], buf[n+1] = '\\', 'r'
-			n += 2
-		case '\t':
-			buf[n], buf[n+1] = '\\', 't'
-			n += 2
-		default:
-			n += copy(buf[n:], []byte{'\\', 'u', '0', '0', hex[c>>4], hex[c&0xf]})
-		}
-		return n, i + 1
-	}
-	r, size := utf8.DecodeRune(src[i:])
-	switch {
-	case r == utf8.RuneError && size == 1:
-		n += copy(buf[n:], `\ufffd`)
-	case r == '\u2028' || r == '\u2029':
-		n += copy(buf[n:], []byte{'\\', 'u', '2', '0', '2', hex[r&0xf]})
-	default:
-		n += copy(buf[n:], src[i:i+size])
-	}
-	return n, i + size
-}
-
-// appendEscapedBytes is appendEscaped for a byte slice, in the shape
-// accesslog.Redactor.AppendLine takes.
-func appendEscapedBytes(dst, b []byte) []byte { return appendEscaped(dst, unsafeString(b)) }
-
-// jsonPlain marks the bytes copied into a JSON string as they are.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// escapes8 flags (with the high bit of the byte) the bytes of x that need
-// escaping in a JSON string: all of them in m (control bytes, '"', '\\'
-// and bytes outside ASCII) and the quotes and backslashes in qb. Unlike
-// notPlain8 every flag is exact: no borrow crosses bytes, since each sum
-// stays below 0x100.
-func escapes8(x uint64) (m, qb uint64) {
-	const lo7, hi = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	l := x & lo7
-	q := (l ^ 0x2222222222222222) + lo7 // high bit clear: the byte is '"' or '"'|0x80
-	b := (l ^ 0x5c5c5c5c5c5c5c5c) + lo7 // high bit clear: '\\' or '\\'|0x80
-	ctl := l + 0x6060606060606060       // high bit clear: below 0x20 or 0x80
-	m = (^(q & b & ctl) | x) & hi
-	qb = ^(q&b | x) & hi
-	return m, qb
-}
-
-// notPlain8 flags (with the high bit of the byte) the bytes of x, read
-// little-endian, that need escaping in a JSON string: control bytes, '"',
-// '\\' and bytes outside ASCII. The lowest flag is exact; flags above it
-// may be false (a borrow), so callers use only the lowest.
-func notPlain8(x uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	ctl := (x - lo*0x20) & ^x & hi
-	q := x ^ (lo * '"')
-	bs := x ^ (lo * '\\')
-	return ctl | ((q - lo) &^ q & hi) | ((bs - lo) &^ bs & hi) | (x & hi)
-}
+func appendEscaped(dst []byte, s string) []byte { return jsonstr.Append(dst, s) }
 
 func appendBytes(dst []byte, b []byte) []byte {
 	return appendString(dst, unsafeString(b))
-}
-
-// appendMessage appends the raw line as the JSON string of "message",
-// redacted by r (nil: raw is already redacted) and escaped in one pass.
-// l, when not nil, may describe raw's layout (see messageEscaper).
-func (b *Builder) appendMessage(dst, raw []byte, l *accesslog.Layout, r *accesslog.Redactor) []byte {
-	if len(raw) > bigMessage {
-		// A long line takes the plain escaper: the layout's fast path
-		// reserves room for the worst case (six bytes a byte: 360 MB for a
-		// 60 MB line). One allocation sized for the line and some escapes
-		// replaces append's 1.25x steps.
-		l = nil
-		if cap(dst)-len(dst) < len(raw)+len(raw)/8 {
-			dst = slices.Grow(dst, len(raw)+len(raw)/8+64)
-		}
-	}
-	dst = append(dst, '"')
-	switch {
-	case l == nil:
-		if r != nil {
-			dst = r.AppendLine(dst, raw, appendEscapedBytes)
-		} else {
-			dst = appendEscapedBytes(dst, raw)
-		}
-	case r == nil:
-		dst = b.msg.append(dst, raw, l, &allEscape)
-	case r.ScanLayout(raw, l, &b.escape):
-		dst = r.AppendScanned(dst, raw, appendEscapedBytes)
-	default:
-		dst = b.msg.append(dst, raw, l, &b.escape)
-	}
-	return append(dst, '"')
 }
 
 // maxQueryBytes caps url.query: its keyword mapping indexes 1,024 bytes at
@@ -750,12 +532,6 @@ func truncateUTF8(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// bigMessage is the line length from which appendMessage sizes the body
-// once.
-const bigMessage = 64 << 10
-
-const hex = "0123456789abcdef"
 
 // unsafeString views b as a string without copying; b must not change
 // while the string is used.

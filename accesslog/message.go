@@ -1,18 +1,18 @@
-package shipper
+package accesslog
 
 import (
 	"encoding/binary"
 	"slices"
 	"unsafe"
 
-	"github.com/gatewatch/gatewatch/accesslog"
+	"github.com/gatewatch/gatewatch/internal/jsonstr"
 )
 
 // messageEscaper escapes raw lines into the JSON string of "message".
 //
 // A JSON log line has a quote every few bytes, most of them in its keys,
 // which are the same on every line. When the decoder read the line with a
-// line template (accesslog.Layout), the literal pieces between the values
+// line template (lineLayout), the literal pieces between the values
 // are escaped once per layout and copied; only the values are escaped per
 // line, and most of them need no escape at all.
 type messageEscaper struct {
@@ -27,27 +27,19 @@ type messageEscaper struct {
 type escapedLayout struct {
 	id     uint64
 	text   []byte
-	pieces []piece // Len()+2: the last one only marks the end of text
+	pieces []piece // values()+2: the last one only marks the end of text
 }
 
 type piece struct{ off, raw int32 }
 
-// allEscape is the ValueSet of a line whose values were not looked at.
-var allEscape = func() (s accesslog.ValueSet) {
-	for i := range s {
-		s[i] = ^uint64(0)
-	}
-	return s
-}()
-
 // append appends raw escaped as the contents of a JSON string; l, when it
 // describes raw, tells its literal pieces from its values, and the values
-// not in escape (accesslog.Redactor.ScanLayout) need no escaping.
-func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout, escape *accesslog.ValueSet) []byte {
-	if !l.Of(raw) {
-		return appendEscaped(dst, unsafeString(raw))
+// not in escape (Redactor.scanLayout) need no escaping.
+func (m *messageEscaper) append(dst, raw []byte, l *lineLayout, escape *valueSet) []byte {
+	if !l.of(raw) {
+		return jsonstr.Append(dst, bstr(raw))
 	}
-	id := l.ID()
+	id := l.id()
 	if m.slots[m.last].id != id {
 		m.last ^= 1
 		if m.slots[m.last].id != id {
@@ -55,10 +47,10 @@ func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout, escape *ac
 		}
 	}
 	el := &m.slots[m.last]
-	at := l.Pieces()
+	at := l.pieces()
 	n := len(at) - 1
 	if !el.fits(at, len(raw)) {
-		return appendEscaped(dst, unsafeString(raw)) // cannot happen: see fits
+		return jsonstr.Append(dst, bstr(raw)) // cannot happen: see fits
 	}
 	// Room for the pieces, every value escaped at worst (six bytes for
 	// one), and the bytes past the end that eight-byte stores write.
@@ -82,7 +74,7 @@ func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout, escape *ac
 		}
 		// Value k needs escapes.
 		vs, ve := int(at[k])+int(el.pieces[k].raw), int(at[k+1])
-		dst = appendEscaped(buf[:w], unsafeString(raw[vs:ve]))
+		dst = jsonstr.Append(buf[:w], bstr(raw[vs:ve]))
 		if cap(dst)-len(dst) < need {
 			dst = slices.Grow(dst, need)
 		}
@@ -91,9 +83,9 @@ func (m *messageEscaper) append(dst, raw []byte, l *accesslog.Layout, escape *ac
 }
 
 // fits reports whether the layout's pieces in a line (at, from
-// accesslog.Layout.Pieces) match el and lie within the line's n bytes, in
+// lineLayout.pieces) match el and lie within the line's n bytes, in
 // order, so that layoutRun reads nothing outside them. Lines of one
-// Layout ID always do; this keeps a broken layout from reading memory
+// layout id always do; this keeps a broken layout from reading memory
 // that is not the line's.
 func (el *escapedLayout) fits(at []int32, n int) bool {
 	if len(at) == 0 || len(el.pieces) != len(at)+1 || cap(el.text)-len(el.text) < 8 {
@@ -117,7 +109,7 @@ func (el *escapedLayout) fits(at []int32, n int) bool {
 // offsets in the line (see fits). Values not in escape are copied without
 // looking at them (escape nil: none is). There is no call in its loop, so that its state stays
 // in registers.
-func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int, escape *accesslog.ValueSet) (int, int) {
+func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int, escape *valueSet) (int, int) {
 	for ; k <= n; k++ {
 		// Piece k, eight bytes at a time: the loads stay within text's
 		// spare word, the stores within the room reserved.
@@ -142,7 +134,7 @@ func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int
 			i++
 			j--
 		}
-		if escape != nil && !escape.Has(k) {
+		if escape != nil && !escape.has(k) {
 			// Copied as it is, eight bytes at a time.
 			switch m := j - i; {
 			case m >= 8:
@@ -172,7 +164,7 @@ func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int
 		case m >= 8:
 			for ; i < j-8; i += 8 {
 				x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(rp, i))[:])
-				if e, _ := escapes8(x); e != 0 {
+				if e, _ := jsonstr.Escapes8(x); e != 0 {
 					return k, w0
 				}
 				binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(bp, w))[:], x)
@@ -180,7 +172,7 @@ func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int
 			}
 			// The last eight bytes, overlapping those before.
 			x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(rp, j-8))[:])
-			if e, _ := escapes8(x); e != 0 {
+			if e, _ := jsonstr.Escapes8(x); e != 0 {
 				return k, w0
 			}
 			binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(bp, w+j-8-i))[:], x)
@@ -189,7 +181,7 @@ func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int
 			// The eight bytes that end at j, shifted so that line[i:j] is
 			// at the bottom; the zeros shifted in are not checked.
 			x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(rp, j-8))[:]) >> (8 * (8 - m) & 63)
-			if e, _ := escapes8(x); e&(1<<(8*m&63)-1) != 0 {
+			if e, _ := jsonstr.Escapes8(x); e&(1<<(8*m&63)-1) != 0 {
 				return k, w0
 			}
 			binary.LittleEndian.PutUint64((*[8]byte)(unsafe.Add(bp, w))[:], x)
@@ -206,15 +198,15 @@ func layoutRun(bp unsafe.Pointer, w int, tp, pp, ap, rp unsafe.Pointer, k, n int
 }
 
 // learn escapes the literal pieces of l.
-func (el *escapedLayout) learn(l *accesslog.Layout) {
-	n := l.Len()
+func (el *escapedLayout) learn(l *lineLayout) {
+	n := l.values()
 	el.text, el.pieces = el.text[:0], el.pieces[:0]
 	for k := range n + 1 {
-		lit := l.Literal(k)
+		lit := l.literal(k)
 		el.pieces = append(el.pieces, piece{off: int32(len(el.text)), raw: int32(len(lit))})
-		el.text = appendEscaped(el.text, unsafeString(lit))
+		el.text = jsonstr.Append(el.text, bstr(lit))
 	}
 	el.pieces = append(el.pieces, piece{off: int32(len(el.text))})
 	el.text = slices.Grow(el.text, 8)
-	el.id = l.ID()
+	el.id = l.id()
 }

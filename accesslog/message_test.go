@@ -1,30 +1,30 @@
-package shipper
+package accesslog
 
 import (
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/gatewatch/gatewatch/accesslog"
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
 )
 
 // TestMessageEscaperLayouts escapes lines of several layouts, alternating
-// and coming back, through their Layouts, and holds each message to the
+// and coming back, through their layouts, and holds each message to the
 // byte-by-byte reference.
 func TestMessageEscaperLayouts(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
 	base := time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC)
 	for _, format := range []string{"envoy", "kong"} {
 		t.Run(format, func(t *testing.T) {
-			dec, err := accesslog.NewDecoder(format, nil)
+			dec, err := NewDecoder(format, nil)
 			require.NoError(t, err)
 			var m messageEscaper
-			var ev accesslog.Event
-			red := accesslog.NewRedactor([]string{"no-such-header"})
+			var ev Event
+			red := NewRedactor([]string{"no-such-header"})
 			used := 0
 			for i := range 400 {
 				req := loggen.Fill(rnd, loggen.Request{Time: base.Add(time.Duration(i) * time.Millisecond)})
@@ -49,13 +49,13 @@ func TestMessageEscaperLayouts(t *testing.T) {
 				ev.Reset()
 				require.NoError(t, dec.Decode(line, &ev), "%s", line)
 				want := string(referenceEscaped([]byte("p"), string(line)))
-				got := m.append([]byte("p"), line, &ev.Layout, &allEscape)
+				got := m.append([]byte("p"), line, &ev.layout, &allEscape)
 				require.Equal(t, want, string(got), "%s", line)
 				// With the values the redactor found plain copied as they are.
-				var esc accesslog.ValueSet
-				require.False(t, red.ScanLayout(line, &ev.Layout, &esc))
-				require.Equal(t, want, string(m.append([]byte("p"), line, &ev.Layout, &esc)), "%s", line)
-				if id := ev.Layout.ID(); id != 0 {
+				var esc valueSet
+				require.False(t, red.scanLayout(line, &ev.layout, &esc))
+				require.Equal(t, want, string(m.append([]byte("p"), line, &ev.layout, &esc)), "%s", line)
+				if id := ev.layout.id(); id != 0 {
 					require.Equal(t, id, m.slots[m.last].id)
 					used++
 				}
@@ -67,7 +67,7 @@ func TestMessageEscaperLayouts(t *testing.T) {
 
 // FuzzMessageEscaperMatchesReference decodes each line twice (the second
 // time through the template learned the first time) with the Envoy and
-// Kong decoders and holds the message escaped through its Layout, into
+// Kong decoders and holds the message escaped through its layout, into
 // destinations of every spare capacity, to the byte-by-byte reference.
 func FuzzMessageEscaperMatchesReference(f *testing.F) {
 	rnd := rand.New(rand.NewPCG(1, 2))
@@ -79,41 +79,86 @@ func FuzzMessageEscaperMatchesReference(f *testing.F) {
 	f.Add(loggen.ShortKong(loggen.Fill(rnd, loggen.Request{})), uint8(9))
 	f.Add([]byte(`{"method":"GET","path":"/é\u00e9\/x","response_code":200,"start_time":"2024-05-02T10:11:12Z","a":"1234567","b":"\\\"","c":"\xff\xfe"}`), uint8(1))
 	f.Add([]byte(`  {"method":"GET","path":"/x","start_time":"2024-05-02T10:11:12Z","n":null,"t":true,"o":{"k":[1,2]}}  `), uint8(0))
-	envoy, kong := accesslog.NewEnvoy(nil), accesslog.NewKong()
-	red := accesslog.NewRedactor(accesslog.DefaultRedactNames)
+	envoy, kong := NewEnvoy(nil), NewKong()
+	red := NewRedactor(DefaultRedactNames)
 	var m messageEscaper
 	f.Fuzz(func(t *testing.T, line []byte, spare uint8) {
 		want := string(referenceEscaped([]byte("p"), string(line)))
-		for _, dec := range []accesslog.Decoder{envoy, kong} {
+		for _, dec := range []Decoder{envoy, kong} {
 			for range 2 {
-				var ev accesslog.Event
+				var ev Event
 				ev.Reset()
 				if dec.Decode(line, &ev) != nil {
 					continue
 				}
 				dst := append(make([]byte, 0, 1+int(spare)), 'p')
-				got := m.append(dst, line, &ev.Layout, &allEscape)
+				got := m.append(dst, line, &ev.layout, &allEscape)
 				require.Equal(t, want, string(got), "%q", line)
-				var esc accesslog.ValueSet
-				if !red.ScanLayout(line, &ev.Layout, &esc) {
+				var esc valueSet
+				if !red.scanLayout(line, &ev.layout, &esc) {
 					dst = append(make([]byte, 0, 1+int(spare)), 'p')
-					require.Equal(t, want, string(m.append(dst, line, &ev.Layout, &esc)), "%q", line)
+					require.Equal(t, want, string(m.append(dst, line, &ev.layout, &esc)), "%q", line)
 				}
 			}
 		}
 	})
 }
 
-// TestMessageEscaperStaleLayout: a Layout is used only for the line it
+// TestMessageEscaperStaleLayout: a layout is used only for the line it
 // describes.
 func TestMessageEscaperStaleLayout(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 3))
-	dec := accesslog.NewEnvoy(nil)
+	dec := NewEnvoy(nil)
 	first := loggen.ShortEnvoy(rnd, loggen.Fill(rnd, loggen.Request{}))
-	var ev accesslog.Event
+	var ev Event
 	require.NoError(t, dec.Decode(first, &ev))
-	require.NotZero(t, ev.Layout.ID())
+	require.NotZero(t, ev.layout.id())
 	other := []byte(strings.Replace(string(first), `"method":"`, `"method":"X`, 1))
 	var m messageEscaper
-	require.Equal(t, string(referenceEscaped(nil, string(other))), string(m.append(nil, other, &ev.Layout, &allEscape)))
+	require.Equal(t, string(referenceEscaped(nil, string(other))), string(m.append(nil, other, &ev.layout, &allEscape)))
+}
+
+// allEscape is the valueSet of a line whose values were not looked at.
+var allEscape = func() (s valueSet) {
+	for i := range s {
+		s[i] = ^uint64(0)
+	}
+	return s
+}()
+
+// referenceEscaped is the straightforward byte-by-byte form of
+// jsonstr.Append: the fast paths must write exactly what it writes.
+func referenceEscaped(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, `\n`...)
+		case c == '\r':
+			dst = append(dst, `\r`...)
+		case c == '\t':
+			dst = append(dst, `\t`...)
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && n == 1:
+				dst = append(dst, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			default:
+				dst = append(dst, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		i++
+	}
+	return dst
 }
