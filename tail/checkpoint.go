@@ -192,8 +192,17 @@ func jsonError(data []byte, dec *json.Decoder, err error) error {
 		return fmt.Errorf("%s: field %q: expected %s, got JSON %s", position(data, typ.Offset), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
 		return errors.New("empty file (expected a JSON object)")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errTruncated{size: len(data)}
 	}
 	return fmt.Errorf("%s: %w", position(data, dec.InputOffset()), err)
+}
+
+// errTruncated is a checkpoint that ends inside its JSON object.
+type errTruncated struct{ size int }
+
+func (e errTruncated) Error() string {
+	return fmt.Sprintf("it ends after %d bytes, inside the JSON object", e.size)
 }
 
 // position renders byte offset off of data as "line L column C" (1-based).
@@ -216,6 +225,9 @@ func LoadCheckpoint(path string) (c Checkpoint, exists bool, err error) {
 		return c, false, fmt.Errorf("read checkpoint: %w", err)
 	}
 	c, err = ParseCheckpoint(data)
+	if errors.As(err, new(errTruncated)) {
+		return c, true, fmt.Errorf("checkpoint file %s is truncated: %w. Checkpoints are written whole (a temporary file renamed over this one), so something else cut it short (a full disk, a copy). Nothing is read until it is fixed: delete it to start over, and files are then read as on a first run (sidecar.start)", path, err)
+	}
 	if err != nil {
 		return c, true, fmt.Errorf("checkpoint file %s is corrupt: %w (delete it to start over: files are then read as on a first run)", path, err)
 	}

@@ -3,6 +3,7 @@ package tail
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,7 +39,7 @@ func TestCheckpointErrors(t *testing.T) {
 	const fp = `"0000000000000001"`
 	cases := []struct{ name, data, want string }{
 		{"empty", "", "empty file"},
-		{"truncated", "{\"version\":1,\n\"files\":[", "unexpected EOF"},
+		{"truncated", "{\"version\":1,\n\"files\":[", "inside the JSON object"},
 		{"syntax", "{\"version\":1,\n\"files\":[}]}", "line 2 column 10"},
 		{"wrong type", "{\"version\":1,\"files\":[{\"path\":\"x\",\"dev\":\"a\"}]}", `field "files.dev"`},
 		{"unknown field", `{"version":1,"files":[],"extra":1}`, `unknown field "extra"`},
@@ -66,6 +67,13 @@ func TestCheckpointErrors(t *testing.T) {
 	require.ErrorContains(t, err, "checkpoint file "+path+" is corrupt: line 2 column 13")
 	_, err = New(Options{Paths: []string{"x"}, Checkpoint: path})
 	require.ErrorContains(t, err, path)
+
+	// A checkpoint cut short is named as such, with what happens next.
+	good := Checkpoint{Files: []CheckpointEntry{{Path: "/var/log/a.log", Offset: 42, Size: 42}}}.Marshal()
+	require.NoError(t, os.WriteFile(path, good[:len(good)/2], 0o600))
+	_, _, err = LoadCheckpoint(path)
+	require.ErrorContains(t, err, "checkpoint file "+path+" is truncated: it ends after "+strconv.Itoa(len(good)/2)+" bytes, inside the JSON object")
+	require.ErrorContains(t, err, "delete it to start over")
 }
 
 func FuzzCheckpoint(f *testing.F) {
