@@ -200,3 +200,33 @@ func TestLaggingAcksThenCopyTruncate(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartAfterRenameSameHeader: while the reader is down, app.log
+// (fully read) is renamed to app.log.1 and a new app.log begins with the
+// same header, shorter than what was read of the old one; both have the
+// same modification time (file times tick once a jiffy, so a rotation
+// right after a write gives a tie, and the new file is then identified
+// first). The new file must not take the old file's checkpoint entry for
+// a copy's: that read the renamed file again from 0 (doubled) and skipped
+// the new file's lines (lost), as the sidecar crash test found.
+func TestRestartAfterRenameSameHeader(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt}
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 1, 5)
+	h := startTail(t, opts)
+	require.Equal(t, append([]string{"header"}, numbered(1, 5)...), h.texts())
+	require.NoError(t, h.stop())
+
+	require.NoError(t, os.Rename(x, x+".1"))
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 6, 6)
+	tie := time.Now().Truncate(time.Second)
+	require.NoError(t, os.Chtimes(x, tie, tie))
+	require.NoError(t, os.Chtimes(x+".1", tie, tie))
+	h = startTail(t, opts)
+	require.Equal(t, append([]string{"header"}, numbered(6, 6)...), h.texts())
+	require.NoError(t, h.stop())
+}
