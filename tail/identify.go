@@ -98,6 +98,18 @@ func (t *Tailer) identify(r *reader, force bool) error {
 				break
 			}
 		}
+		if e == nil && prev == 0 {
+			// The content this inode held before, taken by its copy
+			// before this file was identified (at a restart, the copy
+			// first): the key must be the one a reader that saw the
+			// truncation gave.
+			for _, c := range t.entries {
+				if c.wasDev == r.dev && c.wasIno == r.ino && (r.dev != 0 || r.ino != 0) {
+					prev = c.key
+					break
+				}
+			}
+		}
 		switch {
 		case e == nil:
 			e = &entry{fp: fp, key: fileKey(t.opts.Identity, r.dev, r.ino, fp, prev)}
@@ -122,6 +134,9 @@ func (t *Tailer) identify(r *reader, force bool) error {
 		e.check, e.checkHash = fpRange{}, 0 // no hash without a range: a checkpoint with one is refused
 	}
 	e.owner = r
+	if (e.dev != r.dev || e.ino != r.ino) && (e.dev != 0 || e.ino != 0) {
+		e.wasDev, e.wasIno = e.dev, e.ino // a copy takes it over
+	}
 	e.path, e.dev, e.ino, e.size = r.path, r.dev, r.ino, r.size
 	e.fromCheckpoint = false
 	r.id, r.fpr, r.off = e, fpr, start

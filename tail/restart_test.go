@@ -230,3 +230,46 @@ func TestRestartAfterRenameSameHeader(t *testing.T) {
 	require.Equal(t, append([]string{"header"}, numbered(6, 6)...), h.texts())
 	require.NoError(t, h.stop())
 }
+
+// TestRestartAfterCopyTruncateSameHeader: a reader sees a copytruncate of
+// a file with a header (copy app.log.1, app.log truncated and rewritten
+// from the same header) and delivers the new content's lines, then dies
+// before its checkpoint records them. After the restart the copy, older,
+// is identified first and takes the old content's entry; the new content
+// must still get the key the first reader gave it, or its lines are
+// delivered again under other ids (stored twice by the shipper).
+func TestRestartAfterCopyTruncateSameHeader(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt}
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 1, 5)
+	h := startTail(t, opts)
+	require.NoError(t, h.stop())
+	before, err := os.ReadFile(ckpt)
+	require.NoError(t, err)
+
+	h = startTail(t, opts)
+	copyFile(t, x, x+".1")
+	require.NoError(t, os.Truncate(x, 0))
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 6, 7)
+	h.step()
+	h.step()
+	first := h.got()
+	require.Equal(t, []string{"header", lineText(6), lineText(7)}, h.texts())
+	require.NoError(t, h.stop())
+
+	// Killed before that checkpoint was written.
+	require.NoError(t, os.WriteFile(ckpt, before, 0o600))
+	old := time.Now().Add(-time.Minute)
+	require.NoError(t, os.Chtimes(x+".1", old, old))
+	h = startTail(t, opts)
+	again := h.got()
+	require.Equal(t, []string{"header", lineText(6), lineText(7)}, h.texts(), "the copy is not read again")
+	require.NoError(t, h.stop())
+	for i := range first {
+		require.Equal(t, first[i].File.Key, again[i].File.Key, "line at %d keeps its key", first[i].Offset)
+	}
+}
