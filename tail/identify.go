@@ -99,12 +99,13 @@ func (t *Tailer) identify(r *reader, force bool) error {
 			}
 		}
 		if e == nil && prev == 0 {
-			// The content this inode held before, taken by its copy
-			// before this file was identified (at a restart, the copy
-			// first): the key must be the one a reader that saw the
-			// truncation gave.
+			// The content this inode held before with the same first
+			// line, taken by its copy before this file was identified
+			// (at a restart, the copy first): the key must be the one a
+			// reader that saw the truncation gave (it only looks at
+			// entries of the same fingerprint too).
 			for _, c := range t.entries {
-				if c.wasDev == r.dev && c.wasIno == r.ino && (r.dev != 0 || r.ino != 0) {
+				if c.fp == fp && c.wasDev == r.dev && c.wasIno == r.ino && (r.dev != 0 || r.ino != 0) {
 					prev = c.key
 					break
 				}
