@@ -197,6 +197,10 @@ func TestLaggingAcksThenCopyTruncate(t *testing.T) {
 			require.ElementsMatch(t, append(numbered(4, copied), numbered(11, 12)...), h.texts())
 			require.Zero(t, h.tl.Stats().Truncations)
 			require.NoError(t, h.stop())
+			// The copy's check was cleared (it lay past the copy's end):
+			// the checkpoint written then is one the next start reads.
+			_, _, err := LoadCheckpoint(ckpt)
+			require.NoError(t, err)
 		})
 	}
 }
