@@ -49,7 +49,9 @@ func (t *Tailer) identify(r *reader, force bool) error {
 		}
 		if e.dev == r.dev && e.ino == r.ino {
 			own = append(own, e)
-		} else {
+		} else if mine, err := t.heldByOwnFile(r, e); err != nil {
+			return err
+		} else if !mine {
 			copied = append(copied, e)
 		}
 	}
@@ -96,6 +98,19 @@ func (t *Tailer) identify(r *reader, force bool) error {
 				break
 			}
 		}
+		if e == nil && prev == 0 {
+			// The content this inode held before with the same first
+			// line, taken by its copy before this file was identified
+			// (at a restart, the copy first): the key must be the one a
+			// reader that saw the truncation gave (it only looks at
+			// entries of the same fingerprint too).
+			for _, c := range t.entries {
+				if c.fp == fp && c.wasDev == r.dev && c.wasIno == r.ino && (r.dev != 0 || r.ino != 0) {
+					prev = c.key
+					break
+				}
+			}
+		}
 		switch {
 		case e == nil:
 			e = &entry{fp: fp, key: fileKey(t.opts.Identity, r.dev, r.ino, fp, prev)}
@@ -117,14 +132,39 @@ func (t *Tailer) identify(r *reader, force bool) error {
 	if e.check.end > r.size {
 		// Bytes read past the resume point are not in this file (a copy
 		// made before they were written): nothing to check against yet.
-		e.check = fpRange{}
+		e.check, e.checkHash = fpRange{}, 0 // no hash without a range: a checkpoint with one is refused
 	}
 	e.owner = r
+	if (e.dev != r.dev || e.ino != r.ino) && (e.dev != 0 || e.ino != 0) {
+		e.wasDev, e.wasIno = e.dev, e.ino // a copy takes it over
+	}
 	e.path, e.dev, e.ino, e.size = r.path, r.dev, r.ino, r.size
 	e.fromCheckpoint = false
 	r.id, r.fpr, r.off = e, fpr, start
 	r.sp.reset(start)
 	return nil
+}
+
+// heldByOwnFile reports whether e's own file (its device and inode) is
+// open in another reader not identified yet and still holds e: its last
+// bytes read are there. That file continues e; r, with the same first
+// line, is not its copy though it may be too short to tell (a new file
+// after a rename, identified first when both have the same modification
+// time).
+func (t *Tailer) heldByOwnFile(r *reader, e *entry) (bool, error) {
+	if e.dev == 0 && e.ino == 0 || e.check.end <= e.check.start {
+		return false, nil
+	}
+	for _, o := range t.readers {
+		if o == r || o.done || o.id != nil || o.dev != e.dev || o.ino != e.ino {
+			continue
+		}
+		if o.size < e.readOff || o.size < e.check.end {
+			return false, nil
+		}
+		return verify(o.f, e.check, e.checkHash, r.buf)
+	}
+	return false, nil
 }
 
 // sameStartBytes is how much of two files with the same first line is

@@ -197,6 +197,83 @@ func TestLaggingAcksThenCopyTruncate(t *testing.T) {
 			require.ElementsMatch(t, append(numbered(4, copied), numbered(11, 12)...), h.texts())
 			require.Zero(t, h.tl.Stats().Truncations)
 			require.NoError(t, h.stop())
+			// The copy's check was cleared (it lay past the copy's end):
+			// the checkpoint written then is one the next start reads.
+			_, _, err := LoadCheckpoint(ckpt)
+			require.NoError(t, err)
 		})
+	}
+}
+
+// TestRestartAfterRenameSameHeader: while the reader is down, app.log
+// (fully read) is renamed to app.log.1 and a new app.log begins with the
+// same header, shorter than what was read of the old one; both have the
+// same modification time (file times tick once a jiffy, so a rotation
+// right after a write gives a tie, and the new file is then identified
+// first). The new file must not take the old file's checkpoint entry for
+// a copy's: that read the renamed file again from 0 (doubled) and skipped
+// the new file's lines (lost), as the sidecar crash test found.
+func TestRestartAfterRenameSameHeader(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt}
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 1, 5)
+	h := startTail(t, opts)
+	require.Equal(t, append([]string{"header"}, numbered(1, 5)...), h.texts())
+	require.NoError(t, h.stop())
+
+	require.NoError(t, os.Rename(x, x+".1"))
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 6, 6)
+	tie := time.Now().Truncate(time.Second)
+	require.NoError(t, os.Chtimes(x, tie, tie))
+	require.NoError(t, os.Chtimes(x+".1", tie, tie))
+	h = startTail(t, opts)
+	require.Equal(t, append([]string{"header"}, numbered(6, 6)...), h.texts())
+	require.NoError(t, h.stop())
+}
+
+// TestRestartAfterCopyTruncateSameHeader: a reader sees a copytruncate of
+// a file with a header (copy app.log.1, app.log truncated and rewritten
+// from the same header) and delivers the new content's lines, then dies
+// before its checkpoint records them. After the restart the copy, older,
+// is identified first and takes the old content's entry; the new content
+// must still get the key the first reader gave it, or its lines are
+// delivered again under other ids (stored twice by the shipper).
+func TestRestartAfterCopyTruncateSameHeader(t *testing.T) {
+	dir := t.TempDir()
+	x := filepath.Join(dir, "app.log")
+	ckpt := filepath.Join(dir, "ckpt.json")
+	opts := Options{Paths: []string{x + "*"}, Checkpoint: ckpt}
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 1, 5)
+	h := startTail(t, opts)
+	require.NoError(t, h.stop())
+	before, err := os.ReadFile(ckpt)
+	require.NoError(t, err)
+
+	h = startTail(t, opts)
+	copyFile(t, x, x+".1")
+	require.NoError(t, os.Truncate(x, 0))
+	appendRaw(t, x, "header\n")
+	appendLines(t, x, 6, 7)
+	h.step()
+	h.step()
+	first := h.got()
+	require.Equal(t, []string{"header", lineText(6), lineText(7)}, h.texts())
+	require.NoError(t, h.stop())
+
+	// Killed before that checkpoint was written.
+	require.NoError(t, os.WriteFile(ckpt, before, 0o600))
+	old := time.Now().Add(-time.Minute)
+	require.NoError(t, os.Chtimes(x+".1", old, old))
+	h = startTail(t, opts)
+	again := h.got()
+	require.Equal(t, []string{"header", lineText(6), lineText(7)}, h.texts(), "the copy is not read again")
+	require.NoError(t, h.stop())
+	for i := range first {
+		require.Equal(t, first[i].File.Key, again[i].File.Key, "line at %d keeps its key", first[i].Offset)
 	}
 }

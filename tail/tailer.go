@@ -291,10 +291,13 @@ func (c *counters) snapshot() Stats {
 
 // entry is what is known about one file identity.
 type entry struct {
-	key            uint64
-	fp             uint64
-	path           string
-	dev, ino       uint64
+	key      uint64
+	fp       uint64
+	path     string
+	dev, ino uint64
+	// wasDev and wasIno are the file this content was read from before a
+	// copy took it over: the predecessor of that file's next content.
+	wasDev, wasIno uint64
 	size           int64 // last known size
 	readOff        int64 // end of the last line delivered
 	tr             tracker
