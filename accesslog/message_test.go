@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
+	"github.com/gatewatch/gatewatch/internal/jsonstr"
 )
 
 // TestMessageEscaperLayouts escapes lines of several layouts, alternating
@@ -48,7 +48,7 @@ func TestMessageEscaperLayouts(t *testing.T) {
 				}
 				ev.Reset()
 				require.NoError(t, dec.Decode(line, &ev), "%s", line)
-				want := string(referenceEscaped([]byte("p"), string(line)))
+				want := string(jsonstr.AppendReference([]byte("p"), string(line)))
 				got := m.append([]byte("p"), line, &ev.layout, &allEscape)
 				require.Equal(t, want, string(got), "%s", line)
 				// With the values the redactor found plain copied as they are.
@@ -83,7 +83,7 @@ func FuzzMessageEscaperMatchesReference(f *testing.F) {
 	red := NewRedactor(DefaultRedactNames)
 	var m messageEscaper
 	f.Fuzz(func(t *testing.T, line []byte, spare uint8) {
-		want := string(referenceEscaped([]byte("p"), string(line)))
+		want := string(jsonstr.AppendReference([]byte("p"), string(line)))
 		for _, dec := range []Decoder{envoy, kong} {
 			for range 2 {
 				var ev Event
@@ -115,7 +115,7 @@ func TestMessageEscaperStaleLayout(t *testing.T) {
 	require.NotZero(t, ev.layout.id())
 	other := []byte(strings.Replace(string(first), `"method":"`, `"method":"X`, 1))
 	var m messageEscaper
-	require.Equal(t, string(referenceEscaped(nil, string(other))), string(m.append(nil, other, &ev.layout, &allEscape)))
+	require.Equal(t, string(jsonstr.AppendReference(nil, string(other))), string(m.append(nil, other, &ev.layout, &allEscape)))
 }
 
 // allEscape is the valueSet of a line whose values were not looked at.
@@ -125,40 +125,3 @@ var allEscape = func() (s valueSet) {
 	}
 	return s
 }()
-
-// referenceEscaped is the straightforward byte-by-byte form of
-// jsonstr.Append: the fast paths must write exactly what it writes.
-func referenceEscaped(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, `\n`...)
-		case c == '\r':
-			dst = append(dst, `\r`...)
-		case c == '\t':
-			dst = append(dst, `\t`...)
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-		default:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && n == 1:
-				dst = append(dst, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			default:
-				dst = append(dst, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		i++
-	}
-	return dst
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gatewatch/gatewatch/accesslog/loggen"
+	"github.com/gatewatch/gatewatch/internal/jsonstr"
 )
 
 func TestRedactLine(t *testing.T) {
@@ -318,7 +319,7 @@ func FuzzScanLayoutMatchesScan(f *testing.F) {
 		for _, names := range [][]string{DefaultRedactNames, {name, "token"}, manyAnchors(name)} {
 			r, ref := NewRedactor(names), NewRedactor(names)
 			want := string(ref.redactLine(line))
-			wantJSON := `"` + string(referenceEscaped(nil, want)) + `"`
+			wantJSON := `"` + string(jsonstr.AppendReference(nil, want)) + `"`
 			require.Equal(t, wantJSON, string(r.AppendRedactedJSONString(nil, line, nil)), "%q", line)
 			for _, dec := range []Decoder{envoy, kong} {
 				for range 2 {

@@ -3,47 +3,9 @@ package jsonstr
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
-
-// referenceEscaped is the straightforward byte-by-byte form of
-// Append: the fast paths must write exactly what it writes.
-func referenceEscaped(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, `\n`...)
-		case c == '\r':
-			dst = append(dst, `\r`...)
-		case c == '\t':
-			dst = append(dst, `\t`...)
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-		default:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && n == 1:
-				dst = append(dst, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			default:
-				dst = append(dst, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		i++
-	}
-	return dst
-}
 
 // FuzzAppendEscapedMatchesReference holds Append (eight bytes at a
 // time, the tail read from the string's last eight bytes) to the
@@ -57,11 +19,11 @@ func FuzzAppendEscapedMatchesReference(f *testing.F) {
 		f.Add(s, uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, s string, spare uint8) {
-		want := referenceEscaped([]byte("p"), s)
+		want := AppendReference([]byte("p"), s)
 		dst := append(make([]byte, 0, 1+int(spare)), 'p')
 		require.Equal(t, string(want), string(Append(dst, s)), "%q", s)
 		for k := 0; k <= len(s) && k < 24; k++ { // every tail length, short strings
-			require.Equal(t, string(referenceEscaped(nil, s[k:])), string(Append(nil, s[k:])), "%q", s[k:])
+			require.Equal(t, string(AppendReference(nil, s[k:])), string(Append(nil, s[k:])), "%q", s[k:])
 		}
 	})
 }
